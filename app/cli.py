@@ -1,0 +1,164 @@
+"""The `lianyun` command (also `python -m app`). Every command runs without prompts when its
+input is given on the command line or in the environment."""
+
+import argparse
+import getpass
+import json
+import os
+import secrets
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+
+from pydantic import ValidationError
+
+from app.config import ConfigError, get_settings
+from app.db import session_scope, upgrade_head
+
+DEMO_ADMIN = "admin"
+
+
+def _migrate(_args: argparse.Namespace) -> int:
+    upgrade_head()
+    print("数据库已迁移到最新版本。")
+    return 0
+
+
+def _import_regions(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from app.regions import service as regions
+
+    rows = regions.read_csv(Path(args.file)) if args.file else regions.read_csv()
+    with session_scope().begin() as session:
+        summary = regions.import_regions(session, rows)
+    print(f"地区已导入：新增 {summary.created}，更新 {summary.updated}，未变 {summary.unchanged}。")
+    return 0
+
+
+def _create_staff(args: argparse.Namespace) -> int:
+    from app.staff import service as staff_service
+    from app.staff.schemas import StaffCreate
+
+    settings = get_settings()
+    if settings.staff_password is not None:
+        password = settings.staff_password.get_secret_value()
+    elif sys.stdin.isatty():
+        password = getpass.getpass("密码（至少 10 个字符）：")
+    else:
+        print("请用环境变量 LIANYUN_STAFF_PASSWORD 提供密码。", file=sys.stderr)
+        return 2
+    try:
+        data = StaffCreate(
+            username=args.username,
+            display_name=args.display_name or args.username,
+            password=password,
+            role=args.role,
+            region_code=args.region,
+        )
+    except ValidationError as exc:
+        for error in exc.errors():
+            print(f"{'.'.join(map(str, error['loc']))}: {error['msg']}", file=sys.stderr)
+        return 2
+    with session_scope().begin() as session:
+        staff = staff_service.create_staff(session, data=data, actor=None)
+        print(f"已创建工作人员 {staff.username}（{staff.role}，辖区 {staff.region_code}）。")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    """Regions and a demo admin; run again, it changes nothing."""
+    from app.staff import service as staff_service
+    from app.staff.models import Role
+    from app.staff.schemas import StaffCreate
+
+    upgrade_head()
+    _import_regions(argparse.Namespace(file=None))
+    with session_scope().begin() as session:
+        if staff_service.find_by_username(session, DEMO_ADMIN) is not None:
+            print(f"演示管理员 {DEMO_ADMIN} 已存在（密码只在第一次运行 demo 时显示）。")
+            return 0
+        password = secrets.token_urlsafe(12)
+        staff_service.create_staff(
+            session,
+            data=StaffCreate(
+                username=DEMO_ADMIN,
+                display_name="演示管理员",
+                password=password,
+                role=Role.county_admin,
+            ),
+            actor=None,
+        )
+    print(f"演示管理员：用户名 {DEMO_ADMIN}  密码 {password}  （只显示这一次，请记下）")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from app.logs import logging_config
+
+    settings = get_settings()
+    upgrade_head()
+    if args.workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="lianyun-metrics-")
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        access_log=False,
+        log_config=logging_config(settings.log_level),
+        proxy_headers=True,
+        server_header=False,
+    )
+    return 0
+
+
+def _openapi(_args: argparse.Namespace) -> int:
+    from app.main import openapi_schema
+
+    print(json.dumps(openapi_schema(), ensure_ascii=False, indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lianyun", description="廉韵 Lianyun 后端")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(
+        name: str, handler: Callable[[argparse.Namespace], int], text: str
+    ) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=text, description=text)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    serve = add("serve", _serve, "迁移数据库，然后启动 API 服务")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    add("migrate", _migrate, "把数据库迁移到最新版本")
+    add("demo", _demo, "载入演示数据：地区与演示管理员（可重复运行）")
+    staff = add(
+        "create-staff", _create_staff, "新建工作人员（密码取自 LIANYUN_STAFF_PASSWORD 或提示输入）"
+    )
+    staff.add_argument("--username", required=True)
+    staff.add_argument("--role", required=True)
+    staff.add_argument("--region", default=None, help="12 位区划代码；县级角色可省略")
+    staff.add_argument("--display-name", default=None)
+    regions = add("import-regions", _import_regions, "导入地区 CSV（可重复运行）")
+    regions.add_argument("--file", default=None, help="CSV 文件；默认为内置的平昌县数据")
+    add("openapi", _openapi, "打印 OpenAPI 文档（JSON）")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        get_settings()
+        result: int = args.handler(args)
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    return result

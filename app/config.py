@@ -1,0 +1,113 @@
+"""Configuration from `LIANYUN_` environment variables.
+
+Development mode fills missing secrets with throw-away values kept in a local file (so that
+several workers and restarts agree); production mode refuses to start without real ones.
+"""
+
+import json
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_PREFIX = "dev-"
+SECRET_FIELDS = ("secret_key", "id_pepper", "tip_key")
+_PLACEHOLDERS = {"", "changeme", "change-me", "secret", "password", "test", "dev", "development"}
+_MIN_SECRET_LENGTH = 32
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message names the variable, in Chinese and English."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LIANYUN_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "production"] = "development"
+    database_url: str = "sqlite:///./lianyun.db"
+    redis_url: str | None = None
+    public_base_url: str = "http://127.0.0.1:8000"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    secret_key: SecretStr | None = None
+    id_pepper: SecretStr | None = None
+    tip_key: SecretStr | None = None
+    dev_secrets_file: Path = Path("var/dev-secrets.json")
+
+    feed_url: str | None = None
+    feed_token: SecretStr | None = None
+    sync_cron: str = "0 2 * * *"
+
+    access_token_minutes: int = Field(default=15, ge=1, le=30)
+    refresh_token_days: int = Field(default=14, ge=1, le=90)
+    login_limit_per_account: str = "5/minute"
+    login_limit_per_client: str = "20/minute"
+
+    staff_password: SecretStr | None = None
+
+    def secret(self, name: str) -> str:
+        value = getattr(self, name)
+        if value is None:
+            raise ConfigError(f"缺少 LIANYUN_{name.upper()} / LIANYUN_{name.upper()} is not set")
+        return str(value.get_secret_value())
+
+
+def _is_weak(value: str) -> bool:
+    return (
+        value.strip().lower() in _PLACEHOLDERS
+        or value.startswith(DEV_PREFIX)
+        or len(value) < _MIN_SECRET_LENGTH
+    )
+
+
+def check_production(settings: Settings) -> None:
+    """Raise ConfigError naming the first secret that is missing or a development value."""
+    names = list(SECRET_FIELDS)
+    if settings.feed_url:
+        names.append("feed_token")
+    for name in names:
+        value = getattr(settings, name)
+        variable = f"LIANYUN_{name.upper()}"
+        if value is None:
+            raise ConfigError(
+                f"生产模式下必须设置 {variable}，服务拒绝启动。\n"
+                f"Production mode: {variable} is not set; refusing to start."
+            )
+        if _is_weak(value.get_secret_value()):
+            raise ConfigError(
+                f"生产模式下 {variable} 不能使用开发用的值或过短的值"
+                f"（至少 {_MIN_SECRET_LENGTH} 个字符），服务拒绝启动。\n"
+                f"Production mode: {variable} is a development value or shorter than "
+                f"{_MIN_SECRET_LENGTH} characters; refusing to start."
+            )
+
+
+def _fill_dev_secrets(settings: Settings) -> None:
+    missing = [name for name in SECRET_FIELDS if getattr(settings, name) is None]
+    if not missing:
+        return
+    path = settings.dev_secrets_file
+    stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    for name in missing:
+        stored.setdefault(name, DEV_PREFIX + secrets.token_urlsafe(32))
+        setattr(settings, name, SecretStr(stored[name]))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(stored, indent=2))
+    path.chmod(0o600)
+
+
+def load_settings() -> Settings:
+    settings = Settings()
+    if settings.env == "production":
+        check_production(settings)
+    else:
+        _fill_dev_secrets(settings)
+    return settings
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return load_settings()

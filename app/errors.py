@@ -1,0 +1,307 @@
+"""Typed errors, rendered as RFC 9457 problem details in Chinese.
+
+Each error has a stable machine `code`; its `type` is `/problems/<code>`, a relative URI that
+the app serves as a short Chinese page. No stack trace, SQL or path ever reaches a client.
+"""
+
+import html
+import logging
+from typing import Any, ClassVar, cast
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+logger = logging.getLogger("app.errors")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class LianyunError(Exception):
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
+    title: ClassVar[str] = "请求有误"
+    # Set on an instance when the request's writes must be committed although it fails.
+    keep_writes: bool = False
+
+    def __init__(
+        self, detail: str | None = None, *, headers: dict[str, str] | None = None, **extra: Any
+    ) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.headers = headers or {}
+        self.extra = extra
+
+
+class Unauthorized(LianyunError):
+    status = 401
+    code = "authentication_required"
+    title = "请先登录"
+
+    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": "Bearer"}, **extra)
+
+
+class Forbidden(LianyunError):
+    status = 403
+    code = "forbidden"
+    title = "没有权限"
+
+
+class NotFound(LianyunError):
+    status = 404
+    code = "not_found"
+    title = "找不到该内容"
+
+
+class Conflict(LianyunError):
+    status = 409
+    code = "conflict"
+    title = "与现有数据冲突"
+
+
+class InvalidState(LianyunError):
+    status = 422
+    code = "invalid_state"
+    title = "当前状态不允许此操作"
+
+
+class RateLimited(LianyunError):
+    status = 429
+    code = "rate_limited"
+    title = "操作太频繁"
+
+    def __init__(self, retry_after: int, detail: str | None = None) -> None:
+        retry_after = max(1, retry_after)
+        super().__init__(
+            detail or f"操作太频繁，请 {retry_after} 秒后再试。",
+            headers={"Retry-After": str(retry_after)},
+            retry_after=retry_after,
+        )
+
+
+class UpstreamUnavailable(LianyunError):
+    status = 503
+    code = "service_unavailable"
+    title = "服务暂时不可用"
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="出错的字段，如 `username`、`body.items.0.amount`")
+    message: str = Field(description="中文说明")
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str = Field(examples=["/problems/not_found"])
+    title: str = Field(examples=["找不到该内容"])
+    status: int = Field(examples=[404])
+    detail: str = Field(examples=["没有编码为 511923999999 的地区"])
+    instance: str | None = Field(default=None, examples=["/api/v1/regions/511923999999"])
+    code: str = Field(examples=["not_found"])
+    request_id: str | None = None
+    errors: list[FieldError] | None = None
+    retry_after: int | None = None
+
+
+# Short Chinese explanations for the `type` pages, by code.
+PROBLEM_PAGES: dict[str, str] = {
+    "bad_request": "请求的格式或内容不对。",
+    "authentication_required": (
+        "这个操作需要工作人员登录。请先获取令牌，再在请求头 Authorization 中带上它。"
+    ),
+    "invalid_credentials": "用户名或密码不对，或账号已停用。",
+    "token_invalid": "登录令牌无效或已过期，请重新登录。",
+    "forbidden": "您的角色或所辖地区不允许这个操作。",
+    "not_found": "要找的内容不存在。",
+    "method_not_allowed": "这个地址不支持该请求方法。",
+    "conflict": "要保存的内容与已有的数据冲突，例如用户名已被占用。",
+    "invalid_state": "当前状态不允许这个操作。",
+    "validation_failed": "提交的内容有误，`errors` 中列出了每个出错的字段和原因。",
+    "rate_limited": "操作太频繁。请按响应头 Retry-After 所说的秒数等待后再试。",
+    "service_unavailable": "服务暂时不可用，请稍后再试。",
+    "internal_error": "服务器出了意外的错误。请稍后再试；如问题持续，请把请求编号告诉管理员。",
+}
+
+# Chinese messages for pydantic's error types; `{...}` filled from the error's ctx.
+_VALIDATION_MESSAGES: dict[str, str] = {
+    "missing": "此项必填",
+    "string_too_short": "至少 {min_length} 个字符",
+    "string_too_long": "最多 {max_length} 个字符",
+    "string_pattern_mismatch": "格式不正确",
+    "string_type": "应为文本",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "float_parsing": "应为数字",
+    "decimal_parsing": "应为数字",
+    "bool_parsing": "应为 true 或 false",
+    "bool_type": "应为 true 或 false",
+    "greater_than": "应大于 {gt}",
+    "greater_than_equal": "应不小于 {ge}",
+    "less_than": "应小于 {lt}",
+    "less_than_equal": "应不大于 {le}",
+    "literal_error": "应为以下之一：{expected}",
+    "enum": "应为以下之一：{expected}",
+    "json_invalid": "不是有效的 JSON",
+    "model_attributes_type": "格式不正确",
+    "dict_type": "应为对象",
+    "list_type": "应为列表",
+    "too_long": "最多 {max_length} 项",
+    "too_short": "至少 {min_length} 项",
+    "date_from_datetime_parsing": "应为日期（YYYY-MM-DD）",
+    "date_parsing": "应为日期（YYYY-MM-DD）",
+    "datetime_parsing": "应为时间（ISO 8601）",
+    "extra_forbidden": "不允许此字段",
+    "value_error": "{error}",
+}
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc]
+    if (
+        parts
+        and parts[0] in {"body", "query", "path", "header", "cookie", "form"}
+        and len(parts) > 1
+    ):
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+def _message(error: dict[str, Any]) -> str:
+    template = _VALIDATION_MESSAGES.get(error.get("type", ""))
+    if template is None:
+        return "格式不正确"
+    ctx = error.get("ctx") or {}
+    if "error" in ctx:
+        ctx = {**ctx, "error": str(ctx["error"]).removeprefix("Value error, ")}
+    try:
+        return template.format(**ctx)
+    except (KeyError, IndexError):
+        return "格式不正确"
+
+
+def _problem(
+    request: Request,
+    *,
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"/problems/{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        "code": code,
+    }
+    request_id = getattr(request.state, "request_id", None)
+    if request_id:
+        body["request_id"] = request_id
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
+
+
+async def _lianyun_error(request: Request, exc: Exception) -> JSONResponse:
+    exc = cast(LianyunError, exc)
+    return _problem(
+        request,
+        status=exc.status,
+        code=exc.code,
+        title=exc.title,
+        detail=exc.detail,
+        headers=exc.headers,
+        **exc.extra,
+    )
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    exc = cast(RequestValidationError, exc)
+    errors = [
+        {"field": _field_name(tuple(e.get("loc", ()))), "message": _message(e)}
+        for e in exc.errors()
+    ]
+    detail = "；".join(f"{e['field']}：{e['message']}" for e in errors[:5])
+    return _problem(
+        request,
+        status=422,
+        code="validation_failed",
+        title="提交的内容有误",
+        detail=detail or "提交的内容有误",
+        errors=errors,
+    )
+
+
+_HTTP_PROBLEMS: dict[int, tuple[str, str, str]] = {
+    404: ("not_found", "找不到该内容", "没有这个地址，请检查网址是否正确。"),
+    405: ("method_not_allowed", "不支持该请求方法", "这个地址不支持该请求方法。"),
+}
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    exc = cast(StarletteHTTPException, exc)
+    code, title, detail = _HTTP_PROBLEMS.get(
+        exc.status_code, ("bad_request", "请求有误", "请求有误，请检查后重试。")
+    )
+    return _problem(
+        request,
+        status=exc.status_code,
+        code=code,
+        title=title,
+        detail=detail,
+        headers=dict(exc.headers) if exc.headers else None,
+    )
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    logger.error("unhandled exception", exc_info=(type(exc), exc, exc.__traceback__))
+    return _problem(
+        request,
+        status=500,
+        code="internal_error",
+        title="服务器内部错误",
+        detail="服务器出了意外的错误，请稍后再试。如问题持续，请把请求编号告诉管理员。",
+        # sent from outside the request middleware, which would otherwise add it
+        headers={"X-Request-ID": str(getattr(request.state, "request_id", ""))},
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(LianyunError, _lianyun_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)
+
+    @app.get("/problems/{code}", include_in_schema=False, response_class=HTMLResponse)
+    def read_problem_page(code: str) -> HTMLResponse:
+        text = PROBLEM_PAGES.get(code)
+        if text is None:
+            raise NotFound("没有这种错误类型")
+        page = (
+            '<!doctype html><html lang="zh-CN"><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width,initial-scale=1">'
+            f"<title>{html.escape(code)}</title>"
+            f"<h1>{html.escape(code)}</h1><p>{html.escape(text)}</p></html>"
+        )
+        return HTMLResponse(page)
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries for the given problem statuses."""
+    descriptions = {
+        400: "请求有误",
+        401: "未登录或令牌无效",
+        403: "没有权限",
+        404: "找不到",
+        409: "冲突",
+        422: "提交的内容有误",
+        429: "操作太频繁",
+        503: "服务暂时不可用",
+    }
+    return {s: {"model": Problem, "description": descriptions[s]} for s in statuses}

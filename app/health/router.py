@@ -1,0 +1,35 @@
+from fastapi import APIRouter, Response
+
+from app.db import SessionDep
+from app.errors import problems
+from app.health import service
+from app.health.schemas import Health, Readiness
+from app.observability import metrics_payload
+
+router = APIRouter(tags=["运行状态"])
+
+
+@router.get("/healthz", summary="存活检查", response_model=Health)
+def read_health() -> Health:
+    return Health()
+
+
+@router.get(
+    "/readyz",
+    summary="就绪检查：数据库可连接且结构为最新",
+    response_model=Readiness,
+    responses=problems(503),
+)
+def read_readiness(session: SessionDep) -> Readiness:
+    return service.check_ready(session)
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus 指标",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}}, "description": "Prometheus 文本格式"}},
+)
+def read_metrics() -> Response:
+    body, content_type = metrics_payload()
+    return Response(body, media_type=content_type)

@@ -1,0 +1,56 @@
+"""The application factory: `uvicorn --factory app.main:create_app`."""
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
+
+from app import __version__
+from app.api import TAGS, api_router
+from app.config import get_settings
+from app.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
+from app.logs import configure_logging
+from app.observability import RequestContextMiddleware
+
+DESCRIPTION = """廉韵（Lianyun）：县级惠民惠农资金公开与监督平台的后端。
+
+村民可查询打到社保卡上的每一笔补贴、阅读 11 类惠民惠农政策、查看本村每月的发放公示（晒账）、
+匿名举报并凭回执码跟进、参与民意测评；县纪委监委等工作人员通过同一套接口发布、处理和答复。
+
+所有错误均为 RFC 9457 `application/problem+json`，带稳定的 `code` 和中文说明。"""
+
+
+def create_app(*, configure_logs: bool = True) -> FastAPI:
+    settings = get_settings()
+    if configure_logs:
+        configure_logging(settings.log_level)
+    app = FastAPI(
+        title="廉韵 Lianyun API",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+    )
+    install_error_handlers(app)
+    app.include_router(api_router)
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(RequestContextMiddleware)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's schema, with error responses served as application/problem+json."""
+    if app.openapi_schema is None:
+        schema = FastAPI.openapi(app)
+        for path in schema["paths"].values():
+            for operation in path.values():
+                for status, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    if status[:1] in "45" and "application/json" in content:
+                        content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+        app.openapi_schema = schema
+    return app.openapi_schema
+
+
+def openapi_schema() -> dict[str, Any]:
+    return create_app(configure_logs=False).openapi()

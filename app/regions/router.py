@@ -1,0 +1,31 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+
+from app.db import SessionDep
+from app.errors import problems
+from app.regions import service
+from app.regions.schemas import RegionRead, RegionTree
+
+router = APIRouter(prefix="/api/v1/regions", tags=["地区"])
+
+RegionCode = Annotated[
+    str, Path(pattern=r"^\d{12}$", description="12 位统计用区划代码", examples=["511923106201"])
+]
+
+
+@router.get(
+    "", summary="全县乡镇及其村（社区）", response_model=RegionTree, responses=problems(404)
+)
+def list_regions(session: SessionDep) -> RegionTree:
+    return service.region_tree(session)
+
+
+@router.get(
+    "/{code}",
+    summary="查看一个地区及其上下级",
+    response_model=RegionRead,
+    responses=problems(404, 422),
+)
+def read_region(code: RegionCode, session: SessionDep) -> RegionRead:
+    return service.region_detail(session, code)

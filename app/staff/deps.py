@@ -1,0 +1,43 @@
+"""Who is calling: `CurrentStaff`, and the one reusable rule `require_role(...)`."""
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+
+from app.config import Settings, get_settings
+from app.db import SessionDep
+from app.errors import Unauthorized
+from app.staff import service
+from app.staff.models import Role, Staff
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def current_staff(
+    session: SessionDep,
+    settings: Annotated[Settings, Depends(get_settings)],
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+) -> Staff:
+    if not token:
+        raise Unauthorized("请先登录：请求头中缺少 Authorization: Bearer 令牌。")
+    return service.staff_from_token(session, token=token, settings=settings)
+
+
+CurrentStaff = Annotated[Staff, Depends(current_staff)]
+
+
+def require_role(*roles: Role, region_param: str | None = None) -> Callable[..., Staff]:
+    """A dependency: the caller holds one of `roles`, and, when `region_param` names a path or
+    query parameter that the request carries, that region lies inside the caller's own."""
+
+    def dependency(request: Request, staff: CurrentStaff) -> Staff:
+        service.check_role(staff, roles)
+        if region_param is not None:
+            code = request.path_params.get(region_param) or request.query_params.get(region_param)
+            if code:
+                service.check_region(staff, code)
+        return staff
+
+    return dependency

@@ -1,0 +1,129 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi.security import OAuth2PasswordRequestForm
+
+from app.config import Settings, get_settings
+from app.db import SessionDep
+from app.errors import problems
+from app.pagination import Page, PageDep, page_of
+from app.staff import service
+from app.staff.deps import CurrentStaff, require_role
+from app.staff.models import Role, Staff
+from app.staff.schemas import (
+    RefreshRequest,
+    StaffCreate,
+    StaffFilter,
+    StaffRead,
+    StaffUpdate,
+    TokenPair,
+)
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+auth_router = APIRouter(prefix="/api/v1/auth", tags=["登录"])
+admin_router = APIRouter(prefix="/api/v1/admin/staff", tags=["工作人员管理"])
+
+CountyAdmin = Annotated[Staff, Depends(require_role(Role.county_admin))]
+StaffReader = Annotated[
+    Staff,
+    Depends(
+        require_role(
+            Role.county_admin, Role.township_officer, Role.village_clerk, region_param="region_code"
+        )
+    ),
+]
+
+
+@auth_router.post(
+    "/token",
+    summary="工作人员登录，取得访问令牌和刷新令牌",
+    response_model=TokenPair,
+    responses=problems(401, 422, 429),
+)
+def create_token(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> TokenPair:
+    client = request.client.host if request.client else "unknown"
+    return service.login(
+        session, username=form.username, password=form.password, client=client, settings=settings
+    )
+
+
+@auth_router.post(
+    "/refresh",
+    summary="用刷新令牌换一对新令牌（旧的刷新令牌随即失效）",
+    response_model=TokenPair,
+    responses=problems(401, 422),
+)
+def refresh_token(body: RefreshRequest, session: SessionDep, settings: SettingsDep) -> TokenPair:
+    return service.refresh(session, refresh_token=body.refresh_token, settings=settings)
+
+
+@auth_router.post(
+    "/logout",
+    summary="退出登录（注销刷新令牌）",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problems(422),
+)
+def logout(body: RefreshRequest, session: SessionDep) -> None:
+    service.logout(session, refresh_token=body.refresh_token)
+
+
+@auth_router.get(
+    "/me", summary="当前登录的工作人员", response_model=StaffRead, responses=problems(401)
+)
+def read_me(staff: CurrentStaff) -> Staff:
+    return staff
+
+
+@admin_router.get(
+    "",
+    summary="工作人员列表（只含本人辖区）",
+    response_model=Page[StaffRead],
+    responses=problems(401, 403, 422),
+)
+def list_staff(
+    viewer: StaffReader,
+    session: SessionDep,
+    page: PageDep,
+    filters: Annotated[StaffFilter, Query()],
+) -> Page[StaffRead]:
+    rows, total = service.list_staff(session, viewer=viewer, filters=filters, page=page)
+    return page_of(StaffRead, rows, total, page)
+
+
+@admin_router.post(
+    "",
+    summary="新建工作人员账号",
+    response_model=StaffRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(401, 403, 404, 409, 422),
+)
+def create_staff(data: StaffCreate, actor: CountyAdmin, session: SessionDep) -> Staff:
+    return service.create_staff(session, data=data, actor=actor)
+
+
+@admin_router.get(
+    "/{staff_id}",
+    summary="查看一个工作人员",
+    response_model=StaffRead,
+    responses=problems(401, 403, 404, 422),
+)
+def read_staff(staff_id: int, viewer: StaffReader, session: SessionDep) -> Staff:
+    return service.get_staff(session, staff_id, viewer=viewer)
+
+
+@admin_router.patch(
+    "/{staff_id}",
+    summary="修改工作人员：姓名、角色、辖区、停用或启用、重设密码",
+    response_model=StaffRead,
+    responses=problems(401, 403, 404, 422),
+)
+def update_staff(
+    staff_id: int, data: StaffUpdate, actor: CountyAdmin, session: SessionDep
+) -> Staff:
+    return service.update_staff(session, staff_id, data=data, actor=actor)

@@ -1,0 +1,118 @@
+"""One database per xdist worker, built once by `alembic upgrade head`; each test runs inside a
+transaction that is rolled back. SQLite by default; PostgreSQL when LIANYUN_TEST_DATABASE_URL
+is set (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/lianyun_test)."""
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from tests.databases import create_database, drop_database, unique_name
+
+TEST_ENV = {
+    "LIANYUN_ENV": "development",
+    "LIANYUN_SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+    "LIANYUN_ID_PEPPER": "test-id-pepper-that-is-long-enough-0123456789",
+    "LIANYUN_TIP_KEY": "test-tip-key-that-is-long-enough-0123456789abc",
+    "LIANYUN_LOG_LEVEL": "INFO",
+}
+_TMP = Path(tempfile.mkdtemp(prefix="lianyun-tests-"))
+
+
+def server_url() -> str | None:
+    return os.environ.get("LIANYUN_TEST_DATABASE_URL") or None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    for key in [k for k in os.environ if k.startswith("LIANYUN_")]:
+        if key not in {"LIANYUN_TEST_DATABASE_URL", "LIANYUN_TEST_REDIS_URL"}:
+            del os.environ[key]
+    os.environ.update(TEST_ENV)
+    os.environ["LIANYUN_DEV_SECRETS_FILE"] = str(_TMP / "dev-secrets.json")
+    os.environ["LIANYUN_DATABASE_URL"] = create_database(
+        server_url(), f"lianyun_test_{worker}", _TMP
+    )
+
+    from app.config import get_settings
+
+    get_settings.cache_clear()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    url = os.environ.get("LIANYUN_DATABASE_URL")
+    if url:
+        from app.db import engine_for
+
+        engine_for(url).dispose()
+        drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def engine() -> Engine:
+    from app.db import get_engine, session_scope, upgrade_head
+    from app.regions import service as regions
+
+    upgrade_head()
+    with session_scope().begin() as session:
+        regions.import_regions(session, regions.read_csv())
+    return get_engine()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    connection = engine.connect()
+    transaction = connection.begin()
+    session = Session(bind=connection, join_transaction_mode="create_savepoint")
+    try:
+        yield session
+    finally:
+        session.close()
+        transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> Iterator[None]:
+    from app import ratelimit
+
+    ratelimit.reset()
+    yield
+
+
+@pytest.fixture
+def app(session: Session) -> FastAPI:
+    from app.db import get_session, transaction
+    from app.main import create_app
+
+    application = create_app(configure_logs=False)
+
+    def _test_session() -> Iterator[Session]:
+        with transaction(session, nested=True):  # a SAVEPOINT inside the test's transaction
+            yield session
+
+    application.dependency_overrides[get_session] = _test_session
+    return application
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def fresh_database_url() -> Iterator[str]:
+    """A brand-new empty database (no tables), dropped afterwards."""
+    url = create_database(server_url(), unique_name("lianyun_fresh"), _TMP)
+    yield url
+    from app.db import engine_for
+
+    engine_for(url).dispose()
+    drop_database(url)

@@ -1,0 +1,32 @@
+from fastapi.testclient import TestClient
+
+from tests.asserts import assert_problem
+
+
+def test_regions_list_townships_with_their_villages(client: TestClient) -> None:
+    response = client.get("/api/v1/regions")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["county"] == {"code": "511923000000", "name": "平昌县"}
+    townships = {t["name"]: t for t in body["townships"]}
+    assert len(townships) >= 14
+    assert "三官寨村" in {v["name"] for v in townships["佛楼镇"]["villages"]}
+    assert sum(len(t["villages"]) for t in body["townships"]) >= 150
+
+
+def test_region_detail_has_full_name_and_parent(client: TestClient) -> None:
+    response = client.get("/api/v1/regions/511923120201")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["full_name"] == "平昌县佛楼镇三官寨村"
+    assert body["level"] == "village"
+    assert body["parent"] == {"code": "511923120000", "name": "佛楼镇"}
+
+    township = client.get("/api/v1/regions/511923120000").json()
+    assert "三官寨村" in {c["name"] for c in township["children"]}
+
+
+def test_unknown_and_malformed_codes(client: TestClient) -> None:
+    assert_problem(client.get("/api/v1/regions/511923999999"), 404, "not_found")
+    body = assert_problem(client.get("/api/v1/regions/51192"), 422, "validation_failed")
+    assert body["errors"][0]["field"] == "code"

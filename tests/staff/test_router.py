@@ -1,0 +1,347 @@
+import base64
+import json
+from datetime import UTC, datetime
+
+import pytest
+from fastapi.testclient import TestClient
+from jose import jwt
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.audit.models import AuditEntry
+from app.config import get_settings
+from app.staff.models import Role
+from tests.asserts import assert_problem
+from tests.factories import (
+    COUNTY,
+    DEFAULT_PASSWORD,
+    FOLOU,
+    HUANGLIU,
+    SANGUANZHAI,
+    XIXING,
+    auth_headers,
+    make_staff,
+)
+
+TOKEN_URL = "/api/v1/auth/token"
+
+
+def b64url(data: dict[str, str]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+def login(client: TestClient, username: str, password: str = DEFAULT_PASSWORD) -> dict[str, object]:
+    response = client.post(TOKEN_URL, data={"username": username, "password": password})
+    assert response.status_code == 200, response.text
+    body: dict[str, object] = response.json()
+    return body
+
+
+# --- sign-in ---------------------------------------------------------------------------------
+
+
+def test_login_issues_short_lived_jwt_with_role_and_region(
+    client: TestClient, session: Session
+) -> None:
+    staff = make_staff(session, role=Role.village_clerk, region_code=SANGUANZHAI)
+    tokens = login(client, staff.username)
+
+    assert tokens["token_type"] == "bearer"
+    assert isinstance(tokens["expires_in"], int) and tokens["expires_in"] <= 1800
+    header = jwt.get_unverified_header(str(tokens["access_token"]))
+    assert header["alg"] == "HS256"
+    claims = jwt.decode(
+        str(tokens["access_token"]), get_settings().secret("secret_key"), algorithms=["HS256"]
+    )
+    assert claims["sub"] == str(staff.id)
+    assert claims["role"] == "village_clerk"
+    assert claims["region"] == SANGUANZHAI
+    assert claims["exp"] - datetime.now(UTC).timestamp() <= 30 * 60
+
+    me = client.get(
+        "/api/v1/auth/me", headers={"Authorization": f"Bearer {tokens['access_token']}"}
+    )
+    assert me.status_code == 200
+    assert me.json()["username"] == staff.username
+    assert "password_hash" not in me.json()
+
+
+def test_wrong_password_and_unknown_user_get_the_same_answer(
+    client: TestClient, session: Session
+) -> None:
+    staff = make_staff(session)
+    wrong = client.post(TOKEN_URL, data={"username": staff.username, "password": "not-the-one-1"})
+    unknown = client.post(TOKEN_URL, data={"username": "nobody", "password": "not-the-one-1"})
+    first = assert_problem(wrong, 401, "invalid_credentials")
+    second = assert_problem(unknown, 401, "invalid_credentials")
+    assert first["detail"] == second["detail"]
+    assert wrong.headers["www-authenticate"] == "Bearer"
+
+
+def test_disabled_account_cannot_sign_in(client: TestClient, session: Session) -> None:
+    staff = make_staff(session, is_active=False)
+    response = client.post(
+        TOKEN_URL, data={"username": staff.username, "password": DEFAULT_PASSWORD}
+    )
+    assert_problem(response, 401, "invalid_credentials")
+
+
+def test_bad_login_body_is_a_chinese_validation_problem(client: TestClient) -> None:
+    response = client.post(TOKEN_URL, data={"username": "admin"})
+    body = assert_problem(response, 422, "validation_failed")
+    assert body["errors"] == [{"field": "password", "message": "此项必填"}]
+    assert "password" in str(body["detail"]) and "此项必填" in str(body["detail"])
+
+
+def test_login_attempts_are_limited_per_account(client: TestClient, session: Session) -> None:
+    staff = make_staff(session)
+    for _ in range(5):
+        client.post(TOKEN_URL, data={"username": staff.username, "password": "wrong-password"})
+    response = client.post(
+        TOKEN_URL, data={"username": staff.username, "password": DEFAULT_PASSWORD}
+    )
+    body = assert_problem(response, 429, "rate_limited")
+    assert 0 < int(response.headers["retry-after"]) <= 60
+    assert body["retry_after"] == int(response.headers["retry-after"])
+    # another account from the same client is not locked by this one's failures
+    other = make_staff(session)
+    assert (
+        client.post(
+            TOKEN_URL, data={"username": other.username, "password": DEFAULT_PASSWORD}
+        ).status_code
+        == 200
+    )
+
+
+def test_login_attempts_are_limited_per_client(client: TestClient) -> None:
+    for i in range(20):
+        client.post(TOKEN_URL, data={"username": f"guess{i}", "password": "wrong-password"})
+    response = client.post(TOKEN_URL, data={"username": "guess-new", "password": "wrong-password"})
+    assert_problem(response, 429, "rate_limited")
+
+
+def test_missing_or_forged_tokens_are_refused(client: TestClient, session: Session) -> None:
+    staff = make_staff(session)
+    assert_problem(client.get("/api/v1/auth/me"), 401, "authentication_required")
+    forged = jwt.encode({"sub": str(staff.id), "type": "access", "exp": 9999999999}, "x" * 40)
+    response = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {forged}"})
+    assert_problem(response, 401, "token_invalid")
+    none_alg = ".".join(
+        [
+            b64url({"alg": "none", "typ": "JWT"}),
+            b64url({"sub": str(staff.id), "type": "access"}),
+            "",
+        ]
+    )
+    response = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {none_alg}"})
+    assert_problem(response, 401, "token_invalid")
+
+
+def test_refresh_rotates_and_a_reused_token_ends_the_session(
+    client: TestClient, session: Session
+) -> None:
+    staff = make_staff(session)
+    first = login(client, staff.username)
+    second = client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    assert second.status_code == 200
+    assert second.json()["refresh_token"] != first["refresh_token"]
+
+    reused = client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    assert_problem(reused, 401, "token_invalid")
+    # the reuse revoked the whole family, the newest token included
+    newest = client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": second.json()["refresh_token"]}
+    )
+    assert_problem(newest, 401, "token_invalid")
+
+
+def test_logout_revokes_the_refresh_token(client: TestClient, session: Session) -> None:
+    staff = make_staff(session)
+    tokens = login(client, staff.username)
+    assert (
+        client.post(
+            "/api/v1/auth/logout", json={"refresh_token": tokens["refresh_token"]}
+        ).status_code
+        == 204
+    )
+    response = client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert_problem(response, 401, "token_invalid")
+
+
+# --- staff administration --------------------------------------------------------------------
+
+
+def test_county_admin_creates_staff_and_the_write_is_audited(
+    client: TestClient, session: Session
+) -> None:
+    admin = make_staff(session)
+    response = client.post(
+        "/api/v1/admin/staff",
+        headers=auth_headers(admin),
+        json={
+            "username": "yuan.guifang",
+            "display_name": "袁桂芳",
+            "password": "a-long-password-1",
+            "role": "village_clerk",
+            "region_code": SANGUANZHAI,
+        },
+    )
+    assert response.status_code == 201, response.text
+    created = response.json()
+    assert created["region_code"] == SANGUANZHAI and created["is_active"] is True
+    assert "password" not in response.text
+
+    entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "staff.create")).one()
+    assert entry.actor_id == admin.id
+    assert entry.entity_id == str(created["id"])
+    assert entry.after is not None and entry.after["username"] == "yuan.guifang"
+    assert "password_hash" not in str(entry.after) and "a-long-password-1" not in str(entry.after)
+
+    login(client, "yuan.guifang", "a-long-password-1")
+
+
+def test_duplicate_username_is_a_conflict(client: TestClient, session: Session) -> None:
+    admin = make_staff(session)
+    body = {
+        "username": admin.username,
+        "display_name": "重复",
+        "password": "a-long-password-1",
+        "role": "editor",
+    }
+    response = client.post("/api/v1/admin/staff", headers=auth_headers(admin), json=body)
+    assert_problem(response, 409, "conflict")
+
+
+@pytest.mark.parametrize(
+    ("role", "region_code"),
+    [("village_clerk", FOLOU), ("township_officer", SANGUANZHAI), ("village_clerk", None)],
+)
+def test_region_must_fit_the_role(
+    client: TestClient, session: Session, role: str, region_code: str | None
+) -> None:
+    admin = make_staff(session)
+    body = {
+        "username": "newbie",
+        "display_name": "新人",
+        "password": "a-long-password-1",
+        "role": role,
+        "region_code": region_code,
+    }
+    response = client.post("/api/v1/admin/staff", headers=auth_headers(admin), json=body)
+    assert_problem(response, 422, "invalid_state")
+
+
+def test_only_county_admin_creates_staff(client: TestClient, session: Session) -> None:
+    officer = make_staff(session, role=Role.township_officer, region_code=FOLOU)
+    body = {
+        "username": "newbie",
+        "display_name": "新人",
+        "password": "a-long-password-1",
+        "role": "village_clerk",
+        "region_code": SANGUANZHAI,
+    }
+    response = client.post("/api/v1/admin/staff", headers=auth_headers(officer), json=body)
+    assert_problem(response, 403, "forbidden")
+
+
+def test_village_clerk_sees_only_own_village(client: TestClient, session: Session) -> None:
+    clerk = make_staff(session, role=Role.village_clerk, region_code=SANGUANZHAI)
+    neighbour = make_staff(session, role=Role.village_clerk, region_code=HUANGLIU)
+    make_staff(session, role=Role.township_officer, region_code=FOLOU)
+    headers = auth_headers(clerk)
+
+    listed = client.get("/api/v1/admin/staff", headers=headers)
+    assert listed.status_code == 200
+    assert {s["region_code"] for s in listed.json()["items"]} == {SANGUANZHAI}
+
+    assert_problem(
+        client.get(f"/api/v1/admin/staff/{neighbour.id}", headers=headers), 403, "forbidden"
+    )
+    assert_problem(
+        client.get("/api/v1/admin/staff", params={"region_code": HUANGLIU}, headers=headers),
+        403,
+        "forbidden",
+    )
+    assert_problem(client.get("/api/v1/admin/audit", headers=headers), 403, "forbidden")
+
+
+def test_township_officer_sees_its_villages_not_others(
+    client: TestClient, session: Session
+) -> None:
+    officer = make_staff(session, role=Role.township_officer, region_code=FOLOU)
+    inside = make_staff(session, role=Role.village_clerk, region_code=SANGUANZHAI)
+    outside = make_staff(session, role=Role.township_officer, region_code=XIXING)
+    headers = auth_headers(officer)
+    ids = {s["id"] for s in client.get("/api/v1/admin/staff", headers=headers).json()["items"]}
+    assert inside.id in ids and officer.id in ids and outside.id not in ids
+    assert client.get(f"/api/v1/admin/staff/{inside.id}", headers=headers).status_code == 200
+
+
+def test_disabling_ends_access_at_once(client: TestClient, session: Session) -> None:
+    admin = make_staff(session)
+    target = make_staff(session, role=Role.editor)
+    tokens = login(client, target.username)
+    bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+    assert client.get("/api/v1/auth/me", headers=bearer).status_code == 200
+
+    response = client.patch(
+        f"/api/v1/admin/staff/{target.id}", headers=auth_headers(admin), json={"is_active": False}
+    )
+    assert response.status_code == 200 and response.json()["is_active"] is False
+
+    assert_problem(client.get("/api/v1/auth/me", headers=bearer), 401, "token_invalid")
+    refreshed = client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert_problem(refreshed, 401, "token_invalid")
+    entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "staff.update")).one()
+    assert entry.before is not None and entry.before["is_active"] is True
+    assert entry.after is not None and entry.after["is_active"] is False
+
+
+def test_re_role_takes_effect_on_the_next_request(client: TestClient, session: Session) -> None:
+    admin = make_staff(session)
+    target = make_staff(session, role=Role.county_admin)
+    target_headers = auth_headers(target)
+    assert client.get("/api/v1/admin/audit", headers=target_headers).status_code == 200
+
+    response = client.patch(
+        f"/api/v1/admin/staff/{target.id}",
+        headers=auth_headers(admin),
+        json={"role": "township_officer", "region_code": FOLOU},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["region_code"] == FOLOU
+    assert_problem(client.get("/api/v1/admin/audit", headers=target_headers), 403, "forbidden")
+
+
+def test_admin_cannot_disable_self(client: TestClient, session: Session) -> None:
+    admin = make_staff(session)
+    response = client.patch(
+        f"/api/v1/admin/staff/{admin.id}", headers=auth_headers(admin), json={"is_active": False}
+    )
+    assert_problem(response, 422, "invalid_state")
+
+
+def test_password_reset_ends_sessions_and_is_audited_without_the_password(
+    client: TestClient, session: Session
+) -> None:
+    admin = make_staff(session)
+    target = make_staff(session, role=Role.editor)
+    tokens = login(client, target.username)
+    response = client.patch(
+        f"/api/v1/admin/staff/{target.id}",
+        headers=auth_headers(admin),
+        json={"password": "brand-new-password-2"},
+    )
+    assert response.status_code == 200
+    refreshed = client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert_problem(refreshed, 401, "token_invalid")
+    login(client, target.username, "brand-new-password-2")
+    entries = session.scalars(select(AuditEntry).where(AuditEntry.entity_id == str(target.id)))
+    assert all("brand-new-password-2" not in str(e.after) for e in entries)
+
+
+def test_unknown_staff_is_404(client: TestClient, session: Session) -> None:
+    admin = make_staff(session, region_code=COUNTY)
+    assert_problem(
+        client.get("/api/v1/admin/staff/999999", headers=auth_headers(admin)), 404, "not_found"
+    )

@@ -1,0 +1,111 @@
+import json
+import re
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import sessionmaker
+
+from app.cli import main
+from app.config import get_settings
+from app.db import engine_for
+from app.regions.models import Region
+from app.regions.service import read_csv
+from app.security import verify_password
+from app.staff.models import Staff
+
+
+@pytest.fixture
+def cli_db(fresh_database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    monkeypatch.setenv("LIANYUN_DATABASE_URL", fresh_database_url)
+    get_settings.cache_clear()
+    yield fresh_database_url
+    get_settings.cache_clear()
+
+
+def _staff(url: str, username: str) -> Staff | None:
+    with sessionmaker(engine_for(url))() as session:
+        return session.scalar(select(Staff).where(Staff.username == username))
+
+
+def test_demo_loads_regions_and_prints_the_admin_password_once(
+    cli_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["demo"]) == 0
+    first = capsys.readouterr().out
+    password = re.search(r"用户名 admin\s+密码 (\S+)", first)
+    assert password is not None
+    admin = _staff(cli_db, "admin")
+    assert admin is not None and admin.role == "county_admin"
+    assert verify_password(admin.password_hash, password.group(1))
+
+    assert main(["demo"]) == 0
+    second = capsys.readouterr().out
+    assert password.group(1) not in second and "已存在" in second
+    with sessionmaker(engine_for(cli_db))() as session:
+        assert session.scalar(select(func.count()).select_from(Region)) == len(read_csv())
+
+
+def test_create_staff_takes_the_password_from_the_environment(
+    cli_db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["migrate"]) == 0
+    assert main(["import-regions"]) == 0
+    monkeypatch.setenv("LIANYUN_STAFF_PASSWORD", "clerk-password-123")
+    get_settings.cache_clear()
+    code = main(
+        [
+            "create-staff",
+            "--username",
+            "clerk1",
+            "--role",
+            "village_clerk",
+            "--region",
+            "511923120201",
+        ]
+    )
+    assert code == 0
+    assert "clerk-password-123" not in capsys.readouterr().out
+    clerk = _staff(cli_db, "clerk1")
+    assert clerk is not None and clerk.region_code == "511923120201"
+    assert verify_password(clerk.password_hash, "clerk-password-123")
+
+
+def test_create_staff_without_a_password_and_no_terminal_fails_clearly(
+    cli_db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("LIANYUN_STAFF_PASSWORD", raising=False)
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+    assert main(["migrate"]) == 0
+    assert main(["create-staff", "--username", "x1y", "--role", "editor"]) == 2
+    assert "LIANYUN_STAFF_PASSWORD" in capsys.readouterr().err
+
+
+def test_create_staff_rejects_a_bad_role(
+    cli_db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("LIANYUN_STAFF_PASSWORD", "clerk-password-123")
+    get_settings.cache_clear()
+    assert main(["migrate"]) == 0
+    assert main(["create-staff", "--username", "x1y", "--role", "emperor"]) == 2
+    assert "role" in capsys.readouterr().err
+
+
+def test_production_without_secrets_refuses_with_a_named_variable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("LIANYUN_ENV", "production")
+    monkeypatch.delenv("LIANYUN_TIP_KEY")
+    get_settings.cache_clear()
+    try:
+        assert main(["migrate"]) == 2
+    finally:
+        get_settings.cache_clear()
+    err = capsys.readouterr().err
+    assert "LIANYUN_" in err and "拒绝启动" in err
+
+
+def test_openapi_command_prints_the_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["openapi"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert "/api/v1/regions" in schema["paths"]

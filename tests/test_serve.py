@@ -1,0 +1,89 @@
+"""`lianyun serve` as a real process: it migrates first, serves, and logs JSON lines that never
+hold a query string, a request body or an Authorization header."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+SECRET_QUERY = "query-secret-7f3a"
+SECRET_BODY = "body-secret-91c2"
+SECRET_TOKEN = "header-secret-4d8e"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def server(fresh_database_url: str, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    port = _free_port()
+    log_path = tmp_path / "server.log"
+    env = {**os.environ, "LIANYUN_DATABASE_URL": fresh_database_url}
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app", "serve", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/readyz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("server did not become ready:\n" + log_path.read_text())
+        # ready means it migrated the empty database itself; now the reference data
+        subprocess.run(
+            [sys.executable, "-m", "app", "import-regions"],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        yield base, log_path
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+def test_served_logs_are_json_with_request_ids_and_no_secrets(server: tuple[str, Path]) -> None:
+    base, log_path = server
+    regions = httpx.get(f"{base}/api/v1/regions/511923120201?token={SECRET_QUERY}")
+    assert regions.status_code == 200 and regions.json()["name"] == "三官寨村"
+    login = httpx.post(
+        f"{base}/api/v1/auth/token",
+        data={"username": "nobody", "password": SECRET_BODY},
+        headers={"Authorization": f"Bearer {SECRET_TOKEN}"},
+    )
+    assert login.status_code == 401
+    me = httpx.get(f"{base}/api/v1/auth/me", headers={"Authorization": f"Bearer {SECRET_TOKEN}"})
+    assert me.status_code == 401
+    time.sleep(0.3)
+
+    text = log_path.read_text()
+    for secret in (SECRET_QUERY, SECRET_BODY, SECRET_TOKEN, "Bearer", "?token"):
+        assert secret not in text
+    lines = [json.loads(line) for line in text.splitlines() if line.strip()]
+    access = [line for line in lines if line["logger"] == "app.access"]
+    assert {(a["route"], a["status"]) for a in access} >= {
+        ("/api/v1/regions/{code}", 200),
+        ("/api/v1/auth/token", 401),
+        ("/api/v1/auth/me", 401),
+    }
+    assert all(len(a["request_id"]) == 32 for a in access)
+    assert regions.headers["x-request-id"] in {a["request_id"] for a in access}
