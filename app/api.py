@@ -1,19 +1,34 @@
 from fastapi import APIRouter
 
 from app.audit.router import router as audit_router
+from app.disclosures.router import router as disclosures_router
 from app.health.router import router as health_router
 from app.regions.router import router as regions_router
 from app.staff.router import admin_router as staff_admin_router
 from app.staff.router import auth_router
+from app.subsidies.router import router as subsidies_router
+from app.sync.router import router as sync_router
 
 api_router = APIRouter()
-for router in (health_router, regions_router, auth_router, staff_admin_router, audit_router):
+for router in (
+    health_router,
+    regions_router,
+    subsidies_router,
+    disclosures_router,
+    auth_router,
+    staff_admin_router,
+    audit_router,
+    sync_router,
+):
     api_router.include_router(router)
 
 TAGS = [
     {"name": "运行状态", "description": "存活、就绪与指标"},
     {"name": "地区", "description": "县、乡镇（街道）、村（社区）及其统计用区划代码"},
+    {"name": "补贴查询", "description": "村民凭身份证号和姓名查询本人的补贴发放"},
+    {"name": "村务公示（晒账）", "description": "各村每月的补贴发放明细，姓名打码"},
     {"name": "登录", "description": "工作人员登录、刷新令牌、退出"},
     {"name": "工作人员管理", "description": "新建、停用、调整角色与辖区（县级管理员）"},
     {"name": "审计日志", "description": "工作人员的每一次写操作"},
+    {"name": "数据同步", "description": "每晚从一卡通平台同步发放数据；问题记录与重放"},
 ]

@@ -9,11 +9,15 @@ import secrets
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from app.config import ConfigError, get_settings
 from app.db import session_scope, upgrade_head
+
+if TYPE_CHECKING:
+    from app.sync.models import SyncRun
 
 DEMO_ADMIN = "admin"
 
@@ -93,6 +97,34 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_run(run: "SyncRun") -> None:
+    outcome = {"succeeded": "成功", "failed": "失败", "running": "进行中"}[run.outcome]
+    print(
+        f"同步 #{run.id} {outcome}：{run.pages} 页，取到 {run.fetched} 条，新增 {run.created}，"
+        f"更新 {run.updated}，未变 {run.unchanged}，隔离 {run.rejected}。"
+    )
+    print(f"游标：{run.cursor_start or '（起点）'} → {run.cursor_end or '（起点）'}")
+    if run.error:
+        print(f"原因：{run.error}")
+
+
+def _sync(args: argparse.Namespace) -> int:
+    from app.sync import service as sync_service
+
+    settings = get_settings()
+    upgrade_head()
+    try:
+        run = sync_service.run_sync(settings, trigger="cli", page_size=args.limit)
+    except sync_service.SyncAlreadyRunning as exc:
+        print(f"{exc.detail}", file=sys.stderr)
+        return 3
+    except sync_service.FeedNotConfigured as exc:
+        print(f"{exc.detail}", file=sys.stderr)
+        return 2
+    _print_run(run)
+    return 0 if run.outcome == "succeeded" else 1
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -149,6 +181,8 @@ def build_parser() -> argparse.ArgumentParser:
     staff.add_argument("--display-name", default=None)
     regions = add("import-regions", _import_regions, "导入地区 CSV（可重复运行）")
     regions.add_argument("--file", default=None, help="CSV 文件；默认为内置的平昌县数据")
+    sync = add("sync", _sync, "立即从一卡通接口同步一次，打印摘要；失败时退出码非 0")
+    sync.add_argument("--limit", type=int, default=5000, help="每页条数（1–5000）")
     add("openapi", _openapi, "打印 OpenAPI 文档（JSON）")
     return parser
 

@@ -1,5 +1,7 @@
 """The application factory: `uvicorn --factory app.main:create_app`."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
@@ -11,6 +13,7 @@ from app.config import get_settings
 from app.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
 from app.logs import configure_logging
 from app.observability import RequestContextMiddleware
+from app.sync.scheduler import start_scheduler
 
 DESCRIPTION = """廉韵（Lianyun）：县级惠民惠农资金公开与监督平台的后端。
 
@@ -20,16 +23,27 @@ DESCRIPTION = """廉韵（Lianyun）：县级惠民惠农资金公开与监督�
 所有错误均为 RFC 9457 `application/problem+json`，带稳定的 `code` 和中文说明。"""
 
 
-def create_app(*, configure_logs: bool = True) -> FastAPI:
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    scheduler = start_scheduler(get_settings()) if app.state.schedule_jobs else None
+    yield
+    if scheduler is not None:
+        scheduler.shutdown(wait=False)
+
+
+def create_app(*, configure_logs: bool = True, schedule_jobs: bool = True) -> FastAPI:
+    """`schedule_jobs` starts the nightly jobs (sync) with the server; tests turn it off."""
     settings = get_settings()
     if configure_logs:
         configure_logging(settings.log_level)
     app = FastAPI(
+        lifespan=_lifespan,
         title="廉韵 Lianyun API",
         version=__version__,
         description=DESCRIPTION,
         openapi_tags=TAGS,
     )
+    app.state.schedule_jobs = schedule_jobs
     install_error_handlers(app)
     app.include_router(api_router)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
@@ -53,4 +67,4 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
 
 
 def openapi_schema() -> dict[str, Any]:
-    return create_app(configure_logs=False).openapi()
+    return create_app(configure_logs=False, schedule_jobs=False).openapi()

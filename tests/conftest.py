@@ -91,7 +91,7 @@ def app(session: Session) -> FastAPI:
     from app.db import get_session, transaction
     from app.main import create_app
 
-    application = create_app(configure_logs=False)
+    application = create_app(configure_logs=False, schedule_jobs=False)
 
     def _test_session() -> Iterator[Session]:
         with transaction(session, nested=True):  # a SAVEPOINT inside the test's transaction
@@ -116,3 +116,20 @@ def fresh_database_url() -> Iterator[str]:
 
     engine_for(url).dispose()
     drop_database(url)
+
+
+@pytest.fixture
+def committed_db(fresh_database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The app's own database is a fresh, migrated one with the regions: for code that opens
+    its own transactions (sync, CLI) and commits for real."""
+    from app.config import get_settings
+    from app.db import session_scope, upgrade_head
+    from app.regions import service as regions
+
+    monkeypatch.setenv("LIANYUN_DATABASE_URL", fresh_database_url)
+    get_settings.cache_clear()
+    upgrade_head()
+    with session_scope().begin() as session:
+        regions.import_regions(session, regions.read_csv())
+    yield fresh_database_url
+    get_settings.cache_clear()

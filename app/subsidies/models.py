@@ -1,0 +1,65 @@
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, utcnow
+
+
+class Person(Base):
+    """A recipient, known only by the keyed hash of their ID number."""
+
+    __tablename__ = "person"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name_hash: Mapped[str] = mapped_column(String(64))
+    name_masked: Mapped[str] = mapped_column(String(32))
+    id_masked: Mapped[str] = mapped_column(String(18))
+    village_code: Mapped[str] = mapped_column(ForeignKey("region.code"), index=True)
+    birth_on: Mapped[date]
+    sex: Mapped[str] = mapped_column(String(1))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Payout(Base):
+    """The latest version of one payout line of the 一卡通 platform. Amounts are in fen."""
+
+    __tablename__ = "payout"
+    __table_args__ = (
+        Index("ix_payout_person_period", "person_hash", "period"),
+        Index("ix_payout_village_period", "village_code", "period", "category_code"),
+    )
+
+    record_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int]
+    person_hash: Mapped[str] = mapped_column(ForeignKey("person.id_hash"))
+    village_code: Mapped[str] = mapped_column(ForeignKey("region.code"))
+    category_code: Mapped[str] = mapped_column(String(2))
+    item_name: Mapped[str] = mapped_column(String(64))
+    amount_fen: Mapped[int]
+    period: Mapped[str] = mapped_column(String(7))
+    paid_on: Mapped[date]
+    status: Mapped[str] = mapped_column(String(16))
+    department: Mapped[str] = mapped_column(String(64))
+    synced_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PayoutVersion(Base):
+    """A version of a payout line that is no longer the latest (a correction is kept)."""
+
+    __tablename__ = "payout_version"
+    __table_args__ = (UniqueConstraint("record_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[int]
+    person_hash: Mapped[str] = mapped_column(String(64))
+    village_code: Mapped[str] = mapped_column(String(12))
+    category_code: Mapped[str] = mapped_column(String(2))
+    item_name: Mapped[str] = mapped_column(String(64))
+    amount_fen: Mapped[int]
+    period: Mapped[str] = mapped_column(String(7))
+    paid_on: Mapped[date]
+    status: Mapped[str] = mapped_column(String(16))
+    department: Mapped[str] = mapped_column(String(64))
+    synced_at: Mapped[datetime] = mapped_column(default=utcnow)

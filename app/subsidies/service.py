@@ -1,0 +1,264 @@
+"""Payouts as synced from the 一卡通 platform, and the villager's lookup by ID number.
+
+Invariants:
+- No ID number or full name is stored: a person is the HMAC of their ID number; the name is kept
+  as an HMAC (to check a lookup) and masked.
+- `payout` holds the highest version of each record_id; every lower version seen is kept in
+  `payout_version`. A replay (same or lower version) never changes `payout`.
+- Reversed lines are shown as reversed and left out of every total; totals are summed in SQL.
+- An unknown ID number and a wrong name get the same answer.
+"""
+
+import hmac
+from typing import Any
+
+from sqlalchemy import Integer, cast, func, select, tuple_
+from sqlalchemy.orm import Session
+
+from app import ratelimit
+from app.config import Settings
+from app.db import dialect_insert, utcnow
+from app.errors import InvalidState, NotFound
+from app.regions import service as regions_service
+from app.subsidies import identity
+from app.subsidies.categories import CATEGORIES
+from app.subsidies.models import Payout, PayoutVersion, Person
+from app.subsidies.schemas import (
+    CategoryTotal,
+    LookupRequest,
+    LookupResponse,
+    PayoutIn,
+    PayoutRead,
+    PersonRead,
+    StoreCounts,
+    Summary,
+    YearTotal,
+)
+
+LOOKUP_RATE = "10/minute"
+PAID = "paid"
+_PAYOUT_FIELDS = (
+    "record_id",
+    "version",
+    "person_hash",
+    "village_code",
+    "category_code",
+    "item_name",
+    "amount_fen",
+    "period",
+    "paid_on",
+    "status",
+    "department",
+)
+
+
+class IdNumberInvalid(InvalidState):
+    code = "id_number_invalid"
+    title = "身份证号不正确"
+
+
+class PersonNotFound(NotFound):
+    code = "person_not_found"
+    title = "没有查到补贴记录"
+
+
+def pepper(settings: Settings) -> bytes:
+    return settings.secret("id_pepper").encode()
+
+
+# --- storing what the feed sends ---------------------------------------------------------------
+
+
+def _payout_row(record: PayoutIn, now: Any) -> dict[str, Any]:
+    return {
+        "record_id": record.record_id,
+        "version": record.version,
+        "person_hash": record.id_hash,
+        "village_code": record.village_code,
+        "category_code": record.category_code,
+        "item_name": record.item_name,
+        "amount_fen": record.amount_fen,
+        "period": record.period,
+        "paid_on": record.paid_on,
+        "status": record.status,
+        "department": record.department,
+        "synced_at": now,
+    }
+
+
+def store_payouts(session: Session, records: list[PayoutIn]) -> StoreCounts:
+    """Upsert one page of checked records, in order; returns how each record counted."""
+    if not records:
+        return StoreCounts()
+    ids = list({r.record_id for r in records})
+    payout, history, person = Payout.__table__, PayoutVersion.__table__, Person.__table__
+    existing: dict[str, int] = {
+        record_id: version
+        for record_id, version in session.execute(
+            select(Payout.record_id, Payout.version).where(Payout.record_id.in_(ids))
+        )
+    }
+    known = dict(existing)
+    latest: dict[str, PayoutIn] = {}
+    superseded: list[PayoutIn] = []
+    created = updated = unchanged = 0
+    for record in records:
+        version = known.get(record.record_id)
+        if version is None:
+            created += 1
+        elif record.version > version:
+            updated += 1
+        else:
+            unchanged += 1
+            if record.version < version:
+                superseded.append(record)
+            continue
+        previous = latest.get(record.record_id)
+        if previous is not None:
+            superseded.append(previous)
+        known[record.record_id] = record.version
+        latest[record.record_id] = record
+
+    now = utcnow()
+    _upsert_persons(session, person, list(latest.values()), now)
+    replaced = [rid for rid in latest if rid in existing]
+    columns = [*_PAYOUT_FIELDS, "synced_at"]
+    if replaced:  # keep the versions about to be overwritten
+        session.execute(
+            dialect_insert(session, history)
+            .from_select(
+                columns,
+                select(*(payout.c[f] for f in columns)).where(payout.c.record_id.in_(replaced)),
+            )
+            .on_conflict_do_nothing()
+        )
+    if superseded:
+        session.execute(
+            dialect_insert(session, history).on_conflict_do_nothing(),
+            [_payout_row(r, now) for r in superseded],
+        )
+    if latest:
+        insert = dialect_insert(session, payout)
+        excluded = insert.excluded
+        session.execute(
+            insert.on_conflict_do_update(
+                index_elements=[payout.c.record_id],
+                set_={f: excluded[f] for f in columns[1:]},
+                where=payout.c.version < excluded.version,
+            ),
+            [_payout_row(r, now) for r in latest.values()],
+        )
+    return StoreCounts(created=created, updated=updated, unchanged=unchanged)
+
+
+def _upsert_persons(session: Session, person: Any, records: list[PayoutIn], now: Any) -> None:
+    people = {
+        r.id_hash: {
+            "id_hash": r.id_hash,
+            "name_hash": r.name_hash,
+            "name_masked": r.name_masked,
+            "id_masked": r.id_masked,
+            "village_code": r.village_code,
+            "birth_on": r.birth_on,
+            "sex": r.sex,
+            "updated_at": now,
+        }
+        for r in records
+    }
+    if not people:
+        return
+    insert = dialect_insert(session, person)
+    excluded = insert.excluded
+    session.execute(
+        insert.on_conflict_do_update(
+            index_elements=[person.c.id_hash],
+            set_={
+                "name_hash": excluded.name_hash,
+                "name_masked": excluded.name_masked,
+                "village_code": excluded.village_code,
+                "updated_at": excluded.updated_at,
+            },
+            where=tuple_(person.c.name_hash, person.c.village_code)
+            != tuple_(excluded.name_hash, excluded.village_code),
+        ),
+        list(people.values()),
+    )
+
+
+# --- the villager's lookup ---------------------------------------------------------------------
+
+
+def lookup(
+    session: Session, *, request: LookupRequest, client: str, settings: Settings
+) -> LookupResponse:
+    ratelimit.hit(LOOKUP_RATE, "subsidy-lookup", client)
+    try:
+        number = identity.check_id(request.id_number)
+    except identity.InvalidIdNumber as exc:
+        raise IdNumberInvalid(str(exc)) from None
+    key = pepper(settings)
+    person = session.get(Person, identity.keyed_hash(key, number))
+    expected = person.name_hash if person else identity.name_hash(key, "\0")
+    name_ok = hmac.compare_digest(expected, identity.name_hash(key, request.name))
+    if person is None or not name_ok:
+        raise PersonNotFound("没有查到与该身份证号和姓名相符的补贴记录，请核对后再试。")
+
+    conditions = [Payout.person_hash == person.id_hash]
+    if request.year is not None:
+        conditions.append(Payout.period.startswith(f"{request.year:04d}-"))
+    if request.category is not None:
+        conditions.append(Payout.category_code == request.category)
+    payouts = session.scalars(
+        select(Payout)
+        .where(*conditions)
+        .order_by(Payout.period.desc(), Payout.paid_on.desc(), Payout.record_id.desc())
+    ).all()
+
+    paid = [*conditions, Payout.status == PAID]
+    by_category = session.execute(
+        select(Payout.category_code, func.sum(Payout.amount_fen), func.count())
+        .where(*paid)
+        .group_by(Payout.category_code)
+        .order_by(Payout.category_code)
+    )
+    year = cast(func.substr(Payout.period, 1, 4), Integer)
+    by_year = session.execute(
+        select(year, func.sum(Payout.amount_fen), func.count())
+        .where(*paid)
+        .group_by(year)
+        .order_by(year.desc())
+    )
+    categories = [
+        CategoryTotal(
+            category_code=code, category_name=CATEGORIES.get(code, code), total=total, count=n
+        )
+        for code, total, n in by_category
+    ]
+    village = regions_service.find_region(session, person.village_code)
+    return LookupResponse(
+        person=PersonRead(
+            name_masked=person.name_masked,
+            id_number_masked=person.id_masked,
+            village=regions_service.full_name(village) if village else person.village_code,
+            village_code=person.village_code,
+        ),
+        summary=Summary(
+            total=sum(c.total for c in categories),
+            by_category=categories,
+            by_year=[YearTotal(year=y, total=t, count=n) for y, t, n in by_year],
+        ),
+        payouts=[
+            PayoutRead(
+                record_id=p.record_id,
+                category_code=p.category_code,
+                category_name=CATEGORIES.get(p.category_code, p.category_code),
+                item_name=p.item_name,
+                amount=p.amount_fen,
+                period=p.period,
+                paid_at=p.paid_on,
+                status=p.status,
+                department=p.department,
+            )
+            for p in payouts
+        ],
+    )

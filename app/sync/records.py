@@ -1,0 +1,179 @@
+"""Checking the feed's records one by one (FEED.md "A record").
+
+A good record becomes a `PayoutIn` (the person reduced to hashes and masks); a bad one a
+`Rejection` whose payload keeps no ID number or full name in clear. A record that is sound but
+names a village or category we do not know is *replayable*: once reference data is fixed, it
+can be stored from its payload alone.
+"""
+
+import re
+from dataclasses import asdict, dataclass
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+from app.subsidies import identity
+from app.subsidies.categories import CATEGORIES
+from app.subsidies.schemas import PayoutIn
+
+REQUIRED = (
+    "record_id",
+    "version",
+    "id_number",
+    "name",
+    "village_code",
+    "category_code",
+    "item_name",
+    "amount",
+    "period",
+    "paid_at",
+    "status",
+    "department",
+)
+STATUSES = {"paid", "reversed"}
+_AMOUNT = re.compile(r"^\d{1,10}\.\d{2}$")
+_PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_VILLAGE = re.compile(r"^\d{12}$")
+_MAX_TEXT = 64
+_CACHE_SIZE = 250_000
+
+
+@dataclass(frozen=True)
+class Rejection:
+    record_id: str | None
+    version: int | None
+    reason: str
+    message: str
+    payload: dict[str, Any]
+    replayable: bool = False
+
+
+def payload_to_payout(payload: dict[str, Any]) -> PayoutIn:
+    """The inverse of a replayable rejection's payload."""
+    values = dict(payload)
+    values["birth_on"] = date.fromisoformat(values["birth_on"])
+    values["paid_on"] = date.fromisoformat(values["paid_on"])
+    return PayoutIn(**values)
+
+
+def _payout_payload(record: PayoutIn) -> dict[str, Any]:
+    values = asdict(record)
+    values["birth_on"] = record.birth_on.isoformat()
+    values["paid_on"] = record.paid_on.isoformat()
+    return values
+
+
+class RecordChecker:
+    """Checks records against the structure of FEED.md and our reference data. Keeps a bounded
+    in-memory cache of people already seen in this run (never written anywhere)."""
+
+    def __init__(self, *, pepper: bytes, villages: set[str]) -> None:
+        self.pepper = pepper
+        self.villages = villages
+        self._person = lru_cache(maxsize=_CACHE_SIZE)(self._person_uncached)
+
+    def _person_uncached(self, id_number: str, name: str) -> tuple[identity.Identity, str, str]:
+        number = identity.check_id(id_number)
+        return (
+            identity.identity(self.pepper, number),
+            identity.name_hash(self.pepper, name),
+            identity.mask_name(name),
+        )
+
+    def _sanitized(self, raw: dict[str, Any]) -> dict[str, Any]:
+        payload = {k: v for k, v in raw.items() if k not in {"id_number", "name"}}
+        id_number, name = raw.get("id_number"), raw.get("name")
+        if isinstance(id_number, str):
+            number = identity.normalize_id(id_number)
+            payload["id_masked"] = (
+                identity.mask_id(number) if len(number) >= 10 else "*" * len(number)
+            )
+            payload["id_hash"] = identity.keyed_hash(self.pepper, number)
+        if isinstance(name, str):
+            payload["name_masked"] = identity.mask_name(name)
+            payload["name_hash"] = identity.name_hash(self.pepper, name)
+        return payload
+
+    def check(self, raw: Any) -> PayoutIn | Rejection:
+        if not isinstance(raw, dict):
+            return Rejection(
+                None, None, "not_an_object", "记录不是 JSON 对象", {"type": type(raw).__name__}
+            )
+        record_id = raw.get("record_id") if isinstance(raw.get("record_id"), str) else None
+        version = raw.get("version") if type(raw.get("version")) is int else None
+
+        def reject(reason: str, message: str) -> Rejection:
+            return Rejection(record_id, version, reason, message, self._sanitized(raw))
+
+        for field in REQUIRED:
+            value = raw.get(field)
+            if value is None or value == "":
+                return reject("missing_field", f"缺少字段 {field}")
+        for field in REQUIRED:
+            if field != "version" and not isinstance(raw[field], str):
+                return reject("field_type", f"字段 {field} 应为字符串")
+        if version is None or version < 1:
+            return reject("version_invalid", "version 应为不小于 1 的整数")
+        if len(raw["record_id"]) > _MAX_TEXT or any(
+            len(raw[f]) > _MAX_TEXT for f in ("item_name", "department", "name")
+        ):
+            return reject("field_too_long", "字段过长")
+        try:
+            person, name_hash, name_masked = self._person(
+                raw["id_number"].strip(), raw["name"].strip()
+            )
+        except identity.InvalidIdNumber as exc:
+            return reject("id_number_invalid", str(exc))
+        amount = raw["amount"]
+        if not _AMOUNT.match(amount):
+            return reject("amount_invalid", f"金额格式不对：{amount[:20]}")
+        amount_fen = int(amount.replace(".", ""))
+        if amount_fen <= 0:
+            return reject("amount_invalid", "金额应大于 0")
+        if not _PERIOD.match(raw["period"]):
+            return reject("period_invalid", "period 应为 YYYY-MM")
+        try:
+            paid_on = date.fromisoformat(raw["paid_at"])
+        except ValueError:
+            return reject("date_invalid", "paid_at 应为 YYYY-MM-DD")
+        if len(raw["paid_at"]) != 10:
+            return reject("date_invalid", "paid_at 应为 YYYY-MM-DD")
+        if raw["status"] not in STATUSES:
+            return reject("status_invalid", "status 应为 paid 或 reversed")
+        if not _VILLAGE.match(raw["village_code"]):
+            return reject("village_invalid", "village_code 应为 12 位数字")
+        record = PayoutIn(
+            record_id=raw["record_id"],
+            version=version,
+            id_hash=person.id_hash,
+            id_masked=person.id_masked,
+            name_hash=name_hash,
+            name_masked=name_masked,
+            birth_on=person.birth_on,
+            sex=person.sex,
+            village_code=raw["village_code"],
+            category_code=raw["category_code"],
+            item_name=raw["item_name"],
+            amount_fen=amount_fen,
+            period=raw["period"],
+            paid_on=paid_on,
+            status=raw["status"],
+            department=raw["department"],
+        )
+        return self.check_references(record)
+
+    def check_references(self, record: PayoutIn) -> PayoutIn | Rejection:
+        if record.category_code not in CATEGORIES:
+            reason, message = "unknown_category", f"未知的补贴类别 {record.category_code[:8]}"
+        elif record.village_code not in self.villages:
+            reason, message = "unknown_village", f"未知的村（社区）编码 {record.village_code}"
+        else:
+            return record
+        return Rejection(
+            record.record_id,
+            record.version,
+            reason,
+            message,
+            _payout_payload(record),
+            replayable=True,
+        )

@@ -1,0 +1,61 @@
+"""The nightly sync inside `lianyun serve`: APScheduler at LIANYUN_SYNC_CRON (Asia/Shanghai).
+
+Every worker schedules it; the database lease lets exactly one of them run it.
+"""
+
+import logging
+import threading
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from app.config import Settings, get_settings
+from app.sync import service
+from app.sync.client import FeedError
+
+logger = logging.getLogger(__name__)
+
+
+def run_scheduled_sync() -> None:
+    settings = get_settings()
+    try:
+        service.run_sync(settings, trigger="schedule")
+    except service.SyncAlreadyRunning:
+        logger.info("scheduled sync skipped: another worker holds the lease")
+    except (service.FeedNotConfigured, FeedError) as exc:
+        logger.warning("scheduled sync not run: %s", type(exc).__name__)
+
+
+def start_in_background(settings: Settings, trigger: str) -> None:
+    """Start one run now in a thread; raises SyncAlreadyRunning/FeedNotConfigured first."""
+    if not settings.feed_url:
+        raise service.FeedNotConfigured("请设置 LIANYUN_FEED_URL 和 LIANYUN_FEED_TOKEN。")
+    holder_probe = service.acquire_lease("probe-" + trigger, seconds=1)
+    if not holder_probe:
+        raise service.SyncAlreadyRunning("另一个同步正在进行，请等它结束后再试。")
+    service.release_lease("probe-" + trigger)
+
+    def work() -> None:
+        try:
+            service.run_sync(settings, trigger=trigger)
+        except Exception:
+            logger.exception("sync started by staff failed")
+
+    threading.Thread(target=work, name="lianyun-sync", daemon=True).start()
+
+
+def start_scheduler(settings: Settings) -> BackgroundScheduler | None:
+    if not settings.feed_url:
+        logger.info("no LIANYUN_FEED_URL: nightly sync not scheduled")
+        return None
+    scheduler = BackgroundScheduler(timezone="Asia/Shanghai")
+    scheduler.add_job(
+        run_scheduled_sync,
+        CronTrigger.from_crontab(settings.sync_cron, timezone="Asia/Shanghai"),
+        id="payout-sync",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=3600,
+    )
+    scheduler.start()
+    return scheduler

@@ -1,0 +1,281 @@
+"""The nightly sync from the 一卡通 feed.
+
+Invariants:
+- Each page is stored in one transaction together with the cursor after it and the run's
+  counters, so a crash at any point loses nothing and duplicates nothing on the next run.
+- Bad records never block good ones: they are quarantined with a reason, without any ID number
+  or full name in clear.
+- At most one sync runs at a time across every worker and machine: a lease row in the database,
+  renewed with each page, expiring if its holder dies.
+"""
+
+import logging
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from app.audit import service as audit
+from app.config import Settings
+from app.db import dialect_insert, session_scope, utcnow
+from app.errors import Conflict, NotFound
+from app.pagination import PageParams, paginate
+from app.regions.models import Region, RegionLevel
+from app.staff.models import Staff
+from app.subsidies import service as subsidies_service
+from app.subsidies.schemas import PayoutIn
+from app.sync.client import FeedClient, FeedError
+from app.sync.models import RejectedRecord, SyncCursor, SyncLease, SyncRun
+from app.sync.records import RecordChecker, Rejection, payload_to_payout
+
+logger = logging.getLogger(__name__)
+
+FEED = "yikatong"
+LEASE = "payout-sync"
+LEASE_SECONDS = 300
+PAGE_SIZE = 5000
+
+
+class SyncAlreadyRunning(Conflict):
+    code = "sync_running"
+    title = "同步正在进行"
+
+
+class FeedNotConfigured(Conflict):
+    code = "feed_not_configured"
+    title = "未配置一卡通接口"
+
+
+# --- the lease -----------------------------------------------------------------------------
+
+
+def acquire_lease(holder: str, *, seconds: int = LEASE_SECONDS) -> bool:
+    now = utcnow()
+    expires = now + timedelta(seconds=seconds)
+    with session_scope().begin() as session:
+        taken = session.execute(  # type: ignore[attr-defined]
+            update(SyncLease)
+            .where(
+                SyncLease.name == LEASE, (SyncLease.expires_at < now) | (SyncLease.holder == holder)
+            )
+            .values(holder=holder, expires_at=expires)
+        ).rowcount
+        if taken:
+            return True
+        session.execute(
+            dialect_insert(session, SyncLease.__table__)
+            .values(name=LEASE, holder=holder, expires_at=expires)
+            .on_conflict_do_nothing()
+        )
+        current = session.scalar(select(SyncLease.holder).where(SyncLease.name == LEASE))
+        return current == holder
+
+
+def _renew_lease(session: Session, holder: str) -> None:
+    session.execute(
+        update(SyncLease)
+        .where(SyncLease.name == LEASE, SyncLease.holder == holder)
+        .values(expires_at=utcnow() + timedelta(seconds=LEASE_SECONDS))
+    )
+
+
+def release_lease(holder: str) -> None:
+    with session_scope().begin() as session:
+        session.execute(
+            update(SyncLease)
+            .where(SyncLease.name == LEASE, SyncLease.holder == holder)
+            .values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+
+
+# --- a run ---------------------------------------------------------------------------------
+
+
+def village_codes(session: Session) -> set[str]:
+    return set(session.scalars(select(Region.code).where(Region.level == RegionLevel.village)))
+
+
+def _rejected_row(run_id: int | None, rejection: Rejection) -> dict[str, Any]:
+    return {
+        "run_id": run_id,
+        "received_at": utcnow(),
+        "record_id": rejection.record_id,
+        "version": rejection.version,
+        "reason": rejection.reason,
+        "message": rejection.message,
+        "replayable": rejection.replayable,
+        "payload": rejection.payload,
+    }
+
+
+def _store_page(
+    session: Session, run_id: int, records: list[Any], checker: RecordChecker
+) -> dict[str, int]:
+    good: list[PayoutIn] = []
+    bad: list[Rejection] = []
+    for raw in records:
+        result = checker.check(raw)
+        if isinstance(result, Rejection):
+            bad.append(result)
+        else:
+            good.append(result)
+    counts = subsidies_service.store_payouts(session, good)
+    if bad:
+        session.execute(insert(RejectedRecord), [_rejected_row(run_id, r) for r in bad])
+    return {
+        "fetched": len(records),
+        "created": counts.created,
+        "updated": counts.updated,
+        "unchanged": counts.unchanged,
+        "rejected": len(bad),
+    }
+
+
+def _mark_abandoned_runs(session: Session) -> None:
+    """Runs left `running` by a process that died (we hold the lease, so none is alive)."""
+    session.execute(
+        update(SyncRun)
+        .where(SyncRun.outcome == "running")
+        .values(
+            outcome="failed",
+            finished_at=utcnow(),
+            error="进程意外退出，同步中断；已从上次保存的位置继续。",
+        )
+    )
+
+
+def run_sync(
+    settings: Settings,
+    *,
+    trigger: str,
+    client: FeedClient | None = None,
+    page_size: int = PAGE_SIZE,
+    max_pages: int | None = None,
+) -> SyncRun:
+    """One run from the saved cursor to the end of the feed. Raises SyncAlreadyRunning when
+    another holds the lease; feed failures end the run as `failed` (returned, not raised)."""
+    if client is None:
+        if not settings.feed_url:
+            raise FeedNotConfigured("请设置 LIANYUN_FEED_URL 和 LIANYUN_FEED_TOKEN。")
+        token = settings.feed_token.get_secret_value() if settings.feed_token else ""
+        client = FeedClient(settings.feed_url, token)
+    holder = uuid.uuid4().hex
+    if not acquire_lease(holder):
+        raise SyncAlreadyRunning("另一个同步正在进行，请等它结束后再试。")
+    try:
+        with session_scope().begin() as session:
+            _mark_abandoned_runs(session)
+            state = session.get(SyncCursor, FEED) or SyncCursor(feed=FEED, cursor=None)
+            session.add(state)
+            run = SyncRun(trigger=trigger, cursor_start=state.cursor, cursor_end=state.cursor)
+            session.add(run)
+            session.flush()
+            run_id, cursor = run.id, state.cursor
+            checker = RecordChecker(
+                pepper=subsidies_service.pepper(settings), villages=village_codes(session)
+            )
+        logger.info("sync started", extra={"run_id": run_id, "trigger": trigger})
+        outcome, error = "succeeded", None
+        pages = 0
+        try:
+            while max_pages is None or pages < max_pages:
+                page = client.fetch_page(cursor, page_size)
+                with session_scope().begin() as session:
+                    counts = _store_page(session, run_id, page.records, checker)
+                    session.execute(
+                        update(SyncCursor)
+                        .where(SyncCursor.feed == FEED)
+                        .values(cursor=page.next_cursor, updated_at=utcnow())
+                    )
+                    session.execute(
+                        update(SyncRun)
+                        .where(SyncRun.id == run_id)
+                        .values(
+                            pages=SyncRun.pages + 1,
+                            cursor_end=page.next_cursor,
+                            **{k: getattr(SyncRun, k) + v for k, v in counts.items()},
+                        )
+                    )
+                    _renew_lease(session, holder)
+                cursor = page.next_cursor
+                pages += 1
+                if not page.has_more:
+                    break
+        except FeedError as exc:
+            outcome, error = "failed", str(exc)
+            logger.warning("sync failed", extra={"run_id": run_id, "reason": type(exc).__name__})
+        with session_scope().begin() as session:
+            session.execute(
+                update(SyncRun)
+                .where(SyncRun.id == run_id)
+                .values(outcome=outcome, error=error, finished_at=utcnow())
+            )
+            finished = session.get_one(SyncRun, run_id)
+        logger.info(
+            "sync finished",
+            extra={"run_id": run_id, "outcome": outcome, "fetched": finished.fetched},
+        )
+        return finished
+    finally:
+        release_lease(holder)
+
+
+# --- staff views ---------------------------------------------------------------------------
+
+
+def list_runs(session: Session, *, page: PageParams) -> tuple[list[SyncRun], int]:
+    return paginate(session, select(SyncRun).order_by(SyncRun.id.desc()), page)
+
+
+def get_run(session: Session, run_id: int) -> SyncRun:
+    run = session.get(SyncRun, run_id)
+    if run is None:
+        raise NotFound("没有这次同步记录")
+    return run
+
+
+def list_rejected(
+    session: Session, *, page: PageParams, reason: str | None, unresolved_only: bool
+) -> tuple[list[RejectedRecord], int]:
+    stmt = select(RejectedRecord).order_by(RejectedRecord.id.desc())
+    if reason:
+        stmt = stmt.where(RejectedRecord.reason == reason)
+    if unresolved_only:
+        stmt = stmt.where(RejectedRecord.resolved_at.is_(None))
+    return paginate(session, stmt, page)
+
+
+def replay_rejected(session: Session, *, ids: list[int] | None, actor: Staff) -> dict[str, int]:
+    """Try the replayable, unresolved rejections again against today's reference data."""
+    stmt = select(RejectedRecord).where(
+        RejectedRecord.replayable.is_(True), RejectedRecord.resolved_at.is_(None)
+    )
+    if ids:
+        stmt = stmt.where(RejectedRecord.id.in_(ids))
+    rows = list(session.scalars(stmt.order_by(RejectedRecord.id)))
+    checker = RecordChecker(pepper=b"", villages=village_codes(session))
+    stored: list[PayoutIn] = []
+    still = 0
+    now = utcnow()
+    for row in rows:
+        result = checker.check_references(payload_to_payout(row.payload))
+        if isinstance(result, Rejection):
+            row.message = result.message
+            row.reason = result.reason
+            still += 1
+            continue
+        stored.append(result)
+        row.resolved_at = now
+    subsidies_service.store_payouts(session, stored)
+    summary = {"replayed": len(stored), "still_rejected": still}
+    audit.record(
+        session,
+        actor=actor,
+        action="sync.replay",
+        entity_type="sync_rejected",
+        entity_id=",".join(str(i) for i in ids) if ids else "all",
+        after=summary,
+    )
+    return summary

@@ -1,0 +1,75 @@
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from app.subsidies import service
+from tests.asserts import assert_problem
+from tests.factories import HUANGLIU, SANGUANZHAI
+from tests.subsidies.factories import ID_A, ID_B, make_payout
+
+BASE = f"/api/v1/villages/{SANGUANZHAI}/disclosures"
+
+
+def _seed(session: Session) -> None:
+    service.store_payouts(
+        session,
+        [
+            make_payout(record_id="A-9", period="2026-09"),
+            make_payout(record_id="A-10", period="2026-10"),
+            make_payout(
+                record_id="B-10",
+                period="2026-10",
+                id_number=ID_B,
+                name="欧阳明华",
+                category_code="01",
+                item_name="城乡居民最低生活保障金",
+                amount_fen=35600,
+            ),
+            make_payout(
+                record_id="R-10",
+                period="2026-10",
+                id_number=ID_B,
+                name="欧阳明华",
+                category_code="01",
+                item_name="城乡居民最低生活保障金",
+                amount_fen=35600,
+                status="reversed",
+            ),
+            make_payout(record_id="H-10", period="2026-08", village_code=HUANGLIU),
+        ],
+    )
+
+
+def test_months_with_payouts_are_listed_newest_first(client: TestClient, session: Session) -> None:
+    _seed(session)
+    body = client.get(BASE).json()
+    assert body["periods"] == ["2026-10", "2026-09"]
+    assert body["village"] == "平昌县佛楼镇三官寨村"
+
+
+def test_month_list_masks_names_and_totals_by_category(
+    client: TestClient, session: Session
+) -> None:
+    _seed(session)
+    response = client.get(f"{BASE}/2026-10")
+    assert response.status_code == 200
+    body = response.json()
+    names = {line["record_id"]: line["name_masked"] for line in body["items"]}
+    assert names == {"A-10": "张*英", "B-10": "欧**华", "R-10": "欧**华"}
+    assert {c["category_code"]: c["total"] for c in body["by_category"]} == {
+        "01": "356.00",
+        "05": "143.00",
+    }
+    assert body["total"] == "499.00"
+    assert "id_number" not in response.text and ID_A[-4:] not in response.text
+    assert ID_B[:6] + "*" not in response.text
+
+    only_01 = client.get(f"{BASE}/2026-10", params={"category": "01"}).json()
+    assert {line["record_id"] for line in only_01["items"]} == {"B-10", "R-10"}
+
+
+def test_unknown_village_month_or_bad_period(client: TestClient, session: Session) -> None:
+    _seed(session)
+    assert_problem(client.get(f"{BASE}/2026-07"), 404, "not_found")
+    assert_problem(client.get("/api/v1/villages/511923999999/disclosures"), 404, "not_found")
+    assert_problem(client.get(f"{BASE}/2026-13"), 422, "validation_failed")
+    assert_problem(client.get("/api/v1/villages/511923120000/disclosures"), 404, "not_found")

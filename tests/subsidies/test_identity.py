@@ -1,0 +1,43 @@
+import pytest
+
+from app.subsidies import identity
+
+VALID = "11010519491231002X"  # the GB 11643 example
+
+
+@pytest.mark.parametrize(
+    ("name", "masked"),
+    [
+        ("张三", "张*"),
+        ("张小明", "张*明"),
+        ("欧阳明华", "欧**华"),
+        ("李", "李*"),
+        (" 王 五 ", "王*"),
+    ],
+)
+def test_names_are_masked_keeping_first_and_last(name: str, masked: str) -> None:
+    assert identity.mask_name(name) == masked
+
+
+def test_id_numbers_are_masked_to_first_six_and_last_four() -> None:
+    assert identity.mask_id(VALID) == "110105********002X"
+
+
+def test_id_numbers_are_normalised_and_checked() -> None:
+    assert identity.check_id(" 11010519491231002x ") == VALID
+    assert identity.check_id("110105 1949 1231 002X") == VALID
+    with pytest.raises(identity.InvalidIdNumber, match="校验位"):
+        identity.check_id("110105194912310021")
+    with pytest.raises(identity.InvalidIdNumber, match="18 位"):
+        identity.check_id("1101051949123100")
+    with pytest.raises(identity.InvalidIdNumber):
+        identity.check_id("110105194913310023")  # month 13
+
+
+def test_identity_reads_birth_date_and_sex_and_hashes_with_the_pepper() -> None:
+    person = identity.identity(b"pepper-one", VALID)
+    assert person.birth_on.isoformat() == "1949-12-31"
+    assert person.sex == "F"  # 17th digit 2 is even
+    assert VALID not in person.id_hash and len(person.id_hash) == 64
+    assert identity.identity(b"pepper-two", VALID).id_hash != person.id_hash
+    assert identity.name_hash(b"k", "张 三") == identity.name_hash(b"k", "张三")

@@ -1,0 +1,101 @@
+from dataclasses import replace
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from app.subsidies import service
+from tests.asserts import assert_problem
+from tests.subsidies.factories import ID_A, ID_B, make_payout
+
+URL = "/api/v1/subsidies/lookup"
+
+
+@pytest.fixture
+def paid(session: Session) -> None:
+    pension = make_payout(record_id="P-1", period="2026-09", amount_fen=14300)
+    service.store_payouts(
+        session,
+        [
+            pension,
+            make_payout(record_id="P-2", period="2026-10", amount_fen=14300),
+            make_payout(
+                record_id="P-3",
+                period="2025-05",
+                category_code="02",
+                item_name="耕地地力保护补贴",
+                amount_fen=50500,
+                department="县农业农村局",
+            ),
+            make_payout(
+                record_id="P-4",
+                period="2026-10",
+                category_code="05",
+                item_name="高龄津贴",
+                amount_fen=5000,
+                department="县民政局",
+            ),
+            make_payout(record_id="Q-1", id_number=ID_B, name="李强"),
+        ],
+    )
+    service.store_payouts(session, [replace(pension, version=2, status="reversed")])
+
+
+@pytest.mark.usefixtures("paid")
+def test_lookup_lists_own_payouts_newest_first_with_totals(client: TestClient) -> None:
+    response = client.post(URL, json={"id_number": ID_A.lower(), "name": "张秀英"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["person"]["name_masked"] == "张*英"
+    assert body["person"]["id_number_masked"] == ID_A[:6] + "********" + ID_A[-4:]
+    assert body["person"]["village"] == "平昌县佛楼镇三官寨村"
+    assert [p["record_id"] for p in body["payouts"]] == ["P-4", "P-2", "P-1", "P-3"]
+    reversed_line = next(p for p in body["payouts"] if p["record_id"] == "P-1")
+    assert reversed_line["status"] == "reversed" and reversed_line["amount"] == "143.00"
+    assert body["payouts"][0]["category_name"] == "养老保障"
+    summary = body["summary"]
+    assert summary["total"] == "698.00"  # 143 + 50 + 505; the reversed 143 left out
+    assert {c["category_code"]: c["total"] for c in summary["by_category"]} == {
+        "02": "505.00",
+        "05": "193.00",
+    }
+    assert {y["year"]: y["total"] for y in summary["by_year"]} == {2026: "193.00", 2025: "505.00"}
+    assert ID_A not in response.text
+
+
+@pytest.mark.usefixtures("paid")
+def test_lookup_filters_by_year_and_category(client: TestClient) -> None:
+    body = client.post(URL, json={"id_number": ID_A, "name": "张秀英", "year": 2025}).json()
+    assert [p["record_id"] for p in body["payouts"]] == ["P-3"]
+    assert body["summary"]["total"] == "505.00"
+    body = client.post(URL, json={"id_number": ID_A, "name": "张秀英", "category": "05"}).json()
+    assert {p["category_code"] for p in body["payouts"]} == {"05"}
+
+
+@pytest.mark.usefixtures("paid")
+def test_wrong_name_and_unknown_id_get_the_same_404(client: TestClient) -> None:
+    wrong_name = client.post(URL, json={"id_number": ID_A, "name": "张秀兰"})
+    unknown = client.post(
+        URL, json={"id_number": "110105194912310021"[:-1] + "X", "name": "张秀英"}
+    )
+    first = assert_problem(wrong_name, 404, "person_not_found")
+    second = assert_problem(unknown, 404, "person_not_found")
+    for key in ("title", "detail", "code", "status", "type"):
+        assert first[key] == second[key]
+
+
+@pytest.mark.parametrize(
+    "bad", ["51192319450301028", "511923194503010281", "abc", "51192319451301028X"]
+)
+def test_malformed_id_is_422_id_number_invalid(client: TestClient, bad: str) -> None:
+    assert_problem(
+        client.post(URL, json={"id_number": bad, "name": "张三"}), 422, "id_number_invalid"
+    )
+
+
+def test_lookups_are_rate_limited_per_client(client: TestClient) -> None:
+    for _ in range(10):
+        client.post(URL, json={"id_number": ID_A, "name": "张三"})
+    response = client.post(URL, json={"id_number": ID_A, "name": "张三"})
+    assert_problem(response, 429, "rate_limited")
+    assert int(response.headers["retry-after"]) > 0

@@ -1,0 +1,70 @@
+from dataclasses import replace
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.subsidies import service
+from app.subsidies.models import Payout, PayoutVersion, Person
+from tests.factories import HUANGLIU
+from tests.subsidies.factories import ID_A, ID_B, make_payout
+
+
+def test_new_records_are_created_and_replays_change_nothing(session: Session) -> None:
+    first = make_payout()
+    counts = service.store_payouts(session, [first, first])  # a replay inside the page
+    assert (counts.created, counts.updated, counts.unchanged) == (1, 0, 1)
+    again = service.store_payouts(session, [first])  # a replay on a later page
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 1)
+    assert session.scalars(select(Payout)).one().version == 1
+    assert session.scalars(select(PayoutVersion)).all() == []
+
+
+def test_a_correction_replaces_the_line_and_keeps_the_old_version(session: Session) -> None:
+    original = make_payout(amount_fen=14300)
+    service.store_payouts(session, [original])
+    corrected = replace(original, version=2, amount_fen=15300)
+    counts = service.store_payouts(session, [corrected])
+    assert (counts.created, counts.updated, counts.unchanged) == (0, 1, 0)
+    session.expire_all()
+    line = session.get(Payout, original.record_id)
+    assert line is not None and (line.version, line.amount_fen) == (2, 15300)
+    history = session.scalars(select(PayoutVersion)).one()
+    assert (history.version, history.amount_fen) == (1, 14300)
+
+
+def test_an_older_version_after_a_newer_one_is_kept_as_history_only(session: Session) -> None:
+    original = make_payout(amount_fen=14300)
+    newer = replace(original, version=3, status="reversed")
+    service.store_payouts(session, [newer])
+    counts = service.store_payouts(session, [original])
+    assert counts.unchanged == 1
+    session.expire_all()
+    line = session.get(Payout, original.record_id)
+    assert line is not None and (line.version, line.status) == (3, "reversed")
+    assert [v.version for v in session.scalars(select(PayoutVersion))] == [1]
+
+
+def test_versions_within_one_page_end_at_the_highest(session: Session) -> None:
+    v1 = make_payout(amount_fen=100)
+    v2 = replace(v1, version=2, amount_fen=200)
+    counts = service.store_payouts(session, [v2, v1, replace(v1, version=3, amount_fen=300)])
+    assert (counts.created, counts.updated, counts.unchanged) == (1, 1, 1)
+    session.expire_all()
+    line = session.get(Payout, v1.record_id)
+    assert line is not None and line.amount_fen == 300
+    assert sorted(v.version for v in session.scalars(select(PayoutVersion))) == [1, 2]
+
+
+def test_person_is_stored_as_hashes_and_masks_and_follows_a_move(session: Session) -> None:
+    service.store_payouts(session, [make_payout()])
+    service.store_payouts(
+        session, [make_payout(record_id="PC202611-1", period="2026-11", village_code=HUANGLIU)]
+    )
+    session.expire_all()
+    person = session.scalars(select(Person)).one()
+    assert person.name_masked == "张*英"
+    assert person.id_masked == ID_A[:6] + "********" + ID_A[-4:]
+    assert person.village_code == HUANGLIU
+    stored = " ".join(str(v) for v in vars(person).values())
+    assert ID_A not in stored and "张秀英" not in stored
+    assert ID_B not in stored

@@ -1,0 +1,90 @@
+"""A second, minimal FEED.md server (not our mock), served over real HTTP on 127.0.0.1, so that
+the sync client is proven against more than one implementation."""
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import uvicorn
+
+TOKEN = "tiny-feed-token"
+
+
+class TinyFeed:
+    """Cursor = the index of the next record, as a decimal string. `failures[cursor]` is a list
+    of statuses to answer before the page is served (e.g. [503, 429])."""
+
+    def __init__(self, records: list[Any], failures: dict[str, list[int]] | None = None) -> None:
+        self.records = records
+        self.failures = failures or {}
+        self.requests = 0
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        self.requests += 1
+        headers = dict(scope["headers"])
+        if headers.get(b"authorization") != f"Bearer {TOKEN}".encode():
+            await _send(send, 401, {"error": "unauthorized"})
+            return
+        query = dict(
+            part.split("=", 1) for part in scope["query_string"].decode().split("&") if "=" in part
+        )
+        cursor = query.get("cursor", "0") or "0"
+        limit = int(query.get("limit", "1000"))
+        if not cursor.isdigit():
+            await _send(send, 400, {"error": "bad cursor"})
+            return
+        planned = self.failures.get(cursor)
+        if planned:
+            await _send(send, planned.pop(0), {"error": "try again"}, {"retry-after": "0"})
+            return
+        start = int(cursor)
+        page = self.records[start : start + limit]
+        end = start + len(page)
+        await _send(
+            send,
+            200,
+            {"records": page, "next_cursor": str(end), "has_more": end < len(self.records)},
+        )
+
+
+async def _send(send: Any, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+    payload = json.dumps(body, ensure_ascii=False).encode()
+    raw_headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+    ]
+    raw_headers += [(k.encode(), v.encode()) for k, v in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": payload})
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """Serve an ASGI app on 127.0.0.1 in a thread; yields its base URL."""
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

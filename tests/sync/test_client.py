@@ -1,0 +1,65 @@
+import httpx
+import pytest
+
+from app.sync.client import FeedClient, FeedRejected, FeedUnavailable
+
+PAGE = {"records": [{"record_id": "a"}], "next_cursor": "c1", "has_more": False}
+
+
+def client_with(
+    responses: list[object], attempts: int = 4
+) -> tuple[FeedClient, list[httpx.Request]]:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        answer = responses.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        assert isinstance(answer, httpx.Response)
+        return answer
+
+    client = FeedClient(
+        "http://feed.test",
+        "tok",
+        max_attempts=attempts,
+        backoff_initial=0.001,
+        backoff_max=0.01,
+        transport=httpx.MockTransport(handler),
+    )
+    return client, seen
+
+
+def test_transient_failures_are_retried_until_the_page_arrives() -> None:
+    client, seen = client_with(
+        [
+            httpx.Response(503),
+            httpx.Response(429, headers={"retry-after": "0"}),
+            httpx.ConnectError("dropped"),
+            httpx.ReadTimeout("slow"),
+            httpx.Response(200, content=b'{"records": [trunc'),
+            httpx.Response(200, json=PAGE),
+        ],
+        attempts=6,
+    )
+    page = client.fetch_page("c0", 500)
+    assert page.records == PAGE["records"] and page.next_cursor == "c1" and not page.has_more
+    assert len(seen) == 6
+    assert all(r.url.params["cursor"] == "c0" and r.url.params["limit"] == "500" for r in seen)
+    assert seen[0].headers["authorization"] == "Bearer tok"
+
+
+def test_a_failure_that_lasts_ends_after_a_bounded_number_of_tries() -> None:
+    client, seen = client_with([httpx.Response(502)] * 4, attempts=4)
+    with pytest.raises(FeedUnavailable, match="连续 4 次"):
+        client.fetch_page(None, 10)
+    assert len(seen) == 4
+    assert "cursor" not in seen[0].url.params
+
+
+@pytest.mark.parametrize(("status", "text"), [(401, "令牌"), (400, "HTTP 400")])
+def test_refusals_are_not_retried(status: int, text: str) -> None:
+    client, seen = client_with([httpx.Response(status), httpx.Response(200, json=PAGE)])
+    with pytest.raises(FeedRejected, match=text):
+        client.fetch_page("x", 10)
+    assert len(seen) == 1

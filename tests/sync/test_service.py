@@ -1,0 +1,171 @@
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, text
+
+from app.config import get_settings
+from app.db import engine_for, session_scope
+from app.subsidies import service as subsidies_service
+from app.subsidies.models import Payout, PayoutVersion, Person
+from app.sync import service
+from app.sync.client import FeedClient
+from app.sync.models import RejectedRecord, SyncCursor
+from tests.factories import SANGUANZHAI
+from tests.subsidies.factories import ID_A, ID_B
+from tests.sync.feed_server import TOKEN, TinyFeed, serving
+
+BAD_CHECKSUM = ID_A[:-1] + "1"
+
+
+def record(n: int, **overrides: Any) -> dict[str, Any]:
+    base = {
+        "record_id": f"PC202610-{n:07d}",
+        "version": 1,
+        "id_number": ID_A if n % 2 else ID_B,
+        "name": "张秀英" if n % 2 else "欧阳明华",
+        "village_code": SANGUANZHAI,
+        "category_code": "05",
+        "item_name": "城乡居民基础养老金",
+        "amount": "143.00",
+        "period": "2026-10",
+        "paid_at": "2026-10-10",
+        "status": "paid",
+        "department": "县社会保险事业管理局",
+    }
+    return {**base, **overrides}
+
+
+def feed_records() -> list[Any]:
+    good = [record(n) for n in range(1, 21)]
+    bad = [
+        record(101, id_number=BAD_CHECKSUM),
+        record(102, amount="-5.00"),
+        record(103, amount="abc"),
+        {k: v for k, v in record(104).items() if k != "period"},
+        record(105, village_code="511923999201"),
+        record(106, category_code="99"),
+        record(107, paid_at="2026-02-30"),
+        "not an object",
+    ]
+    corrections = [record(3, version=2, amount="153.00"), record(4, version=2, status="reversed")]
+    replays = [record(5), record(1, version=1)]
+    return good[:10] + bad[:4] + good[10:] + bad[4:] + corrections + replays
+
+
+@pytest.fixture
+def feed() -> Iterator[tuple[TinyFeed, str]]:
+    tiny = TinyFeed(feed_records(), failures={"7": [503, 502]})
+    with serving(tiny) as url:
+        yield tiny, url
+
+
+def client_for(url: str) -> FeedClient:
+    return FeedClient(url, TOKEN, max_attempts=4, backoff_initial=0.01, backoff_max=0.05)
+
+
+def count(model: Any) -> int:
+    with session_scope()() as session:
+        return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def test_a_full_run_stores_good_records_and_quarantines_bad_ones(
+    committed_db: str, feed: tuple[TinyFeed, str]
+) -> None:
+    _, url = feed
+    run = service.run_sync(get_settings(), trigger="cli", client=client_for(url), page_size=7)
+    assert run.outcome == "succeeded", run.error
+    total = len(feed_records())
+    assert run.fetched == total
+    assert (run.created, run.updated, run.rejected) == (20, 2, 8)
+    assert run.unchanged == 2
+    assert run.created + run.updated + run.unchanged + run.rejected == run.fetched
+    assert count(Payout) == 20 and count(PayoutVersion) == 2 and count(Person) == 2
+    with session_scope()() as session:
+        reasons = set(session.scalars(select(RejectedRecord.reason)))
+        assert reasons == {
+            "id_number_invalid",
+            "amount_invalid",
+            "missing_field",
+            "unknown_village",
+            "unknown_category",
+            "date_invalid",
+            "not_an_object",
+        }
+        dumped = json.dumps(
+            [r.payload for r in session.scalars(select(RejectedRecord))], ensure_ascii=False
+        )
+        cursor = session.get(SyncCursor, service.FEED)
+        assert cursor is not None and cursor.cursor == str(total)
+    for secret in (ID_A, ID_B, BAD_CHECKSUM, "张秀英", "欧阳明华"):
+        assert secret not in dumped
+
+
+def test_a_second_run_resumes_from_the_saved_cursor(
+    committed_db: str, feed: tuple[TinyFeed, str]
+) -> None:
+    tiny, url = feed
+    first = service.run_sync(
+        get_settings(), trigger="cli", client=client_for(url), page_size=7, max_pages=2
+    )
+    assert first.fetched == 14 and first.cursor_end == "14"
+    second = service.run_sync(get_settings(), trigger="cli", client=client_for(url), page_size=7)
+    assert second.cursor_start == "14"
+    assert first.fetched + second.fetched == len(tiny.records)
+    tiny.records.append(record(500))  # the next night brings one more
+    third = service.run_sync(get_settings(), trigger="cli", client=client_for(url), page_size=7)
+    assert (third.fetched, third.created) == (1, 1)
+
+
+def test_a_crash_mid_page_loses_nothing_and_duplicates_nothing(
+    committed_db: str, feed: tuple[TinyFeed, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, url = feed
+    real_store = subsidies_service.store_payouts
+    calls = {"n": 0}
+
+    def crash_on_third_page(session: Any, records: Any) -> Any:
+        calls["n"] += 1
+        result = real_store(session, records)
+        if calls["n"] == 3:
+            raise KeyboardInterrupt  # the process dies inside the page's transaction
+        return result
+
+    monkeypatch.setattr(subsidies_service, "store_payouts", crash_on_third_page)
+    with pytest.raises(KeyboardInterrupt):
+        service.run_sync(get_settings(), trigger="cli", client=client_for(url), page_size=7)
+    with session_scope()() as session:
+        assert session.get_one(SyncCursor, service.FEED).cursor == "14"
+    assert count(Payout) == 10  # the good records of pages 1–2 only; page 3 rolled back
+
+    monkeypatch.setattr(subsidies_service, "store_payouts", real_store)
+    resumed = service.run_sync(get_settings(), trigger="cli", client=client_for(url), page_size=7)
+    assert resumed.outcome == "succeeded" and resumed.cursor_start == "14"
+    assert count(Payout) == 20 and count(PayoutVersion) == 2
+    with session_scope()() as session:
+        assert session.scalar(select(func.count()).select_from(RejectedRecord)) == 8
+        outcomes = list(session.execute(text("SELECT outcome FROM sync_run ORDER BY id")).scalars())
+    assert outcomes == ["failed", "succeeded"]  # the dead run is marked, not left running
+
+
+def test_only_one_sync_at_a_time(committed_db: str, feed: tuple[TinyFeed, str]) -> None:
+    _, url = feed
+    assert service.acquire_lease("another-machine")
+    with pytest.raises(service.SyncAlreadyRunning):
+        service.run_sync(get_settings(), trigger="cli", client=client_for(url))
+    service.release_lease("another-machine")
+    assert (
+        service.run_sync(get_settings(), trigger="cli", client=client_for(url)).outcome
+        == "succeeded"
+    )
+
+
+def test_a_feed_that_stays_down_fails_the_run_clearly(committed_db: str) -> None:
+    tiny = TinyFeed([record(1)], failures={"0": [503] * 10})
+    with serving(tiny) as url:
+        run = service.run_sync(get_settings(), trigger="cli", client=client_for(url))
+    assert run.outcome == "failed"
+    assert run.error is not None and "连续 4 次" in run.error
+    assert run.finished_at is not None
+    engine_for(committed_db).dispose()
