@@ -1,0 +1,76 @@
+from dataclasses import asdict
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.audit.models import AuditEntry
+from app.regions.models import Region
+from app.subsidies.models import Payout
+from app.sync.models import RejectedRecord, SyncRun
+from app.sync.records import RecordChecker, Rejection
+from app.staff.models import Role
+from tests.asserts import assert_problem
+from tests.factories import FOLOU, auth_headers, make_staff
+from tests.subsidies.factories import make_payout
+
+NEW_VILLAGE = "511923120299"
+
+
+def test_staff_read_runs_and_a_run(client: TestClient, session: Session) -> None:
+    admin = make_staff(session)
+    run = SyncRun(trigger="cli", outcome="succeeded", fetched=10, created=9, rejected=1)
+    session.add(run)
+    session.flush()
+    body = client.get("/api/v1/admin/sync/runs", headers=auth_headers(admin)).json()
+    assert body["items"][0]["id"] == run.id and body["items"][0]["fetched"] == 10
+    detail = client.get(f"/api/v1/admin/sync/runs/{run.id}", headers=auth_headers(admin))
+    assert detail.json()["created"] == 9
+    assert_problem(
+        client.get("/api/v1/admin/sync/runs/999999", headers=auth_headers(admin)), 404, "not_found"
+    )
+
+
+def test_township_staff_cannot_see_sync(client: TestClient, session: Session) -> None:
+    officer = make_staff(session, role=Role.township_officer, region_code=FOLOU)
+    assert_problem(
+        client.get("/api/v1/admin/sync/runs", headers=auth_headers(officer)), 403, "forbidden"
+    )
+    assert_problem(client.get("/api/v1/admin/sync/rejected"), 401, "authentication_required")
+
+
+def test_starting_a_run_without_a_feed_is_a_clear_conflict(
+    client: TestClient, session: Session
+) -> None:
+    admin = make_staff(session)
+    response = client.post("/api/v1/admin/sync/runs", headers=auth_headers(admin))
+    body = assert_problem(response, 409, "feed_not_configured")
+    assert "LIANYUN_FEED_URL" in body["detail"]
+
+
+def test_rejected_records_replay_once_the_village_exists(
+    client: TestClient, session: Session
+) -> None:
+    admin = make_staff(session)
+    checker = RecordChecker(pepper=b"x", villages=set())
+    rejection = checker.check_references(make_payout(record_id="LATE-1", village_code=NEW_VILLAGE))
+    assert isinstance(rejection, Rejection) and rejection.replayable
+    session.add(RejectedRecord(**{k: v for k, v in asdict(rejection).items()}))
+    session.flush()
+
+    listed = client.get("/api/v1/admin/sync/rejected", headers=auth_headers(admin)).json()
+    assert [r["reason"] for r in listed["items"]] == ["unknown_village"]
+    assert "name_masked" in listed["items"][0]["payload"]
+
+    still = client.post("/api/v1/admin/sync/rejected/replay", headers=auth_headers(admin), json={})
+    assert still.json() == {"replayed": 0, "still_rejected": 1}
+
+    session.add(Region(code=NEW_VILLAGE, name="新设村", level="village", parent_code=FOLOU))
+    session.flush()
+    done = client.post("/api/v1/admin/sync/rejected/replay", headers=auth_headers(admin), json={})
+    assert done.json() == {"replayed": 1, "still_rejected": 0}
+    assert session.get(Payout, "LATE-1") is not None
+    assert (
+        client.get("/api/v1/admin/sync/rejected", headers=auth_headers(admin)).json()["total"] == 0
+    )
+    assert session.scalars(select(AuditEntry).where(AuditEntry.action == "sync.replay")).all()
