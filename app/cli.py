@@ -71,7 +71,12 @@ def _create_staff(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    """Regions and a demo admin; run again, it changes nothing."""
+    """Regions, a demo admin and payouts synced from the built-in mock; safe to run again."""
+    code = _demo_admin(args)
+    return code or _demo_sync(args)
+
+
+def _demo_admin(args: argparse.Namespace) -> int:
     from app.staff import service as staff_service
     from app.staff.models import Role
     from app.staff.schemas import StaffCreate
@@ -95,6 +100,33 @@ def _demo(args: argparse.Namespace) -> int:
         )
     print(f"演示管理员：用户名 {DEMO_ADMIN}  密码 {password}  （只显示这一次，请记下）")
     return 0
+
+
+def _demo_sync(args: argparse.Namespace) -> int:
+    """Serve the built-in mock feed on a free local port and sync from it."""
+    from app.mockfeed.app import MockFeedConfig, create_mock_feed_app
+    from app.mockfeed.generator import demo_persons
+    from app.servers import serving_in_thread
+    from app.sync import service as sync_service
+    from app.sync.client import FeedClient
+
+    config = MockFeedConfig(
+        seed=args.seed, persons=args.persons, months=args.months, token=secrets.token_urlsafe(16)
+    )
+    with (
+        serving_in_thread(create_mock_feed_app(config)) as url,
+        FeedClient(url, config.token) as client,
+    ):
+        try:
+            run = sync_service.run_sync(get_settings(), trigger="demo", client=client)
+        except sync_service.SyncAlreadyRunning as exc:
+            print(exc.detail, file=sys.stderr)
+            return 3
+    _print_run(run)
+    print("可用来试查询的演示村民（仅为演示数据）：")
+    for person in demo_persons(config, n=3):
+        print(f"  身份证号 {person.id_number}  姓名 {person.name}  村 {person.village_code}")
+    return 0 if run.outcome == "succeeded" else 1
 
 
 def _print_run(run: "SyncRun") -> None:
@@ -148,6 +180,27 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _mock_feed(args: argparse.Namespace) -> int:
+    from app.mockfeed.app import MockFeedConfig, serve_mock_feed
+
+    settings = get_settings()
+    token = args.token or (settings.feed_token.get_secret_value() if settings.feed_token else None)
+    if not token:
+        print("请用 --token 或 LIANYUN_FEED_TOKEN 指定接口令牌。", file=sys.stderr)
+        return 2
+    config = MockFeedConfig(
+        seed=args.seed,
+        persons=args.persons,
+        months=args.months,
+        start=args.start,
+        fault_rate=args.fault_rate,
+        token=token,
+    )
+    print(f"模拟一卡通接口：http://{args.host}:{args.port}/api/payouts", flush=True)
+    serve_mock_feed(config, host=args.host, port=args.port)
+    return 0
+
+
 def _openapi(_args: argparse.Namespace) -> int:
     from app.main import openapi_schema
 
@@ -171,7 +224,21 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
     add("migrate", _migrate, "把数据库迁移到最新版本")
-    add("demo", _demo, "载入演示数据：地区与演示管理员（可重复运行）")
+    demo = add(
+        "demo", _demo, "载入演示数据：地区、演示管理员，并从内置模拟一卡通接口同步（可重复运行）"
+    )
+    demo.add_argument("--persons", type=int, default=2000)
+    demo.add_argument("--months", type=int, default=12)
+    demo.add_argument("--seed", type=int, default=1)
+    mock = add("mock-feed", _mock_feed, "启动模拟一卡通发放平台（FEED.md v1）")
+    mock.add_argument("--host", default="127.0.0.1")
+    mock.add_argument("--port", type=int, default=8100)
+    mock.add_argument("--seed", type=int, default=1)
+    mock.add_argument("--persons", type=int, default=2000)
+    mock.add_argument("--months", type=int, default=12)
+    mock.add_argument("--start", default="2025-11", help="第一个发放月份 YYYY-MM")
+    mock.add_argument("--fault-rate", type=float, default=0.0, help="问题记录与临时故障的比例 0–1")
+    mock.add_argument("--token", default=None, help="默认取 LIANYUN_FEED_TOKEN")
     staff = add(
         "create-staff", _create_staff, "新建工作人员（密码取自 LIANYUN_STAFF_PASSWORD 或提示输入）"
     )

@@ -3,7 +3,6 @@ hold a query string, a request body or an Authorization header."""
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,21 +12,16 @@ from pathlib import Path
 import httpx
 import pytest
 
+from app.servers import free_port
+
 SECRET_QUERY = "query-secret-7f3a"
 SECRET_BODY = "body-secret-91c2"
 SECRET_TOKEN = "header-secret-4d8e"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def server(fresh_database_url: str, tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    port = _free_port()
+    port = free_port()
     log_path = tmp_path / "server.log"
     env = {**os.environ, "LIANYUN_DATABASE_URL": fresh_database_url}
     with log_path.open("w") as log:

@@ -86,8 +86,13 @@ def _payout_row(record: PayoutIn, now: Any) -> dict[str, Any]:
     }
 
 
-def store_payouts(session: Session, records: list[PayoutIn]) -> StoreCounts:
-    """Upsert one page of checked records, in order; returns how each record counted."""
+def store_payouts(
+    session: Session, records: list[PayoutIn], *, known_persons: dict[str, str] | None = None
+) -> StoreCounts:
+    """Upsert one page of checked records, in order; returns how each record counted.
+
+    `known_persons` (person hash → name hash + village, kept by the caller across the pages of
+    one run) spares re-writing a person already written unchanged in this run."""
     if not records:
         return StoreCounts()
     ids = list({r.record_id for r in records})
@@ -120,7 +125,7 @@ def store_payouts(session: Session, records: list[PayoutIn]) -> StoreCounts:
         latest[record.record_id] = record
 
     now = utcnow()
-    _upsert_persons(session, person, list(latest.values()), now)
+    _upsert_persons(session, person, list(latest.values()), now, known_persons)
     replaced = [rid for rid in latest if rid in existing]
     columns = [*_PAYOUT_FIELDS, "synced_at"]
     if replaced:  # keep the versions about to be overwritten
@@ -151,7 +156,15 @@ def store_payouts(session: Session, records: list[PayoutIn]) -> StoreCounts:
     return StoreCounts(created=created, updated=updated, unchanged=unchanged)
 
 
-def _upsert_persons(session: Session, person: Any, records: list[PayoutIn], now: Any) -> None:
+def _upsert_persons(
+    session: Session,
+    person: Any,
+    records: list[PayoutIn],
+    now: Any,
+    known: dict[str, str] | None,
+) -> None:
+    if known is not None:
+        records = [r for r in records if known.get(r.id_hash) != r.name_hash + r.village_code]
     people = {
         r.id_hash: {
             "id_hash": r.id_hash,
@@ -183,6 +196,8 @@ def _upsert_persons(session: Session, person: Any, records: list[PayoutIn], now:
         ),
         list(people.values()),
     )
+    if known is not None:
+        known.update((k, v["name_hash"] + v["village_code"]) for k, v in people.items())
 
 
 # --- the villager's lookup ---------------------------------------------------------------------

@@ -11,6 +11,7 @@ Invariants:
 
 import logging
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -111,7 +112,11 @@ def _rejected_row(run_id: int | None, rejection: Rejection) -> dict[str, Any]:
 
 
 def _store_page(
-    session: Session, run_id: int, records: list[Any], checker: RecordChecker
+    session: Session,
+    run_id: int,
+    records: list[Any],
+    checker: RecordChecker,
+    known_persons: dict[str, str],
 ) -> dict[str, int]:
     good: list[PayoutIn] = []
     bad: list[Rejection] = []
@@ -121,7 +126,7 @@ def _store_page(
             bad.append(result)
         else:
             good.append(result)
-    counts = subsidies_service.store_payouts(session, good)
+    counts = subsidies_service.store_payouts(session, good, known_persons=known_persons)
     if bad:
         session.execute(insert(RejectedRecord), [_rejected_row(run_id, r) for r in bad])
     return {
@@ -179,33 +184,41 @@ def run_sync(
         logger.info("sync started", extra={"run_id": run_id, "trigger": trigger})
         outcome, error = "succeeded", None
         pages = 0
-        try:
-            while max_pages is None or pages < max_pages:
-                page = client.fetch_page(cursor, page_size)
-                with session_scope().begin() as session:
-                    counts = _store_page(session, run_id, page.records, checker)
-                    session.execute(
-                        update(SyncCursor)
-                        .where(SyncCursor.feed == FEED)
-                        .values(cursor=page.next_cursor, updated_at=utcnow())
-                    )
-                    session.execute(
-                        update(SyncRun)
-                        .where(SyncRun.id == run_id)
-                        .values(
-                            pages=SyncRun.pages + 1,
-                            cursor_end=page.next_cursor,
-                            **{k: getattr(SyncRun, k) + v for k, v in counts.items()},
+        known_persons: dict[str, str] = {}
+        # The next page is fetched while this one is stored (its cursor is known at once).
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lianyun-feed") as prefetch:
+            upcoming = prefetch.submit(client.fetch_page, cursor, page_size)
+            try:
+                while True:
+                    page = upcoming.result()
+                    pages += 1
+                    more = page.has_more and (max_pages is None or pages < max_pages)
+                    if more:
+                        upcoming = prefetch.submit(client.fetch_page, page.next_cursor, page_size)
+                    with session_scope().begin() as session:
+                        counts = _store_page(session, run_id, page.records, checker, known_persons)
+                        session.execute(
+                            update(SyncCursor)
+                            .where(SyncCursor.feed == FEED)
+                            .values(cursor=page.next_cursor, updated_at=utcnow())
                         )
-                    )
-                    _renew_lease(session, holder)
-                cursor = page.next_cursor
-                pages += 1
-                if not page.has_more:
-                    break
-        except FeedError as exc:
-            outcome, error = "failed", str(exc)
-            logger.warning("sync failed", extra={"run_id": run_id, "reason": type(exc).__name__})
+                        session.execute(
+                            update(SyncRun)
+                            .where(SyncRun.id == run_id)
+                            .values(
+                                pages=SyncRun.pages + 1,
+                                cursor_end=page.next_cursor,
+                                **{k: getattr(SyncRun, k) + v for k, v in counts.items()},
+                            )
+                        )
+                        _renew_lease(session, holder)
+                    if not more:
+                        break
+            except FeedError as exc:
+                outcome, error = "failed", str(exc)
+                logger.warning(
+                    "sync failed", extra={"run_id": run_id, "reason": type(exc).__name__}
+                )
         with session_scope().begin() as session:
             session.execute(
                 update(SyncRun)

@@ -68,3 +68,16 @@ def test_person_is_stored_as_hashes_and_masks_and_follows_a_move(session: Sessio
     stored = " ".join(str(v) for v in vars(person).values())
     assert ID_A not in stored and "张秀英" not in stored
     assert ID_B not in stored
+
+
+def test_a_run_cache_of_persons_still_lets_a_move_through(session: Session) -> None:
+    known: dict[str, str] = {}
+    service.store_payouts(session, [make_payout()], known_persons=known)
+    assert len(known) == 1
+    service.store_payouts(
+        session,
+        [make_payout(record_id="PC202611-1", period="2026-11", village_code=HUANGLIU)],
+        known_persons=known,
+    )
+    session.expire_all()
+    assert session.scalars(select(Person)).one().village_code == HUANGLIU

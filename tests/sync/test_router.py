@@ -6,10 +6,10 @@ from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEntry
 from app.regions.models import Region
+from app.staff.models import Role
 from app.subsidies.models import Payout
 from app.sync.models import RejectedRecord, SyncRun
 from app.sync.records import RecordChecker, Rejection
-from app.staff.models import Role
 from tests.asserts import assert_problem
 from tests.factories import FOLOU, auth_headers, make_staff
 from tests.subsidies.factories import make_payout

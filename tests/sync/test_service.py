@@ -125,9 +125,9 @@ def test_a_crash_mid_page_loses_nothing_and_duplicates_nothing(
     real_store = subsidies_service.store_payouts
     calls = {"n": 0}
 
-    def crash_on_third_page(session: Any, records: Any) -> Any:
+    def crash_on_third_page(session: Any, records: Any, **options: Any) -> Any:
         calls["n"] += 1
-        result = real_store(session, records)
+        result = real_store(session, records, **options)
         if calls["n"] == 3:
             raise KeyboardInterrupt  # the process dies inside the page's transaction
         return result
