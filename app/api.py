@@ -3,6 +3,8 @@ from fastapi import APIRouter
 from app.audit.router import router as audit_router
 from app.disclosures.router import router as disclosures_router
 from app.health.router import router as health_router
+from app.policies.router import admin_router as policies_admin_router
+from app.policies.router import router as policies_router
 from app.regions.router import router as regions_router
 from app.staff.router import admin_router as staff_admin_router
 from app.staff.router import auth_router
@@ -13,18 +15,25 @@ api_router = APIRouter()
 for router in (
     health_router,
     regions_router,
+    policies_router,
     subsidies_router,
     disclosures_router,
     auth_router,
     staff_admin_router,
     audit_router,
     sync_router,
+    policies_admin_router,
 ):
     api_router.include_router(router)
 
 TAGS = [
     {"name": "运行状态", "description": "存活、就绪与指标"},
     {"name": "地区", "description": "县、乡镇（街道）、村（社区）及其统计用区划代码"},
+    {
+        "name": "惠民政策",
+        "description": "11 类惠民惠农政策：分类、中文搜索、详情；编辑起草、提交、发布、撤下，"
+        "保留历史版本",
+    },
     {"name": "补贴查询", "description": "村民凭身份证号和姓名查询本人的补贴发放"},
     {"name": "村务公示（晒账）", "description": "各村每月的补贴发放明细，姓名打码"},
     {"name": "登录", "description": "工作人员登录、刷新令牌、退出"},

@@ -40,6 +40,22 @@ def _import_regions(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import_policies(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from app.policies import service as policies
+
+    directory = Path(args.directory) if args.directory else policies.CONTENT_DIR
+    try:
+        with session_scope().begin() as session:
+            summary = policies.import_policies(session, directory)
+    except ValueError as exc:
+        print(f"政策未导入：{exc}", file=sys.stderr)
+        return 2
+    print(f"政策已导入：新增 {summary.created}，更新 {summary.updated}，未变 {summary.unchanged}。")
+    return 0
+
+
 def _create_staff(args: argparse.Namespace) -> int:
     from app.staff import service as staff_service
     from app.staff.schemas import StaffCreate
@@ -83,6 +99,7 @@ def _demo_admin(args: argparse.Namespace) -> int:
 
     upgrade_head()
     _import_regions(argparse.Namespace(file=None))
+    _import_policies(argparse.Namespace(directory=None))
     with session_scope().begin() as session:
         if staff_service.find_by_username(session, DEMO_ADMIN) is not None:
             print(f"演示管理员 {DEMO_ADMIN} 已存在（密码只在第一次运行 demo 时显示）。")
@@ -248,6 +265,10 @@ def build_parser() -> argparse.ArgumentParser:
     staff.add_argument("--display-name", default=None)
     regions = add("import-regions", _import_regions, "导入地区 CSV（可重复运行）")
     regions.add_argument("--file", default=None, help="CSV 文件；默认为内置的平昌县数据")
+    policies = add("import-policies", _import_policies, "导入政策内容文件并发布（可重复运行）")
+    policies.add_argument(
+        "--directory", default=None, help="Markdown 文件所在目录；默认为内置的 11 类政策"
+    )
     sync = add("sync", _sync, "立即从一卡通接口同步一次，打印摘要；失败时退出码非 0")
     sync.add_argument("--limit", type=int, default=5000, help="每页条数（1–5000）")
     add("openapi", _openapi, "打印 OpenAPI 文档（JSON）")

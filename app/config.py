@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     refresh_token_days: int = Field(default=14, ge=1, le=90)
     login_limit_per_account: str = "5/minute"
     login_limit_per_client: str = "20/minute"
+    lookup_limit_per_client: str = "10/minute"
 
     staff_password: SecretStr | None = None
 

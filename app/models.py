@@ -1,6 +1,7 @@
 """Every domain's ORM models, imported once so that `Base.metadata` knows every table."""
 
 from app.audit.models import AuditEntry
+from app.policies.models import Policy, PolicyVersion
 from app.regions.models import Region
 from app.staff.models import RefreshToken, Staff
 from app.subsidies.models import Payout, PayoutVersion, Person
@@ -11,6 +12,8 @@ __all__ = [
     "Payout",
     "PayoutVersion",
     "Person",
+    "Policy",
+    "PolicyVersion",
     "RefreshToken",
     "Region",
     "RejectedRecord",
@@ -19,3 +22,12 @@ __all__ = [
     "SyncLease",
     "SyncRun",
 ]
+
+# Tables that migrations make by hand and no model describes: full-text indexes (FTS5 on SQLite
+# with its shadow tables, a tsvector table on PostgreSQL). Autogenerate leaves them alone.
+UNMANAGED_TABLE_PREFIXES = ("policy_fts",)
+
+
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Alembic's `include_name` hook: skip the unmanaged tables."""
+    return not (type_ == "table" and name is not None and name.startswith(UNMANAGED_TABLE_PREFIXES))

@@ -3,7 +3,7 @@
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-import app.models  # noqa: F401  (registers every table on Base.metadata)
+import app.models  # registers every table on Base.metadata
 from app.config import get_settings
 from app.db import Base, UTCDateTime
 
@@ -17,6 +17,7 @@ def run_migrations_offline() -> None:
         target_metadata=Base.metadata,
         literal_binds=True,
         render_as_batch=url.startswith("sqlite"),
+        include_name=app.models.include_name,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -47,6 +48,7 @@ def _run(connection: object) -> None:
         render_as_batch=url.startswith("sqlite"),
         compare_type=True,
         render_item=render_item,
+        include_name=app.models.include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -3,7 +3,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
-import app.models  # noqa: F401
+import app.models
 from app.db import Base, alembic_config, head_revisions
 
 
@@ -11,7 +11,9 @@ def test_upgrade_head_gives_exactly_the_models_schema(fresh_database_url: str) -
     command.upgrade(alembic_config(fresh_database_url), "head")
     engine = create_engine(fresh_database_url)
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_name": app.models.include_name}
+        )
         diff = compare_metadata(context, Base.metadata)
         assert set(context.get_current_heads()) == head_revisions()
     engine.dispose()

@@ -89,6 +89,7 @@ class PayoutRead(BaseModel):
     paid_at: date
     status: Literal["paid", "reversed"]
     department: str
+    policy_id: int | None = Field(description="讲解这项补贴的政策（GET /api/v1/policies/{id}）")
 
 
 class LookupResponse(BaseModel):

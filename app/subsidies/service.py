@@ -19,6 +19,7 @@ from app import ratelimit
 from app.config import Settings
 from app.db import dialect_insert, utcnow
 from app.errors import InvalidState, NotFound
+from app.policies import service as policies_service
 from app.regions import service as regions_service
 from app.subsidies import identity
 from app.subsidies.categories import CATEGORIES
@@ -35,7 +36,6 @@ from app.subsidies.schemas import (
     YearTotal,
 )
 
-LOOKUP_RATE = "10/minute"
 PAID = "paid"
 _PAYOUT_FIELDS = (
     "record_id",
@@ -206,7 +206,7 @@ def _upsert_persons(
 def lookup(
     session: Session, *, request: LookupRequest, client: str, settings: Settings
 ) -> LookupResponse:
-    ratelimit.hit(LOOKUP_RATE, "subsidy-lookup", client)
+    ratelimit.hit(settings.lookup_limit_per_client, "subsidy-lookup", client)
     try:
         number = identity.check_id(request.id_number)
     except identity.InvalidIdNumber as exc:
@@ -250,6 +250,7 @@ def lookup(
         for code, total, n in by_category
     ]
     village = regions_service.find_region(session, person.village_code)
+    policies = policies_service.policy_ids_by_item(session)
     return LookupResponse(
         person=PersonRead(
             name_masked=person.name_masked,
@@ -273,6 +274,7 @@ def lookup(
                 paid_at=p.paid_on,
                 status=p.status,
                 department=p.department,
+                policy_id=policies.get(p.item_name),
             )
             for p in payouts
         ],

@@ -99,3 +99,16 @@ def test_lookups_are_rate_limited_per_client(client: TestClient) -> None:
     response = client.post(URL, json={"id_number": ID_A, "name": "张三"})
     assert_problem(response, 429, "rate_limited")
     assert int(response.headers["retry-after"]) > 0
+
+
+@pytest.mark.usefixtures("paid")
+def test_each_line_links_to_the_policy_that_explains_it(
+    client: TestClient, session: Session
+) -> None:
+    from app.policies import service as policies_service
+
+    policies_service.import_policies(session, policies_service.CONTENT_DIR)
+    body = client.post(URL, json={"id_number": ID_A, "name": "张秀英"}).json()
+    line = next(p for p in body["payouts"] if p["item_name"] == "耕地地力保护补贴")
+    policy = client.get(f"/api/v1/policies/{line['policy_id']}").json()
+    assert "耕地地力保护补贴" in policy["items"]

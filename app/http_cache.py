@@ -1,0 +1,53 @@
+"""Conditional GET for public, cacheable responses: a strong ETag and `Cache-Control`.
+
+Build a router with `route_class=cached_route(max_age)`: each successful GET of its routes then
+carries `ETag` (a hash of the body it sends) and `Cache-Control: public, max-age=...`, and
+answers `304 Not Modified` with no body when `If-None-Match` names that ETag. The ETag changes
+exactly when the body does, so nothing has to be invalidated by hand.
+"""
+
+import hashlib
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi.routing import APIRoute
+from starlette.requests import Request
+from starlette.responses import Response
+
+
+def etag_of(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def _matches(if_none_match: str, etag: str) -> bool:
+    """RFC 9110 weak comparison, as If-None-Match requires (a proxy may have weakened it)."""
+    if if_none_match.strip() == "*":
+        return True
+    return etag in {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+
+
+def conditional(request: Request, response: Response, *, max_age: int) -> Response:
+    body = getattr(response, "body", None)
+    if request.method != "GET" or response.status_code != 200 or not isinstance(body, bytes):
+        return response
+    etag = etag_of(body)
+    headers = {"ETag": etag, "Cache-Control": f"public, max-age={max_age}"}
+    if _matches(request.headers.get("if-none-match", ""), etag):
+        return Response(status_code=304, headers=headers)
+    response.headers.update(headers)
+    return response
+
+
+def cached_route(max_age: int = 3600) -> type[APIRoute]:
+    """An APIRoute class whose GET responses are cacheable for `max_age` seconds."""
+
+    class CachedRoute(APIRoute):
+        def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+            handler = super().get_route_handler()
+
+            async def cached_handler(request: Request) -> Response:
+                return conditional(request, await handler(request), max_age=max_age)
+
+            return cached_handler
+
+    return CachedRoute

@@ -1,0 +1,516 @@
+"""Policies: the 11 categories of 惠民惠农 policies, their versions, search and staff editing.
+
+Invariants:
+- What a policy says lives in its versions, numbered from 1; versions are never changed in
+  content nor deleted, so the history stays readable. Every edit adds a new draft version.
+- A version goes draft → submitted → published. A policy is public only while
+  `published_version_id` points at its published version; a published version is replaced only
+  by publishing a newer one (it becomes `superseded`), and `unpublish` withdraws it.
+- The public API shows published versions only; a draft is never visible to villagers.
+- The search index holds exactly the published version of each public policy.
+- Every staff write, and every import (as the system), goes through the audit log.
+- Importing the same content files again changes nothing; a changed file becomes a new
+  published version of its policy.
+"""
+
+import hashlib
+import re
+import secrets
+from pathlib import Path
+from typing import Any
+
+import yaml  # type: ignore[import-untyped]
+from pydantic import ValidationError
+from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy.orm import Session, defer, selectinload
+
+from app.audit import service as audit
+from app.audit.service import Actor
+from app.db import utcnow
+from app.errors import Conflict, InvalidState, NotFound
+from app.pagination import Page, PageParams, paginate
+from app.policies import rendering, search
+from app.policies.models import Policy, PolicyVersion, VersionState
+from app.policies.schemas import (
+    ImportSummary,
+    PolicyAdminBrief,
+    PolicyAdminRead,
+    PolicyBrief,
+    PolicyCategoryList,
+    PolicyCategoryRead,
+    PolicyCreate,
+    PolicyFile,
+    PolicyRead,
+    PolicyUpdate,
+    PolicyVersionRead,
+)
+from app.subsidies.categories import CATEGORIES
+
+CONTENT_DIR = Path(__file__).parent / "content"
+ENTITY = "policy"
+_CONTENT_FIELDS = ("category_code", "title", "summary", "department", "items", "body_md")
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*\n(.*)\Z", re.DOTALL)
+_FRONT_MATTER_KEYS = {"category", "title", "items", "department", "summary", "demo_figures"}
+
+
+def _not_found(policy_id: int) -> NotFound:
+    return NotFound(f"没有编号为 {policy_id} 的政策，或它尚未发布。")
+
+
+def _published() -> Select[PolicyVersion]:
+    """Published versions of public policies, bodies deferred."""
+    return (
+        select(PolicyVersion)
+        .join(Policy, Policy.published_version_id == PolicyVersion.id)
+        .options(defer(PolicyVersion.body_md), defer(PolicyVersion.body_html))
+    )
+
+
+# --- public ------------------------------------------------------------------------------------
+
+
+def category_counts(session: Session) -> PolicyCategoryList:
+    counts: dict[str, int] = {
+        code: n
+        for code, n in session.execute(
+            select(PolicyVersion.category_code, func.count())
+            .join(Policy, Policy.published_version_id == PolicyVersion.id)
+            .group_by(PolicyVersion.category_code)
+        )
+    }
+    return PolicyCategoryList(
+        items=[
+            PolicyCategoryRead(code=code, name=name, policy_count=counts.get(code, 0))
+            for code, name in CATEGORIES.items()
+        ]
+    )
+
+
+def list_published(
+    session: Session, *, category: str | None, q: str | None, page: PageParams
+) -> Page[PolicyBrief]:
+    """Published policies by category; with `q`, those matching it, best first (title matches
+    before the rest, then by the database's relevance score), each with a marked snippet."""
+    stmt = _published()
+    if category is not None:
+        stmt = stmt.where(PolicyVersion.category_code == category)
+    query_runs = search.runs(q) if q else []
+    if q and not query_runs:  # only punctuation: nothing can match
+        return Page[PolicyBrief](items=[], total=0, page=page.page, size=page.size)
+    if query_runs:
+        hits = search.hits(session, query_runs)
+        in_title = and_(*(func.lower(PolicyVersion.title).contains(r) for r in query_runs))
+        stmt = stmt.join(hits, hits.c.policy_id == Policy.id).order_by(
+            case((in_title, 0), else_=1), hits.c.score.desc(), Policy.id
+        )
+    else:
+        stmt = stmt.options(defer(PolicyVersion.body_text)).order_by(
+            PolicyVersion.category_code, Policy.id
+        )
+    rows, total = paginate(session, stmt, page)
+    items = [
+        PolicyBrief(
+            id=v.policy_id,
+            category_code=v.category_code,
+            category_name=CATEGORIES.get(v.category_code, v.category_code),
+            title=v.title,
+            summary=v.summary,
+            department=v.department,
+            published_at=v.published_at,
+            snippet=search.snippet([v.summary, v.body_text, v.title], query_runs)
+            if query_runs
+            else None,
+        )
+        for v in rows
+    ]
+    return Page[PolicyBrief](items=items, total=total, page=page.page, size=page.size)
+
+
+def get_published(session: Session, policy_id: int) -> PolicyRead:
+    policy = session.get(Policy, policy_id, options=[selectinload(Policy.published_version)])
+    if policy is None or policy.published_version is None:
+        raise _not_found(policy_id)
+    version = policy.published_version
+    return PolicyRead(
+        id=policy.id,
+        slug=policy.slug,
+        category_code=version.category_code,
+        category_name=CATEGORIES.get(version.category_code, version.category_code),
+        title=version.title,
+        summary=version.summary,
+        department=version.department,
+        items=version.items,
+        body_html=version.body_html,
+        version=version.number,
+        published_at=version.published_at or policy.updated_at,
+    )
+
+
+def policy_ids_by_item(session: Session) -> dict[str, int]:
+    """Payout item name (as the 一卡通 feed spells it) → id of the published policy that covers
+    it; the lowest id when two do."""
+    rows = session.execute(
+        select(Policy.id, PolicyVersion.items)
+        .join(PolicyVersion, Policy.published_version_id == PolicyVersion.id)
+        .order_by(Policy.id.desc())
+    )
+    return {item: policy_id for policy_id, items in rows for item in items}
+
+
+# --- staff -------------------------------------------------------------------------------------
+
+
+def _fields(policy: Policy, version: PolicyVersion) -> dict[str, Any]:
+    """What the audit log keeps of a policy: its public fields and where the version stands."""
+    published = policy.published_version
+    return {
+        "slug": policy.slug,
+        "version": version.number,
+        "state": version.state,
+        "published_version": published.number if published else None,
+        **{name: getattr(version, name) for name in _CONTENT_FIELDS},
+    }
+
+
+def _admin_view(policy: Policy) -> PolicyAdminRead:
+    published = policy.published_version
+    return PolicyAdminRead(
+        id=policy.id,
+        slug=policy.slug,
+        published_version=published.number if published else None,
+        latest=PolicyVersionRead.model_validate(policy.versions[-1]),
+        created_at=policy.created_at,
+        updated_at=policy.updated_at,
+    )
+
+
+def _load(session: Session, policy_id: int, *, for_update: bool = False) -> Policy:
+    stmt = (
+        select(Policy)
+        .where(Policy.id == policy_id)
+        .options(selectinload(Policy.versions), selectinload(Policy.published_version))
+    )
+    if for_update:  # serialise writers of one policy, so version numbers never collide
+        stmt = stmt.with_for_update()
+    policy = session.scalar(stmt)
+    if policy is None:
+        raise NotFound(f"没有编号为 {policy_id} 的政策。")
+    return policy
+
+
+def _add_version(
+    session: Session,
+    policy: Policy,
+    content: dict[str, Any],
+    *,
+    state: VersionState,
+    actor: Actor | None,
+) -> PolicyVersion:
+    now = utcnow()
+    version = PolicyVersion(
+        number=policy.versions[-1].number + 1 if policy.versions else 1,
+        state=state,
+        **content,
+        body_html=rendering.to_html(content["body_md"]),
+        body_text=rendering.to_text(content["body_md"]),
+        created_by_id=actor.id if actor else None,
+        created_at=now,
+        submitted_at=now if state != VersionState.draft else None,
+        published_at=now if state == VersionState.published else None,
+    )
+    policy.versions.append(version)
+    policy.updated_at = now
+    session.flush()
+    return version
+
+
+def _publish(session: Session, policy: Policy, version: PolicyVersion) -> None:
+    previous = policy.published_version
+    if previous is not None and previous is not version:
+        previous.state = VersionState.superseded
+    version.state = VersionState.published
+    version.published_at = utcnow()
+    policy.published_version = version
+    session.flush()
+    search.write(session, policy.id, version)
+
+
+def get_policy(session: Session, policy_id: int) -> PolicyAdminRead:
+    return _admin_view(_load(session, policy_id))
+
+
+def list_policies(
+    session: Session, *, category: str | None, page: PageParams
+) -> Page[PolicyAdminBrief]:
+    """Every policy, published or not, with its latest version."""
+    latest = (
+        select(PolicyVersion.policy_id, func.max(PolicyVersion.number).label("number"))
+        .group_by(PolicyVersion.policy_id)
+        .subquery()
+    )
+    stmt = (
+        select(PolicyVersion)
+        .join(
+            latest,
+            and_(
+                latest.c.policy_id == PolicyVersion.policy_id,
+                latest.c.number == PolicyVersion.number,
+            ),
+        )
+        .join(Policy, Policy.id == PolicyVersion.policy_id)
+        .options(
+            defer(PolicyVersion.body_md),
+            defer(PolicyVersion.body_html),
+            defer(PolicyVersion.body_text),
+            selectinload(PolicyVersion.policy).selectinload(Policy.published_version),
+        )
+        .order_by(PolicyVersion.category_code, Policy.id)
+    )
+    if category is not None:
+        stmt = stmt.where(PolicyVersion.category_code == category)
+    rows, total = paginate(session, stmt, page)
+    items = []
+    for v in rows:
+        published = v.policy.published_version
+        items.append(
+            PolicyAdminBrief(
+                id=v.policy_id,
+                slug=v.policy.slug,
+                category_code=v.category_code,
+                title=v.title,
+                state=VersionState(v.state),
+                version=v.number,
+                published_version=published.number if published else None,
+                updated_at=v.policy.updated_at,
+            )
+        )
+    return Page[PolicyAdminBrief](items=items, total=total, page=page.page, size=page.size)
+
+
+def list_versions(session: Session, policy_id: int, *, page: PageParams) -> Page[PolicyVersionRead]:
+    """The history of a policy, newest first."""
+    _load(session, policy_id)
+    rows, total = paginate(
+        session,
+        select(PolicyVersion)
+        .where(PolicyVersion.policy_id == policy_id)
+        .order_by(PolicyVersion.number.desc()),
+        page,
+    )
+    return Page[PolicyVersionRead](
+        items=[PolicyVersionRead.model_validate(v) for v in rows],
+        total=total,
+        page=page.page,
+        size=page.size,
+    )
+
+
+def create_policy(session: Session, *, data: PolicyCreate, actor: Actor) -> PolicyAdminRead:
+    """A new policy whose only version is a draft: invisible until published."""
+    slug = data.slug or f"policy-{secrets.token_hex(4)}"
+    if session.scalar(select(Policy.id).where(Policy.slug == slug)) is not None:
+        raise Conflict(f"英文短名 {slug} 已被其他政策使用。")
+    policy = Policy(slug=slug)
+    session.add(policy)
+    version = _add_version(
+        session,
+        policy,
+        data.model_dump(include=set(_CONTENT_FIELDS)),
+        state=VersionState.draft,
+        actor=actor,
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="policy.create",
+        entity_type=ENTITY,
+        entity_id=policy.id,
+        after=_fields(policy, version),
+    )
+    return _admin_view(policy)
+
+
+def update_policy(
+    session: Session, policy_id: int, *, data: PolicyUpdate, actor: Actor
+) -> PolicyAdminRead:
+    """A new draft version from the latest one with the given changes. A pending draft or
+    submission it replaces becomes `superseded`; the published version stays public."""
+    policy = _load(session, policy_id, for_update=True)
+    latest = policy.versions[-1]
+    content = {name: getattr(latest, name) for name in _CONTENT_FIELDS}
+    changes = data.model_dump(exclude_unset=True, exclude_none=True)
+    if all(content[name] == value for name, value in changes.items()):
+        return _admin_view(policy)
+    before = _fields(policy, latest)
+    if latest.state in {VersionState.draft, VersionState.submitted}:
+        latest.state = VersionState.superseded
+    version = _add_version(
+        session, policy, {**content, **changes}, state=VersionState.draft, actor=actor
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="policy.update",
+        entity_type=ENTITY,
+        entity_id=policy.id,
+        before=before,
+        after=_fields(policy, version),
+    )
+    return _admin_view(policy)
+
+
+def submit_policy(session: Session, policy_id: int, *, actor: Actor) -> PolicyAdminRead:
+    """The latest draft, submitted for publication."""
+    policy = _load(session, policy_id, for_update=True)
+    latest = policy.versions[-1]
+    if latest.state != VersionState.draft:
+        raise InvalidState("只有草稿可以提交。请先修改政策，生成新的草稿。")
+    before = _fields(policy, latest)
+    latest.state = VersionState.submitted
+    latest.submitted_at = utcnow()
+    policy.updated_at = utcnow()
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="policy.submit",
+        entity_type=ENTITY,
+        entity_id=policy.id,
+        before=before,
+        after=_fields(policy, latest),
+    )
+    return _admin_view(policy)
+
+
+def publish_policy(session: Session, policy_id: int, *, actor: Actor) -> PolicyAdminRead:
+    """The latest, submitted version becomes the public one, replacing the one before."""
+    policy = _load(session, policy_id, for_update=True)
+    latest = policy.versions[-1]
+    if latest.state != VersionState.submitted:
+        raise InvalidState("只有已提交的版本可以发布。请先提交草稿。")
+    before = _fields(policy, latest)
+    _publish(session, policy, latest)
+    policy.updated_at = utcnow()
+    audit.record(
+        session,
+        actor=actor,
+        action="policy.publish",
+        entity_type=ENTITY,
+        entity_id=policy.id,
+        before=before,
+        after=_fields(policy, latest),
+    )
+    return _admin_view(policy)
+
+
+def unpublish_policy(session: Session, policy_id: int, *, actor: Actor) -> PolicyAdminRead:
+    """Take the policy off the public API and out of search; its versions stay."""
+    policy = _load(session, policy_id, for_update=True)
+    published = policy.published_version
+    if published is None:
+        raise InvalidState("这条政策没有发布，无需撤下。")
+    before = _fields(policy, published)
+    published.state = VersionState.withdrawn
+    policy.published_version = None
+    policy.updated_at = utcnow()
+    session.flush()
+    search.write(session, policy.id, None)
+    audit.record(
+        session,
+        actor=actor,
+        action="policy.unpublish",
+        entity_type=ENTITY,
+        entity_id=policy.id,
+        before=before,
+        after=_fields(policy, published),
+    )
+    return _admin_view(policy)
+
+
+# --- content files ----------------------------------------------------------------------------
+
+
+def read_file(path: Path) -> PolicyFile:
+    """One content file: YAML front matter, then the Markdown body. Raises ValueError."""
+    raw = path.read_bytes()
+    found = _FRONT_MATTER.match(raw.decode("utf-8").replace("\r\n", "\n"))
+    if found is None:
+        raise ValueError(f"{path.name}：开头缺少 --- 包围的 YAML 头")
+    meta = yaml.safe_load(found.group(1))
+    if not isinstance(meta, dict):
+        raise ValueError(f"{path.name}：YAML 头应为键值对")
+    unknown = set(meta) - _FRONT_MATTER_KEYS
+    if unknown:
+        raise ValueError(f"{path.name}：YAML 头中有不认识的键 {', '.join(sorted(unknown))}")
+    try:
+        content = PolicyCreate(
+            slug=path.stem,
+            category_code=meta.get("category"),
+            title=meta.get("title"),
+            summary=meta.get("summary"),
+            department=meta.get("department"),
+            items=meta.get("items") or [],
+            body_md=found.group(2).strip() + "\n",
+        )
+    except ValidationError as exc:
+        fields = "、".join(".".join(map(str, e["loc"])) for e in exc.errors())
+        raise ValueError(f"{path.name}：以下内容缺失或格式不对：{fields}") from None
+    return PolicyFile(slug=path.stem, digest=hashlib.sha256(raw).hexdigest(), content=content)
+
+
+def read_content(directory: Path = CONTENT_DIR) -> list[PolicyFile]:
+    """Every `*.md` file of `directory` but README.md, in name order."""
+    if not directory.is_dir():
+        raise ValueError(f"找不到目录 {directory}")
+    return [read_file(path) for path in sorted(directory.glob("*.md")) if path.name != "README.md"]
+
+
+def import_policies(session: Session, directory: Path = CONTENT_DIR) -> ImportSummary:
+    """Publish the content files as the system. A file seen before, unchanged, is skipped (even
+    if staff have since edited its policy); a changed one becomes a new published version, and
+    a staff draft or submission pending on that policy is superseded (kept in the history)."""
+    files = read_content(directory)
+    existing = {
+        p.slug: p
+        for p in session.scalars(
+            select(Policy)
+            .where(Policy.slug.in_([f.slug for f in files]))
+            .options(selectinload(Policy.versions), selectinload(Policy.published_version))
+        )
+    }
+    created = updated = unchanged = 0
+    for file in files:
+        policy = existing.get(file.slug)
+        if policy is not None and policy.source_digest == file.digest:
+            unchanged += 1
+            continue
+        before = None
+        if policy is None:
+            policy = Policy(slug=file.slug)
+            session.add(policy)
+            created += 1
+        else:
+            before = _fields(policy, policy.versions[-1])
+            for pending in policy.versions:
+                if pending.state in {VersionState.draft, VersionState.submitted}:
+                    pending.state = VersionState.superseded
+            updated += 1
+        policy.source_digest = file.digest
+        version = _add_version(
+            session,
+            policy,
+            file.content.model_dump(include=set(_CONTENT_FIELDS)),
+            state=VersionState.submitted,
+            actor=None,
+        )
+        _publish(session, policy, version)
+        audit.record(
+            session,
+            actor=None,
+            action="policy.import",
+            entity_type=ENTITY,
+            entity_id=policy.id,
+            before=before,
+            after=_fields(policy, version),
+        )
+    return ImportSummary(created=created, updated=updated, unchanged=unchanged)

@@ -1,0 +1,40 @@
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import sessionmaker
+
+from app.cli import main
+from app.config import get_settings
+from app.db import engine_for
+from app.policies.models import Policy, PolicyVersion
+
+
+@pytest.fixture
+def cli_db(fresh_database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    monkeypatch.setenv("LIANYUN_DATABASE_URL", fresh_database_url)
+    get_settings.cache_clear()
+    assert main(["migrate"]) == 0
+    yield fresh_database_url
+    get_settings.cache_clear()
+
+
+def test_import_policies_publishes_the_content_and_can_run_again(
+    cli_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["import-policies"]) == 0
+    assert "政策已导入：新增 18，更新 0，未变 0。" in capsys.readouterr().out
+    assert main(["import-policies"]) == 0
+    assert "新增 0，更新 0，未变 18" in capsys.readouterr().out
+    with sessionmaker(engine_for(cli_db))() as session:
+        assert session.scalar(select(func.count()).select_from(PolicyVersion)) == 18
+        published = select(func.count()).where(Policy.published_version_id.is_not(None))
+        assert session.scalar(published) == 18
+
+
+def test_a_missing_directory_fails_clearly(
+    cli_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["import-policies", "--directory", str(tmp_path / "nowhere")]) == 2
+    assert "找不到目录" in capsys.readouterr().err
