@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from app.config import ConfigError, get_settings
 from app.db import session_scope, upgrade_head
+from app.logs import configure_logging
 
 if TYPE_CHECKING:
     from app.sync.models import SyncRun
@@ -121,8 +122,7 @@ def _demo_admin(args: argparse.Namespace) -> int:
 
 def _demo_sync(args: argparse.Namespace) -> int:
     """Serve the built-in mock feed on a free local port and sync from it."""
-    from app.mockfeed.app import MockFeedConfig, create_mock_feed_app
-    from app.mockfeed.generator import demo_persons
+    from app.mockfeed import MockFeedConfig, create_mock_feed_app, demo_persons
     from app.servers import serving_in_thread
     from app.sync import service as sync_service
     from app.sync.client import FeedClient
@@ -198,7 +198,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _mock_feed(args: argparse.Namespace) -> int:
-    from app.mockfeed.app import MockFeedConfig, serve_mock_feed
+    from app.mockfeed import MockFeedConfig, serve_mock_feed
 
     settings = get_settings()
     token = args.token or (settings.feed_token.get_secret_value() if settings.feed_token else None)
@@ -278,7 +278,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        get_settings()
+        settings = get_settings()
+        if args.command not in {"openapi", "serve"}:  # serve configures uvicorn's logging too
+            configure_logging(settings.log_level)
         result: int = args.handler(args)
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)

@@ -24,7 +24,7 @@ def _village(session: Session, code: str) -> Region:
 
 
 def list_periods(session: Session, village_code: str) -> DisclosureMonths:
-    village = _village(session, village_code)
+    _village(session, village_code)
     periods = session.scalars(
         select(Payout.period)
         .where(Payout.village_code == village_code)
@@ -32,14 +32,16 @@ def list_periods(session: Session, village_code: str) -> DisclosureMonths:
         .order_by(Payout.period.desc())
     )
     return DisclosureMonths(
-        village_code=village_code, village=regions_service.full_name(village), periods=list(periods)
+        village_code=village_code,
+        village=regions_service.full_names(session, [village_code])[village_code],
+        periods=list(periods),
     )
 
 
 def month_list(
     session: Session, village_code: str, *, period: str, category: str | None
 ) -> DisclosureList:
-    village = _village(session, village_code)
+    _village(session, village_code)
     conditions = [Payout.village_code == village_code, Payout.period == period]
     if category is not None:
         conditions.append(Payout.category_code == category)
@@ -82,7 +84,7 @@ def month_list(
     ]
     return DisclosureList(
         village_code=village_code,
-        village=regions_service.full_name(village),
+        village=regions_service.full_names(session, [village_code])[village_code],
         period=period,
         total=sum(c.total for c in by_category),
         by_category=by_category,

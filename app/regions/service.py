@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from app.errors import NotFound
 from app.regions.models import Region, RegionLevel
@@ -113,6 +113,21 @@ def full_name(region: Region) -> str:
         names.append(parent.name)
         parent = parent.parent
     return "".join(reversed(names))
+
+
+_parent, _grandparent = aliased(Region), aliased(Region)
+_FULL_NAMES = (  # built once: it runs on every subsidy lookup
+    select(Region.code, _grandparent.name, _parent.name, Region.name)
+    .outerjoin(_parent, _parent.code == Region.parent_code)
+    .outerjoin(_grandparent, _grandparent.code == _parent.parent_code)
+    .where(Region.code.in_(bindparam("codes", expanding=True)))
+)
+
+
+def full_names(session: Session, codes: list[str]) -> dict[str, str]:
+    """平昌县佛楼镇三官寨村 for each code, in one query."""
+    rows = session.execute(_FULL_NAMES, {"codes": codes})
+    return {code: "".join(n for n in names if n) for code, *names in rows}
 
 
 def region_detail(session: Session, code: str) -> RegionRead:

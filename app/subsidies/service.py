@@ -12,7 +12,7 @@ Invariants:
 import hmac
 from typing import Any
 
-from sqlalchemy import Integer, cast, func, select, tuple_
+from sqlalchemy import Integer, bindparam, cast, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from app import ratelimit
@@ -203,6 +203,46 @@ def _upsert_persons(
 # --- the villager's lookup ---------------------------------------------------------------------
 
 
+# The lookup's statements, built once (building them costs more than running them).
+_payout = Payout.__table__
+_person = Person.__table__
+_PERSON = select(
+    _person.c.id_hash,
+    _person.c.name_hash,
+    _person.c.name_masked,
+    _person.c.id_masked,
+    _person.c.village_code,
+).where(_person.c.id_hash == bindparam("h"))
+_LINES = (
+    select(
+        _payout.c.record_id,
+        _payout.c.category_code,
+        _payout.c.item_name,
+        _payout.c.amount_fen,
+        _payout.c.period,
+        _payout.c.paid_on,
+        _payout.c.status,
+        _payout.c.department,
+    )
+    .where(_payout.c.person_hash == bindparam("h"))
+    .order_by(_payout.c.period.desc(), _payout.c.paid_on.desc(), _payout.c.record_id.desc())
+)
+_PAID = (_payout.c.person_hash == bindparam("h"), _payout.c.status == PAID)
+_BY_CATEGORY = (
+    select(_payout.c.category_code, func.sum(_payout.c.amount_fen), func.count())
+    .where(*_PAID)
+    .group_by(_payout.c.category_code)
+    .order_by(_payout.c.category_code)
+)
+_YEAR = cast(func.substr(_payout.c.period, 1, 4), Integer)
+_BY_YEAR = (
+    select(_YEAR, func.sum(_payout.c.amount_fen), func.count())
+    .where(*_PAID)
+    .group_by(_YEAR)
+    .order_by(_YEAR.desc())
+)
+
+
 def lookup(
     session: Session, *, request: LookupRequest, client: str, settings: Settings
 ) -> LookupResponse:
@@ -212,50 +252,35 @@ def lookup(
     except identity.InvalidIdNumber as exc:
         raise IdNumberInvalid(str(exc)) from None
     key = pepper(settings)
-    person = session.get(Person, identity.keyed_hash(key, number))
+    person = session.execute(_PERSON, {"h": identity.keyed_hash(key, number)}).first()
     expected = person.name_hash if person else identity.name_hash(key, "\0")
     name_ok = hmac.compare_digest(expected, identity.name_hash(key, request.name))
     if person is None or not name_ok:
         raise PersonNotFound("没有查到与该身份证号和姓名相符的补贴记录，请核对后再试。")
 
-    conditions = [Payout.person_hash == person.id_hash]
+    statements = [_LINES, _BY_CATEGORY, _BY_YEAR]
     if request.year is not None:
-        conditions.append(Payout.period.startswith(f"{request.year:04d}-"))
+        in_year = _payout.c.period.startswith(f"{request.year:04d}-")
+        statements = [s.where(in_year) for s in statements]
     if request.category is not None:
-        conditions.append(Payout.category_code == request.category)
-    payouts = session.scalars(
-        select(Payout)
-        .where(*conditions)
-        .order_by(Payout.period.desc(), Payout.paid_on.desc(), Payout.record_id.desc())
-    ).all()
-
-    paid = [*conditions, Payout.status == PAID]
-    by_category = session.execute(
-        select(Payout.category_code, func.sum(Payout.amount_fen), func.count())
-        .where(*paid)
-        .group_by(Payout.category_code)
-        .order_by(Payout.category_code)
-    )
-    year = cast(func.substr(Payout.period, 1, 4), Integer)
-    by_year = session.execute(
-        select(year, func.sum(Payout.amount_fen), func.count())
-        .where(*paid)
-        .group_by(year)
-        .order_by(year.desc())
-    )
+        in_category = _payout.c.category_code == request.category
+        statements = [s.where(in_category) for s in statements]
+    params = {"h": person.id_hash}
+    payouts, by_category, by_year = (session.execute(s, params).all() for s in statements)
     categories = [
         CategoryTotal(
             category_code=code, category_name=CATEGORIES.get(code, code), total=total, count=n
         )
         for code, total, n in by_category
     ]
-    village = regions_service.find_region(session, person.village_code)
     policies = policies_service.policy_ids_by_item(session)
     return LookupResponse(
         person=PersonRead(
             name_masked=person.name_masked,
             id_number_masked=person.id_masked,
-            village=regions_service.full_name(village) if village else person.village_code,
+            village=regions_service.full_names(session, [person.village_code]).get(
+                person.village_code, person.village_code
+            ),
             village_code=person.village_code,
         ),
         summary=Summary(
