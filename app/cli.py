@@ -205,14 +205,18 @@ def _mock_feed(args: argparse.Namespace) -> int:
     if not token:
         print("请用 --token 或 LIANYUN_FEED_TOKEN 指定接口令牌。", file=sys.stderr)
         return 2
-    config = MockFeedConfig(
-        seed=args.seed,
-        persons=args.persons,
-        months=args.months,
-        start=args.start,
-        fault_rate=args.fault_rate,
-        token=token,
-    )
+    try:
+        config = MockFeedConfig(
+            seed=args.seed,
+            persons=args.persons,
+            months=args.months,
+            start=args.start,
+            fault_rate=args.fault_rate,
+            token=token,
+        )
+    except ValueError as exc:
+        print(f"参数不对：{exc}", file=sys.stderr)
+        return 2
     print(f"模拟一卡通接口：http://{args.host}:{args.port}/api/payouts", flush=True)
     serve_mock_feed(config, host=args.host, port=args.port)
     return 0

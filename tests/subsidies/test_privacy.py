@@ -30,7 +30,7 @@ def _database_text(url: str) -> bytes:
     with engine.connect() as connection:
         chunks = [
             connection.execute(
-                text(f"SELECT coalesce(string_agg(t::text, chr(10)), '') FROM \"{table}\" t")
+                text(f"SELECT coalesce(string_agg(t::text, chr(10)), '') FROM \"{table}\" t")  # noqa: S608
             ).scalar_one()
             for table in inspect(connection).get_table_names()
         ]
