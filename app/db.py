@@ -71,6 +71,9 @@ def _configure_sqlite(engine: Engine) -> None:
             "PRAGMA foreign_keys=ON",
             "PRAGMA busy_timeout=10000",
             "PRAGMA synchronous=NORMAL",
+            "PRAGMA cache_size=-65536",  # 64 MiB: random-key index inserts stay in memory
+            "PRAGMA temp_store=MEMORY",
+            "PRAGMA wal_autocheckpoint=20000",
         ):
             cursor.execute(pragma)
         cursor.close()

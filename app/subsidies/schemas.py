@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field, PlainSerializer
 Yuan = Annotated[int, PlainSerializer(lambda fen: f"{fen // 100}.{fen % 100:02d}", return_type=str)]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen __init__ costs twice as much, per feed record
 class PayoutIn:
     """One checked payout line from the feed, with the person already reduced to hashes."""
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from app import ratelimit
 from app.config import Settings
-from app.db import dialect_insert, utcnow
+from app.db import dialect_insert
 from app.errors import InvalidState, NotFound
 from app.policies import service as policies_service
 from app.regions import service as regions_service
@@ -69,7 +69,7 @@ def pepper(settings: Settings) -> bytes:
 # --- storing what the feed sends ---------------------------------------------------------------
 
 
-def _payout_row(record: PayoutIn, now: Any) -> dict[str, Any]:
+def _payout_row(record: PayoutIn) -> dict[str, Any]:
     return {
         "record_id": record.record_id,
         "version": record.version,
@@ -82,7 +82,6 @@ def _payout_row(record: PayoutIn, now: Any) -> dict[str, Any]:
         "paid_on": record.paid_on,
         "status": record.status,
         "department": record.department,
-        "synced_at": now,
     }
 
 
@@ -124,7 +123,8 @@ def store_payouts(
         known[record.record_id] = record.version
         latest[record.record_id] = record
 
-    now = utcnow()
+    # Timestamps come from the database: binding one per row costs more than the row itself.
+    now = func.current_timestamp()
     _upsert_persons(session, person, list(latest.values()), now, known_persons)
     replaced = [rid for rid in latest if rid in existing]
     columns = [*_PAYOUT_FIELDS, "synced_at"]
@@ -139,11 +139,11 @@ def store_payouts(
         )
     if superseded:
         session.execute(
-            dialect_insert(session, history).on_conflict_do_nothing(),
-            [_payout_row(r, now) for r in superseded],
+            dialect_insert(session, history).values(synced_at=now).on_conflict_do_nothing(),
+            [_payout_row(r) for r in superseded],
         )
     if latest:
-        insert = dialect_insert(session, payout)
+        insert = dialect_insert(session, payout).values(synced_at=now)
         excluded = insert.excluded
         session.execute(
             insert.on_conflict_do_update(
@@ -151,7 +151,7 @@ def store_payouts(
                 set_={f: excluded[f] for f in columns[1:]},
                 where=payout.c.version < excluded.version,
             ),
-            [_payout_row(r, now) for r in latest.values()],
+            [_payout_row(r) for r in latest.values()],
         )
     return StoreCounts(created=created, updated=updated, unchanged=unchanged)
 
@@ -174,13 +174,12 @@ def _upsert_persons(
             "village_code": r.village_code,
             "birth_on": r.birth_on,
             "sex": r.sex,
-            "updated_at": now,
         }
         for r in records
     }
     if not people:
         return
-    insert = dialect_insert(session, person)
+    insert = dialect_insert(session, person).values(updated_at=now)
     excluded = insert.excluded
     session.execute(
         insert.on_conflict_do_update(

@@ -109,13 +109,15 @@ class RecordChecker:
             value = raw.get(field)
             if value is None or value == "":
                 return reject("missing_field", f"缺少字段 {field}")
-        for field in REQUIRED:
-            if field != "version" and not isinstance(raw[field], str):
+            if type(value) is not str and field != "version":
                 return reject("field_type", f"字段 {field} 应为字符串")
         if version is None or version < 1:
             return reject("version_invalid", "version 应为不小于 1 的整数")
-        if len(raw["record_id"]) > _MAX_TEXT or any(
-            len(raw[f]) > _MAX_TEXT for f in ("item_name", "department", "name")
+        if (
+            len(raw["record_id"]) > _MAX_TEXT
+            or len(raw["item_name"]) > _MAX_TEXT
+            or len(raw["department"]) > _MAX_TEXT
+            or len(raw["name"]) > _MAX_TEXT
         ):
             return reject("field_too_long", "字段过长")
         try:

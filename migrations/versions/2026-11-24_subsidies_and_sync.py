@@ -140,6 +140,7 @@ def upgrade() -> None:
             ["village_code"], ["region.code"], name=op.f("fk_payout_village_code_region")
         ),
         sa.PrimaryKeyConstraint("record_id", name=op.f("pk_payout")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("payout", schema=None) as batch_op:
         batch_op.create_index("ix_payout_person_period", ["person_hash", "period"], unique=False)
