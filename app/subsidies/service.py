@@ -165,7 +165,7 @@ def _upsert_persons(
 ) -> None:
     if known is not None:
         records = [r for r in records if known.get(r.id_hash) != r.name_hash + r.village_code]
-    people = {
+    people: dict[str, dict[str, Any]] = {
         r.id_hash: {
             "id_hash": r.id_hash,
             "name_hash": r.name_hash,
