@@ -1,0 +1,73 @@
+import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from app.config import get_settings
+from app.db import session_scope
+from app.main import create_app
+from app.staff.models import Role
+from app.sync import scheduler, service
+from app.sync.models import SyncRun
+from tests.factories import auth_headers, make_staff
+from tests.sync.feed_server import TOKEN, TinyFeed, serving
+from tests.sync.test_service import record
+
+
+def test_the_nightly_job_runs_at_the_configured_time_in_the_county_zone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LIANYUN_FEED_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("LIANYUN_SYNC_CRON", "30 2 * * *")
+    get_settings.cache_clear()
+    try:
+        job_scheduler = scheduler.start_scheduler(get_settings())
+        assert job_scheduler is not None
+        job = job_scheduler.get_job("payout-sync")
+        next_run = job.next_run_time.astimezone(ZoneInfo("Asia/Shanghai"))
+        job_scheduler.shutdown(wait=False)
+    finally:
+        get_settings.cache_clear()
+    assert (next_run.hour, next_run.minute) == (2, 30)
+    assert next_run > datetime.now(ZoneInfo("Asia/Shanghai"))
+
+
+def test_no_feed_no_schedule() -> None:
+    assert scheduler.start_scheduler(get_settings()) is None
+
+
+def test_a_scheduled_run_yields_to_one_already_running(
+    committed_db: str, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LIANYUN_FEED_URL", "http://127.0.0.1:9")
+    get_settings.cache_clear()
+    assert service.acquire_lease("another-worker")
+    with caplog.at_level("INFO"):
+        scheduler.run_scheduled_sync()
+    assert "another worker holds the lease" in caplog.text
+    with session_scope()() as session:
+        assert session.scalars(select(SyncRun)).all() == []
+
+
+def test_an_admin_starts_a_run_now(committed_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    with serving(TinyFeed([record(1), record(2)])) as url:
+        monkeypatch.setenv("LIANYUN_FEED_URL", url)
+        monkeypatch.setenv("LIANYUN_FEED_TOKEN", TOKEN)
+        get_settings.cache_clear()
+        with session_scope().begin() as session:
+            headers = auth_headers(make_staff(session, role=Role.county_admin))
+        with TestClient(create_app(configure_logs=False, schedule_jobs=False)) as client:
+            response = client.post("/api/v1/admin/sync/runs", headers=headers)
+            assert response.status_code == 202
+            deadline = time.monotonic() + 10
+            runs: list[dict[str, object]] = []
+            while time.monotonic() < deadline:
+                runs = client.get("/api/v1/admin/sync/runs", headers=headers).json()["items"]
+                if runs and runs[0]["outcome"] != "running":
+                    break
+                time.sleep(0.05)
+    assert runs[0]["outcome"] == "succeeded" and runs[0]["trigger"] == "admin"
+    assert runs[0]["created"] == 2
