@@ -191,7 +191,8 @@ def _serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         access_log=False,
         log_config=logging_config(settings.log_level),
-        proxy_headers=True,
+        proxy_headers=settings.forwarded_allow_ips is not None,
+        forwarded_allow_ips=settings.forwarded_allow_ips or "",
         server_header=False,
     )
     return 0
@@ -274,7 +275,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--directory", default=None, help="Markdown 文件所在目录；默认为内置的 11 类政策"
     )
     sync = add("sync", _sync, "立即从一卡通接口同步一次，打印摘要；失败时退出码非 0")
-    sync.add_argument("--limit", type=int, default=5000, help="每页条数（1–5000）")
+    sync.add_argument(
+        "--limit", type=int, default=5000, choices=range(1, 5001), metavar="1–5000", help="每页条数"
+    )
     add("openapi", _openapi, "打印 OpenAPI 文档（JSON）")
     return parser
 

@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     public_base_url: str = "http://127.0.0.1:8000"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Addresses of reverse proxies whose X-Forwarded-For is believed (comma-separated, or *);
+    # unset: the client address is the connection's, so no header can dodge a rate limit.
+    forwarded_allow_ips: str | None = None
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
 
     secret_key: SecretStr | None = None
     id_pepper: SecretStr | None = None

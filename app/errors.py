@@ -82,6 +82,12 @@ class RateLimited(LianyunError):
         )
 
 
+class PayloadTooLarge(LianyunError):
+    status = 413
+    code = "payload_too_large"
+    title = "提交的内容太大"
+
+
 class UpstreamUnavailable(LianyunError):
     status = 503
     code = "service_unavailable"
@@ -123,6 +129,11 @@ PROBLEM_PAGES: dict[str, str] = {
     "validation_failed": "提交的内容有误，`errors` 中列出了每个出错的字段和原因。",
     "rate_limited": "操作太频繁。请按响应头 Retry-After 所说的秒数等待后再试。",
     "service_unavailable": "服务暂时不可用，请稍后再试。",
+    "payload_too_large": "提交的内容超过了允许的大小（一般请求不超过 1 MB）。",
+    "id_number_invalid": "身份证号应为 18 位：前 17 位是数字，最后一位是数字或 X，并且校验位正确。",
+    "person_not_found": (
+        "没有查到与该身份证号和姓名相符的补贴记录。请核对身份证号和姓名（须与社保卡登记的一致）。"
+    ),
     "internal_error": "服务器出了意外的错误。请稍后再试；如问题持续，请把请求编号告诉管理员。",
 }
 
@@ -159,7 +170,9 @@ _VALIDATION_MESSAGES: dict[str, str] = {
 }
 
 
-def _field_name(loc: tuple[Any, ...]) -> str:
+def _field_name(loc: tuple[Any, ...], error_type: str = "") -> str:
+    if error_type == "json_invalid":
+        return "body"  # its loc is a character position, not a field
     parts = [str(p) for p in loc]
     if (
         parts
@@ -175,12 +188,39 @@ def _message(error: dict[str, Any]) -> str:
     if template is None:
         return "格式不正确"
     ctx = error.get("ctx") or {}
+    if "expected" in ctx:  # "'a', 'b' or 'c'" → a、b、c
+        ctx = {**ctx, "expected": str(ctx["expected"]).replace(" or ", ", ").replace("'", "")}
+        ctx["expected"] = "、".join(part.strip() for part in ctx["expected"].split(","))
     if "error" in ctx:
         ctx = {**ctx, "error": str(ctx["error"]).removeprefix("Value error, ")}
     try:
         return template.format(**ctx)
     except (KeyError, IndexError):
         return "格式不正确"
+
+
+def problem_body(
+    *, status: int, code: str, title: str, detail: str, instance: str, request_id: str | None
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": f"/problems/{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+        "code": code,
+    }
+    if request_id:
+        body["request_id"] = request_id
+    return body
+
+
+INTERNAL_ERROR = {
+    "status": 500,
+    "code": "internal_error",
+    "title": "服务器内部错误",
+    "detail": "服务器出了意外的错误，请稍后再试。如问题持续，请把请求编号告诉管理员。",
+}
 
 
 def _problem(
@@ -193,17 +233,14 @@ def _problem(
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> JSONResponse:
-    body: dict[str, Any] = {
-        "type": f"/problems/{code}",
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "instance": request.url.path,
-        "code": code,
-    }
-    request_id = getattr(request.state, "request_id", None)
-    if request_id:
-        body["request_id"] = request_id
+    body = problem_body(
+        status=status,
+        code=code,
+        title=title,
+        detail=detail,
+        instance=request.url.path,
+        request_id=getattr(request.state, "request_id", None),
+    )
     body.update({k: v for k, v in extra.items() if v is not None})
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
 
@@ -224,7 +261,7 @@ async def _lianyun_error(request: Request, exc: Exception) -> JSONResponse:
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     exc = cast(RequestValidationError, exc)
     errors = [
-        {"field": _field_name(tuple(e.get("loc", ()))), "message": _message(e)}
+        {"field": _field_name(tuple(e.get("loc", ())), e.get("type", "")), "message": _message(e)}
         for e in exc.errors()
     ]
     detail = "；".join(f"{e['field']}：{e['message']}" for e in errors[:5])
@@ -260,15 +297,18 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-    logger.error("unhandled exception", exc_info=(type(exc), exc, exc.__traceback__))
-    return _problem(
-        request,
-        status=500,
-        code="internal_error",
-        title="服务器内部错误",
-        detail="服务器出了意外的错误，请稍后再试。如问题持续，请把请求编号告诉管理员。",
-        # sent from outside the request middleware, which would otherwise add it
-        headers={"X-Request-ID": str(getattr(request.state, "request_id", ""))},
+    """The last resort; errors inside a request are answered by the request middleware."""
+    request_id = getattr(request.state, "request_id", None)
+    logger.error(
+        "unhandled exception",
+        exc_info=(type(exc), exc, exc.__traceback__),
+        extra={"request_id": request_id},
+    )
+    return JSONResponse(
+        problem_body(instance=request.url.path, request_id=request_id, **INTERNAL_ERROR),  # type: ignore[arg-type]
+        status_code=500,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers={"X-Request-ID": str(request_id or "")},
     )
 
 
@@ -280,16 +320,36 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.get("/problems/{code}", include_in_schema=False, response_class=HTMLResponse)
     def read_problem_page(code: str) -> HTMLResponse:
-        text = PROBLEM_PAGES.get(code)
-        if text is None:
+        page = problem_pages().get(code)
+        if page is None:
             raise NotFound("没有这种错误类型")
-        page = (
+        title, text = page
+        return HTMLResponse(
             '<!doctype html><html lang="zh-CN"><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width,initial-scale=1">'
-            f"<title>{html.escape(code)}</title>"
-            f"<h1>{html.escape(code)}</h1><p>{html.escape(text)}</p></html>"
+            f"<title>{html.escape(title)}</title><h1>{html.escape(title)}</h1>"
+            f"<p>{html.escape(text)}</p><p>错误代码：<code>{html.escape(code)}</code></p></html>"
         )
-        return HTMLResponse(page)
+
+
+def _error_classes(cls: type[LianyunError] = LianyunError) -> list[type[LianyunError]]:
+    found = [cls]
+    for sub in cls.__subclasses__():
+        found.extend(_error_classes(sub))
+    return found
+
+
+def problem_pages() -> dict[str, tuple[str, str]]:
+    """code → (Chinese title, explanation) for every problem the app can send: each error class
+    of every domain, and the codes sent by the framework handlers."""
+    pages = {
+        "validation_failed": ("提交的内容有误", PROBLEM_PAGES["validation_failed"]),
+        "method_not_allowed": ("不支持该请求方法", PROBLEM_PAGES["method_not_allowed"]),
+        "internal_error": ("服务器内部错误", PROBLEM_PAGES["internal_error"]),
+    }
+    for cls in _error_classes():
+        pages.setdefault(cls.code, (cls.title, PROBLEM_PAGES.get(cls.code, cls.title + "。")))
+    return pages
 
 
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -1,7 +1,7 @@
 """Conditional GET for public, cacheable responses: a strong ETag and `Cache-Control`.
 
 Build a router with `route_class=cached_route(max_age)`: each successful GET of its routes then
-carries `ETag` (a hash of the body it sends) and `Cache-Control: public, max-age=...`, and
+carries a weak `ETag` (a hash of the body it sends) and `Cache-Control: public, max-age=...`, and
 answers `304 Not Modified` with no body when `If-None-Match` names that ETag. The ETag changes
 exactly when the body does, so nothing has to be invalidated by hand.
 """
@@ -16,14 +16,16 @@ from starlette.responses import Response
 
 
 def etag_of(body: bytes) -> str:
-    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    """Weak (W/): the gzip'd and the plain body are the same representation to a client."""
+    return 'W/"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
 def _matches(if_none_match: str, etag: str) -> bool:
     """RFC 9110 weak comparison, as If-None-Match requires (a proxy may have weakened it)."""
     if if_none_match.strip() == "*":
         return True
-    return etag in {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    opaque = etag.removeprefix("W/")
+    return opaque in {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
 
 
 def conditional(request: Request, response: Response, *, max_age: int) -> Response:

@@ -47,7 +47,7 @@ def create_app(*, configure_logs: bool = True, schedule_jobs: bool = True) -> Fa
     install_error_handlers(app)
     app.include_router(api_router)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -3,6 +3,7 @@
 Metrics are labelled by route template (`/api/v1/regions/{code}`), never by raw path.
 """
 
+import json
 import logging
 import os
 import time
@@ -21,7 +22,10 @@ from prometheus_client import (
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.errors import INTERNAL_ERROR, PROBLEM_MEDIA_TYPE, problem_body
 from app.logs import request_id_var
+
+error_logger = logging.getLogger("app.errors")
 
 access_logger = logging.getLogger("app.access")
 
@@ -49,8 +53,12 @@ def route_template(scope: Scope) -> str:
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    """Request id, metrics, the access line, a size limit on request bodies, and a problem
+    response (logged once, with the request id) for any error the app did not handle."""
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int = 1024 * 1024) -> None:
         self.app = app
+        self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -61,18 +69,56 @@ class RequestContextMiddleware:
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status = 500
+        response_started = False
+        too_large = False
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received, too_large
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:  # a chunked body declares no length
+                    too_large = True
+                    raise _BodyTooLarge
+            return message
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, response_started
+            if too_large:  # whatever the app answers to the cut-off body, the answer is 413
+                if message["type"] == "http.response.start" and not response_started:
+                    response_started = True
+                    status = 413
+                    await self._problem(send, 413, _TOO_LARGE, scope, request_id)
+                return
             if message["type"] == "http.response.start":
                 status = message["status"]
+                response_started = True
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
                 message = {**message, "headers": headers}
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            if self._declared_too_large(scope):
+                status = 413
+                await self._problem(send, 413, _TOO_LARGE, scope, request_id)
+            else:
+                await self.app(scope, limited_receive, send_with_id)
+        except Exception as exc:
+            if too_large:
+                status = 413
+                if not response_started:
+                    await self._problem(send, 413, _TOO_LARGE, scope, request_id)
+            else:
+                error_logger.error(
+                    "unhandled exception",
+                    exc_info=(type(exc), exc, exc.__traceback__),
+                    extra={"request_id": request_id},
+                )
+                if not response_started:
+                    await self._problem(send, 500, INTERNAL_ERROR, scope, request_id)
+                status = 500
         finally:
             elapsed = time.perf_counter() - started
             route = route_template(scope)
@@ -89,6 +135,45 @@ class RequestContextMiddleware:
                 },
             )
             request_id_var.reset(token)
+
+    def _declared_too_large(self, scope: Scope) -> bool:
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                return not value.isdigit() or int(value) > self.max_body_bytes
+        return False
+
+    @staticmethod
+    async def _problem(
+        send: Send, status: int, problem: dict[str, Any], scope: Scope, request_id: str
+    ) -> None:
+        body = json.dumps(
+            problem_body(instance=scope["path"], request_id=request_id, **problem),
+            ensure_ascii=False,
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"x-request-id", request_id.encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+_TOO_LARGE = {
+    "status": 413,
+    "code": "payload_too_large",
+    "title": "提交的内容太大",
+    "detail": "提交的内容超过了允许的大小。",
+}
 
 
 def metrics_payload() -> tuple[bytes, str]:

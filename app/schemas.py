@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
+from fastapi import Path
 from pydantic import PlainSerializer
 
 COUNTY_TZ = ZoneInfo("Asia/Shanghai")
@@ -15,3 +16,6 @@ LocalDateTime = Annotated[
         lambda v: v.astimezone(COUNTY_TZ).isoformat(timespec="seconds"), return_type=str
     ),
 ]
+
+# A row id in a path: bounded, so that an absurd number is a 422, not a database overflow.
+RowId = Annotated[int, Path(ge=1, le=2_147_483_647, description="编号")]

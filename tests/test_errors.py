@@ -1,3 +1,6 @@
+from collections.abc import Iterator
+
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -47,3 +50,69 @@ def test_problem_types_resolve_to_a_chinese_page(client: TestClient) -> None:
     assert page.headers["content-type"].startswith("text/html")
     assert "不存在" in page.text
     assert_problem(client.get("/problems/unheard_of"), 404, "not_found")
+
+
+def test_a_body_over_the_limit_is_refused_before_it_is_read(client: TestClient) -> None:
+    big = b'{"refresh_token": "' + b"x" * (2 * 1024 * 1024) + b'"}'
+    response = client.post(
+        "/api/v1/auth/refresh", content=big, headers={"content-type": "application/json"}
+    )
+    assert_problem(response, 413, "payload_too_large")
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it streams
+        yield b'{"refresh_token": "'
+        for _ in range(40):
+            yield b"x" * 65536
+        yield b'"}'
+
+    streamed = client.post(
+        "/api/v1/auth/refresh", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert_problem(streamed, 413, "payload_too_large")
+
+
+def test_an_unexpected_error_is_logged_once_with_its_request_id(
+    app: FastAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    @app.get("/boom2")
+    def boom() -> None:
+        raise RuntimeError("kaput")
+
+    with caplog.at_level("ERROR"), TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/boom2")
+    errors = [r for r in caplog.records if r.getMessage() == "unhandled exception"]
+    assert len(errors) == 1
+    assert errors[0].request_id == response.headers["x-request-id"] == response.json()["request_id"]  # type: ignore[attr-defined]
+
+
+def test_absurd_ids_in_paths_are_validation_problems(client: TestClient) -> None:
+    assert_problem(client.get("/api/v1/policies/99999999999999999999"), 422, "validation_failed")
+
+
+def test_broken_json_and_enum_errors_read_well(client: TestClient) -> None:
+    broken = client.post(
+        "/api/v1/auth/refresh",
+        content=b'{"refresh_token": ',
+        headers={"content-type": "application/json"},
+    )
+    assert assert_problem(broken, 422, "validation_failed")["errors"][0]["field"] == "body"
+    bad_year = client.post(
+        "/api/v1/subsidies/lookup", json={"id_number": "x", "name": "y", "category": "99"}
+    )
+    assert assert_problem(bad_year, 422, "validation_failed")["errors"][0]["field"] == "category"
+
+
+def test_every_problem_code_has_a_chinese_page(client: TestClient) -> None:
+    from app.errors import problem_pages
+
+    for code in ["id_number_invalid", "person_not_found", "payload_too_large", "sync_running"]:
+        page = client.get(f"/problems/{code}")
+        assert page.status_code == 200, code
+        assert code in page.text
+    assert all(
+        any("\u4e00" <= c <= "\u9fff" for c in title) for title, _ in problem_pages().values()
+    )
+
+
+def test_head_healthz(client: TestClient) -> None:
+    assert client.head("/healthz").status_code == 200

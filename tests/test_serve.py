@@ -81,3 +81,18 @@ def test_served_logs_are_json_with_request_ids_and_no_secrets(server: tuple[str,
     }
     assert all(len(a["request_id"]) == 32 for a in access)
     assert regions.headers["x-request-id"] in {a["request_id"] for a in access}
+
+
+def test_a_forwarded_for_header_does_not_dodge_the_rate_limit(server: tuple[str, Path]) -> None:
+    base, _ = server
+    body = {"id_number": "511923195203220271", "name": "徐平"}
+    statuses = [
+        httpx.post(
+            f"{base}/api/v1/subsidies/lookup",
+            json=body,
+            headers={"X-Forwarded-For": f"10.9.8.{i}"},
+        ).status_code
+        for i in range(11)
+    ]
+    assert statuses[:10] == [404] * 10
+    assert statuses[10] == 429

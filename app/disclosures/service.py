@@ -23,6 +23,17 @@ def _village(session: Session, code: str) -> Region:
     return region
 
 
+def _has_month(session: Session, village_code: str, period: str) -> bool:
+    return (
+        session.scalar(
+            select(Payout.record_id)
+            .where(Payout.village_code == village_code, Payout.period == period)
+            .limit(1)
+        )
+        is not None
+    )
+
+
 def list_periods(session: Session, village_code: str) -> DisclosureMonths:
     _village(session, village_code)
     periods = session.scalars(
@@ -70,7 +81,7 @@ def month_list(
         )
         for record_id, name, code, item, amount, status in rows
     ]
-    if not items:
+    if not items and not _has_month(session, village_code, period):
         raise NotFound(f"{period} 没有公示的发放记录")
     totals = session.execute(
         select(Payout.category_code, func.sum(Payout.amount_fen), func.count())

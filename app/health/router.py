@@ -14,6 +14,11 @@ def read_health() -> Health:
     return Health()
 
 
+@router.head("/healthz", include_in_schema=False)
+def head_health() -> Response:
+    return Response()
+
+
 @router.get(
     "/readyz",
     summary="就绪检查：数据库可连接且结构为最新",

@@ -18,6 +18,7 @@ from app.policies.schemas import (
     PolicyUpdate,
     PolicyVersionRead,
 )
+from app.schemas import RowId
 from app.staff.deps import require_role
 from app.staff.models import Role, Staff
 
@@ -70,7 +71,7 @@ def list_policies(
     response_model=PolicyRead,
     responses=problems(404, 422),
 )
-def read_policy(policy_id: int, session: SessionDep) -> PolicyRead:
+def read_policy(policy_id: RowId, session: SessionDep) -> PolicyRead:
     return service.get_published(session, policy_id)
 
 
@@ -103,7 +104,7 @@ def create_policy(data: PolicyCreate, actor: Editor, session: SessionDep) -> Pol
     response_model=PolicyAdminRead,
     responses=problems(401, 403, 404, 422),
 )
-def read_admin_policy(policy_id: int, _staff: Editor, session: SessionDep) -> PolicyAdminRead:
+def read_admin_policy(policy_id: RowId, _staff: Editor, session: SessionDep) -> PolicyAdminRead:
     return service.get_policy(session, policy_id)
 
 
@@ -114,7 +115,7 @@ def read_admin_policy(policy_id: int, _staff: Editor, session: SessionDep) -> Po
     responses=problems(401, 403, 404, 422),
 )
 def update_policy(
-    policy_id: int, data: PolicyUpdate, actor: Editor, session: SessionDep
+    policy_id: RowId, data: PolicyUpdate, actor: Editor, session: SessionDep
 ) -> PolicyAdminRead:
     return service.update_policy(session, policy_id, data=data, actor=actor)
 
@@ -126,7 +127,7 @@ def update_policy(
     responses=problems(401, 403, 404, 422),
 )
 def list_policy_versions(
-    policy_id: int, _staff: Editor, session: SessionDep, page: PageDep
+    policy_id: RowId, _staff: Editor, session: SessionDep, page: PageDep
 ) -> Page[PolicyVersionRead]:
     return service.list_versions(session, policy_id, page=page)
 
@@ -137,7 +138,7 @@ def list_policy_versions(
     response_model=PolicyAdminRead,
     responses=problems(401, 403, 404, 422),
 )
-def submit_policy(policy_id: int, actor: Editor, session: SessionDep) -> PolicyAdminRead:
+def submit_policy(policy_id: RowId, actor: Editor, session: SessionDep) -> PolicyAdminRead:
     return service.submit_policy(session, policy_id, actor=actor)
 
 
@@ -147,7 +148,7 @@ def submit_policy(policy_id: int, actor: Editor, session: SessionDep) -> PolicyA
     response_model=PolicyAdminRead,
     responses=problems(401, 403, 404, 422),
 )
-def publish_policy(policy_id: int, actor: Editor, session: SessionDep) -> PolicyAdminRead:
+def publish_policy(policy_id: RowId, actor: Editor, session: SessionDep) -> PolicyAdminRead:
     return service.publish_policy(session, policy_id, actor=actor)
 
 
@@ -157,5 +158,5 @@ def publish_policy(policy_id: int, actor: Editor, session: SessionDep) -> Policy
     response_model=PolicyAdminRead,
     responses=problems(401, 403, 404, 422),
 )
-def unpublish_policy(policy_id: int, actor: Editor, session: SessionDep) -> PolicyAdminRead:
+def unpublish_policy(policy_id: RowId, actor: Editor, session: SessionDep) -> PolicyAdminRead:
     return service.unpublish_policy(session, policy_id, actor=actor)

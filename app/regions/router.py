@@ -4,10 +4,12 @@ from fastapi import APIRouter, Path
 
 from app.db import SessionDep
 from app.errors import problems
+from app.http_cache import cached_route
 from app.regions import service
 from app.regions.schemas import RegionRead, RegionTree
 
-router = APIRouter(prefix="/api/v1/regions", tags=["地区"])
+# Reference data: a phone may keep it for an hour and revalidate with its ETag.
+router = APIRouter(prefix="/api/v1/regions", tags=["地区"], route_class=cached_route(3600))
 
 RegionCode = Annotated[
     str, Path(pattern=r"^\d{12}$", description="12 位统计用区划代码", examples=["511923106201"])

@@ -1,4 +1,4 @@
-from app.errors import Unauthorized
+from app.errors import InvalidState, Unauthorized
 
 
 class InvalidCredentials(Unauthorized):
@@ -9,3 +9,8 @@ class InvalidCredentials(Unauthorized):
 class TokenInvalid(Unauthorized):
     code = "token_invalid"
     title = "登录已失效，请重新登录"
+
+
+class RegionRoleMismatch(InvalidState):
+    code = "region_role_mismatch"
+    title = "所辖地区与角色不符"

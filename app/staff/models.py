@@ -34,6 +34,9 @@ class Staff(Base):
     role: Mapped[str] = mapped_column(String(32))
     region_code: Mapped[str] = mapped_column(ForeignKey("region.code"), index=True)
     is_active: Mapped[bool] = mapped_column(default=True)
+    # Access tokens issued before this moment (whole seconds) are refused: set when the
+    # password is reset, so that a stolen token dies with the old password.
+    tokens_valid_after: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -1,12 +1,13 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from app.config import Settings, get_settings
 from app.db import SessionDep
 from app.errors import problems
 from app.pagination import Page, PageDep, page_of
+from app.schemas import RowId
 from app.staff import service
 from app.staff.deps import CurrentStaff, require_role
 from app.staff.models import Role, Staff
@@ -44,9 +45,11 @@ StaffReader = Annotated[
 def create_token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     request: Request,
+    response: Response,
     session: SessionDep,
     settings: SettingsDep,
 ) -> TokenPair:
+    response.headers["Cache-Control"] = "no-store"  # RFC 6749 §5.1
     client = request.client.host if request.client else "unknown"
     return service.login(
         session, username=form.username, password=form.password, client=client, settings=settings
@@ -59,7 +62,10 @@ def create_token(
     response_model=TokenPair,
     responses=problems(401, 422),
 )
-def refresh_token(body: RefreshRequest, session: SessionDep, settings: SettingsDep) -> TokenPair:
+def refresh_token(
+    body: RefreshRequest, response: Response, session: SessionDep, settings: SettingsDep
+) -> TokenPair:
+    response.headers["Cache-Control"] = "no-store"
     return service.refresh(session, refresh_token=body.refresh_token, settings=settings)
 
 
@@ -113,7 +119,7 @@ def create_staff(data: StaffCreate, actor: CountyAdmin, session: SessionDep) -> 
     response_model=StaffRead,
     responses=problems(401, 403, 404, 422),
 )
-def read_staff(staff_id: int, viewer: StaffReader, session: SessionDep) -> Staff:
+def read_staff(staff_id: RowId, viewer: StaffReader, session: SessionDep) -> Staff:
     return service.get_staff(session, staff_id, viewer=viewer)
 
 
@@ -124,6 +130,6 @@ def read_staff(staff_id: int, viewer: StaffReader, session: SessionDep) -> Staff
     responses=problems(401, 403, 404, 422),
 )
 def update_staff(
-    staff_id: int, data: StaffUpdate, actor: CountyAdmin, session: SessionDep
+    staff_id: RowId, data: StaffUpdate, actor: CountyAdmin, session: SessionDep
 ) -> Staff:
     return service.update_staff(session, staff_id, data=data, actor=actor)

@@ -1,6 +1,6 @@
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from app.schemas import LocalDateTime
 from app.staff.models import Role
@@ -15,7 +15,23 @@ Username = Annotated[
         examples=["fulou.clerk"],
     ),
 ]
-Password = Annotated[str, Field(min_length=10, max_length=128, description="10–128 个字符")]
+
+
+def _not_trivial(password: str) -> str:
+    if len(set(password)) < 5 or password.isdigit():
+        raise ValueError("密码太简单：至少要有 5 个不同的字符，且不能全是数字")
+    return password
+
+
+Password = Annotated[
+    str,
+    Field(
+        min_length=10,
+        max_length=128,
+        description="10–128 个字符，至少 5 个不同的字符，不能全是数字",
+    ),
+    AfterValidator(_not_trivial),
+]
 RegionCode = Annotated[str, Field(pattern=r"^\d{12}$", description="12 位统计用区划代码")]
 
 

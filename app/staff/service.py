@@ -31,7 +31,7 @@ from app.security import (
     token_digest,
     verify_password,
 )
-from app.staff.errors import InvalidCredentials, TokenInvalid
+from app.staff.errors import InvalidCredentials, RegionRoleMismatch, TokenInvalid
 from app.staff.models import RefreshToken, Role, Staff
 from app.staff.schemas import StaffCreate, StaffFilter, StaffUpdate, TokenPair
 
@@ -152,6 +152,9 @@ def staff_from_token(session: Session, *, token: str, settings: Settings) -> Sta
     staff = session.get(Staff, int(claims["sub"]))
     if staff is None or not staff.is_active:
         raise TokenInvalid("账号不存在或已停用。")
+    valid_after = staff.tokens_valid_after
+    if valid_after is not None and claims.get("iat", 0) <= int(valid_after.timestamp()):
+        raise TokenInvalid("密码已重设，请重新登录。")
     return staff
 
 
@@ -177,12 +180,12 @@ def _resolve_region(session: Session, role: Role, region_code: str | None) -> st
         county = regions_service.county(session)
         return county.code
     if region_code is None:
-        raise InvalidState(f"角色 {role.value} 需要指定所辖{_LEVEL_NAMES[level]}。")
+        raise RegionRoleMismatch(f"角色 {role.value} 需要指定所辖{_LEVEL_NAMES[level]}。")
     region = regions_service.find_region(session, region_code)
     if region is None:
         raise NotFound(f"没有编码为 {region_code} 的地区")
     if region.level != level:
-        raise InvalidState(f"角色 {role.value} 的所辖地区应是{_LEVEL_NAMES[level]}。")
+        raise RegionRoleMismatch(f"角色 {role.value} 的所辖地区应是{_LEVEL_NAMES[level]}。")
     return region.code
 
 
@@ -232,6 +235,7 @@ def update_staff(session: Session, staff_id: int, *, data: StaffUpdate, actor: S
         staff.is_active = data.is_active
     if data.password is not None:
         staff.password_hash = hash_password(data.password)
+        staff.tokens_valid_after = utcnow()
         end_sessions = True
     if end_sessions:
         _revoke(session, RefreshToken.staff_id == staff.id)

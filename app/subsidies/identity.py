@@ -5,6 +5,7 @@ masked form. Hashes are hex HMAC-SHA256, so that equal inputs meet in an index.
 """
 
 import hmac
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -25,7 +26,8 @@ class Identity:
 
 
 def normalize_id(raw: str) -> str:
-    return "".join(raw.split()).upper()
+    """Spaces dropped, full-width digits and letters made plain (NFKC), x made X."""
+    return "".join(unicodedata.normalize("NFKC", raw).split()).upper()
 
 
 def check_id(raw: str) -> str:

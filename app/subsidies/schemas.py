@@ -42,10 +42,10 @@ class LookupRequest(BaseModel):
         min_length=1,
         max_length=40,
         description="18 位身份证号（社会保障号码）",
-        examples=["51192319480312002X"],
+        examples=["511923195203220271"],
     )
     name: str = Field(
-        min_length=1, max_length=32, description="姓名，须与登记的一致", examples=["张秀英"]
+        min_length=1, max_length=32, description="姓名，须与登记的一致", examples=["徐平"]
     )
     year: int | None = Field(default=None, ge=2000, le=2100, description="只看这一年")
     category: str | None = Field(

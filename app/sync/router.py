@@ -6,6 +6,7 @@ from app.config import Settings, get_settings
 from app.db import SessionDep
 from app.errors import problems
 from app.pagination import Page, PageDep, page_of
+from app.schemas import RowId
 from app.staff.deps import require_role
 from app.staff.models import Role, Staff
 from app.sync import scheduler, service
@@ -38,7 +39,7 @@ def list_sync_runs(_staff: SyncAdmin, session: SessionDep, page: PageDep) -> Pag
     response_model=SyncRunRead,
     responses=problems(401, 403, 404, 422),
 )
-def read_sync_run(run_id: int, _staff: SyncAdmin, session: SessionDep) -> object:
+def read_sync_run(run_id: RowId, _staff: SyncAdmin, session: SessionDep) -> object:
     return service.get_run(session, run_id)
 
 

@@ -27,19 +27,16 @@ def run_scheduled_sync() -> None:
 
 
 def start_in_background(settings: Settings, trigger: str) -> None:
-    """Start one run now in a thread; raises SyncAlreadyRunning/FeedNotConfigured first."""
-    if not settings.feed_url:
-        raise service.FeedNotConfigured("请设置 LIANYUN_FEED_URL 和 LIANYUN_FEED_TOKEN。")
-    holder_probe = service.acquire_lease("probe-" + trigger, seconds=1)
-    if not holder_probe:
-        raise service.SyncAlreadyRunning("另一个同步正在进行，请等它结束后再试。")
-    service.release_lease("probe-" + trigger)
+    """Take the lease now (so that a second call is refused at once), then run in a thread."""
+    service.feed_settings(settings)
+    holder = service.take_lease()
 
     def work() -> None:
         try:
-            service.run_sync(settings, trigger=trigger)
+            service.run_sync(settings, trigger=trigger, holder=holder)
         except Exception:
             logger.exception("sync started by staff failed")
+            service.release_lease(holder)
 
     threading.Thread(target=work, name="lianyun-sync", daemon=True).start()
 

@@ -37,6 +37,7 @@ FEED = "yikatong"
 LEASE = "payout-sync"
 LEASE_SECONDS = 300
 PAGE_SIZE = 5000
+KNOWN_PERSONS_MAX = 20_000
 
 
 class SyncAlreadyRunning(Conflict):
@@ -80,6 +81,25 @@ def _renew_lease(session: Session, holder: str) -> None:
         .where(SyncLease.name == LEASE, SyncLease.holder == holder)
         .values(expires_at=utcnow() + timedelta(seconds=LEASE_SECONDS))
     )
+
+
+def take_lease() -> str:
+    """A new holder id that now holds the lease, or SyncAlreadyRunning."""
+    holder = uuid.uuid4().hex
+    if not acquire_lease(holder):
+        raise SyncAlreadyRunning("另一个同步正在进行，请等它结束后再试。")
+    return holder
+
+
+def feed_settings(settings: Settings) -> tuple[str, str]:
+    """The feed's URL and token, or FeedNotConfigured saying what to set."""
+    url = settings.feed_url
+    token = settings.feed_token.get_secret_value() if settings.feed_token else ""
+    if not url or not token:
+        raise FeedNotConfigured("请设置 LIANYUN_FEED_URL 和 LIANYUN_FEED_TOKEN。")
+    if not url.startswith(("http://", "https://")):
+        raise FeedNotConfigured(f"LIANYUN_FEED_URL 应以 http:// 或 https:// 开头：{url[:60]}")
+    return url, token
 
 
 def release_lease(holder: str) -> None:
@@ -126,6 +146,8 @@ def _store_page(
             bad.append(result)
         else:
             good.append(result)
+    if len(known_persons) > KNOWN_PERSONS_MAX:  # bounded: memory must not grow with the feed
+        known_persons.clear()
     counts = subsidies_service.store_payouts(session, good, known_persons=known_persons)
     if bad:
         session.execute(insert(RejectedRecord), [_rejected_row(run_id, r) for r in bad])
@@ -158,17 +180,15 @@ def run_sync(
     client: FeedClient | None = None,
     page_size: int = PAGE_SIZE,
     max_pages: int | None = None,
+    holder: str | None = None,
 ) -> SyncRun:
     """One run from the saved cursor to the end of the feed. Raises SyncAlreadyRunning when
-    another holds the lease; feed failures end the run as `failed` (returned, not raised)."""
+    another holds the lease (pass `holder` when the caller took it already); feed failures end
+    the run as `failed` (returned, not raised)."""
     if client is None:
-        if not settings.feed_url:
-            raise FeedNotConfigured("请设置 LIANYUN_FEED_URL 和 LIANYUN_FEED_TOKEN。")
-        token = settings.feed_token.get_secret_value() if settings.feed_token else ""
-        client = FeedClient(settings.feed_url, token)
-    holder = uuid.uuid4().hex
-    if not acquire_lease(holder):
-        raise SyncAlreadyRunning("另一个同步正在进行，请等它结束后再试。")
+        client = FeedClient(*feed_settings(settings))
+    if holder is None:
+        holder = take_lease()
     try:
         with session_scope().begin() as session:
             _mark_abandoned_runs(session)

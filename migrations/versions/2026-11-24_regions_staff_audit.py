@@ -41,6 +41,7 @@ def upgrade() -> None:
         sa.Column("role", sa.String(length=32), nullable=False),
         sa.Column("region_code", sa.String(length=12), nullable=False),
         sa.Column("is_active", sa.Boolean(), nullable=False),
+        sa.Column("tokens_valid_after", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(

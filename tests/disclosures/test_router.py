@@ -73,3 +73,12 @@ def test_unknown_village_month_or_bad_period(client: TestClient, session: Sessio
     assert_problem(client.get("/api/v1/villages/511923999999/disclosures"), 404, "not_found")
     assert_problem(client.get(f"{BASE}/2026-13"), 422, "validation_failed")
     assert_problem(client.get("/api/v1/villages/511923120000/disclosures"), 404, "not_found")
+
+
+def test_a_category_with_no_lines_that_month_is_an_empty_list(
+    client: TestClient, session: Session
+) -> None:
+    _seed(session)
+    response = client.get(f"{BASE}/2026-10", params={"category": "07"})
+    assert response.status_code == 200
+    assert response.json()["items"] == [] and response.json()["total"] == "0.00"

@@ -30,3 +30,10 @@ def test_unknown_and_malformed_codes(client: TestClient) -> None:
     assert_problem(client.get("/api/v1/regions/511923999999"), 404, "not_found")
     body = assert_problem(client.get("/api/v1/regions/51192"), 422, "validation_failed")
     assert body["errors"][0]["field"] == "code"
+
+
+def test_regions_can_be_revalidated_with_their_etag(client: TestClient) -> None:
+    first = client.get("/api/v1/regions")
+    assert first.headers["cache-control"] == "public, max-age=3600"
+    again = client.get("/api/v1/regions", headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""

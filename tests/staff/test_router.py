@@ -1,5 +1,6 @@
 import base64
 import json
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -228,7 +229,7 @@ def test_region_must_fit_the_role(
         "region_code": region_code,
     }
     response = client.post("/api/v1/admin/staff", headers=auth_headers(admin), json=body)
-    assert_problem(response, 422, "invalid_state")
+    assert_problem(response, 422, "region_role_mismatch")
 
 
 def test_only_county_admin_creates_staff(client: TestClient, session: Session) -> None:
@@ -345,3 +346,41 @@ def test_unknown_staff_is_404(client: TestClient, session: Session) -> None:
     assert_problem(
         client.get("/api/v1/admin/staff/999999", headers=auth_headers(admin)), 404, "not_found"
     )
+
+
+@pytest.mark.parametrize("password", ["aaaaaaaaaa", "1234567890", "abababababab"])
+def test_trivial_passwords_are_refused(client: TestClient, session: Session, password: str) -> None:
+    admin = make_staff(session)
+    body = {"username": "weak1", "display_name": "弱", "password": password, "role": "editor"}
+    response = client.post("/api/v1/admin/staff", headers=auth_headers(admin), json=body)
+    problem = assert_problem(response, 422, "validation_failed")
+    assert "密码太简单" in problem["detail"]
+
+
+def test_a_password_reset_kills_access_tokens_too(client: TestClient, session: Session) -> None:
+    admin = make_staff(session)
+    target = make_staff(session, role=Role.editor)
+    tokens = login(client, target.username)
+    bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+    client.patch(
+        f"/api/v1/admin/staff/{target.id}",
+        headers=auth_headers(admin),
+        json={"password": "brand-new-password-2"},
+    )
+    time.sleep(1.05)  # tokens carry whole seconds
+    assert_problem(client.get("/api/v1/auth/me", headers=bearer), 401, "token_invalid")
+    fresh = login(client, target.username, "brand-new-password-2")
+    assert (
+        client.get(
+            "/api/v1/auth/me", headers={"Authorization": f"Bearer {fresh['access_token']}"}
+        ).status_code
+        == 200
+    )
+
+
+def test_token_responses_are_not_cached(client: TestClient, session: Session) -> None:
+    staff = make_staff(session)
+    response = client.post(
+        TOKEN_URL, data={"username": staff.username, "password": DEFAULT_PASSWORD}
+    )
+    assert response.headers["cache-control"] == "no-store"

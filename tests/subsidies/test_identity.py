@@ -41,3 +41,7 @@ def test_identity_reads_birth_date_and_sex_and_hashes_with_the_pepper() -> None:
     assert VALID not in person.id_hash and len(person.id_hash) == 64
     assert identity.identity(b"pepper-two", VALID).id_hash != person.id_hash
     assert identity.name_hash(b"k", "张 三") == identity.name_hash(b"k", "张三")
+
+
+def test_full_width_digits_are_read_as_digits() -> None:
+    assert identity.check_id("１１０１０５１９４９１２３１００２Ｘ") == VALID

@@ -46,7 +46,16 @@ def test_a_second_sync_while_one_runs_exits_with_a_clear_message(
 
 
 def test_sync_without_a_feed_says_what_to_set(
-    committed_db: str, capsys: pytest.CaptureFixture[str]
+    committed_db: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert main(["sync"]) == 2
     assert "LIANYUN_FEED_URL" in capsys.readouterr().err
+    monkeypatch.setenv("LIANYUN_FEED_URL", "http://127.0.0.1:9")
+    get_settings.cache_clear()
+    assert main(["sync"]) == 2  # a URL without a token is caught before any request
+    assert "LIANYUN_FEED_TOKEN" in capsys.readouterr().err
+    monkeypatch.setenv("LIANYUN_FEED_URL", "127.0.0.1:9")
+    monkeypatch.setenv("LIANYUN_FEED_TOKEN", "token")
+    get_settings.cache_clear()
+    assert main(["sync"]) == 2
+    assert "http://" in capsys.readouterr().err

@@ -43,6 +43,7 @@ def test_a_scheduled_run_yields_to_one_already_running(
     committed_db: str, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("LIANYUN_FEED_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("LIANYUN_FEED_TOKEN", "token")
     get_settings.cache_clear()
     assert service.acquire_lease("another-worker")
     with caplog.at_level("INFO"):
@@ -71,3 +72,18 @@ def test_an_admin_starts_a_run_now(committed_db: str, monkeypatch: pytest.Monkey
                 time.sleep(0.05)
     assert runs[0]["outcome"] == "succeeded" and runs[0]["trigger"] == "admin"
     assert runs[0]["created"] == 2
+
+
+def test_a_second_start_while_one_runs_is_refused(
+    committed_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LIANYUN_FEED_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("LIANYUN_FEED_TOKEN", "token")
+    get_settings.cache_clear()
+    with session_scope().begin() as session:
+        headers = auth_headers(make_staff(session, role=Role.county_admin))
+    assert service.acquire_lease("a-run-in-progress")
+    with TestClient(create_app(configure_logs=False, schedule_jobs=False)) as client:
+        response = client.post("/api/v1/admin/sync/runs", headers=headers)
+    assert response.status_code == 409
+    assert response.json()["code"] == "sync_running"
