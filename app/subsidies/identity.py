@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from stdnum.cn import ric
-from stdnum.exceptions import ValidationError
 
 
 class InvalidIdNumber(ValueError):
@@ -37,11 +36,19 @@ def check_id(raw: str) -> str:
         raise InvalidIdNumber("身份证号应为 18 位，前 17 位是数字，最后一位是数字或 X")
     if ric.calc_check_digit(number) != number[17]:
         raise InvalidIdNumber("身份证号校验位不对，请检查是否输错")
-    try:
-        ric.get_birth_date(number)
-    except ValidationError:
-        raise InvalidIdNumber("身份证号中的出生日期不对") from None
+    birth_on(number)
     return number
+
+
+def birth_on(number: str) -> date:
+X
+    try:
+        born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        raise InvalidIdNumber("身份证号中的出生日期不对") from None
+    if born.year < 1880:
+        raise InvalidIdNumber("身份证号中的出生日期不对")
+    return born
 
 
 def keyed_hash(pepper: bytes, value: str) -> str:
@@ -53,7 +60,7 @@ def identity(pepper: bytes, id_number: str) -> Identity:
     return Identity(
         id_hash=keyed_hash(pepper, id_number),
         id_masked=mask_id(id_number),
-        birth_on=date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14])),
+        birth_on=birth_on(id_number),
         sex="M" if int(id_number[16]) % 2 else "F",
     )
 
