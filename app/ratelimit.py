@@ -6,7 +6,9 @@ Counters expire by themselves; a key is never written anywhere else.
 import math
 import time
 from functools import lru_cache
+from typing import Annotated
 
+from fastapi import Depends, Request
 from limits import parse
 from limits.storage import Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
@@ -40,3 +42,12 @@ def reset() -> None:
     """Forget every counter (tests, and an operator's `reset`)."""
     _, storage = limiter()
     storage.reset()
+
+
+def _client_address(request: Request) -> str:
+    """The connection's address (a trusted proxy's X-Forwarded-For when uvicorn is told so):
+    a rate-limit key only, never stored or logged."""
+    return request.client.host if request.client else "unknown"
+
+
+ClientAddress = Annotated[str, Depends(_client_address)]

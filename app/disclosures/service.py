@@ -11,7 +11,7 @@ from app.disclosures.schemas import DisclosureLine, DisclosureList, DisclosureMo
 from app.errors import NotFound
 from app.regions import service as regions_service
 from app.regions.models import Region, RegionLevel
-from app.subsidies.categories import CATEGORIES
+from app.subsidies.categories import category_name
 from app.subsidies.models import Payout, Person
 from app.subsidies.schemas import CategoryTotal
 
@@ -74,7 +74,7 @@ def month_list(
             record_id=record_id,
             name_masked=name,
             category_code=code,
-            category_name=CATEGORIES.get(code, code),
+            category_name=category_name(code),
             item_name=item,
             amount=amount,
             status=status,
@@ -90,7 +90,7 @@ def month_list(
         .order_by(Payout.category_code)
     )
     by_category = [
-        CategoryTotal(category_code=c, category_name=CATEGORIES.get(c, c), total=t, count=n)
+        CategoryTotal(category_code=c, category_name=category_name(c), total=t, count=n)
         for c, t, n in totals
     ]
     return DisclosureList(

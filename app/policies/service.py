@@ -44,7 +44,7 @@ from app.policies.schemas import (
     PolicyUpdate,
     PolicyVersionRead,
 )
-from app.subsidies.categories import CATEGORIES
+from app.subsidies.categories import CATEGORIES, category_name
 
 CONTENT_DIR = Path(__file__).parent / "content"
 ENTITY = "policy"
@@ -112,7 +112,7 @@ def list_published(
         PolicyBrief(
             id=v.policy_id,
             category_code=v.category_code,
-            category_name=CATEGORIES.get(v.category_code, v.category_code),
+            category_name=category_name(v.category_code),
             title=v.title,
             summary=v.summary,
             department=v.department,
@@ -135,7 +135,7 @@ def get_published(session: Session, policy_id: int) -> PolicyRead:
         id=policy.id,
         slug=policy.slug,
         category_code=version.category_code,
-        category_name=CATEGORIES.get(version.category_code, version.category_code),
+        category_name=category_name(version.category_code),
         title=version.title,
         summary=version.summary,
         department=version.department,

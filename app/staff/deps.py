@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
-from app.config import Settings, get_settings
+from app.config import SettingsDep
 from app.db import SessionDep
 from app.errors import Unauthorized
 from app.staff import service
@@ -17,7 +17,7 @@ oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=F
 
 def current_staff(
     session: SessionDep,
-    settings: Annotated[Settings, Depends(get_settings)],
+    settings: SettingsDep,
     token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> Staff:
     if not token:

@@ -1,12 +1,13 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from app.config import Settings, get_settings
+from app.config import SettingsDep
 from app.db import SessionDep
 from app.errors import problems
 from app.pagination import Page, PageDep, page_of
+from app.ratelimit import ClientAddress
 from app.schemas import RowId
 from app.staff import service
 from app.staff.deps import CurrentStaff, require_role
@@ -19,8 +20,6 @@ from app.staff.schemas import (
     StaffUpdate,
     TokenPair,
 )
-
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 auth_router = APIRouter(prefix="/api/v1/auth", tags=["登录"])
 admin_router = APIRouter(prefix="/api/v1/admin/staff", tags=["工作人员管理"])
@@ -44,13 +43,12 @@ StaffReader = Annotated[
 )
 def create_token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
-    request: Request,
+    client: ClientAddress,
     response: Response,
     session: SessionDep,
     settings: SettingsDep,
 ) -> TokenPair:
     response.headers["Cache-Control"] = "no-store"  # RFC 6749 §5.1
-    client = request.client.host if request.client else "unknown"
     return service.login(
         session, username=form.username, password=form.password, client=client, settings=settings
     )

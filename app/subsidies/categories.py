@@ -13,3 +13,7 @@ CATEGORIES: dict[str, str] = {
     "10": "优抚安置",
     "11": "计划生育",
 }
+
+
+def category_name(code: str) -> str:
+    return CATEGORIES.get(code, code)

@@ -1,10 +1,9 @@
-from typing import Annotated
+from fastapi import APIRouter
 
-from fastapi import APIRouter, Depends, Request
-
-from app.config import Settings, get_settings
+from app.config import SettingsDep
 from app.db import SessionDep
 from app.errors import problems
+from app.ratelimit import ClientAddress
 from app.subsidies import service
 from app.subsidies.schemas import LookupRequest, LookupResponse
 
@@ -18,10 +17,6 @@ router = APIRouter(prefix="/api/v1/subsidies", tags=["补贴查询"])
     responses=problems(404, 422, 429),
 )
 def lookup_subsidies(
-    body: LookupRequest,
-    request: Request,
-    session: SessionDep,
-    settings: Annotated[Settings, Depends(get_settings)],
+    body: LookupRequest, client: ClientAddress, session: SessionDep, settings: SettingsDep
 ) -> LookupResponse:
-    client = request.client.host if request.client else "unknown"
     return service.lookup(session, request=body, client=client, settings=settings)

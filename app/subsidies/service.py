@@ -22,7 +22,7 @@ from app.errors import InvalidState, NotFound
 from app.policies import service as policies_service
 from app.regions import service as regions_service
 from app.subsidies import identity
-from app.subsidies.categories import CATEGORIES
+from app.subsidies.categories import category_name
 from app.subsidies.models import Payout, PayoutVersion, Person
 from app.subsidies.schemas import (
     CategoryTotal,
@@ -267,9 +267,7 @@ def lookup(
     params = {"h": person.id_hash}
     payouts, by_category, by_year = (session.execute(s, params).all() for s in statements)
     categories = [
-        CategoryTotal(
-            category_code=code, category_name=CATEGORIES.get(code, code), total=total, count=n
-        )
+        CategoryTotal(category_code=code, category_name=category_name(code), total=total, count=n)
         for code, total, n in by_category
     ]
     policies = policies_service.policy_ids_by_item(session)
@@ -291,7 +289,7 @@ def lookup(
             PayoutRead(
                 record_id=p.record_id,
                 category_code=p.category_code,
-                category_name=CATEGORIES.get(p.category_code, p.category_code),
+                category_name=category_name(p.category_code),
                 item_name=p.item_name,
                 amount=p.amount_fen,
                 period=p.period,

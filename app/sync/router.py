@@ -2,7 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
-from app.config import Settings, get_settings
+from app.config import SettingsDep
 from app.db import SessionDep
 from app.errors import problems
 from app.pagination import Page, PageDep, page_of
@@ -52,7 +52,7 @@ def read_sync_run(run_id: RowId, _staff: SyncAdmin, session: SessionDep) -> obje
 )
 def create_sync_run(
     _staff: Annotated[Staff, Depends(require_role(Role.county_admin))],
-    settings: Annotated[Settings, Depends(get_settings)],
+    settings: SettingsDep,
 ) -> SyncStarted:
     scheduler.start_in_background(settings, trigger="admin")
     return SyncStarted()
