@@ -10,6 +10,8 @@ from app.staff.router import admin_router as staff_admin_router
 from app.staff.router import auth_router
 from app.subsidies.router import router as subsidies_router
 from app.sync.router import router as sync_router
+from app.tips.router import admin_router as tips_admin_router
+from app.tips.router import router as tips_router
 
 api_router = APIRouter()
 for router in (
@@ -23,6 +25,8 @@ for router in (
     audit_router,
     sync_router,
     policies_admin_router,
+    tips_router,
+    tips_admin_router,
 ):
     api_router.include_router(router)
 
@@ -40,4 +44,9 @@ TAGS = [
     {"name": "工作人员管理", "description": "新建、停用、调整角色与辖区（县级管理员）"},
     {"name": "审计日志", "description": "工作人员的每一次写操作"},
     {"name": "数据同步", "description": "每晚从一卡通平台同步发放数据；问题记录与重放"},
+    {
+        "name": "信访举报",
+        "description": "匿名举报（不记录 IP、设备和时间，只记日期），凭 16 位回执码跟进和补充",
+    },
+    {"name": "举报处理", "description": "纪委监委受理、指派、备注、答复和办结举报"},
 ]

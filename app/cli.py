@@ -230,6 +230,22 @@ def _openapi(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _rotate_tip_key(_args: argparse.Namespace) -> int:
+    """Re-wrap every tip's data key (and the receipt salt) under LIANYUN_NEW_TIP_KEY; then set
+    LIANYUN_TIP_KEY to that value and restart the servers."""
+    from app.tips import service as tips_service
+
+    new_key = os.environ.get("LIANYUN_NEW_TIP_KEY", "")
+    if len(new_key) < 32:
+        print("请用环境变量 LIANYUN_NEW_TIP_KEY 提供新密钥（至少 32 个字符）。", file=sys.stderr)
+        return 2
+    old_key = get_settings().secret("tip_key")
+    with session_scope().begin() as session:
+        count = tips_service.rotate_master_key(session, old_tip_key=old_key, new_tip_key=new_key)
+    print(f"已用新密钥重新封装 {count} 条举报的密钥。请把 LIANYUN_TIP_KEY 改为新密钥后重启服务。")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lianyun", description="廉韵 Lianyun 后端")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -277,6 +293,11 @@ def build_parser() -> argparse.ArgumentParser:
     sync = add("sync", _sync, "立即从一卡通接口同步一次，打印摘要；失败时退出码非 0")
     sync.add_argument(
         "--limit", type=int, default=5000, choices=range(1, 5001), metavar="1–5000", help="每页条数"
+    )
+    add(
+        "rotate-tip-key",
+        _rotate_tip_key,
+        "更换举报主密钥：用 LIANYUN_NEW_TIP_KEY 重新封装所有举报的密钥",
     )
     add("openapi", _openapi, "打印 OpenAPI 文档（JSON）")
     return parser

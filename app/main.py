@@ -13,7 +13,7 @@ from app.config import get_settings
 from app.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
 from app.logs import configure_logging
 from app.observability import RequestContextMiddleware
-from app.sync.scheduler import start_scheduler
+from app.scheduler import start_scheduler
 
 DESCRIPTION = """廉韵（Lianyun）：县级惠民惠农资金公开与监督平台的后端。
 

@@ -6,6 +6,7 @@ from app.regions.models import Region
 from app.staff.models import RefreshToken, Staff
 from app.subsidies.models import Payout, PayoutVersion, Person
 from app.sync.models import RejectedRecord, SyncCursor, SyncLease, SyncRun
+from app.tips.models import Tip, TipAttachment, TipKeyring, TipMessage
 
 __all__ = [
     "AuditEntry",
@@ -21,6 +22,10 @@ __all__ = [
     "SyncCursor",
     "SyncLease",
     "SyncRun",
+    "Tip",
+    "TipAttachment",
+    "TipKeyring",
+    "TipMessage",
 ]
 
 # Tables that migrations make by hand and no model describes: full-text indexes (FTS5 on SQLite

@@ -8,6 +8,7 @@ import logging
 import os
 import time
 import uuid
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from prometheus_client import (
@@ -41,6 +42,11 @@ LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
 UNMATCHED = "<unmatched>"
+# Routes whose callers must stay unidentifiable (tips): no request id in the response, the
+# access line, a log line or a problem body.
+ANONYMOUS_PATH_PREFIXES = ("/api/v1/tips",)
+# Body limits above the app-wide one, by path prefix (tips carry up to 5 files of 10 MB).
+BODY_LIMITS = {"/api/v1/tips": 52 * 1024 * 1024}
 
 
 def route_template(scope: Scope) -> str:
@@ -56,17 +62,33 @@ class RequestContextMiddleware:
     """Request id, metrics, the access line, a size limit on request bodies, and a problem
     response (logged once, with the request id) for any error the app did not handle."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int = 1024 * 1024) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int = 1024 * 1024,
+        body_limits: Mapping[str, int] = BODY_LIMITS,
+        anonymous_prefixes: Sequence[str] = ANONYMOUS_PATH_PREFIXES,
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.body_limits = dict(body_limits)
+        self.anonymous_prefixes = tuple(anonymous_prefixes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = uuid.uuid4().hex
+        path: str = scope["path"]
+        anonymous = _under(path, self.anonymous_prefixes)
+        max_body = next(
+            (limit for prefix, limit in self.body_limits.items() if _under(path, (prefix,))),
+            self.max_body_bytes,
+        )
+        request_id = None if anonymous else uuid.uuid4().hex
         token = request_id_var.set(request_id)
-        scope.setdefault("state", {})["request_id"] = request_id
+        if request_id is not None:
+            scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status = 500
         response_started = False
@@ -78,7 +100,7 @@ class RequestContextMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body_bytes:  # a chunked body declares no length
+                if received > max_body:  # a chunked body declares no length
                     too_large = True
                     raise _BodyTooLarge
             return message
@@ -94,13 +116,14 @@ class RequestContextMiddleware:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 response_started = True
-                headers = list(message.get("headers", []))
-                headers.append((b"x-request-id", request_id.encode()))
-                message = {**message, "headers": headers}
+                if request_id is not None:
+                    headers = list(message.get("headers", []))
+                    headers.append((b"x-request-id", request_id.encode()))
+                    message = {**message, "headers": headers}
             await send(message)
 
         try:
-            if self._declared_too_large(scope):
+            if self._declared_too_large(scope, max_body):
                 status = 413
                 await self._problem(send, 413, _TOO_LARGE, scope, request_id)
             else:
@@ -125,43 +148,54 @@ class RequestContextMiddleware:
             method: str = scope["method"]
             REQUESTS.labels(method, route, str(status)).inc()
             LATENCY.labels(method, route).observe(elapsed)
-            access_logger.info(
-                "request",
-                extra={
-                    "method": method,
-                    "route": route,
-                    "status": status,
-                    "duration_ms": round(elapsed * 1000, 2),
-                },
-            )
+            fields = {"method": method, "route": route, "status": status}
+            if anonymous:
+                _log_dated(access_logger, fields)
+            else:
+                access_logger.info(
+                    "request", extra={**fields, "duration_ms": round(elapsed * 1000, 2)}
+                )
             request_id_var.reset(token)
 
-    def _declared_too_large(self, scope: Scope) -> bool:
+    @staticmethod
+    def _declared_too_large(scope: Scope, max_body: int) -> bool:
         for name, value in scope.get("headers", []):
             if name == b"content-length":
-                return not value.isdigit() or int(value) > self.max_body_bytes
+                return not value.isdigit() or int(value) > max_body
         return False
 
     @staticmethod
     async def _problem(
-        send: Send, status: int, problem: dict[str, Any], scope: Scope, request_id: str
+        send: Send, status: int, problem: dict[str, Any], scope: Scope, request_id: str | None
     ) -> None:
         body = json.dumps(
             problem_body(instance=scope["path"], request_id=request_id, **problem),
             ensure_ascii=False,
         ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [
-                    (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"x-request-id", request_id.encode()),
-                ],
-            }
-        )
+        headers = [
+            (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+            (b"content-length", str(len(body)).encode()),
+        ]
+        if request_id is not None:
+            headers.append((b"x-request-id", request_id.encode()))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+def _log_dated(logger: logging.Logger, fields: dict[str, Any]) -> None:
+    """An INFO line stamped with today's date at midnight (UTC) instead of the moment, and
+    without a duration: the line of an anonymous request must not pin down when it came."""
+    if not logger.isEnabledFor(logging.INFO):
+        return
+    record = logger.makeRecord(logger.name, logging.INFO, __file__, 0, "request", (), None)
+    record.__dict__.update(fields)
+    midnight = time.time() // 86400 * 86400
+    record.created, record.msecs = midnight, 0.0
+    logger.handle(record)
+
+
+def _under(path: str, prefixes: tuple[str, ...]) -> bool:
+    return any(path == p or path.startswith(p + "/") for p in prefixes)
 
 
 class _BodyTooLarge(Exception):

@@ -1,13 +1,9 @@
-"""The nightly sync inside `lianyun serve`: APScheduler at LIANYUN_SYNC_CRON (Asia/Shanghai).
-
-Every worker schedules it; the database lease lets exactly one of them run it.
-"""
+"""Running the sync outside a request: the nightly job (scheduled by app.scheduler) and a run
+started by staff. Every worker schedules the nightly job; the database lease lets exactly one of
+them run it."""
 
 import logging
 import threading
-
-from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.cron import CronTrigger
 
 from app.config import Settings, get_settings
 from app.sync import service
@@ -39,20 +35,3 @@ def start_in_background(settings: Settings, trigger: str) -> None:
             service.release_lease(holder)
 
     threading.Thread(target=work, name="lianyun-sync", daemon=True).start()
-
-
-def start_scheduler(settings: Settings) -> BackgroundScheduler | None:
-    if not settings.feed_url:
-        logger.info("no LIANYUN_FEED_URL: nightly sync not scheduled")
-        return None
-    scheduler = BackgroundScheduler(timezone="Asia/Shanghai")
-    scheduler.add_job(
-        run_scheduled_sync,
-        CronTrigger.from_crontab(settings.sync_cron, timezone="Asia/Shanghai"),
-        id="payout-sync",
-        max_instances=1,
-        coalesce=True,
-        misfire_grace_time=3600,
-    )
-    scheduler.start()
-    return scheduler

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from app.config import get_settings
 from app.db import session_scope
 from app.main import create_app
+from app.scheduler import start_scheduler
 from app.staff.models import Role
 from app.sync import scheduler, service
 from app.sync.models import SyncRun
@@ -24,8 +25,7 @@ def test_the_nightly_job_runs_at_the_configured_time_in_the_county_zone(
     monkeypatch.setenv("LIANYUN_SYNC_CRON", "30 2 * * *")
     get_settings.cache_clear()
     try:
-        job_scheduler = scheduler.start_scheduler(get_settings())
-        assert job_scheduler is not None
+        job_scheduler = start_scheduler(get_settings())
         job = job_scheduler.get_job("payout-sync")
         next_run = job.next_run_time.astimezone(ZoneInfo("Asia/Shanghai"))
         job_scheduler.shutdown(wait=False)
@@ -35,8 +35,14 @@ def test_the_nightly_job_runs_at_the_configured_time_in_the_county_zone(
     assert next_run > datetime.now(ZoneInfo("Asia/Shanghai"))
 
 
-def test_no_feed_no_schedule() -> None:
-    assert scheduler.start_scheduler(get_settings()) is None
+def test_no_feed_no_sync_job_but_tips_are_still_purged() -> None:
+    job_scheduler = start_scheduler(get_settings())
+    try:
+        assert job_scheduler.get_job("payout-sync") is None
+        purge = job_scheduler.get_job("tips-purge")
+        assert purge.next_run_time.astimezone(ZoneInfo("Asia/Shanghai")).hour == 3
+    finally:
+        job_scheduler.shutdown(wait=False)
 
 
 def test_a_scheduled_run_yields_to_one_already_running(

@@ -1,0 +1,53 @@
+"""The jobs that run inside `lianyun serve` (APScheduler, Asia/Shanghai):
+- the nightly payout sync at LIANYUN_SYNC_CRON, when a feed is configured;
+- the daily purge of tips past their retention time (LIANYUN_TIP_RETENTION_DAYS)."""
+
+import logging
+from datetime import datetime
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from app.config import Settings, get_settings
+from app.db import session_scope
+from app.schemas import COUNTY_TZ
+from app.sync.scheduler import run_scheduled_sync
+from app.tips import service as tips_service
+
+logger = logging.getLogger(__name__)
+TIMEZONE = "Asia/Shanghai"
+PURGE_CRON = "30 3 * * *"
+
+
+def run_scheduled_purge() -> None:
+    settings = get_settings()
+    with session_scope().begin() as session:
+        summary = tips_service.purge_expired(
+            session, datetime.now(COUNTY_TZ).date(), settings=settings
+        )
+    logger.info("tips purged", extra={"purged": summary.purged})
+
+
+def start_scheduler(settings: Settings) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(timezone=TIMEZONE)
+    if settings.feed_url:
+        scheduler.add_job(
+            run_scheduled_sync,
+            CronTrigger.from_crontab(settings.sync_cron, timezone=TIMEZONE),
+            id="payout-sync",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=3600,
+        )
+    else:
+        logger.info("no LIANYUN_FEED_URL: nightly sync not scheduled")
+    scheduler.add_job(
+        run_scheduled_purge,
+        CronTrigger.from_crontab(PURGE_CRON, timezone=TIMEZONE),
+        id="tips-purge",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=6 * 3600,
+    )
+    scheduler.start()
+    return scheduler

@@ -1,0 +1,145 @@
+"""Attachments: the type is read from the bytes, never believed from the client; images are
+re-encoded from their pixels alone (no EXIF, GPS, ICC or text chunks survive) and PDFs are
+rewritten page by page without document info or XMP. Stored files are AES-GCM encrypted under
+the tip's data key, named by a random token, and dated to midnight (no precise time)."""
+
+import io
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+from pypdf import PdfReader, PdfWriter
+from pypdf.errors import PdfReadError
+from pypdf.generic import NameObject
+
+from app.tips import crypto
+from app.tips.errors import AttachmentInvalid, AttachmentTooLarge
+
+MAX_FILES = 5
+MAX_FILE_BYTES = 10 * 1024 * 1024
+MAX_PIXELS = 50_000_000
+MAX_PDF_PAGES = 200
+JPEG, PNG, PDF = "image/jpeg", "image/png", "application/pdf"
+_EXTENSIONS = {".jpg": JPEG, ".jpeg": JPEG, ".png": PNG, ".pdf": PDF}
+_NAMES = {JPEG: "JPEG 图片", PNG: "PNG 图片", PDF: "PDF 文件"}
+_LABEL = "attachment"
+
+
+@dataclass(frozen=True)
+class Upload:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class CleanFile:
+    media_type: str
+    data: bytes
+
+
+def sniff(data: bytes) -> str | None:
+    if data.startswith(b"\xff\xd8\xff"):
+        return JPEG
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return PNG
+    if data.startswith(b"%PDF-"):
+        return PDF
+    return None
+
+
+def _claimed(upload: Upload) -> set[str]:
+    claims = set()
+    content_type = upload.content_type.split(";")[0].strip().lower()
+    if content_type and content_type != "application/octet-stream":
+        claims.add("image/jpeg" if content_type == "image/jpg" else content_type)
+    extension = Path(upload.filename or "").suffix.lower()
+    if extension:
+        claims.add(_EXTENSIONS.get(extension, extension))
+    return claims
+
+
+def clean(upload: Upload, position: int) -> CleanFile:
+    """The file re-encoded without metadata; AttachmentInvalid when it is not a JPEG, PNG or
+    PDF, when it is not what its name or type claims, or when it cannot be read."""
+    which = f"第 {position} 个附件"
+    if len(upload.data) > MAX_FILE_BYTES:
+        raise AttachmentTooLarge(f"{which}超过 10 MB。")
+    if not upload.data:
+        raise AttachmentInvalid(f"{which}是空文件。")
+    media_type = sniff(upload.data)
+    if media_type is None:
+        raise AttachmentInvalid(f"{which}不是 JPEG、PNG 图片或 PDF 文件。")
+    claims = _claimed(upload)
+    if claims - {media_type}:
+        raise AttachmentInvalid(
+            f"{which}的内容是{_NAMES[media_type]}，与文件名或类型不符，请重新选择文件。"
+        )
+    try:
+        data = _clean_pdf(upload.data) if media_type == PDF else _clean_image(upload.data)
+    except (OSError, ValueError, SyntaxError, UnidentifiedImageError, PdfReadError) as exc:
+        raise AttachmentInvalid(f"{which}已损坏，无法读取。") from exc
+    return CleanFile(media_type=media_type, data=data)
+
+
+def _clean_image(data: bytes) -> bytes:
+    with Image.open(io.BytesIO(data)) as image:
+        if image.format not in {"JPEG", "PNG"}:
+            raise ValueError(image.format)
+        if image.width * image.height > MAX_PIXELS:
+            raise ValueError("too many pixels")
+        image.load()
+        target = image.format
+        keep = {"RGB", "L"} if target == "JPEG" else {"RGB", "RGBA", "L", "LA"}
+        alpha = "A" in image.mode or "transparency" in image.info
+        pixels = image if image.mode in keep else image.convert("RGBA" if alpha else "RGB")
+        if target == "JPEG" and pixels.mode not in {"RGB", "L"}:
+            pixels = pixels.convert("RGB")
+        # A new image from the raw pixels alone: nothing of `info` (EXIF, GPS, XMP, ICC) follows.
+        bare = Image.frombytes(pixels.mode, pixels.size, pixels.tobytes())
+    out = io.BytesIO()
+    if target == "JPEG":
+        bare.save(out, "JPEG", quality=90)
+    else:
+        bare.save(out, "PNG", optimize=True)
+    return out.getvalue()
+
+
+def _clean_pdf(data: bytes) -> bytes:
+    reader = PdfReader(io.BytesIO(data))
+    if reader.is_encrypted:
+        raise ValueError("encrypted PDF")
+    if len(reader.pages) > MAX_PDF_PAGES:
+        raise ValueError("too many pages")
+    writer = PdfWriter()
+    for page in reader.pages:
+        added = writer.add_page(page)
+        for key in ("/Metadata", "/PieceInfo"):
+            if key in added:
+                del added[NameObject(key)]
+    writer.metadata = None  # no /Info dictionary at all (pypdf would add a /Producer)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def store(store_dir: Path, key: bytes, data: bytes, *, on: date) -> str:
+    """Encrypt and write; returns the stored name."""
+    store_dir.mkdir(parents=True, exist_ok=True)
+    name = secrets.token_hex(16)
+    path = store_dir / name
+    path.write_bytes(crypto.encrypt(key, data, label=_LABEL))
+    midnight = datetime(on.year, on.month, on.day).timestamp()
+    os.utime(path, (midnight, midnight))
+    return name
+
+
+def load(store_dir: Path, key: bytes, stored_name: str) -> bytes:
+    return crypto.decrypt(key, (store_dir / stored_name).read_bytes(), label=_LABEL)
+
+
+def delete(store_dir: Path, stored_name: str) -> None:
+    (store_dir / stored_name).unlink(missing_ok=True)

@@ -1,0 +1,107 @@
+"""A copy of the database and of the attachment store reveals nothing of a tip; the server's
+log of a tip round-trip holds no address, user agent, request id or receipt code."""
+
+import json
+import time
+from pathlib import Path
+
+import httpx
+from fastapi.testclient import TestClient
+
+from app.main import create_app
+from tests.subsidies.test_privacy import _database_text
+from tests.test_serve import server  # noqa: F401 (a fixture)
+from tests.tips import files
+
+CONTENT = "PLAINTEXT-CONTENT-举报村主任冒领低保-7c1e"
+ACCUSED = "PLAINTEXT-ACCUSED-王大富"
+CONTACT = "PLAINTEXT-CONTACT-13800001111"
+FOLLOW_UP = "PLAINTEXT-FOLLOWUP-又扣了一个月"
+AGENT = "VillagePhone/7.3 (Redmi 9A; SecretAgentString)"
+TIP = {
+    "category": "dibao",
+    "village_code": "511923120201",
+    "accused": ACCUSED,
+    "content": CONTENT,
+    "contact": CONTACT,
+}
+
+
+def test_a_database_and_store_copy_hold_no_plaintext(committed_db: str, tip_store: Path) -> None:
+    app = create_app(configure_logs=False, schedule_jobs=False)
+    with TestClient(app) as client:
+        response = client.post(
+            "/api/v1/tips",
+            data=TIP,
+            files=[("attachments", ("p.jpg", files.jpeg_with_gps(), "image/jpeg"))],
+            headers={"User-Agent": AGENT},
+        )
+        assert response.status_code == 201, response.text
+        code = response.json()["receipt_code"]
+        follow = client.post(
+            "/api/v1/tips/receipt/messages",
+            data={"receipt_code": code, "body": FOLLOW_UP},
+            files=[("attachments", ("d.pdf", files.pdf_with_author(), "application/pdf"))],
+        )
+        assert follow.status_code == 201, follow.text
+    dump = _database_text(committed_db)
+    store = b"".join(p.read_bytes() for p in tip_store.iterdir())
+    assert len(list(tip_store.iterdir())) == 2
+    for secret in (CONTENT, ACCUSED, CONTACT, FOLLOW_UP, code, code.replace(" ", ""), AGENT):
+        for blob in (dump, store):
+            assert secret.encode() not in blob, secret
+    for secret in (b"SpyPhoneMaker", files.AUTHOR.encode(), b"testclient", b"\xff\xd8\xff"):
+        assert secret not in store
+    assert b"testclient" not in dump and b"SecretAgentString" not in dump
+
+
+def test_the_server_log_of_a_tip_round_trip_identifies_no_one(
+    server: tuple[str, Path],  # noqa: F811
+) -> None:
+    base, log_path = server
+    headers = {"User-Agent": AGENT}
+    created = httpx.post(f"{base}/api/v1/tips", json=TIP, headers=headers)
+    assert created.status_code == 201, created.text
+    assert "x-request-id" not in created.headers
+    code = created.json()["receipt_code"]
+    for form in (code, code.replace(" ", "")):
+        status = httpx.post(
+            f"{base}/api/v1/tips/receipt", json={"receipt_code": form}, headers=headers
+        )
+        assert status.status_code == 200 and "x-request-id" not in status.headers
+    message = httpx.post(
+        f"{base}/api/v1/tips/receipt/messages",
+        data={"receipt_code": code, "body": FOLLOW_UP},
+        files=[("attachments", ("p.png", files.png(), "image/png"))],
+        headers=headers,
+    )
+    assert message.status_code == 201, message.text
+    wrong = httpx.post(
+        f"{base}/api/v1/tips/receipt", json={"receipt_code": "0" * 16}, headers=headers
+    )
+    assert wrong.status_code == 404 and "request_id" not in wrong.json()
+    bad = httpx.post(f"{base}/api/v1/tips", json={**TIP, "content": "短"}, headers=headers)
+    assert bad.status_code == 422 and "request_id" not in bad.json()
+    assert "x-request-id" not in bad.headers
+    time.sleep(0.3)
+
+    # The one line naming an address is the server's own (where it listens), before any request.
+    text = "\n".join(
+        line for line in log_path.read_text().splitlines() if "Uvicorn running on" not in line
+    )
+    for secret in ("127.0.0.1", AGENT, "SecretAgentString", code, code.replace(" ", "")):
+        assert secret not in text, secret
+    for secret in (CONTENT, ACCUSED, CONTACT, FOLLOW_UP):
+        assert secret not in text
+    lines = [json.loads(line) for line in text.splitlines() if line.strip()]
+    tips = [line for line in lines if str(line.get("route", "")).startswith("/api/v1/tips")]
+    assert {(t["route"], t["status"]) for t in tips} >= {
+        ("/api/v1/tips", 201),
+        ("/api/v1/tips/receipt", 200),
+        ("/api/v1/tips/receipt", 404),
+        ("/api/v1/tips/receipt/messages", 201),
+        ("/api/v1/tips", 422),
+    }
+    assert all(t["request_id"] is None for t in tips)
+    assert all(t["time"].endswith("T00:00:00+00:00") for t in tips)  # the date only
+    assert all("duration_ms" not in t for t in tips)

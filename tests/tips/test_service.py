@@ -1,0 +1,147 @@
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.config import get_settings
+from app.db import session_scope
+from app.staff.models import Role
+from app.tips import service
+from app.tips.attachments import Upload
+from app.tips.errors import ReceiptNotFound, TipKeyUnavailable
+from app.tips.models import Tip, TipAttachment, TipMessage, TipMessageKind, TipState
+from app.tips.schemas import TipCreate, TipTransition
+from tests.factories import SANGUANZHAI, make_staff
+from tests.tips import files
+
+CONTENT = "会计把公益林补偿款发给了自己的亲戚。"
+NEW_KEY = "a-brand-new-tip-key-that-is-long-enough-987654"
+
+
+def submit(session: Session, client: str = "10.0.0.1") -> str:
+    receipt = service.submit_tip(
+        session,
+        data=TipCreate(category="funds", village_code=SANGUANZHAI, content=CONTENT),
+        uploads=[Upload("a.png", "image/png", files.png())],
+        client=client,
+        settings=get_settings(),
+    )
+    return receipt.receipt_code.replace(" ", "")
+
+
+def test_purge_keeps_counts_and_removes_content_messages_and_files(
+    session: Session, tip_store: Path
+) -> None:
+    settings = get_settings()
+    code = submit(session)
+    open_code = submit(session, client="10.0.0.2")
+    tip, still_open = session.scalars(select(Tip).order_by(Tip.id)).all()
+    staff = make_staff(session, role=Role.commission)
+    service.add_staff_message(
+        session, tip.id, kind=TipMessageKind.note, body="备注", actor=staff, settings=settings
+    )
+    service.change_state(
+        session,
+        tip.id,
+        data=TipTransition(state="rejected", reason="不受理"),
+        actor=staff,
+        settings=settings,
+    )
+    closed_on = tip.closed_on
+    assert closed_on is not None and len(list(tip_store.iterdir())) == 2
+
+    day_before = closed_on + timedelta(days=settings.tip_retention_days)
+    assert service.purge_expired(session, day_before, settings=settings).purged == 0
+    summary = service.purge_expired(session, day_before + timedelta(days=1), settings=settings)
+    assert (summary.purged, summary.files_deleted) == (1, 1)
+
+    session.refresh(tip)
+    assert tip.purged_on == day_before + timedelta(days=1)
+    assert tip.content_enc is None and tip.wrapped_key is None and tip.receipt_hash is None
+    assert tip.rejection_reason_enc is None
+    assert session.scalars(select(TipMessage).where(TipMessage.tip_id == tip.id)).all() == []
+    assert session.scalars(select(TipAttachment).where(TipAttachment.tip_id == tip.id)).all() == []
+    assert len(list(tip_store.iterdir())) == 1  # the open tip's file stays
+    counts = service.tip_counts(session)
+    assert counts.total == 2
+    assert {r.key: r.count for r in counts.by_state}["rejected"] == 1
+    with pytest.raises(ReceiptNotFound):
+        service.receipt_status(session, code, client="x", settings=settings)
+    assert service.receipt_status(session, open_code, client="x", settings=settings).state == (
+        TipState.submitted
+    )
+    assert service.read_tip(session, tip.id, actor=staff, settings=settings).content is None
+    assert still_open.content_enc is not None
+
+
+def test_a_different_master_key_cannot_open_tips(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code = submit(session)
+    monkeypatch.setenv("LIANYUN_TIP_KEY", NEW_KEY)
+    get_settings.cache_clear()
+    with pytest.raises(TipKeyUnavailable):
+        service.receipt_status(session, code, client="x", settings=get_settings())
+
+
+def test_rotation_rewraps_keys_and_receipts_keep_working(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code = submit(session)
+    tip = session.scalars(select(Tip)).one()
+    content_before = tip.content_enc
+    old = get_settings().secret("tip_key")
+    assert service.rotate_master_key(session, old_tip_key=old, new_tip_key=NEW_KEY) == 1
+    assert tip.content_enc == content_before  # only the wrapping changed
+    monkeypatch.setenv("LIANYUN_TIP_KEY", NEW_KEY)
+    get_settings.cache_clear()
+    status = service.receipt_status(session, code, client="x", settings=get_settings())
+    assert status.state == TipState.submitted
+    staff = make_staff(session, role=Role.commission)
+    assert (
+        service.read_tip(session, tip.id, actor=staff, settings=get_settings()).content == CONTENT
+    )
+
+
+def test_the_rotate_command(committed_db: str, tmp_path: Path) -> None:
+    with session_scope().begin() as session:
+        code = submit(session)
+    env = {**os.environ, "LIANYUN_DATABASE_URL": committed_db, "LIANYUN_NEW_TIP_KEY": NEW_KEY}
+    done = subprocess.run(
+        [sys.executable, "-m", "app", "rotate-tip-key"], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert "1 条" in done.stdout
+    env = {**env, "LIANYUN_TIP_KEY": NEW_KEY}
+    del env["LIANYUN_NEW_TIP_KEY"]
+    refused = subprocess.run(
+        [sys.executable, "-m", "app", "rotate-tip-key"], env=env, capture_output=True, text=True
+    )
+    assert refused.returncode == 2
+    os.environ["LIANYUN_TIP_KEY"] = NEW_KEY
+    try:
+        get_settings.cache_clear()
+        with session_scope().begin() as session:
+            status = service.receipt_status(session, code, client="x", settings=get_settings())
+        assert status.state == TipState.submitted
+    finally:
+        from tests.conftest import TEST_ENV
+
+        os.environ["LIANYUN_TIP_KEY"] = TEST_ENV["LIANYUN_TIP_KEY"]
+        get_settings.cache_clear()
+
+
+def test_an_unchanged_date_only_schema() -> None:
+    """No column of a tip table can hold a time of day."""
+    from sqlalchemy import Date, DateTime
+
+    for model in (Tip, TipMessage, TipAttachment):
+        for column in model.__table__.columns:
+            assert not isinstance(column.type, DateTime), column
+            if column.name.endswith("_on"):
+                assert isinstance(column.type, Date)
