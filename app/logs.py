@@ -10,10 +10,15 @@ from contextvars import ContextVar
 from typing import IO, Any
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
+# Set while an anonymous request (a tip) is handled: no log line may be written then, from any
+# logger, since even its timestamp would say when the tipster acted.
+anonymous_var: ContextVar[bool] = ContextVar("anonymous", default=False)
 
 
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
+        if anonymous_var.get():
+            return False
         if not hasattr(record, "request_id"):
             record.request_id = request_id_var.get()
         return True

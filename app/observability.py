@@ -17,6 +17,7 @@ from prometheus_client import (
     CollectorRegistry,
     Counter,
     Histogram,
+    disable_created_metrics,
     generate_latest,
     multiprocess,
 )
@@ -24,11 +25,12 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import INTERNAL_ERROR, PROBLEM_MEDIA_TYPE, problem_body
-from app.logs import request_id_var
+from app.logs import anonymous_var, request_id_var
 
 error_logger = logging.getLogger("app.errors")
 
 access_logger = logging.getLogger("app.access")
+disable_created_metrics()  # type: ignore[no-untyped-call]  # creation times would date requests
 
 REQUESTS = Counter(
     "lianyun_http_requests_total",
@@ -42,8 +44,8 @@ LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
 UNMATCHED = "<unmatched>"
-# Routes whose callers must stay unidentifiable (tips): no request id in the response, the
-# access line, a log line or a problem body.
+# Routes whose callers must stay unidentifiable (tips): no request id anywhere, and no log
+# line or metric sample at all (their times would say when the tipster acted).
 ANONYMOUS_PATH_PREFIXES = ("/api/v1/tips",)
 # Body limits above the app-wide one, by path prefix (tips carry up to 5 files of 10 MB).
 BODY_LIMITS = {"/api/v1/tips": 52 * 1024 * 1024}
@@ -87,6 +89,7 @@ class RequestContextMiddleware:
         )
         request_id = None if anonymous else uuid.uuid4().hex
         token = request_id_var.set(request_id)
+        anonymous_token = anonymous_var.set(anonymous)
         if request_id is not None:
             scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
@@ -146,16 +149,20 @@ class RequestContextMiddleware:
             elapsed = time.perf_counter() - started
             route = route_template(scope)
             method: str = scope["method"]
-            REQUESTS.labels(method, route, str(status)).inc()
-            LATENCY.labels(method, route).observe(elapsed)
-            fields = {"method": method, "route": route, "status": status}
-            if anonymous:
-                _log_dated(access_logger, fields)
-            else:
+            if not anonymous:  # an anonymous request leaves no line and no sample behind
+                REQUESTS.labels(method, route, str(status)).inc()
+                LATENCY.labels(method, route).observe(elapsed)
                 access_logger.info(
-                    "request", extra={**fields, "duration_ms": round(elapsed * 1000, 2)}
+                    "request",
+                    extra={
+                        "method": method,
+                        "route": route,
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 2),
+                    },
                 )
             request_id_var.reset(token)
+            anonymous_var.reset(anonymous_token)
 
     @staticmethod
     def _declared_too_large(scope: Scope, max_body: int) -> bool:
@@ -180,18 +187,6 @@ class RequestContextMiddleware:
             headers.append((b"x-request-id", request_id.encode()))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
-
-
-def _log_dated(logger: logging.Logger, fields: dict[str, Any]) -> None:
-    """An INFO line stamped with today's date at midnight (UTC) instead of the moment, and
-    without a duration: the line of an anonymous request must not pin down when it came."""
-    if not logger.isEnabledFor(logging.INFO):
-        return
-    record = logger.makeRecord(logger.name, logging.INFO, __file__, 0, "request", (), None)
-    record.__dict__.update(fields)
-    midnight = time.time() // 86400 * 86400
-    record.created, record.msecs = midnight, 0.0
-    logger.handle(record)
 
 
 def _under(path: str, prefixes: tuple[str, ...]) -> bool:

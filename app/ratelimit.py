@@ -3,6 +3,7 @@
 Counters expire by themselves; a key is never written anywhere else.
 """
 
+import hmac
 import math
 import time
 from functools import lru_cache
@@ -11,26 +12,41 @@ from typing import Annotated
 from fastapi import Depends, Request
 from limits import parse
 from limits.storage import Storage, storage_from_string
-from limits.strategies import MovingWindowRateLimiter
+from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 
 from app.config import get_settings
 from app.errors import RateLimited
 
 
 @lru_cache
-def _limiter_for(storage_uri: str) -> tuple[MovingWindowRateLimiter, Storage]:
+def _limiter_for(
+    storage_uri: str,
+) -> tuple[MovingWindowRateLimiter, FixedWindowRateLimiter, Storage]:
     storage = storage_from_string(storage_uri)
     assert isinstance(storage, Storage)  # noqa: S101 (a sync storage URI gives a sync storage)
-    return MovingWindowRateLimiter(storage), storage
+    return MovingWindowRateLimiter(storage), FixedWindowRateLimiter(storage), storage
 
 
-def limiter() -> tuple[MovingWindowRateLimiter, Storage]:
+def limiter() -> tuple[MovingWindowRateLimiter, FixedWindowRateLimiter, Storage]:
     return _limiter_for(get_settings().redis_url or "memory://")
 
 
-def hit(rate: str, namespace: str, key: str) -> None:
-    """Count one attempt under `namespace:key`; raise RateLimited once `rate` is exceeded."""
-    strategy, _ = limiter()
+def _private_key(key: str) -> str:
+    """A keyed hash that changes every day: the counter store never holds the address."""
+    secret = get_settings().secret("secret_key").encode()
+    day = time.strftime("%Y-%m-%d", time.gmtime())
+    return hmac.digest(secret, f"{day}:{key}".encode(), "sha256").hex()[:32]
+
+
+def hit(rate: str, namespace: str, key: str, *, private: bool = False) -> None:
+    """Count one attempt under `namespace:key`; raise RateLimited once `rate` is exceeded.
+
+    `private` (tips): the key is hashed, and fixed windows keep only a count and an expiry,
+    where a moving window would keep the moment of every attempt."""
+    moving, fixed, _ = limiter()
+    strategy: MovingWindowRateLimiter | FixedWindowRateLimiter = moving
+    if private:
+        strategy, key = fixed, _private_key(key)
     item = parse(rate)
     if strategy.hit(item, namespace, key):
         return
@@ -40,7 +56,7 @@ def hit(rate: str, namespace: str, key: str) -> None:
 
 def reset() -> None:
     """Forget every counter (tests, and an operator's `reset`)."""
-    _, storage = limiter()
+    *_, storage = limiter()
     storage.reset()
 
 

@@ -189,7 +189,7 @@ def _fen(amount: str | None) -> int | None:
 def submit_tip(
     session: Session, *, data: TipCreate, uploads: list[Upload], client: str, settings: Settings
 ) -> TipReceipt:
-    ratelimit.hit(SUBMIT_LIMIT, "tip-submit", client)
+    ratelimit.hit(SUBMIT_LIMIT, "tip-submit", client, private=True)
     files = _check_files(uploads)
     township_code = None
     if data.village_code is not None:
@@ -225,8 +225,12 @@ def submit_tip(
     return TipReceipt(receipt_code=crypto.group_receipt_code(code), submitted_on=submitted_on)
 
 
-def _by_receipt(session: Session, code: str, *, client: str, settings: Settings) -> Tip:
-    ratelimit.hit(RECEIPT_LIMIT, "tip-receipt", client)
+def _by_receipt(
+    session: Session, code: str, *, client: str, settings: Settings, counted: bool = False
+) -> Tip:
+    """`counted`: the caller already counted this attempt against the guessing limit."""
+    if not counted:
+        ratelimit.hit(RECEIPT_LIMIT, "tip-receipt", client, private=True)
     master = _master(settings)
     digest = crypto.receipt_hash(code, _salt(session, master))  # the same work for any code
     tip = session.scalar(
@@ -279,8 +283,9 @@ def add_tipster_message(
     client: str,
     settings: Settings,
 ) -> TipStatus:
+    ratelimit.hit(RECEIPT_LIMIT, "tip-receipt", client, private=True)  # before costly work
     files = _check_files(uploads)
-    tip = _by_receipt(session, data.receipt_code, client=client, settings=settings)
+    tip = _by_receipt(session, data.receipt_code, client=client, settings=settings, counted=True)
     key = _data_key(tip, _master(settings))
     assert key is not None  # noqa: S101 (see _status)
     message = TipMessage(
@@ -478,7 +483,7 @@ def add_staff_message(
         action=f"tip.{kind.value}",
         entity_type="tip",
         entity_id=tip.id,
-        after={"message_id": message.id},
+        after={"kind": kind.value},  # not the message id: ids would date the tipster's own
     )
     return TipMessageRead(
         id=message.id, kind=kind.value, author_id=actor.id, body=body, created_on=message.created_on

@@ -94,14 +94,9 @@ def test_the_server_log_of_a_tip_round_trip_identifies_no_one(
     for secret in (CONTENT, ACCUSED, CONTACT, FOLLOW_UP):
         assert secret not in text
     lines = [json.loads(line) for line in text.splitlines() if line.strip()]
-    tips = [line for line in lines if str(line.get("route", "")).startswith("/api/v1/tips")]
-    assert {(t["route"], t["status"]) for t in tips} >= {
-        ("/api/v1/tips", 201),
-        ("/api/v1/tips/receipt", 200),
-        ("/api/v1/tips/receipt", 404),
-        ("/api/v1/tips/receipt/messages", 201),
-        ("/api/v1/tips", 422),
-    }
-    assert all(t["request_id"] is None for t in tips)
-    assert all(t["time"].endswith("T00:00:00+00:00") for t in tips)  # the date only
-    assert all("duration_ms" not in t for t in tips)
+    # A tip request leaves no line at all (even a line's time would date it), while other
+    # requests of the same server are logged as usual.
+    assert not [line for line in lines if str(line.get("route", "")).startswith("/api/v1/tips")]
+    assert any(line.get("route") == "/readyz" for line in lines)
+    metrics = httpx.get(f"{base}/metrics").text
+    assert "/api/v1/tips" not in metrics and "_created" not in metrics
