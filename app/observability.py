@@ -47,7 +47,8 @@ UNMATCHED = "<unmatched>"
 # Routes whose callers must stay unidentifiable (tips): no request id anywhere, and no log
 # line or metric sample at all (their times would say when the tipster acted).
 ANONYMOUS_PATH_PREFIXES = ("/api/v1/tips",)
-# Body limits above the app-wide one, by path prefix (tips carry up to 5 files of 10 MB).
+# Body limits above the app-wide one for multipart uploads, by path prefix (tips carry up to
+# 5 files of 10 MB); other bodies on those paths keep the app-wide limit.
 BODY_LIMITS = {"/api/v1/tips": 52 * 1024 * 1024}
 
 
@@ -83,10 +84,12 @@ class RequestContextMiddleware:
             return
         path: str = scope["path"]
         anonymous = _under(path, self.anonymous_prefixes)
-        max_body = next(
-            (limit for prefix, limit in self.body_limits.items() if _under(path, (prefix,))),
-            self.max_body_bytes,
-        )
+        max_body = self.max_body_bytes
+        if _is_multipart(scope):  # the larger limits are for file uploads only
+            max_body = next(
+                (limit for prefix, limit in self.body_limits.items() if _under(path, (prefix,))),
+                max_body,
+            )
         request_id = None if anonymous else uuid.uuid4().hex
         token = request_id_var.set(request_id)
         anonymous_token = anonymous_var.set(anonymous)
@@ -187,6 +190,13 @@ class RequestContextMiddleware:
             headers.append((b"x-request-id", request_id.encode()))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+def _is_multipart(scope: Scope) -> bool:
+    return any(
+        name == b"content-type" and value.lower().startswith(b"multipart/form-data")
+        for name, value in scope.get("headers", [])
+    )
 
 
 def _under(path: str, prefixes: tuple[str, ...]) -> bool:

@@ -224,3 +224,11 @@ def test_a_tip_body_may_exceed_the_app_wide_limit(client: TestClient) -> None:
         TIPS, data=TIP, files=[("attachments", ("big.png", out.getvalue(), "image/png"))]
     )
     assert response.status_code == 201, response.text
+
+
+def test_a_json_tip_keeps_the_small_body_limit(client: TestClient) -> None:
+    huge = {"category": "funds", "content": "x" * (2 * 1024 * 1024)}
+    response = client.post("/api/v1/tips", json=huge)
+    assert response.status_code == 413
+    assert response.json()["code"] == "payload_too_large"
+    assert "request_id" not in response.json()
