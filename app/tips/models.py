@@ -37,7 +37,7 @@ class Tip(Base):
     category: Mapped[str] = mapped_column(String(32))
     village_code: Mapped[str | None] = mapped_column(ForeignKey("region.code"))
     township_code: Mapped[str | None] = mapped_column(String(12), index=True)
-    amount_involved_fen: Mapped[int | None]
+    amount_involved_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     is_real_name: Mapped[bool] = mapped_column(default=False)
     state: Mapped[str] = mapped_column(String(16), default=TipState.submitted)
     assignee_id: Mapped[int | None] = mapped_column(

@@ -182,8 +182,9 @@ def _attach(
         raise
 
 
-def _fen(amount: str | None) -> int | None:
-    return None if amount is None else int(Decimal(amount) * 100)
+def _yuan(amount: str | None) -> str | None:
+    """The amount with exactly two places ("356.5" → "356.50"); validated by the schema."""
+    return None if amount is None else f"{Decimal(amount):.2f}"
 
 
 def submit_tip(
@@ -209,7 +210,6 @@ def submit_tip(
         category=data.category,
         village_code=data.village_code,
         township_code=township_code,
-        amount_involved_fen=_fen(data.amount_involved),
         is_real_name=data.contact is not None,
         state=TipState.submitted,
         submitted_on=submitted_on,
@@ -218,6 +218,8 @@ def submit_tip(
         accused_enc=crypto.encrypt_text(key, data.accused, label="accused"),
         contact_enc=crypto.encrypt_text(key, data.contact, label="contact"),
         payout_record_enc=crypto.encrypt_text(key, data.payout_record_id, label="payout"),
+        # encrypted too: "356.00" may be the tipster's own 低保
+        amount_involved_enc=crypto.encrypt_text(key, _yuan(data.amount_involved), label="amount"),
     )
     session.add(tip)
     session.flush()
@@ -381,14 +383,13 @@ def _detail(tip: Tip, settings: Settings) -> TipRead:
     def text(blob: bytes | None, label: str) -> str | None:
         return None if key is None else crypto.decrypt_text(key, blob, label=label)
 
-    fen = tip.amount_involved_fen
     return TipRead(
         **_brief(tip).model_dump(),
         accused=text(tip.accused_enc, "accused"),
         content=text(tip.content_enc, "content"),
         contact=text(tip.contact_enc, "contact"),
         payout_record_id=text(tip.payout_record_enc, "payout"),
-        amount_involved=None if fen is None else f"{fen // 100}.{fen % 100:02d}",
+        amount_involved=text(tip.amount_involved_enc, "amount"),
         rejection_reason=text(tip.rejection_reason_enc, "reason"),
         public_result=text(tip.public_result_enc, "result"),
         messages=[
@@ -546,7 +547,7 @@ def purge_expired(session: Session, now: date, *, settings: Settings) -> PurgeSu
         tip.wrapped_key = None
         tip.content_enc = tip.accused_enc = tip.contact_enc = tip.payout_record_enc = None
         tip.rejection_reason_enc = tip.public_result_enc = None
-        tip.amount_involved_fen = None
+        tip.amount_involved_enc = None
         tip.purged_on = now
     session.flush()
     for name in names:  # the key is gone already; the files go too

@@ -30,7 +30,7 @@ def upgrade() -> None:
         sa.Column("category", sa.String(length=32), nullable=False),
         sa.Column("village_code", sa.String(length=12), nullable=True),
         sa.Column("township_code", sa.String(length=12), nullable=True),
-        sa.Column("amount_involved_fen", sa.Integer(), nullable=True),
+        sa.Column("amount_involved_enc", sa.LargeBinary(), nullable=True),
         sa.Column("is_real_name", sa.Boolean(), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("assignee_id", sa.Integer(), nullable=True),

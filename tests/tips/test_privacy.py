@@ -24,6 +24,7 @@ TIP = {
     "accused": ACCUSED,
     "content": CONTENT,
     "contact": CONTACT,
+    "amount_involved": "4321.98",
 }
 
 
@@ -47,7 +48,9 @@ def test_a_database_and_store_copy_hold_no_plaintext(committed_db: str, tip_stor
     dump = _database_text(committed_db)
     store = b"".join(p.read_bytes() for p in tip_store.iterdir())
     assert len(list(tip_store.iterdir())) == 2
-    for secret in (CONTENT, ACCUSED, CONTACT, FOLLOW_UP, code, code.replace(" ", ""), AGENT):
+    amounts = ("4321.98", "432198")
+    secrets = (CONTENT, ACCUSED, CONTACT, FOLLOW_UP, code, code.replace(" ", ""), AGENT, *amounts)
+    for secret in secrets:
         for blob in (dump, store):
             assert secret.encode() not in blob, secret
     for secret in (b"SpyPhoneMaker", files.AUTHOR.encode(), b"testclient", b"\xff\xd8\xff"):
