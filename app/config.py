@@ -56,8 +56,6 @@ class Settings(BaseSettings):
 
     # Concluded or rejected tips are purged (content, messages, files) after this many days.
     tip_retention_days: int = Field(default=730, ge=1)
-    # Encrypted tip attachments.
-    tip_store_dir: Path = Path("var/tips")
 
     def secret(self, name: str) -> str:
         value = getattr(self, name)

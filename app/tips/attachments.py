@@ -4,11 +4,8 @@ rewritten page by page without document info or XMP. Stored files are AES-GCM en
 the tip's data key, named by a random token, and dated to midnight (no precise time)."""
 
 import io
-import os
-import secrets
 import warnings
 from dataclasses import dataclass
-from datetime import date, datetime
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -157,20 +154,9 @@ def _clean_pdf(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def store(store_dir: Path, key: bytes, data: bytes, *, on: date) -> str:
-    """Encrypt and write; returns the stored name."""
-    store_dir.mkdir(parents=True, exist_ok=True)
-    name = secrets.token_hex(16)
-    path = store_dir / name
-    path.write_bytes(crypto.encrypt(key, data, label=_LABEL))
-    midnight = datetime(on.year, on.month, on.day).timestamp()
-    os.utime(path, (midnight, midnight))
-    return name
+def seal(key: bytes, data: bytes) -> bytes:
+    return crypto.encrypt(key, data, label=_LABEL)
 
 
-def load(store_dir: Path, key: bytes, stored_name: str) -> bytes:
-    return crypto.decrypt(key, (store_dir / stored_name).read_bytes(), label=_LABEL)
-
-
-def delete(store_dir: Path, stored_name: str) -> None:
-    (store_dir / stored_name).unlink(missing_ok=True)
+def unseal(key: bytes, blob: bytes) -> bytes:
+    return crypto.decrypt(key, blob, label=_LABEL)

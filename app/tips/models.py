@@ -82,8 +82,8 @@ class TipMessage(Base):
 
 
 class TipAttachment(Base):
-    """A file, re-encoded without metadata and stored encrypted under `stored_name` in the
-    attachment store (LIANYUN_TIP_STORE_DIR)."""
+    """A file, re-encoded without metadata and kept encrypted in the database (a file on disk
+    would carry the filesystem's change and birth times, which user space cannot reset)."""
 
     __tablename__ = "tip_attachment"
 
@@ -92,5 +92,5 @@ class TipAttachment(Base):
     message_id: Mapped[int | None] = mapped_column(ForeignKey("tip_message.id", ondelete="CASCADE"))
     media_type: Mapped[str] = mapped_column(String(32))
     size: Mapped[int]
-    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    data_enc: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     created_on: Mapped[date]

@@ -14,10 +14,8 @@ Invariants:
 - Purging keeps category, place, state and dates, nothing else.
 """
 
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -132,18 +130,6 @@ def rotate_master_key(session: Session, *, old_tip_key: str, new_tip_key: str) -
 # --- tipsters ----------------------------------------------------------------------------
 
 
-@dataclass
-class _Stored:
-    """Files written to the store during this request, removed if the request fails."""
-
-    store_dir: Path
-    names: list[str]
-
-    def remove(self) -> None:
-        for name in self.names:
-            attachments.delete(self.store_dir, name)
-
-
 def _check_files(uploads: list[Upload]) -> list[attachments.CleanFile]:
     if len(uploads) > attachments.MAX_FILES:
         raise AttachmentInvalid(
@@ -159,27 +145,19 @@ def _attach(
     *,
     key: bytes,
     message: TipMessage | None,
-    settings: Settings,
 ) -> None:
-    stored = _Stored(settings.tip_store_dir, [])
-    try:
-        for file in files:
-            name = attachments.store(stored.store_dir, key, file.data, on=today())
-            stored.names.append(name)
-            session.add(
-                TipAttachment(
-                    tip_id=tip.id,
-                    message_id=message.id if message else None,
-                    media_type=file.media_type,
-                    size=len(file.data),
-                    stored_name=name,
-                    created_on=today(),
-                )
+    for file in files:
+        session.add(
+            TipAttachment(
+                tip_id=tip.id,
+                message_id=message.id if message else None,
+                media_type=file.media_type,
+                size=len(file.data),
+                data_enc=attachments.seal(key, file.data),
+                created_on=today(),
             )
-        session.flush()
-    except BaseException:
-        stored.remove()
-        raise
+        )
+    session.flush()
 
 
 def _yuan(amount: str | None) -> str | None:
@@ -223,7 +201,7 @@ def submit_tip(
     )
     session.add(tip)
     session.flush()
-    _attach(session, tip, files, key=key, message=None, settings=settings)
+    _attach(session, tip, files, key=key, message=None)
     return TipReceipt(receipt_code=crypto.group_receipt_code(code), submitted_on=submitted_on)
 
 
@@ -297,7 +275,7 @@ def add_tipster_message(
     )
     tip.messages.append(message)
     session.flush()
-    _attach(session, tip, files, key=key, message=message, settings=settings)
+    _attach(session, tip, files, key=key, message=message)
     session.refresh(tip, ["attachments"])
     return _status(tip, settings)
 
@@ -431,9 +409,7 @@ def read_attachment(
         entity_id=tip.id,
         after={"attachment_id": attachment.id},
     )
-    return attachment.media_type, attachments.load(
-        settings.tip_store_dir, key, attachment.stored_name
-    )
+    return attachment.media_type, attachments.unseal(key, attachment.data_enc)
 
 
 def assign_tip(session: Session, tip_id: int, *, staff_id: int, actor: Staff) -> TipBrief:
@@ -538,9 +514,9 @@ def purge_expired(session: Session, now: date, *, settings: Settings) -> PurgeSu
         .where(Tip.state.in_(CLOSED), Tip.purged_on.is_(None), Tip.closed_on < cutoff)
         .options(selectinload(Tip.messages), selectinload(Tip.attachments))
     ).all()
-    names: list[str] = []
+    files = 0
     for tip in tips:
-        names.extend(a.stored_name for a in tip.attachments)
+        files += len(tip.attachments)
         tip.attachments.clear()
         tip.messages.clear()
         tip.receipt_hash = None
@@ -550,6 +526,4 @@ def purge_expired(session: Session, now: date, *, settings: Settings) -> PurgeSu
         tip.amount_involved_enc = None
         tip.purged_on = now
     session.flush()
-    for name in names:  # the key is gone already; the files go too
-        attachments.delete(settings.tip_store_dir, name)
-    return PurgeSummary(purged=len(tips), files_deleted=len(names))
+    return PurgeSummary(purged=len(tips), files_deleted=files)

@@ -91,7 +91,7 @@ def upgrade() -> None:
         sa.Column("message_id", sa.Integer(), nullable=True),
         sa.Column("media_type", sa.String(length=32), nullable=False),
         sa.Column("size", sa.Integer(), nullable=False),
-        sa.Column("stored_name", sa.String(length=64), nullable=False),
+        sa.Column("data_enc", sa.LargeBinary(), nullable=False),
         sa.Column("created_on", sa.Date(), nullable=False),
         sa.ForeignKeyConstraint(
             ["message_id"],
@@ -103,7 +103,6 @@ def upgrade() -> None:
             ["tip_id"], ["tip.id"], name=op.f("fk_tip_attachment_tip_id_tip"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tip_attachment")),
-        sa.UniqueConstraint("stored_name", name=op.f("uq_tip_attachment_stored_name")),
     )
     with op.batch_alter_table("tip_attachment", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_tip_attachment_tip_id"), ["tip_id"], unique=False)

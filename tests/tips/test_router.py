@@ -2,7 +2,6 @@ import io
 import os
 import re
 from datetime import date
-from pathlib import Path
 
 from fastapi.testclient import TestClient
 from PIL import Image
@@ -11,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.staff.models import Role, Staff
-from app.tips.models import Tip
+from app.tips.models import Tip, TipAttachment
 from tests.asserts import assert_problem
 from tests.factories import FOLOU, SANGUANZHAI, auth_headers, make_staff
 from tests.tips import files
@@ -149,9 +148,7 @@ def test_bad_input_is_refused_in_chinese_and_nothing_is_stored(
 # --- attachments -------------------------------------------------------------------------
 
 
-def test_attachments_lose_gps_exif_and_document_info(
-    client: TestClient, session: Session, tip_store: Path
-) -> None:
+def test_attachments_lose_gps_exif_and_document_info(client: TestClient, session: Session) -> None:
     jpeg, pdf = files.jpeg_with_gps(), files.pdf_with_author()
     response = client.post(
         TIPS,
@@ -162,10 +159,10 @@ def test_attachments_lose_gps_exif_and_document_info(
         ],
     )
     assert response.status_code == 201, response.text
-    stored = list(tip_store.iterdir())
+    stored = session.scalars(select(TipAttachment)).all()
     assert len(stored) == 2
-    for path in stored:  # encrypted on disk
-        data = path.read_bytes()
+    for attachment in stored:  # encrypted in the database
+        data = attachment.data_enc
         assert not data.startswith((b"\xff\xd8\xff", b"%PDF")) and b"SpyPhone" not in data
     tip = session.scalars(select(Tip)).one()
     _, headers = commission(session)
@@ -187,9 +184,7 @@ def test_attachments_lose_gps_exif_and_document_info(
     assert "/Metadata" not in reader.trailer["/Root"]
 
 
-def test_a_file_that_is_not_what_it_claims_is_refused(
-    client: TestClient, session: Session, tip_store: Path
-) -> None:
+def test_a_file_that_is_not_what_it_claims_is_refused(client: TestClient, session: Session) -> None:
     cases = [
         ("photo.jpg", files.png(), "image/jpeg"),  # a PNG named and typed as JPEG
         ("proof.pdf", files.jpeg_with_gps(), "application/pdf"),
@@ -201,10 +196,10 @@ def test_a_file_that_is_not_what_it_claims_is_refused(
         body = assert_problem(response, 422, "tip_attachment_invalid")
         assert "request_id" not in body
     assert tip_count(session) == 0
-    assert not tip_store.exists() or list(tip_store.iterdir()) == []
+    assert session.scalars(select(TipAttachment)).all() == []
 
 
-def test_limits_on_attachments(client: TestClient, session: Session, tip_store: Path) -> None:
+def test_limits_on_attachments(client: TestClient, session: Session) -> None:
     six = [("attachments", (f"{i}.png", files.png(), "image/png")) for i in range(6)]
     assert_problem(client.post(TIPS, data=TIP, files=six), 422, "tip_attachment_invalid")
     huge = b"%PDF-" + b"0" * (10 * 1024 * 1024)
@@ -213,7 +208,7 @@ def test_limits_on_attachments(client: TestClient, session: Session, tip_store: 
     )
     assert_problem(response, 413, "tip_attachment_too_large")
     assert tip_count(session) == 0
-    assert not tip_store.exists() or list(tip_store.iterdir()) == []
+    assert session.scalars(select(TipAttachment)).all() == []
 
 
 def test_a_tip_body_may_exceed_the_app_wide_limit(client: TestClient) -> None:
