@@ -16,6 +16,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from app.tips.errors import TipKeyUnavailable
+
 NONCE_BYTES = 12
 KEY_BYTES = 32
 SALT_BYTES = 16
@@ -26,9 +28,9 @@ _ARGON2_TIME_COST = 2
 _ARGON2_MEMORY_KIB = 19 * 1024
 
 
-class KeyMismatch(Exception):
-    """A wrapped key does not open with this master key (LIANYUN_TIP_KEY changed without
-    `lianyun rotate-tip-key`)."""
+class KeyMismatch(TipKeyUnavailable):
+    """A wrapped key or a field does not open: LIANYUN_TIP_KEY changed without
+    `lianyun rotate-tip-key`, or rows were altered or swapped by someone without the key."""
 
 
 def master_key(tip_key: str) -> bytes:
@@ -52,7 +54,12 @@ def encrypt(key: bytes, plaintext: bytes, *, label: str) -> bytes:
 
 
 def decrypt(key: bytes, blob: bytes, *, label: str) -> bytes:
-    return AESGCM(key).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], label.encode())
+    from cryptography.exceptions import InvalidTag
+
+    try:
+        return AESGCM(key).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], label.encode())
+    except InvalidTag as exc:
+        raise KeyMismatch("举报数据无法用现有密钥打开，请联系管理员。") from exc
 
 
 def encrypt_text(key: bytes, text: str | None, *, label: str) -> bytes | None:
@@ -63,17 +70,15 @@ def decrypt_text(key: bytes, blob: bytes | None, *, label: str) -> str | None:
     return None if blob is None else decrypt(key, blob, label=label).decode()
 
 
-def wrap(master: bytes, key: bytes, *, salt: bool = False) -> bytes:
-    return encrypt(master, key, label=(_SALT_AAD if salt else _WRAP_AAD).decode())
+def wrap(master: bytes, key: bytes, *, salt: bool = False, context: str = "") -> bytes:
+    """`context` is bound into the associated data: the wrapped key opens only where it was
+    made for (a tip's id and receipt hash), so rows cannot be swapped without the master key."""
+    return encrypt(master, key, label=(_SALT_AAD if salt else _WRAP_AAD).decode() + context)
 
 
-def unwrap(master: bytes, wrapped: bytes, *, salt: bool = False) -> bytes:
-    from cryptography.exceptions import InvalidTag
-
-    try:
-        return decrypt(master, wrapped, label=(_SALT_AAD if salt else _WRAP_AAD).decode())
-    except InvalidTag as exc:
-        raise KeyMismatch from exc
+def unwrap(master: bytes, wrapped: bytes, *, salt: bool = False, context: str = "") -> bytes:
+    """KeyMismatch when the master key or the context is not the one it was wrapped with."""
+    return decrypt(master, wrapped, label=(_SALT_AAD if salt else _WRAP_AAD).decode() + context)
 
 
 def receipt_hash(code: str, salt: bytes) -> str:

@@ -17,7 +17,7 @@ Invariants:
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from app import ratelimit
@@ -83,9 +83,9 @@ def _master(settings: Settings) -> bytes:
     return crypto.master_key(settings.secret("tip_key"))
 
 
-def _unwrap(master: bytes, wrapped: bytes, *, salt: bool = False) -> bytes:
+def _unwrap(master: bytes, wrapped: bytes, *, salt: bool = False, context: str = "") -> bytes:
     try:
-        return crypto.unwrap(master, wrapped, salt=salt)
+        return crypto.unwrap(master, wrapped, salt=salt, context=context)
     except crypto.KeyMismatch as exc:
         raise TipKeyUnavailable("举报密钥与数据不符，请联系管理员。") from exc
 
@@ -105,14 +105,29 @@ def _salt(session: Session, master: bytes) -> bytes:
     return _unwrap(master, row.wrapped_salt, salt=True)
 
 
+def _key_context(tip: Tip) -> str:
+    return f":{tip.id}:{tip.receipt_hash}"
+
+
+def _message_label(tip: Tip, kind: str) -> str:
+    """A message opens only under its own tip and kind: a note cannot be turned into a reply."""
+    return f"message:{tip.id}:{kind}"
+
+
 def _data_key(tip: Tip, master: bytes) -> bytes | None:
-    return None if tip.wrapped_key is None else _unwrap(master, tip.wrapped_key)
+    if tip.wrapped_key is None:
+        return None
+    return _unwrap(master, tip.wrapped_key, context=_key_context(tip))
 
 
 def rotate_master_key(session: Session, *, old_tip_key: str, new_tip_key: str) -> int:
     """Re-wrap the receipt salt and every tip's data key under the new master key; the
     encrypted fields and files stay as they are. Returns the number of tips re-wrapped."""
     old, new = crypto.master_key(old_tip_key), crypto.master_key(new_tip_key)
+    if session.get_bind().dialect.name == "postgresql":
+        # no tip may be written under the old key while the keys are re-wrapped
+        # (SQLite's single writer gives the same guarantee by itself)
+        session.execute(text("LOCK TABLE tip, tip_keyring IN EXCLUSIVE MODE"))
     keyring = session.get(TipKeyring, 1)
     if keyring is not None:
         keyring.wrapped_salt = crypto.wrap(
@@ -121,7 +136,10 @@ def rotate_master_key(session: Session, *, old_tip_key: str, new_tip_key: str) -
     count = 0
     for tip in session.scalars(select(Tip).where(Tip.wrapped_key.is_not(None))):
         assert tip.wrapped_key is not None  # noqa: S101 (filtered above)
-        tip.wrapped_key = crypto.wrap(new, _unwrap(old, tip.wrapped_key))
+        context = _key_context(tip)
+        tip.wrapped_key = crypto.wrap(
+            new, _unwrap(old, tip.wrapped_key, context=context), context=context
+        )
         count += 1
     session.flush()
     return count
@@ -191,7 +209,6 @@ def submit_tip(
         is_real_name=data.contact is not None,
         state=TipState.submitted,
         submitted_on=submitted_on,
-        wrapped_key=crypto.wrap(master, key),
         content_enc=crypto.encrypt_text(key, data.content, label="content"),
         accused_enc=crypto.encrypt_text(key, data.accused, label="accused"),
         contact_enc=crypto.encrypt_text(key, data.contact, label="contact"),
@@ -200,7 +217,8 @@ def submit_tip(
         amount_involved_enc=crypto.encrypt_text(key, _yuan(data.amount_involved), label="amount"),
     )
     session.add(tip)
-    session.flush()
+    session.flush()  # the id, which the wrapped key is bound to
+    tip.wrapped_key = crypto.wrap(master, key, context=_key_context(tip))
     _attach(session, tip, files, key=key, message=None)
     return TipReceipt(receipt_code=crypto.group_receipt_code(code), submitted_on=submitted_on)
 
@@ -241,7 +259,7 @@ def _status(tip: Tip, settings: Settings) -> TipStatus:
         messages=[
             TipMessagePublic(
                 author="tipster" if m.kind == TipMessageKind.tipster else "staff",
-                body=crypto.decrypt(key, m.body_enc, label="message").decode(),
+                body=crypto.decrypt(key, m.body_enc, label=_message_label(tip, m.kind)).decode(),
                 created_on=m.created_on,
                 attachment_count=counts.get(m.id, 0),
             )
@@ -270,7 +288,9 @@ def add_tipster_message(
     assert key is not None  # noqa: S101 (see _status)
     message = TipMessage(
         kind=TipMessageKind.tipster,
-        body_enc=crypto.encrypt(key, data.body.encode(), label="message"),
+        body_enc=crypto.encrypt(
+            key, data.body.encode(), label=_message_label(tip, TipMessageKind.tipster)
+        ),
         created_on=today(),
     )
     tip.messages.append(message)
@@ -375,7 +395,7 @@ def _detail(tip: Tip, settings: Settings) -> TipRead:
                 id=m.id,
                 kind=TipMessageKind(m.kind).value,
                 author_id=m.author_id,
-                body=text(m.body_enc, "message") or "",
+                body=text(m.body_enc, _message_label(tip, m.kind)) or "",
                 created_on=m.created_on,
             )
             for m in tip.messages
@@ -449,7 +469,7 @@ def add_staff_message(
     message = TipMessage(
         kind=kind,
         author_id=actor.id,
-        body_enc=crypto.encrypt(key, body.encode(), label="message"),
+        body_enc=crypto.encrypt(key, body.encode(), label=_message_label(tip, kind)),
         created_on=today(),
     )
     tip.messages.append(message)

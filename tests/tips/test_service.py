@@ -147,3 +147,37 @@ def test_an_unchanged_date_only_schema() -> None:
             assert not isinstance(column.type, DateTime), column
             if column.name.endswith("_on"):
                 assert isinstance(column.type, Date)
+
+
+def test_rows_swapped_without_the_key_open_nothing(session: Session) -> None:
+    """A database writer without the master key cannot read another tip through their own
+    receipt code, nor show an internal note to the tipster as a reply."""
+    settings = get_settings()
+    victim_code = submit(session, client="10.0.0.3")
+    attacker_code = submit(session, client="10.0.0.4")
+    victim, attacker = session.scalars(select(Tip).order_by(Tip.id)).all()
+    staff = make_staff(session, role=Role.commission)
+    service.add_staff_message(
+        session,
+        victim.id,
+        kind=TipMessageKind.note,
+        body="内部：举报人是三组王某",
+        actor=staff,
+        settings=settings,
+    )
+    note = session.scalars(select(TipMessage).where(TipMessage.tip_id == victim.id)).one()
+
+    note.kind = TipMessageKind.reply  # turn the note into a public reply
+    session.flush()
+    with pytest.raises(TipKeyUnavailable):
+        service.receipt_status(session, victim_code, client="10.0.0.5", settings=settings)
+
+    note.kind = TipMessageKind.note
+    victim_hash, attacker_hash = victim.receipt_hash, attacker.receipt_hash
+    attacker.receipt_hash = None
+    session.flush()
+    victim.receipt_hash = attacker_hash  # the attacker's own code now finds the victim's row
+    session.flush()
+    with pytest.raises(TipKeyUnavailable):  # the victim's key is bound to its own receipt hash
+        service.receipt_status(session, attacker_code, client="10.0.0.6", settings=settings)
+    assert victim_hash is not None
