@@ -9,6 +9,8 @@ from app.regions.router import router as regions_router
 from app.staff.router import admin_router as staff_admin_router
 from app.staff.router import auth_router
 from app.subsidies.router import router as subsidies_router
+from app.surveys.router import admin_router as surveys_admin_router
+from app.surveys.router import router as surveys_router
 from app.sync.router import router as sync_router
 from app.tips.router import admin_router as tips_admin_router
 from app.tips.router import router as tips_router
@@ -27,6 +29,8 @@ for router in (
     policies_admin_router,
     tips_router,
     tips_admin_router,
+    surveys_router,
+    surveys_admin_router,
 ):
     api_router.include_router(router)
 
@@ -49,4 +53,9 @@ TAGS = [
         "description": "匿名举报（不记录 IP、设备和时间，只记日期），凭 16 位回执码跟进和补充",
     },
     {"name": "举报处理", "description": "纪委监委受理、指派、备注、答复和办结举报"},
+    {
+        "name": "民意测评",
+        "description": "对部门和干部的满意度测评：村民每台手机答一次（匿名），公布后可看统计结果；"
+        "工作人员新建、开始、结束、公布、导出",
+    },
 ]

@@ -5,6 +5,14 @@ from app.policies.models import Policy, PolicyVersion
 from app.regions.models import Region
 from app.staff.models import RefreshToken, Staff
 from app.subsidies.models import Payout, PayoutVersion, Person
+from app.surveys.models import (
+    Survey,
+    SurveyAnswer,
+    SurveyOption,
+    SurveyQuestion,
+    SurveyResponse,
+    SurveyTarget,
+)
 from app.sync.models import RejectedRecord, SyncCursor, SyncLease, SyncRun
 from app.tips.models import Tip, TipAttachment, TipKeyring, TipMessage
 
@@ -19,6 +27,12 @@ __all__ = [
     "Region",
     "RejectedRecord",
     "Staff",
+    "Survey",
+    "SurveyAnswer",
+    "SurveyOption",
+    "SurveyQuestion",
+    "SurveyResponse",
+    "SurveyTarget",
     "SyncCursor",
     "SyncLease",
     "SyncRun",

@@ -1,0 +1,499 @@
+"""Surveys (民意测评): staff build a survey, villagers answer it once per device, the results are
+counted by the database.
+
+Invariants:
+- A survey goes draft → open → closed → published; only a draft can be edited, and villagers see
+  a survey only while it is open (to answer) or published (to read its results).
+- A survey's scope is a county, township or village; staff act only on surveys inside their own
+  region (a township officer: their township). Every staff write goes through the audit log.
+- One response per device per survey: the device token is kept only as an HMAC keyed with the ID
+  pepper and the survey id, so two surveys' hashes of one device cannot be linked. No IP address,
+  user agent or time of day is stored with a response, only the date.
+- Every answer is checked against its question before anything is stored.
+- Results are GROUP BY queries over `survey_answer`; free-text answers go only to staff.
+"""
+
+import csv
+import hashlib
+import hmac
+import io
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from app.audit import service as audit
+from app.config import Settings
+from app.db import utcnow
+from app.pagination import PageParams, paginate
+from app.regions import service as regions_service
+from app.schemas import COUNTY_TZ
+from app.staff import service as staff_service
+from app.staff.models import Staff
+from app.surveys.errors import (
+    SurveyAlreadyAnswered,
+    SurveyAnswerInvalid,
+    SurveyNotFound,
+    SurveyNotOpen,
+    SurveyResultsNotPublished,
+    SurveyStateInvalid,
+)
+from app.surveys.models import (
+    QuestionKind,
+    Survey,
+    SurveyAnswer,
+    SurveyOption,
+    SurveyQuestion,
+    SurveyResponse,
+    SurveyState,
+    SurveyTarget,
+)
+from app.surveys.schemas import (
+    AnswerCreate,
+    OptionResult,
+    QuestionResult,
+    RatingResult,
+    ResponseCreate,
+    ResponseReceipt,
+    SurveyCreate,
+    SurveyResults,
+)
+
+ENTITY = "survey"
+_NEXT_STATE = {
+    SurveyState.draft: SurveyState.open,
+    SurveyState.open: SurveyState.closed,
+    SurveyState.closed: SurveyState.published,
+}
+_STATE_NAMES = {
+    SurveyState.draft: "草稿",
+    SurveyState.open: "进行中",
+    SurveyState.closed: "已结束",
+    SurveyState.published: "已公布结果",
+}
+
+
+def _with_questions() -> Select[Survey]:
+    return select(Survey).options(
+        selectinload(Survey.targets),
+        selectinload(Survey.questions).selectinload(SurveyQuestion.options),
+    )
+
+
+def _snapshot(survey: Survey) -> dict[str, Any]:
+    return {"title": survey.title, "region_code": survey.region_code, "state": survey.state}
+
+
+def _load(session: Session, survey_id: int) -> Survey | None:
+    return session.scalars(_with_questions().where(Survey.id == survey_id)).one_or_none()
+
+
+# --- staff ------------------------------------------------------------------------------------
+
+
+def get_survey(session: Session, survey_id: int, *, staff: Staff) -> Survey:
+    """The survey, when it lies inside the staff member's region (otherwise 404, not 403, so
+    that ids outside the region tell nothing)."""
+    survey = _load(session, survey_id)
+    if survey is None or not regions_service.contains(staff.region_code, survey.region_code):
+        raise SurveyNotFound(f"没有编号为 {survey_id} 的测评。")
+    return survey
+
+
+def list_surveys(
+    session: Session, *, staff: Staff, state: SurveyState | None, page: PageParams
+) -> tuple[list[Survey], int]:
+    prefix = regions_service.scope_prefix(staff.region_code)
+    stmt = select(Survey).where(Survey.region_code.startswith(prefix)).order_by(Survey.id.desc())
+    if state is not None:
+        stmt = stmt.where(Survey.state == state)
+    return paginate(session, stmt, page)
+
+
+def _build(survey: Survey, data: SurveyCreate) -> None:
+    survey.title = data.title
+    survey.description = data.description
+    survey.region_code = data.region_code
+    survey.targets = [
+        SurveyTarget(position=i, name=t.name, kind=t.kind) for i, t in enumerate(data.targets, 1)
+    ]
+    survey.questions = [
+        SurveyQuestion(
+            position=i,
+            kind=q.kind,
+            text=q.text,
+            required=q.required,
+            per_target=q.per_target,
+            options=[SurveyOption(position=j, text=o) for j, o in enumerate(q.options, 1)],
+        )
+        for i, q in enumerate(data.questions, 1)
+    ]
+
+
+def _check_scope(session: Session, staff: Staff, region_code: str) -> None:
+    regions_service.get_region(session, region_code)  # raises NotFound
+    staff_service.check_region(staff, region_code)  # raises Forbidden
+
+
+def create_survey(session: Session, *, data: SurveyCreate, actor: Staff) -> Survey:
+    _check_scope(session, actor, data.region_code)
+    survey = Survey(state=SurveyState.draft, created_by_id=actor.id)
+    _build(survey, data)
+    session.add(survey)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="survey.create",
+        entity_type=ENTITY,
+        entity_id=survey.id,
+        after=_snapshot(survey),
+    )
+    return survey
+
+
+def update_survey(session: Session, survey_id: int, *, data: SurveyCreate, actor: Staff) -> Survey:
+    """Replaces the whole survey: title, scope, targets and questions. Drafts only."""
+    survey = get_survey(session, survey_id, staff=actor)
+    if survey.state != SurveyState.draft:
+        raise SurveyStateInvalid(
+            f"测评{_STATE_NAMES[SurveyState(survey.state)]}，只有草稿可以修改。"
+        )
+    _check_scope(session, actor, data.region_code)
+    before = _snapshot(survey)
+    _build(survey, data)
+    survey.updated_at = utcnow()
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="survey.update",
+        entity_type=ENTITY,
+        entity_id=survey.id,
+        before=before,
+        after=_snapshot(survey),
+    )
+    session.refresh(survey)
+    return get_survey(session, survey.id, staff=actor)
+
+
+def advance_survey(session: Session, survey_id: int, *, to: SurveyState, actor: Staff) -> Survey:
+    """draft → open → closed → published, one step at a time."""
+    survey = get_survey(session, survey_id, staff=actor)
+    current = SurveyState(survey.state)
+    if _NEXT_STATE.get(current) != to:
+        raise SurveyStateInvalid(
+            f"测评{_STATE_NAMES[current]}，不能改为{_STATE_NAMES[to]}。",
+            state=current.value,
+        )
+    before = _snapshot(survey)
+    now = utcnow()
+    survey.state = to
+    if to == SurveyState.open:
+        survey.opened_at = now
+    elif to == SurveyState.closed:
+        survey.closed_at = now
+    else:
+        survey.published_at = now
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action=f"survey.{to.value}",
+        entity_type=ENTITY,
+        entity_id=survey.id,
+        before=before,
+        after=_snapshot(survey),
+    )
+    return survey
+
+
+def staff_results(session: Session, survey_id: int, *, staff: Staff) -> SurveyResults:
+    survey = get_survey(session, survey_id, staff=staff)
+    if survey.state == SurveyState.draft:
+        raise SurveyStateInvalid("草稿还没有人回答，没有结果。")
+    return compute_results(session, survey)
+
+
+def list_text_answers(
+    session: Session, survey_id: int, *, staff: Staff, question_id: int | None, page: PageParams
+) -> tuple[list[SurveyAnswer], int]:
+    get_survey(session, survey_id, staff=staff)
+    stmt = (
+        select(SurveyAnswer)
+        .where(SurveyAnswer.survey_id == survey_id, SurveyAnswer.text.is_not(None))
+        .order_by(SurveyAnswer.id)
+    )
+    if question_id is not None:
+        stmt = stmt.where(SurveyAnswer.question_id == question_id)
+    return paginate(session, stmt, page)
+
+
+def _cell(value: object) -> object:
+    """Keep Excel from reading a title such as `=1+1` as a formula."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
+
+
+def _percent(rate: float | None) -> str:
+    return "" if rate is None else f"{rate * 100:.1f}%"
+
+
+def results_csv(session: Session, survey_id: int, *, staff: Staff) -> bytes:
+    """The results as CSV in UTF-8 with a BOM, so that Excel shows the Chinese."""
+    results = staff_results(session, survey_id, staff=staff)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["测评", _cell(results.title)])
+    writer.writerow(["参与人数", results.response_count])
+    writer.writerow([])
+    writer.writerow(
+        ["题号", "题目", "项目", "人数", "平均分", "满意率", "1分", "2分", "3分", "4分", "5分"]
+    )
+    for q in results.questions:
+        head = [q.position, _cell(q.text)]
+        for option in q.options:
+            writer.writerow([*head, _cell(option.text), option.count])
+        for r in q.ratings:
+            writer.writerow(
+                [
+                    *head,
+                    _cell(r.target_name or "评分"),
+                    r.count,
+                    "" if r.mean is None else f"{r.mean:.2f}",
+                    _percent(r.satisfaction_rate),
+                    *(r.distribution[str(s)] for s in range(1, 6)),
+                ]
+            )
+        if q.kind == QuestionKind.text:
+            writer.writerow([*head, "文字回答（另行查看）", q.answer_count])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+# --- villagers --------------------------------------------------------------------------------
+
+
+def list_open_surveys(
+    session: Session, *, village_code: str, page: PageParams
+) -> tuple[list[Survey], int]:
+    """Open surveys whose scope is the village, its township or the county."""
+    scopes = {village_code[:6] + "000000", village_code[:9] + "000", village_code}
+    stmt = (
+        select(Survey)
+        .where(Survey.state == SurveyState.open, Survey.region_code.in_(scopes))
+        .order_by(Survey.id.desc())
+    )
+    return paginate(session, stmt, page)
+
+
+def get_public_survey(session: Session, survey_id: int) -> Survey:
+    survey = _load(session, survey_id)
+    if survey is None or survey.state not in (SurveyState.open, SurveyState.published):
+        raise SurveyNotFound(f"没有编号为 {survey_id} 的测评，或它尚未开始。")
+    return survey
+
+
+def device_hash(survey_id: int, device_token: str, *, settings: Settings) -> str:
+    key = settings.secret("id_pepper").encode()
+    message = f"survey:{survey_id}:{device_token}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def _invalid(number: int, question: SurveyQuestion, problem: str) -> SurveyAnswerInvalid:
+    return SurveyAnswerInvalid(
+        f"第 {number} 题「{question.text}」{problem}", question_id=question.id
+    )
+
+
+def _check_answers(survey: Survey, answers: list[AnswerCreate]) -> list[SurveyAnswer]:
+    """The answer rows to store, after checking every answer against its question."""
+    by_question: dict[int, list[AnswerCreate]] = defaultdict(list)
+    known = {q.id for q in survey.questions}
+    for answer in answers:
+        if answer.question_id not in known:
+            raise SurveyAnswerInvalid(f"这次测评没有编号为 {answer.question_id} 的题目。")
+        by_question[answer.question_id].append(answer)
+    target_ids = {t.id for t in survey.targets}
+    rows: list[SurveyAnswer] = []
+    for number, question in enumerate(survey.questions, 1):
+        given = by_question.get(question.id, [])
+        kind = QuestionKind(question.kind)
+        if kind == QuestionKind.rating and question.per_target:
+            rated: set[int] = set()
+            for a in given:
+                if a.target_id not in target_ids:
+                    raise _invalid(number, question, "要对列出的测评对象打分")
+                if a.target_id in rated:
+                    raise _invalid(number, question, "对同一对象只能打一次分")
+                if a.rating is None or not 1 <= a.rating <= 5:
+                    raise _invalid(number, question, "的评分应为 1 到 5 分")
+                rated.add(a.target_id)
+                rows.append(
+                    SurveyAnswer(question_id=question.id, target_id=a.target_id, rating=a.rating)
+                )
+            if question.required and rated != target_ids:
+                raise _invalid(number, question, "必须对每个测评对象打分")
+            continue
+        given = [a for a in given if a.option_ids or a.rating is not None or (a.text or "").strip()]
+        if len(given) > 1:
+            raise _invalid(number, question, "只能回答一次")
+        if not given:
+            if question.required:
+                raise _invalid(number, question, "必须回答")
+            continue
+        answer = given[0]
+        if answer.target_id is not None:
+            raise _invalid(number, question, "不是对测评对象打分的题目")
+        if kind in (QuestionKind.single, QuestionKind.multiple):
+            option_ids = {o.id for o in question.options}
+            chosen = answer.option_ids
+            if answer.rating is not None or answer.text is not None or not chosen:
+                raise _invalid(number, question, "应选择选项")
+            if kind == QuestionKind.single and len(chosen) != 1:
+                raise _invalid(number, question, "只能选一项")
+            if len(set(chosen)) != len(chosen) or not set(chosen) <= option_ids:
+                raise _invalid(number, question, "的选项不对")
+            rows.extend(SurveyAnswer(question_id=question.id, option_id=o) for o in chosen)
+        elif kind == QuestionKind.rating:
+            if answer.option_ids or answer.text is not None:
+                raise _invalid(number, question, "应打分")
+            if answer.rating is None or not 1 <= answer.rating <= 5:
+                raise _invalid(number, question, "的评分应为 1 到 5 分")
+            rows.append(SurveyAnswer(question_id=question.id, rating=answer.rating))
+        else:
+            if answer.option_ids or answer.rating is not None:
+                raise _invalid(number, question, "应填写文字")
+            rows.append(SurveyAnswer(question_id=question.id, text=(answer.text or "").strip()))
+    return rows
+
+
+def submit_response(
+    session: Session, survey_id: int, *, data: ResponseCreate, settings: Settings
+) -> ResponseReceipt:
+    survey = _load(session, survey_id)
+    if survey is None or survey.state == SurveyState.draft:
+        raise SurveyNotFound(f"没有编号为 {survey_id} 的测评，或它尚未开始。")
+    if survey.state != SurveyState.open:
+        raise SurveyNotOpen("这次测评已经结束，不能再提交答卷。")
+    digest = device_hash(survey.id, data.device_token, settings=settings)
+    answered = session.scalar(
+        select(SurveyResponse.id).where(
+            SurveyResponse.survey_id == survey.id, SurveyResponse.device_hash == digest
+        )
+    )
+    already = SurveyAlreadyAnswered("这台手机已经参加过这次测评，每台手机只能提交一次。")
+    if answered is not None:
+        raise already
+    rows = _check_answers(survey, data.answers)
+    today = datetime.now(COUNTY_TZ).date()
+    response = SurveyResponse(survey_id=survey.id, device_hash=digest, submitted_on=today)
+    try:
+        with session.begin_nested():  # two submissions at once: the unique key decides
+            session.add(response)
+            session.flush()
+    except IntegrityError:
+        raise already from None
+    for row in rows:
+        row.response_id = response.id
+        row.survey_id = survey.id
+    session.add_all(rows)
+    session.flush()
+    return ResponseReceipt(survey_id=survey.id, submitted_on=today, message="感谢您参加测评！")
+
+
+def public_results(session: Session, survey_id: int) -> SurveyResults:
+    survey = get_public_survey(session, survey_id)
+    if survey.state != SurveyState.published:
+        raise SurveyResultsNotPublished("测评结果尚未公布，请等测评结束并公布后再看。")
+    return compute_results(session, survey)
+
+
+# --- results ----------------------------------------------------------------------------------
+
+
+def _rating_result(
+    counts: dict[int, int], *, target_id: int | None, target_name: str | None
+) -> RatingResult:
+    total = sum(counts.values())
+    mean = sum(score * n for score, n in counts.items()) / total if total else None
+    satisfied = counts.get(4, 0) + counts.get(5, 0)
+    return RatingResult(
+        target_id=target_id,
+        target_name=target_name,
+        count=total,
+        mean=None if mean is None else round(mean, 2),
+        distribution={str(s): counts.get(s, 0) for s in range(1, 6)},
+        satisfaction_rate=round(satisfied / total, 4) if total else None,
+    )
+
+
+def compute_results(session: Session, survey: Survey) -> SurveyResults:
+    """Four GROUP BY queries over the survey's answers; nothing per response is loaded."""
+    response_count = (
+        session.scalar(
+            select(func.count())
+            .select_from(SurveyResponse)
+            .where(SurveyResponse.survey_id == survey.id)
+        )
+        or 0
+    )
+    answered: dict[int, int] = {
+        qid: n
+        for qid, n in session.execute(
+            select(SurveyAnswer.question_id, func.count(func.distinct(SurveyAnswer.response_id)))
+            .where(SurveyAnswer.survey_id == survey.id)
+            .group_by(SurveyAnswer.question_id)
+        )
+    }
+    option_counts: dict[int, int] = {
+        oid: n
+        for oid, n in session.execute(
+            select(SurveyAnswer.option_id, func.count())
+            .where(SurveyAnswer.survey_id == survey.id, SurveyAnswer.option_id.is_not(None))
+            .group_by(SurveyAnswer.option_id)
+        )
+        if oid is not None
+    }
+    ratings: dict[tuple[int, int | None], dict[int, int]] = defaultdict(dict)
+    for qid, tid, score, n in session.execute(
+        select(SurveyAnswer.question_id, SurveyAnswer.target_id, SurveyAnswer.rating, func.count())
+        .where(SurveyAnswer.survey_id == survey.id, SurveyAnswer.rating.is_not(None))
+        .group_by(SurveyAnswer.question_id, SurveyAnswer.target_id, SurveyAnswer.rating)
+    ):
+        if score is not None:
+            ratings[(qid, tid)][score] = n
+    questions = []
+    for q in survey.questions:
+        result = QuestionResult(
+            question_id=q.id,
+            position=q.position,
+            kind=QuestionKind(q.kind),
+            text=q.text,
+            answer_count=answered.get(q.id, 0),
+        )
+        if q.kind in (QuestionKind.single, QuestionKind.multiple):
+            result.options = [
+                OptionResult(option_id=o.id, text=o.text, count=option_counts.get(o.id, 0))
+                for o in q.options
+            ]
+        elif q.kind == QuestionKind.rating and q.per_target:
+            result.ratings = [
+                _rating_result(ratings.get((q.id, t.id), {}), target_id=t.id, target_name=t.name)
+                for t in survey.targets
+            ]
+        elif q.kind == QuestionKind.rating:
+            result.ratings = [
+                _rating_result(ratings.get((q.id, None), {}), target_id=None, target_name=None)
+            ]
+        questions.append(result)
+    return SurveyResults(
+        survey_id=survey.id,
+        title=survey.title,
+        state=SurveyState(survey.state),
+        response_count=response_count,
+        questions=questions,
+    )
