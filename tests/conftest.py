@@ -11,6 +11,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from tests.databases import create_database, drop_database, unique_name
@@ -29,6 +30,12 @@ def server_url() -> str | None:
     return os.environ.get("LIANYUN_TEST_DATABASE_URL") or None
 
 
+def base_name(url: str | None) -> str:
+    """Worker databases are named after the database in the URL, so two checkouts that test
+    against one server with different URLs never drop each other's databases."""
+    return make_url(url).database or "lianyun_test" if url else "lianyun_test"
+
+
 def pytest_configure(config: pytest.Config) -> None:
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     for key in [k for k in os.environ if k.startswith("LIANYUN_")]:
@@ -37,7 +44,7 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.update(TEST_ENV)
     os.environ["LIANYUN_DEV_SECRETS_FILE"] = str(_TMP / "dev-secrets.json")
     os.environ["LIANYUN_DATABASE_URL"] = create_database(
-        server_url(), f"lianyun_test_{worker}", _TMP
+        server_url(), f"{base_name(server_url())}_{worker}", _TMP
     )
 
     from app.config import get_settings
