@@ -10,6 +10,7 @@ Invariants:
 """
 
 import hmac
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import Integer, bindparam, cast, func, select, tuple_
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from app import ratelimit
 from app.config import Settings
-from app.db import dialect_insert
+from app.db import BulkInsert, dialect_insert
 from app.errors import InvalidState, NotFound
 from app.policies import service as policies_service
 from app.regions import service as regions_service
@@ -37,6 +38,7 @@ from app.subsidies.schemas import (
 )
 
 PAID = "paid"
+_BY_PERSON = attrgetter("id_hash")
 _PAYOUT_FIELDS = (
     "record_id",
     "version",
@@ -69,33 +71,45 @@ def pepper(settings: Settings) -> bytes:
 # --- storing what the feed sends ---------------------------------------------------------------
 
 
-def _payout_row(record: PayoutIn) -> dict[str, Any]:
-    return {
-        "record_id": record.record_id,
-        "version": record.version,
-        "person_hash": record.id_hash,
-        "village_code": record.village_code,
-        "category_code": record.category_code,
-        "item_name": record.item_name,
-        "amount_fen": record.amount_fen,
-        "period": record.period,
-        "paid_on": record.paid_on,
-        "status": record.status,
-        "department": record.department,
-    }
+class KnownPersons:
+    """The persons one sync run has written, so that a person met again unchanged (every month
+    of the feed meets most of them) is not written again. Compact and bounded: 64 bits of the
+    person's hash → a 64-bit digest of what is written of them; about 100 bytes a person,
+    forgotten all at once past `limit`. A clash needs two 64-bit digests to collide."""
+
+    def __init__(self, limit: int = 300_000) -> None:
+        self.limit = limit
+        self._seen: dict[int, int] = {}
+
+    @staticmethod
+    def _key(record: PayoutIn) -> int:
+        return int(record.id_hash[:16], 16)
+
+    @staticmethod
+    def _value(record: PayoutIn) -> int:
+        return hash((record.name_hash, record.village_code))
+
+    def unseen(self, records: list[PayoutIn]) -> list[PayoutIn]:
+        seen, key, value = self._seen, self._key, self._value
+        return [r for r in records if seen.get(key(r)) != value(r)]
+
+    def remember(self, records: list[PayoutIn]) -> None:
+        if len(self._seen) + len(records) > self.limit:
+            self._seen.clear()
+        self._seen.update((self._key(r), self._value(r)) for r in records)
 
 
 def store_payouts(
-    session: Session, records: list[PayoutIn], *, known_persons: dict[str, str] | None = None
+    session: Session, records: list[PayoutIn], *, known_persons: KnownPersons | None = None
 ) -> StoreCounts:
     """Upsert one page of checked records, in order; returns how each record counted.
 
-    `known_persons` (person hash → name hash + village, kept by the caller across the pages of
-    one run) spares re-writing a person already written unchanged in this run."""
+    `known_persons`, kept by the caller across the pages of one run, spares re-writing a person
+    already written unchanged in this run. Rows go to the database in index order (of the
+    person's hash), which spares the b-trees much page-hopping."""
     if not records:
         return StoreCounts()
     ids = list({r.record_id for r in records})
-    payout, history, person = Payout.__table__, PayoutVersion.__table__, Person.__table__
     existing: dict[str, int] = {
         record_id: version
         for record_id, version in session.execute(
@@ -123,88 +137,88 @@ def store_payouts(
         known[record.record_id] = record.version
         latest[record.record_id] = record
 
-    # Timestamps come from the database: binding one per row costs more than the row itself.
-    now = func.current_timestamp()
-    _upsert_persons(session, person, list(latest.values()), now, known_persons)
+    in_order = sorted(latest.values(), key=_BY_PERSON)
+    people = {r.id_hash: r for r in in_order}
+    if known_persons is not None:
+        people = {r.id_hash: r for r in known_persons.unseen(list(people.values()))}
+    _PERSON_UPSERT.execute(session, [_PERSON_ROW(r) for r in people.values()])
+    if known_persons is not None:
+        known_persons.remember(list(people.values()))
     replaced = [rid for rid in latest if rid in existing]
-    columns = [*_PAYOUT_FIELDS, "synced_at"]
     if replaced:  # keep the versions about to be overwritten
+        columns = [*_PAYOUT_FIELDS, "synced_at"]
         session.execute(
-            dialect_insert(session, history)
+            dialect_insert(session, _history)
             .from_select(
                 columns,
-                select(*(payout.c[f] for f in columns)).where(payout.c.record_id.in_(replaced)),
+                select(*(_payout.c[f] for f in columns)).where(_payout.c.record_id.in_(replaced)),
             )
             .on_conflict_do_nothing()
         )
-    if superseded:
-        session.execute(
-            dialect_insert(session, history).values(synced_at=now).on_conflict_do_nothing(),
-            [_payout_row(r) for r in superseded],
-        )
-    if latest:
-        insert = dialect_insert(session, payout).values(synced_at=now)
-        excluded = insert.excluded
-        session.execute(
-            insert.on_conflict_do_update(
-                index_elements=[payout.c.record_id],
-                set_={f: excluded[f] for f in columns[1:]},
-                where=payout.c.version < excluded.version,
-            ),
-            [_payout_row(r) for r in latest.values()],
-        )
+    _HISTORY_INSERT.execute(session, [_PAYOUT_ROW(r) for r in superseded])
+    _PAYOUT_UPSERT.execute(session, [_PAYOUT_ROW(r) for r in in_order])
     return StoreCounts(created=created, updated=updated, unchanged=unchanged)
 
 
-def _upsert_persons(
-    session: Session,
-    person: Any,
-    records: list[PayoutIn],
-    now: Any,
-    known: dict[str, str] | None,
-) -> None:
-    if known is not None:
-        records = [r for r in records if known.get(r.id_hash) != r.name_hash + r.village_code]
-    people: dict[str, dict[str, Any]] = {
-        r.id_hash: {
-            "id_hash": r.id_hash,
-            "name_hash": r.name_hash,
-            "name_masked": r.name_masked,
-            "id_masked": r.id_masked,
-            "village_code": r.village_code,
-            "birth_on": r.birth_on,
-            "sex": r.sex,
-        }
-        for r in records
-    }
-    if not people:
-        return
-    insert = dialect_insert(session, person).values(updated_at=now)
-    excluded = insert.excluded
-    session.execute(
-        insert.on_conflict_do_update(
-            index_elements=[person.c.id_hash],
-            set_={
-                "name_hash": excluded.name_hash,
-                "name_masked": excluded.name_masked,
-                "village_code": excluded.village_code,
-                "updated_at": excluded.updated_at,
-            },
-            where=tuple_(person.c.name_hash, person.c.village_code)
-            != tuple_(excluded.name_hash, excluded.village_code),
-        ),
-        list(people.values()),
+# The sync's bulk writes. Timestamps come from the database: binding one per row costs more
+# than the row itself.
+_payout, _person, _history = Payout.__table__, Person.__table__, PayoutVersion.__table__
+_PAYOUT_ROW = attrgetter(*("id_hash" if f == "person_hash" else f for f in _PAYOUT_FIELDS))
+_PERSON_FIELDS = (
+    "id_hash",
+    "name_hash",
+    "name_masked",
+    "id_masked",
+    "village_code",
+    "birth_on",
+    "sex",
+)
+_PERSON_ROW = attrgetter(*_PERSON_FIELDS)
+
+
+def _values(insert: Any, table: Any, fields: tuple[str, ...], now_column: str) -> Any:
+    values: dict[str, Any] = {f: bindparam(f) for f in fields}
+    return insert(table).values({**values, now_column: func.current_timestamp()})
+
+
+def _payout_upsert(insert: Any) -> Any:
+    statement = _values(insert, _payout, _PAYOUT_FIELDS, "synced_at")
+    excluded = statement.excluded
+    return statement.on_conflict_do_update(
+        index_elements=[_payout.c.record_id],
+        set_={f: excluded[f] for f in (*_PAYOUT_FIELDS[1:], "synced_at")},
+        where=_payout.c.version < excluded.version,
     )
-    if known is not None:
-        known.update((k, v["name_hash"] + v["village_code"]) for k, v in people.items())
+
+
+def _person_upsert(insert: Any) -> Any:
+    statement = _values(insert, _person, _PERSON_FIELDS, "updated_at")
+    excluded = statement.excluded
+    return statement.on_conflict_do_update(
+        index_elements=[_person.c.id_hash],
+        set_={
+            "name_hash": excluded.name_hash,
+            "name_masked": excluded.name_masked,
+            "village_code": excluded.village_code,
+            "updated_at": excluded.updated_at,
+        },
+        where=tuple_(_person.c.name_hash, _person.c.village_code)
+        != tuple_(excluded.name_hash, excluded.village_code),
+    )
+
+
+_PAYOUT_UPSERT = BulkInsert(_payout_upsert, _PAYOUT_FIELDS)
+_PERSON_UPSERT = BulkInsert(_person_upsert, _PERSON_FIELDS)
+_HISTORY_INSERT = BulkInsert(
+    lambda insert: _values(insert, _history, _PAYOUT_FIELDS, "synced_at").on_conflict_do_nothing(),
+    _PAYOUT_FIELDS,
+)
 
 
 # --- the villager's lookup ---------------------------------------------------------------------
 
 
 # The lookup's statements, built once (building them costs more than running them).
-_payout = Payout.__table__
-_person = Person.__table__
 _PERSON = select(
     _person.c.id_hash,
     _person.c.name_hash,

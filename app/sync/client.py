@@ -62,6 +62,20 @@ class FeedClient:
         self.max_attempts = max_attempts
         self.backoff_initial = backoff_initial
         self.backoff_max = backoff_max
+        self._transport = transport
+        self._args = (base_url, token)
+        self._options = {
+            "timeout": timeout,
+            "max_attempts": max_attempts,
+            "backoff_initial": backoff_initial,
+            "backoff_max": backoff_max,
+        }
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """A copy with its own connections, for the sync's child process."""
+        if self._transport is not None:
+            raise TypeError("a FeedClient with its own transport cannot leave its process")
+        return (_rebuilt, (self._args, self._options))
 
     def close(self) -> None:
         self._http.close()
@@ -134,6 +148,10 @@ class FeedClient:
         ):
             raise _Transient("响应缺少 records、next_cursor 或 has_more")
         return FeedPage(records=records, next_cursor=next_cursor, has_more=has_more)
+
+
+def _rebuilt(args: tuple[str, str], options: dict[str, Any]) -> FeedClient:
+    return FeedClient(*args, **options)
 
 
 def _retry_after(response: httpx.Response) -> float | None:

@@ -74,6 +74,10 @@ class RecordChecker:
         self.villages = villages
         self._person = lru_cache(maxsize=_CACHE_SIZE)(self._person_uncached)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """A copy with an empty cache, for the sync's child process."""
+        return (_new_checker, (self.pepper, self.villages))
+
     def _person_uncached(self, id_number: str, name: str) -> tuple[identity.Identity, str, str]:
         number = identity.check_id(id_number)
         return (
@@ -181,3 +185,7 @@ class RecordChecker:
             _payout_payload(record),
             replayable=True,
         )
+
+
+def _new_checker(pepper: bytes, villages: set[str]) -> RecordChecker:
+    return RecordChecker(pepper=pepper, villages=villages)

@@ -11,7 +11,6 @@ Invariants:
 
 import logging
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -29,6 +28,7 @@ from app.subsidies import service as subsidies_service
 from app.subsidies.schemas import PayoutIn
 from app.sync.client import FeedClient, FeedError
 from app.sync.models import RejectedRecord, SyncCursor, SyncLease, SyncRun
+from app.sync.pipeline import CheckedPage, checked_pages
 from app.sync.records import RecordChecker, Rejection, payload_to_payout
 
 logger = logging.getLogger(__name__)
@@ -37,7 +37,9 @@ FEED = "yikatong"
 LEASE = "payout-sync"
 LEASE_SECONDS = 300
 PAGE_SIZE = 5000
-KNOWN_PERSONS_MAX = 20_000
+# Pages are committed in groups of about this many records: one commit per page wrote the same
+# index pages to the WAL again and again (a crash re-fetches at most one group).
+COMMIT_RECORDS = 50_000
 
 
 class SyncAlreadyRunning(Conflict):
@@ -132,32 +134,38 @@ def _rejected_row(run_id: int | None, rejection: Rejection) -> dict[str, Any]:
 
 
 def _store_page(
-    session: Session,
-    run_id: int,
-    records: list[Any],
-    checker: RecordChecker,
-    known_persons: dict[str, str],
+    session: Session, run_id: int, page: CheckedPage, known_persons: subsidies_service.KnownPersons
 ) -> dict[str, int]:
-    good: list[PayoutIn] = []
-    bad: list[Rejection] = []
-    for raw in records:
-        result = checker.check(raw)
-        if isinstance(result, Rejection):
-            bad.append(result)
-        else:
-            good.append(result)
-    if len(known_persons) > KNOWN_PERSONS_MAX:  # bounded: memory must not grow with the feed
-        known_persons.clear()
+    good, bad = page.good, page.bad
     counts = subsidies_service.store_payouts(session, good, known_persons=known_persons)
     if bad:
         session.execute(insert(RejectedRecord), [_rejected_row(run_id, r) for r in bad])
     return {
-        "fetched": len(records),
+        "fetched": page.fetched,
         "created": counts.created,
         "updated": counts.updated,
         "unchanged": counts.unchanged,
         "rejected": len(bad),
     }
+
+
+def _advance(
+    session: Session, run_id: int, holder: str, cursor: str, counts: dict[str, int]
+) -> None:
+    """The cursor after a stored page and the run's counters, in the page's transaction."""
+    session.execute(
+        update(SyncCursor).where(SyncCursor.feed == FEED).values(cursor=cursor, updated_at=utcnow())
+    )
+    session.execute(
+        update(SyncRun)
+        .where(SyncRun.id == run_id)
+        .values(
+            pages=SyncRun.pages + 1,
+            cursor_end=cursor,
+            **{k: getattr(SyncRun, k) + v for k, v in counts.items()},
+        )
+    )
+    _renew_lease(session, holder)
 
 
 def _mark_abandoned_runs(session: Session) -> None:
@@ -181,10 +189,12 @@ def run_sync(
     page_size: int = PAGE_SIZE,
     max_pages: int | None = None,
     holder: str | None = None,
+    commit_records: int = COMMIT_RECORDS,
 ) -> SyncRun:
     """One run from the saved cursor to the end of the feed. Raises SyncAlreadyRunning when
     another holds the lease (pass `holder` when the caller took it already); feed failures end
-    the run as `failed` (returned, not raised)."""
+    the run as `failed` (returned, not raised). Pages are committed together, each group with
+    the cursor after its last page, once it holds `commit_records` records."""
     if client is None:
         client = FeedClient(*feed_settings(settings))
     if holder is None:
@@ -203,42 +213,24 @@ def run_sync(
             )
         logger.info("sync started", extra={"run_id": run_id, "trigger": trigger})
         outcome, error = "succeeded", None
-        pages = 0
-        known_persons: dict[str, str] = {}
-        # The next page is fetched while this one is stored (its cursor is known at once).
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lianyun-feed") as prefetch:
-            upcoming = prefetch.submit(client.fetch_page, cursor, page_size)
+        known_persons = subsidies_service.KnownPersons()
+        pages = checked_pages(client, checker, cursor, page_size, max_pages)
+        with session_scope()() as session:
+            uncommitted = 0
             try:
-                while True:
-                    page = upcoming.result()
-                    pages += 1
-                    more = page.has_more and (max_pages is None or pages < max_pages)
-                    if more:
-                        upcoming = prefetch.submit(client.fetch_page, page.next_cursor, page_size)
-                    with session_scope().begin() as session:
-                        counts = _store_page(session, run_id, page.records, checker, known_persons)
-                        session.execute(
-                            update(SyncCursor)
-                            .where(SyncCursor.feed == FEED)
-                            .values(cursor=page.next_cursor, updated_at=utcnow())
-                        )
-                        session.execute(
-                            update(SyncRun)
-                            .where(SyncRun.id == run_id)
-                            .values(
-                                pages=SyncRun.pages + 1,
-                                cursor_end=page.next_cursor,
-                                **{k: getattr(SyncRun, k) + v for k, v in counts.items()},
-                            )
-                        )
-                        _renew_lease(session, holder)
-                    if not more:
-                        break
+                for page in pages:
+                    counts = _store_page(session, run_id, page, known_persons)
+                    _advance(session, run_id, holder, page.next_cursor, counts)
+                    uncommitted += page.fetched + 1
+                    if uncommitted >= commit_records:
+                        session.commit()
+                        uncommitted = 0
             except FeedError as exc:
                 outcome, error = "failed", str(exc)
                 logger.warning(
                     "sync failed", extra={"run_id": run_id, "reason": type(exc).__name__}
                 )
+            session.commit()  # the pages stored before the end, or before the feed failed
         with session_scope().begin() as session:
             session.execute(
                 update(SyncRun)

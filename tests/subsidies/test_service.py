@@ -71,9 +71,9 @@ def test_person_is_stored_as_hashes_and_masks_and_follows_a_move(session: Sessio
 
 
 def test_a_run_cache_of_persons_still_lets_a_move_through(session: Session) -> None:
-    known: dict[str, str] = {}
+    known = service.KnownPersons(limit=1)
     service.store_payouts(session, [make_payout()], known_persons=known)
-    assert len(known) == 1
+    assert known.unseen([make_payout()]) == []
     service.store_payouts(
         session,
         [make_payout(record_id="PC202611-1", period="2026-11", village_code=HUANGLIU)],
@@ -81,3 +81,13 @@ def test_a_run_cache_of_persons_still_lets_a_move_through(session: Session) -> N
     )
     session.expire_all()
     assert session.scalars(select(Person)).one().village_code == HUANGLIU
+
+
+def test_the_run_cache_of_persons_stays_within_its_limit() -> None:
+    known = service.KnownPersons(limit=2)
+    a, b = make_payout(), make_payout(id_number=ID_B, name="欧阳明华")
+    renamed = make_payout(name="张秀")
+    known.remember([a, b])
+    assert known.unseen([a, b, renamed]) == [renamed]  # a change of name is written again
+    known.remember([renamed])  # a third entry: the cache starts afresh
+    assert known.unseen([a, b, renamed]) == [a, b]

@@ -118,8 +118,18 @@ def test_a_second_run_resumes_from_the_saved_cursor(
     assert (third.fetched, third.created) == (1, 1)
 
 
+@pytest.mark.parametrize(
+    ("commit_records", "saved_cursor", "saved_payouts"),
+    [(1, "14", 10), (14, "14", 10), (100, None, 0)],
+    ids=["a-commit-per-page", "pages-1-2-in-one-commit", "all-in-one-commit"],
+)
 def test_a_crash_mid_page_loses_nothing_and_duplicates_nothing(
-    committed_db: str, feed: tuple[TinyFeed, str], monkeypatch: pytest.MonkeyPatch
+    committed_db: str,
+    feed: tuple[TinyFeed, str],
+    monkeypatch: pytest.MonkeyPatch,
+    commit_records: int,
+    saved_cursor: str | None,
+    saved_payouts: int,
 ) -> None:
     _, url = feed
     real_store = subsidies_service.store_payouts
@@ -134,14 +144,20 @@ def test_a_crash_mid_page_loses_nothing_and_duplicates_nothing(
 
     monkeypatch.setattr(subsidies_service, "store_payouts", crash_on_third_page)
     with pytest.raises(KeyboardInterrupt):
-        service.run_sync(get_settings(), trigger="cli", client=client_for(url), page_size=7)
+        service.run_sync(
+            get_settings(),
+            trigger="cli",
+            client=client_for(url),
+            page_size=7,
+            commit_records=commit_records,
+        )
     with session_scope()() as session:
-        assert session.get_one(SyncCursor, service.FEED).cursor == "14"
-    assert count(Payout) == 10  # the good records of pages 1–2 only; page 3 rolled back
+        assert session.get_one(SyncCursor, service.FEED).cursor == saved_cursor
+    assert count(Payout) == saved_payouts  # page 3 rolled back with its uncommitted group
 
     monkeypatch.setattr(subsidies_service, "store_payouts", real_store)
     resumed = service.run_sync(get_settings(), trigger="cli", client=client_for(url), page_size=7)
-    assert resumed.outcome == "succeeded" and resumed.cursor_start == "14"
+    assert resumed.outcome == "succeeded" and resumed.cursor_start == saved_cursor
     assert count(Payout) == 20 and count(PayoutVersion) == 2
     with session_scope()() as session:
         assert session.scalar(select(func.count()).select_from(RejectedRecord)) == 8
@@ -168,4 +184,17 @@ def test_a_feed_that_stays_down_fails_the_run_clearly(committed_db: str) -> None
     assert run.outcome == "failed"
     assert run.error is not None and "连续 4 次" in run.error
     assert run.finished_at is not None
+    engine_for(committed_db).dispose()
+
+
+def test_a_feed_that_fails_mid_run_keeps_the_pages_stored_before(committed_db: str) -> None:
+    tiny = TinyFeed([record(n) for n in range(1, 12)], failures={"7": [503] * 10})
+    with serving(tiny) as url:
+        run = service.run_sync(get_settings(), trigger="cli", client=client_for(url), page_size=7)
+        assert (run.outcome, run.fetched, run.cursor_end) == ("failed", 7, "7")
+        assert count(Payout) == 7
+        tiny.failures.clear()  # the platform is back the next night
+        resumed = service.run_sync(get_settings(), trigger="cli", client=client_for(url))
+    assert (resumed.cursor_start, resumed.fetched, resumed.outcome) == ("7", 4, "succeeded")
+    assert count(Payout) == 11
     engine_for(committed_db).dispose()
