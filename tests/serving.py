@@ -19,7 +19,13 @@ def serving(database_url: str, log_path: Path, **env: str) -> Iterator[str]:
     """Yields the base URL once the server has migrated the empty database, is ready, and the
     regions are imported; its log goes to `log_path`. `env` adds LIANYUN_ settings."""
     port = free_port()
-    full_env = {**os.environ, "LIANYUN_DATABASE_URL": database_url, **env}
+    base = f"http://127.0.0.1:{port}"
+    full_env = {
+        "LIANYUN_PUBLIC_BASE_URL": base,  # poster URLs lead to this server
+        **os.environ,
+        "LIANYUN_DATABASE_URL": database_url,
+        **env,
+    }
     with log_path.open("w") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "app", "serve", "--port", str(port)],
@@ -27,7 +33,6 @@ def serving(database_url: str, log_path: Path, **env: str) -> Iterator[str]:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

@@ -34,9 +34,8 @@ DESKTOP = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/120.0.0.0 Safari/537.36"
 )
-# What the app links to, as environment variables (for a served app) and as settings.
+# What the scan page links to, as environment variables (for a served app) and as settings.
 LINK_ENV = {
-    "LIANYUN_PUBLIC_BASE_URL": BASE_URL,
     "LIANYUN_ANDROID_APK_URL": APK_URL,
     "LIANYUN_IOS_APP_STORE_URL": APP_STORE_URL,
     "LIANYUN_MINI_PROGRAM_URL": MINI_PROGRAM_URL,
