@@ -5,6 +5,7 @@ opens is the one decoded from the printed poster. Screenshots go to var/artifact
 import base64
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,8 +106,15 @@ def _scans(site: Site) -> dict[str, int]:
     return totals
 
 
-def _visit(playwright: Playwright, site: Site, tmp_path: Path, user_agent: str, name: str) -> Page:
-    """Opens the scanned URL as this phone; checks what every phone must get; a screenshot."""
+@contextmanager
+def _visit(
+    playwright: Playwright, site: Site, tmp_path: Path, user_agent: str, *, platform: str, name: str
+) -> Iterator[Page]:
+    """Opens the scanned URL as this phone and checks what every phone must get: Chinese, no
+    sideways scroll at 360 px, text of 16 px or more, nothing loaded from elsewhere. Then takes
+    a screenshot, and afterwards checks that the visit counted once, for `platform`, and that
+    the user agent is nowhere in the server's log."""
+    before = _scans(site)
     context = _phone(playwright, tmp_path / "profile", user_agent)
     page = context.new_page()
     requested: list[str] = []
@@ -124,67 +132,58 @@ def _visit(playwright: Playwright, site: Site, tmp_path: Path, user_agent: str, 
     shot = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(shot), full_page=True)
     print(f"screenshot: {shot}")
-    return page
-
-
-def _user_agent_not_logged(site: Site, *markers: str) -> None:
-    text = site.log.read_text()
-    assert "/i/{code}" in text  # the access line is there, with the route template only
-    for marker in markers:
-        assert marker not in text
+    yield page
+    context.close()
+    after = _scans(site)
+    assert after == {**before, platform: before[platform] + 1, "total": before["total"] + 1}
+    log = site.log.read_text()
+    assert "/i/{code}" in log  # the access line is there, with the route template only
+    device = user_agent[user_agent.index("(") : user_agent.index(")") + 1]  # (Linux; Android…)
+    assert user_agent not in log and device not in log
 
 
 def test_android_chrome_gets_a_big_download_button(
     playwright: Playwright, site: Site, tmp_path: Path
 ) -> None:
-    before = _scans(site)
-    page = _visit(playwright, site, tmp_path, ANDROID_CHROME, "android-chrome")
-    button = page.locator("#download-android")
-    assert button.is_visible() and button.get_attribute("href") == APK_URL
-    assert "下载安装" in button.inner_text()
-    box = button.bounding_box()
-    assert box is not None and box["width"] >= 300 and box["height"] >= 48
-    assert box["y"] + box["height"] <= 740  # seen without scrolling
-    font_size = button.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
-    assert font_size >= 20
-    assert page.locator("#download-ios").count() == 0
-    assert page.locator("#open-in-browser").count() == 0
-    page.context.close()
-    after = _scans(site)
-    assert after["android"] == before["android"] + 1 and after["total"] == before["total"] + 1
-    _user_agent_not_logged(site, ANDROID_CHROME, "M2012K11AC")
+    with _visit(
+        playwright, site, tmp_path, ANDROID_CHROME, platform="android", name="android-chrome"
+    ) as page:
+        button = page.locator("#download-android")
+        assert button.is_visible() and button.get_attribute("href") == APK_URL
+        assert "下载安装" in button.inner_text()
+        box = button.bounding_box()
+        assert box is not None and box["width"] >= 300 and box["height"] >= 48
+        assert box["y"] + box["height"] <= 740  # seen without scrolling
+        assert button.evaluate("e => parseFloat(getComputedStyle(e).fontSize)") >= 20
+        assert page.locator("#download-ios").count() == 0
+        assert page.locator("#open-in-browser").count() == 0
 
 
 def test_iphone_safari_gets_the_app_store_link(
     playwright: Playwright, site: Site, tmp_path: Path
 ) -> None:
-    before = _scans(site)
-    page = _visit(playwright, site, tmp_path, IPHONE_SAFARI, "iphone-safari")
-    link = page.locator("#download-ios")
-    assert link.is_visible() and link.get_attribute("href") == APP_STORE_URL
-    assert "App Store" in link.inner_text()
-    assert page.locator("#download-android").count() == 0
-    page.context.close()
-    after = _scans(site)
-    assert after["ios"] == before["ios"] + 1 and after["total"] == before["total"] + 1
-    _user_agent_not_logged(site, IPHONE_SAFARI, "iPhone OS 17_2")
+    with _visit(
+        playwright, site, tmp_path, IPHONE_SAFARI, platform="ios", name="iphone-safari"
+    ) as page:
+        link = page.locator("#download-ios")
+        assert link.is_visible() and link.get_attribute("href") == APP_STORE_URL
+        assert "App Store" in link.inner_text()
+        assert page.locator("#download-android").count() == 0
 
 
 def test_wechat_says_to_open_the_page_in_the_browser(
     playwright: Playwright, site: Site, tmp_path: Path
 ) -> None:
-    before = _scans(site)
-    page = _visit(playwright, site, tmp_path, ANDROID_WECHAT, "android-wechat")
-    prompt = page.locator("#open-in-browser")
-    assert prompt.is_visible() and "点击右上角 ··· 选择在浏览器打开" in prompt.inner_text()
-    box = prompt.bounding_box()
-    assert box is not None and box["y"] < 400  # seen without scrolling
-    assert "「廉韵平昌」" in page.locator("#mini-program").inner_text()
-    assert page.locator("#download-android").count() == 0  # WeChat blocks downloads
-    page.context.close()
-    after = _scans(site)
-    assert after["wechat"] == before["wechat"] + 1 and after["android"] == before["android"]
-    _user_agent_not_logged(site, ANDROID_WECHAT, "MMWEBID/2185", "MicroMessenger")
+    with _visit(
+        playwright, site, tmp_path, ANDROID_WECHAT, platform="wechat", name="android-wechat"
+    ) as page:
+        prompt = page.locator("#open-in-browser")
+        assert prompt.is_visible() and "点击右上角 ··· 选择在浏览器打开" in prompt.inner_text()
+        box = prompt.bounding_box()
+        assert box is not None and box["y"] < 400  # seen without scrolling
+        assert "「廉韵平昌」" in page.locator("#mini-program").inner_text()
+        assert page.locator("#download-android").count() == 0  # WeChat blocks downloads
+    assert "MicroMessenger" not in site.log.read_text()
 
 
 def test_the_qr_svg_drawn_by_chromium_scans_to_the_url(
