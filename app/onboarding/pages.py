@@ -30,18 +30,14 @@ def _common(settings: Settings) -> dict[str, str]:
     return {"app_name": settings.app_name, "mini_program_name": settings.mini_program_name}
 
 
-def _url(value: object | None) -> str | None:
-    return None if value is None else str(value)
-
-
 def landing(*, village_name: str, platform: Platform, settings: Settings) -> str:
     return _templates.get_template("landing.html").render(
         **_common(settings),
         village_name=village_name,
         platform=platform.value,
-        apk_url=_url(settings.android_apk_url),
-        app_store_url=_url(settings.ios_app_store_url),
-        mini_program_url=_url(settings.mini_program_url),
+        apk_url=settings.android_apk_url,
+        app_store_url=settings.ios_app_store_url,
+        mini_program_url=settings.mini_program_url,
     )
 
 

@@ -57,12 +57,7 @@ def poster_url(code: str, settings: Settings) -> str:
 
 def village_name(village: Region) -> str:
     """佛楼镇三官寨村: the township's name, then the village's."""
-    parent = village.parent
-    return (
-        village.name
-        if parent is None or parent.level != RegionLevel.township
-        else (parent.name + village.name)
-    )
+    return (village.parent.name if village.parent else "") + village.name
 
 
 def _with_village() -> Select[Poster]:
