@@ -3,6 +3,8 @@ from fastapi import APIRouter
 from app.audit.router import router as audit_router
 from app.disclosures.router import router as disclosures_router
 from app.health.router import router as health_router
+from app.onboarding.router import admin_router as onboarding_admin_router
+from app.onboarding.router import landing_router
 from app.policies.router import admin_router as policies_admin_router
 from app.policies.router import router as policies_router
 from app.regions.router import router as regions_router
@@ -31,6 +33,8 @@ for router in (
     tips_admin_router,
     surveys_router,
     surveys_admin_router,
+    onboarding_admin_router,
+    landing_router,
 ):
     api_router.include_router(router)
 
@@ -57,5 +61,10 @@ TAGS = [
         "name": "民意测评",
         "description": "对部门和干部的满意度测评：村民每台手机答一次（匿名），公布后可看统计结果；"
         "工作人员新建、开始、结束、公布、导出",
+    },
+    {
+        "name": "扫码安装",
+        "description": "各村张贴的海报：二维码、可打印的 A4 海报；扫码落地页按手机类型给出"
+        "安装方式，只按日期和手机类型计数（不记 IP 和设备）",
     },
 ]

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from app.sync.models import SyncRun
 
 DEMO_ADMIN = "admin"
+DEMO_POSTER_VILLAGE = "511923120201"  # 佛楼镇三官寨村
+DEMO_POSTER_CHANNEL = "村务公开栏"
 
 
 def _migrate(_args: argparse.Namespace) -> int:
@@ -88,8 +90,9 @@ def _create_staff(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    """Regions, a demo admin and payouts synced from the built-in mock; safe to run again."""
-    code = _demo_admin(args)
+    """Regions, a demo admin, a demo poster and payouts synced from the built-in mock; safe to
+    run again."""
+    code = _demo_admin(args) or _demo_poster()
     return code or _demo_sync(args)
 
 
@@ -117,6 +120,31 @@ def _demo_admin(args: argparse.Namespace) -> int:
             actor=None,
         )
     print(f"演示管理员：用户名 {DEMO_ADMIN}  密码 {password}  （只显示这一次，请记下）")
+    return 0
+
+
+def _demo_poster() -> int:
+    """One poster for 三官寨村's notice board, made once."""
+    from app.onboarding import service as onboarding
+    from app.onboarding.schemas import PosterCreate
+    from app.staff import service as staff_service
+
+    settings = get_settings()
+    with session_scope().begin() as session:
+        poster = onboarding.find_poster(
+            session, village_code=DEMO_POSTER_VILLAGE, channel=DEMO_POSTER_CHANNEL
+        )
+        admin = staff_service.find_by_username(session, DEMO_ADMIN)
+        if poster is not None:
+            code = poster.code
+        elif admin is not None:
+            data = PosterCreate(village_code=DEMO_POSTER_VILLAGE, channel=DEMO_POSTER_CHANNEL)
+            code = onboarding.create_poster(session, data=data, actor=admin, settings=settings).code
+        else:
+            return 0
+    url = onboarding.poster_url(code, settings)
+    print(f"演示海报（佛楼镇三官寨村 · {DEMO_POSTER_CHANNEL}）：扫码打开 {url}")
+    print(f"  可打印的 A4 海报（登录后）：GET /api/v1/admin/posters/{code}/poster.png")
     return 0
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import Depends
-from pydantic import Field, SecretStr
+from pydantic import Field, HttpUrl, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_PREFIX = "dev-"
@@ -53,6 +53,15 @@ class Settings(BaseSettings):
     lookup_limit_per_client: str = "10/minute"
 
     staff_password: SecretStr | None = None
+
+    # Onboarding: what the posters and the scan page (/i/{code}) show and link to.
+    app_name: str = Field(default="廉韵平昌", min_length=1, max_length=12)
+    android_apk_url: HttpUrl | None = None
+    ios_app_store_url: HttpUrl | None = None
+    mini_program_name: str = Field(default="廉韵平昌", min_length=1, max_length=30)
+    mini_program_url: HttpUrl | None = None  # a WeChat URL Link that opens the mini-program
+    # A font file with Chinese glyphs for the posters; unset: fonts-noto-cjk's, found at run time.
+    poster_font: Path | None = None
 
     # Concluded or rejected tips are purged (content, messages, files) after this many days.
     tip_retention_days: int = Field(default=730, ge=1)

@@ -134,6 +134,11 @@ PROBLEM_PAGES: dict[str, str] = {
     "person_not_found": (
         "没有查到与该身份证号和姓名相符的补贴记录。请核对身份证号和姓名（须与社保卡登记的一致）。"
     ),
+    "poster_font_missing": (
+        "服务器上没有能显示汉字的字体，海报无法生成（不会印出方框）。请管理员安装 fonts-noto-cjk"
+        "（Debian/Ubuntu：apt-get install fonts-noto-cjk），"
+        "或用 LIANYUN_POSTER_FONT 指定中文字体文件。"
+    ),
     "internal_error": "服务器出了意外的错误。请稍后再试；如问题持续，请把请求编号告诉管理员。",
 }
 

@@ -1,6 +1,7 @@
 """Every domain's ORM models, imported once so that `Base.metadata` knows every table."""
 
 from app.audit.models import AuditEntry
+from app.onboarding.models import Poster, PosterScan
 from app.policies.models import Policy, PolicyVersion
 from app.regions.models import Region
 from app.staff.models import RefreshToken, Staff
@@ -23,6 +24,8 @@ __all__ = [
     "Person",
     "Policy",
     "PolicyVersion",
+    "Poster",
+    "PosterScan",
     "RefreshToken",
     "Region",
     "RejectedRecord",

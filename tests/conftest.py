@@ -5,6 +5,7 @@ is set (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/lianyun_test)."""
 import os
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -114,15 +115,30 @@ def client(app: FastAPI) -> Iterator[TestClient]:
         yield test_client
 
 
+@contextmanager
+def _fresh_database() -> Iterator[str]:
+    url = create_database(server_url(), unique_name("lianyun_fresh"), _TMP)
+    try:
+        yield url
+    finally:
+        from app.db import engine_for
+
+        engine_for(url).dispose()
+        drop_database(url)
+
+
 @pytest.fixture
 def fresh_database_url() -> Iterator[str]:
     """A brand-new empty database (no tables), dropped afterwards."""
-    url = create_database(server_url(), unique_name("lianyun_fresh"), _TMP)
-    yield url
-    from app.db import engine_for
+    with _fresh_database() as url:
+        yield url
 
-    engine_for(url).dispose()
-    drop_database(url)
+
+@pytest.fixture(scope="module")
+def module_database_url() -> Iterator[str]:
+    """Like `fresh_database_url`, shared by the tests of one module (a served app's)."""
+    with _fresh_database() as url:
+        yield url
 
 
 @pytest.fixture

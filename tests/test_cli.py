@@ -38,10 +38,15 @@ def test_demo_loads_regions_and_prints_the_admin_password_once(
     admin = _staff(cli_db, "admin")
     assert admin is not None and admin.role == "county_admin"
     assert verify_password(admin.password_hash, password.group(1))
+    poster_url = re.search(
+        r"演示海报（佛楼镇三官寨村 · 村务公开栏）：扫码打开 (\S+/i/[a-z0-9]{8})\n", first
+    )
+    assert poster_url is not None
 
     assert main(["demo"]) == 0
     second = capsys.readouterr().out
     assert password.group(1) not in second and "已存在" in second
+    assert poster_url.group(1) in second  # the same poster, not a second one
     with sessionmaker(engine_for(cli_db))() as session:
         assert session.scalar(select(func.count()).select_from(Region)) == len(read_csv())
 

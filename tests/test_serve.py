@@ -2,9 +2,6 @@
 hold a query string, a request body or an Authorization header."""
 
 import json
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.servers import free_port
+from tests.serving import serving
 
 SECRET_QUERY = "query-secret-7f3a"
 SECRET_BODY = "body-secret-91c2"
@@ -21,38 +18,9 @@ SECRET_TOKEN = "header-secret-4d8e"
 
 @pytest.fixture
 def server(fresh_database_url: str, tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    port = free_port()
     log_path = tmp_path / "server.log"
-    env = {**os.environ, "LIANYUN_DATABASE_URL": fresh_database_url}
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "app", "serve", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/readyz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("server did not become ready:\n" + log_path.read_text())
-        # ready means it migrated the empty database itself; now the reference data
-        subprocess.run(
-            [sys.executable, "-m", "app", "import-regions"],
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+    with serving(fresh_database_url, log_path) as base:
         yield base, log_path
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
 
 
 def test_served_logs_are_json_with_request_ids_and_no_secrets(server: tuple[str, Path]) -> None:

@@ -1,0 +1,13 @@
+import pytest
+from fastapi import FastAPI
+
+from app.config import Settings, get_settings
+from tests.onboarding.factories import link_settings
+
+
+@pytest.fixture
+def settings(app: FastAPI) -> Settings:
+    """The app's settings, with the download links and the public base URL filled in."""
+    value = link_settings()
+    app.dependency_overrides[get_settings] = lambda: value
+    return value

@@ -1,0 +1,243 @@
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from PIL import ImageChops
+from sqlalchemy.orm import Session
+
+from app.config import Settings
+from app.onboarding import poster as layout
+from app.staff.models import Role
+from tests.asserts import assert_problem
+from tests.factories import FOLOU, HUANGLIU, SANGUANZHAI, XIXING, auth_headers, make_staff
+from tests.onboarding.factories import (
+    ANDROID_CHROME,
+    ANDROID_WECHAT,
+    APK_URL,
+    APP_STORE_URL,
+    BASE_URL,
+    DESKTOP,
+    IPHONE_SAFARI,
+    IPHONE_WECHAT,
+    MINI_PROGRAM_URL,
+    make_poster,
+)
+from tests.onboarding.images import decode_qr, ink, open_png
+
+ADMIN = "/api/v1/admin/posters"
+
+
+def _headers(session: Session, **kwargs: object) -> dict[str, str]:
+    return auth_headers(make_staff(session, **kwargs))  # type: ignore[arg-type]
+
+
+def test_staff_create_a_poster_and_get_its_code_and_url(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    headers = _headers(session, role=Role.commission)
+    response = client.post(
+        ADMIN, json={"village_code": SANGUANZHAI, "channel": "村务公开栏"}, headers=headers
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert len(body["code"]) <= 8 and body["url"] == f"{BASE_URL}/i/{body['code']}"
+    assert body["village_name"] == "佛楼镇三官寨村" and body["total_scans"] == 0
+    read = client.get(f"{ADMIN}/{body['code']}", headers=headers)
+    assert read.status_code == 200 and read.json() == body
+
+
+def test_a_poster_needs_a_known_village_and_a_short_channel(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    headers = _headers(session)
+    unknown = client.post(
+        ADMIN, json={"village_code": "511923999999", "channel": "村务公开栏"}, headers=headers
+    )
+    assert "511923999999" in assert_problem(unknown, 404, "not_found")["detail"]
+    township = client.post(ADMIN, json={"village_code": FOLOU, "channel": "x"}, headers=headers)
+    assert "佛楼镇" in assert_problem(township, 422, "poster_village_invalid")["detail"]
+    for channel in ("", "   ", "村" * 21):
+        invalid = client.post(
+            ADMIN, json={"village_code": SANGUANZHAI, "channel": channel}, headers=headers
+        )
+        problem = assert_problem(invalid, 422, "validation_failed")
+        assert [e["field"] for e in problem["errors"]] == ["channel"]
+
+
+def test_roles_and_regions(client: TestClient, session: Session, settings: Settings) -> None:
+    officer = _headers(session, role=Role.township_officer, region_code=FOLOU)
+    ok = client.post(ADMIN, json={"village_code": SANGUANZHAI, "channel": "a"}, headers=officer)
+    assert ok.status_code == 201
+    elsewhere = client.post(ADMIN, json={"village_code": HUANGLIU, "channel": "a"}, headers=officer)
+    assert_problem(elsewhere, 403, "forbidden")
+    other = make_poster(session, make_staff(session), village_code=HUANGLIU)
+    for path in ("", "/stats", "/qr.png", "/qr.svg", "/poster.png"):
+        response = client.get(f"{ADMIN}/{other.code}{path}", headers=officer)
+        assert_problem(response, 404, "poster_not_found")
+    listed = client.get(ADMIN, headers=officer).json()
+    assert [p["code"] for p in listed["items"]] == [ok.json()["code"]]
+    assert_problem(
+        client.get(ADMIN, params={"township_code": XIXING}, headers=officer), 403, "forbidden"
+    )
+    clerk = _headers(session, role=Role.village_clerk, region_code=SANGUANZHAI)
+    assert_problem(client.get(ADMIN, headers=clerk), 403, "forbidden")
+    editor = _headers(session, role=Role.editor)
+    body = {"village_code": SANGUANZHAI, "channel": "a"}
+    assert_problem(client.post(ADMIN, json=body, headers=editor), 403, "forbidden")
+    assert_problem(client.get(f"{ADMIN}/{other.code}/qr.png"), 401, "authentication_required")
+
+
+def test_qr_png_and_svg_hold_the_exact_url(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    admin = make_staff(session)
+    poster = make_poster(session, admin)
+    png = client.get(f"{ADMIN}/{poster.code}/qr.png", headers=auth_headers(admin))
+    assert png.status_code == 200 and png.headers["content-type"] == "image/png"
+    assert "immutable" in png.headers["cache-control"]
+    assert "private" in png.headers["cache-control"]
+    image = open_png(png.content).convert("L")
+    (code,) = decode_qr(image)
+    assert code.text == poster.url
+    assert code.ec_level in {"M", "Q", "H"}
+    # the quiet zone: 4 modules of white all round, then the finder pattern's dark corner
+    side = image.width
+    module = side // (side // 10)  # qr.png draws 10 px modules
+    quiet = 4 * module
+    assert ink(image, (0, 0, side, quiet)) == 0 and ink(image, (0, 0, quiet, side)) == 0
+    assert ink(image, (side - quiet, 0, side, side)) == 0
+    assert ink(image, (0, side - quiet, side, side)) == 0
+    assert image.getpixel((quiet, quiet)) == 0
+    svg = client.get(f"{ADMIN}/{poster.code}/qr.svg", headers=auth_headers(admin))
+    assert svg.status_code == 200 and svg.headers["content-type"] == "image/svg+xml"
+    assert svg.text.startswith("<?xml") and "<path" in svg.text
+
+
+def test_the_printable_poster_is_a4_at_300_dpi_with_a_readable_qr_code(
+    client: TestClient, session: Session, settings: Settings, tmp_path: Path
+) -> None:
+    admin = make_staff(session)
+    first = make_poster(session, admin)
+    second = make_poster(session, admin, village_code=HUANGLIU)
+    response = client.get(f"{ADMIN}/{first.code}/poster.png", headers=auth_headers(admin))
+    assert response.status_code == 200 and response.headers["content-type"] == "image/png"
+    assert "immutable" in response.headers["cache-control"]
+    image = open_png(response.content)
+    assert image.size == (2480, 3508)
+    assert tuple(round(d) for d in image.info["dpi"]) == (300, 300)
+    assert [code.text for code in decode_qr(image)] == [first.url]
+    # the village's name is drawn where the layout puts it, and it is this village's name
+    assert ink(image, layout.VILLAGE_NAME_BOX) > 10_000
+    other = open_png(
+        client.get(f"{ADMIN}/{second.code}/poster.png", headers=auth_headers(admin)).content
+    )
+    names = [i.crop(layout.VILLAGE_NAME_BOX).convert("L") for i in (image, other)]
+    assert ImageChops.difference(*names).getbbox() is not None
+    for box in layout.FEATURE_BOXES:
+        assert ink(image, box) > 5_000
+
+
+def test_no_cjk_font_means_a_clear_503_not_tofu(
+    client: TestClient, session: Session, settings: Settings, tmp_path: Path
+) -> None:
+    admin = make_staff(session)
+    poster = make_poster(session, admin)
+    not_a_font = tmp_path / "broken.ttc"
+    not_a_font.write_bytes(b"not a font")
+    for path in (not_a_font, tmp_path / "missing.ttc"):
+        settings.poster_font = path
+        response = client.get(f"{ADMIN}/{poster.code}/poster.png", headers=auth_headers(admin))
+        problem = assert_problem(response, 503, "poster_font_missing")
+        assert "LIANYUN_POSTER_FONT" in problem["detail"] and str(tmp_path) not in response.text
+
+
+def _scan(client: TestClient, code: str, user_agent: str, method: str = "GET") -> str:
+    response = client.request(method, f"/i/{code}", headers={"User-Agent": user_agent})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/html")
+    assert response.headers["cache-control"] == "no-store"
+    return response.text
+
+
+def test_the_scan_page_answers_each_kind_of_phone(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    poster = make_poster(session, make_staff(session))
+    android = _scan(client, poster.code, ANDROID_CHROME)
+    assert '<html lang="zh-CN">' in android and 'name="viewport"' in android
+    assert f'id="download-android" href="{APK_URL}"' in android
+    assert "佛楼镇三官寨村" in android
+    assert APP_STORE_URL not in android and "在浏览器打开" not in android
+    iphone = _scan(client, poster.code, IPHONE_SAFARI)
+    assert f'id="download-ios" href="{APP_STORE_URL}"' in iphone and APK_URL not in iphone
+    for wechat_agent in (ANDROID_WECHAT, IPHONE_WECHAT):
+        wechat = _scan(client, poster.code, wechat_agent)
+        assert "点击右上角 ··· 选择在浏览器打开" in wechat
+        assert "「廉韵平昌」" in wechat and MINI_PROGRAM_URL in wechat
+        assert APK_URL not in wechat and APP_STORE_URL not in wechat
+    other = _scan(client, poster.code, DESKTOP)
+    assert APK_URL in other and APP_STORE_URL in other
+    for page in (android, iphone, wechat, other):
+        assert "<script" not in page and "http://" not in page.replace(APK_URL, "")
+        assert "<link" not in page and "<img" not in page  # self-contained
+
+
+def test_without_download_links_the_page_says_what_to_do(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    settings.android_apk_url = None
+    settings.ios_app_store_url = None
+    poster = make_poster(session, make_staff(session))
+    assert "安卓版安装包即将上线" in _scan(client, poster.code, ANDROID_CHROME)
+    assert "苹果版即将上架" in _scan(client, poster.code, IPHONE_SAFARI)
+
+
+def test_what_the_page_shows_is_escaped(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    settings.mini_program_name = '<script>alert("x")</script>'
+    poster = make_poster(session, make_staff(session))
+    page = _scan(client, poster.code, ANDROID_WECHAT)
+    assert "<script>" not in page and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
+
+
+def test_scans_are_counted_by_day_and_platform_and_head_is_not_counted(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    admin = make_staff(session)
+    poster = make_poster(session, admin)
+    for agent in (ANDROID_CHROME, ANDROID_CHROME, IPHONE_SAFARI, ANDROID_WECHAT, IPHONE_WECHAT):
+        _scan(client, poster.code, agent)
+    _scan(client, poster.code, DESKTOP, method="HEAD")
+    stats = client.get(f"{ADMIN}/{poster.code}/stats", headers=auth_headers(admin))
+    assert stats.status_code == 200
+    body = stats.json()
+    assert body["totals"] == {"android": 2, "ios": 1, "wechat": 2, "other": 0, "total": 5}
+    (today,) = body["days"]
+    assert today["total"] == 5 and today["wechat"] == 2
+    assert body["poster"]["total_scans"] == 5
+    listed = client.get(ADMIN, params={"township_code": FOLOU}, headers=auth_headers(admin))
+    assert listed.json()["total"] == 1 and listed.json()["items"][0]["total_scans"] == 5
+    townships = client.get(f"{ADMIN}/townships", headers=auth_headers(admin)).json()
+    assert {"township_code": FOLOU, "township_name": "佛楼镇", "posters": 1, "scans": 5} in (
+        townships
+    )
+
+
+def test_an_unknown_code_gets_a_friendly_chinese_404_page(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    for code in ("zzzzzzzz", "no-such-poster"):
+        response = client.get(f"/i/{code}", headers={"User-Agent": ANDROID_CHROME})
+        assert response.status_code == 404
+        assert response.headers["content-type"].startswith("text/html")
+        assert "找不到这张海报" in response.text and 'lang="zh-CN"' in response.text
+
+
+def test_the_lists_are_paged(client: TestClient, session: Session, settings: Settings) -> None:
+    admin = make_staff(session)
+    made = [make_poster(session, admin, channel=f"渠道{n}").code for n in range(3)]
+    page = client.get(ADMIN, params={"size": 2, "page": 2}, headers=auth_headers(admin)).json()
+    assert (page["total"], page["page"], page["size"]) == (3, 2, 2)
+    assert [p["code"] for p in page["items"]] == made[:1]  # newest first
+    village = client.get(ADMIN, params={"village_code": HUANGLIU}, headers=auth_headers(admin))
+    assert village.json()["total"] == 0

@@ -1,0 +1,59 @@
+"""`lianyun serve` as a real process on a free port, for tests that talk HTTP to it."""
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app.servers import free_port
+
+
+@contextmanager
+def serving(database_url: str, log_path: Path, **env: str) -> Iterator[str]:
+    """Yields the base URL once the server has migrated the empty database, is ready, and the
+    regions are imported; its log goes to `log_path`. `env` adds LIANYUN_ settings."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    full_env = {
+        "LIANYUN_PUBLIC_BASE_URL": base,  # poster URLs lead to this server
+        **os.environ,
+        "LIANYUN_DATABASE_URL": database_url,
+        **env,
+    }
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app", "serve", "--port", str(port)],
+            env=full_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/readyz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("server did not become ready:\n" + log_path.read_text())
+        # ready means it migrated the empty database itself; now the reference data
+        lianyun(full_env, "import-regions")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+def lianyun(env: dict[str, str], *args: str) -> str:
+    """Runs a `lianyun` command with `env`; its output."""
+    done = subprocess.run(
+        [sys.executable, "-m", "app", *args], env=env, check=True, capture_output=True, text=True
+    )
+    return done.stdout
