@@ -1,5 +1,6 @@
 """Engine, sessions and the declarative base. Only this module opens transactions."""
 
+import json
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -13,7 +14,21 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from fastapi import Depends
-from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    Engine,
+    MetaData,
+    String,
+    any_,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    literal_column,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
@@ -164,6 +179,17 @@ def _insert_for(dialect_name: str) -> Callable[[Any], Any]:
     if dialect_name == "postgresql":
         return pg_insert
     return sqlite_insert
+
+
+def one_of(session: Session, column: Any, values: list[str]) -> Any:
+    """`column IN (values)` bound as one parameter: an array on PostgreSQL, a JSON array read by
+    json_each on SQLite. Rendering thousands of separate parameters costs more than the query."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam("values", values, type_=ARRAY(String)))
+    items: Any = select(literal_column("value")).select_from(
+        func.json_each(bindparam("values", json.dumps(values)))
+    )
+    return column.in_(items.scalar_subquery())
 
 
 # SQLAlchemy's Date sends ISO text to SQLite; so do bulk writes that go to the driver directly.

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from app import ratelimit
 from app.config import Settings
-from app.db import BulkInsert, dialect_insert
+from app.db import BulkInsert, dialect_insert, one_of
 from app.errors import InvalidState, NotFound
 from app.policies import service as policies_service
 from app.regions import service as regions_service
@@ -113,7 +113,7 @@ def store_payouts(
     existing: dict[str, int] = {
         record_id: version
         for record_id, version in session.execute(
-            select(Payout.record_id, Payout.version).where(Payout.record_id.in_(ids))
+            select(Payout.record_id, Payout.version).where(one_of(session, Payout.record_id, ids))
         )
     }
     known = dict(existing)

@@ -1,25 +1,31 @@
 """Fetching and checking the feed's pages in a child process while the sync stores them.
 
 Parsing and checking a record costs about as much as storing it, and one Python process runs
-one thing at a time; a child process (spawned: it shares no locks or connections with the
-server) fetches page after page, checks each record and hands over the results through a
-queue of at most two pages, so memory stays bounded however long the feed. The parent alone
-writes to the database, so the cursor still moves only with the pages it stored.
+one thing at a time. So a child process (`python -m app.sync.pipeline`: a fresh interpreter
+that shares no locks or connections with the server and imports only what it needs) fetches
+page after page, checks each record and hands the results over a pipe, one pickled page at a
+time. The pipe's small buffer holds the child back while the parent stores, so memory stays
+bounded however long the feed. Only the parent writes to the database, so the cursor still
+moves only with the pages it stored.
+
+The child writes nothing to stderr: a traceback could carry a record's values. Any failure of
+its own ends the run as `FeedUnavailable` naming only the kind of error.
 """
 
-import multiprocessing
-import queue
+import contextlib
+import pickle
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import Any
+from typing import IO, Any
 
 from app.subsidies.schemas import PayoutIn
 from app.sync.client import FeedClient, FeedError, FeedUnavailable
 from app.sync.records import RecordChecker, Rejection
 
 _FIELDS = attrgetter(*PayoutIn.__slots__)  # a tuple pickles far faster than a dataclass
-_POLL_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -39,17 +45,22 @@ def checked_pages(
     max_pages: int | None,
 ) -> Iterator[CheckedPage]:
     """The feed's pages from `cursor`, checked; a FeedError of the child is raised here."""
-    context = multiprocessing.get_context("spawn")
-    pages: Any = context.Queue(maxsize=2)
-    child = context.Process(
-        target=_produce,
-        args=(client, checker, cursor, page_size, max_pages, pages),
-        name="lianyun-feed",
+    child = subprocess.Popen(
+        [sys.executable, "-m", "app.sync.pipeline"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
     )
-    child.start()
+    assert child.stdin is not None and child.stdout is not None  # noqa: S101 (PIPE given)
     try:
+        # The token and the pepper go through the pipe, never on a command line.
+        pickle.dump((client, checker, cursor, page_size, max_pages), child.stdin)
+        child.stdin.close()
         while True:
-            item = _next(pages, child)
+            try:
+                item = pickle.load(child.stdout)  # noqa: S301 (our own child)
+            except EOFError:
+                raise FeedUnavailable("读取一卡通数据的子进程意外退出，本次同步中止。") from None
             if isinstance(item, BaseException):
                 raise item
             cursor_after, has_more, fetched, good, bad = item
@@ -57,33 +68,21 @@ def checked_pages(
             if not has_more:
                 return
     finally:
-        if child.is_alive():
-            child.terminate()
-        child.join()
-        pages.close()
+        if child.poll() is None:
+            child.kill()
+        child.wait()
+        child.stdout.close()
 
 
-def _next(pages: Any, child: Any) -> Any:
-    while True:
-        try:
-            return pages.get(timeout=_POLL_SECONDS)
-        except queue.Empty:
-            if child.is_alive():
-                continue
-            try:  # what it handed over just before it exited
-                return pages.get(timeout=_POLL_SECONDS)
-            except queue.Empty:
-                return FeedUnavailable("读取一卡通数据的子进程意外退出，本次同步中止。")
-
-
-def _produce(
+def produce(
     client: FeedClient,
     checker: RecordChecker,
     cursor: str | None,
     page_size: int,
     max_pages: int | None,
-    pages: Any,
+    out: IO[bytes],
 ) -> None:
+    """The child's work: each page, checked, pickled to `out`; then a FeedError, if any."""
     fetched_pages = 0
     try:
         while True:
@@ -98,13 +97,30 @@ def _produce(
                     bad.append(result)
                 else:
                     good.append(_FIELDS(result))
-            pages.put((page.next_cursor, more, len(page.records), good, bad))
+            _send(out, (page.next_cursor, more, len(page.records), good, bad))
             if not more:
-                break
+                return
             cursor = page.next_cursor
     except FeedError as exc:
-        pages.put(exc)
+        _send(out, exc)
+    except BrokenPipeError:  # the parent is gone
+        return
+    except Exception as exc:  # reported by its kind only: no values
+        _send(out, FeedUnavailable(f"检查一卡通数据时出错（{type(exc).__name__}），本次同步中止。"))
     finally:
         client.close()
-        pages.close()
-        pages.join_thread()  # the last page is handed over before the child exits
+
+
+def _send(out: IO[bytes], item: Any) -> None:
+    pickle.dump(item, out, protocol=pickle.HIGHEST_PROTOCOL)
+    out.flush()
+
+
+def main() -> None:
+    client, checker, cursor, page_size, max_pages = pickle.load(sys.stdin.buffer)  # noqa: S301
+    with contextlib.suppress(BrokenPipeError):  # the parent is gone
+        produce(client, checker, cursor, page_size, max_pages, sys.stdout.buffer)
+
+
+if __name__ == "__main__":
+    main()
