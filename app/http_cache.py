@@ -40,6 +40,11 @@ def conditional(request: Request, response: Response, *, max_age: int) -> Respon
     return response
 
 
+NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
+    304: {"description": "内容未变（If-None-Match 与 ETag 相同），没有正文"}
+}
+
+
 def cached_route(max_age: int = 3600) -> type[APIRoute]:
     """An APIRoute class whose GET responses are cacheable for `max_age` seconds."""
 

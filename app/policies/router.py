@@ -4,7 +4,7 @@ from fastapi import APIRouter, Depends, Query, status
 
 from app.db import SessionDep
 from app.errors import problems
-from app.http_cache import cached_route
+from app.http_cache import NOT_MODIFIED, cached_route
 from app.pagination import Page, PageDep
 from app.policies import service
 from app.policies.schemas import (
@@ -28,7 +28,7 @@ router = APIRouter(
     prefix="/api/v1",
     tags=[TAG],
     route_class=cached_route(max_age=3600),
-    responses={304: {"description": "内容未变（If-None-Match 与 ETag 相同），没有正文"}},
+    responses=NOT_MODIFIED,
 )
 admin_router = APIRouter(prefix="/api/v1/admin/policies", tags=[TAG])
 

@@ -5,6 +5,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from app.config import SettingsDep
 from app.db import SessionDep
 from app.errors import problems
+from app.http_cache import NOT_MODIFIED, cached_route
 from app.pagination import Page, PageDep, page_of
 from app.schemas import RowId
 from app.staff.deps import require_role
@@ -23,7 +24,15 @@ from app.surveys.schemas import (
 )
 
 TAG = "民意测评"
-router = APIRouter(prefix="/api/v1/surveys", tags=[TAG])
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Phones on weak networks revalidate with If-None-Match; a survey opened or closed shows within
+# five minutes.
+router = APIRouter(
+    prefix="/api/v1/surveys",
+    tags=[TAG],
+    route_class=cached_route(max_age=300),
+    responses=NOT_MODIFIED,
+)
 admin_router = APIRouter(prefix="/api/v1/admin/surveys", tags=[TAG])
 
 Surveyor = Annotated[
@@ -189,6 +198,23 @@ def read_survey_results_csv(survey_id: RowId, staff: Surveyor, session: SessionD
         service.results_csv(session, survey_id, staff=staff),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="survey-{survey_id}-results.csv"'},
+    )
+
+
+@admin_router.get(
+    "/{survey_id}/results.xlsx",
+    summary="导出测评结果为 Excel 表格（XLSX）",
+    response_class=Response,
+    responses={
+        200: {"content": {XLSX: {}}, "description": "XLSX 文件"},
+        **problems(401, 403, 404, 422),
+    },
+)
+def read_survey_results_xlsx(survey_id: RowId, staff: Surveyor, session: SessionDep) -> Response:
+    return Response(
+        service.results_xlsx(session, survey_id, staff=staff),
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="survey-{survey_id}-results.xlsx"'},
     )
 
 

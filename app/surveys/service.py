@@ -13,10 +13,8 @@ Invariants:
 - Results are GROUP BY queries over `survey_answer`; free-text answers go only to staff.
 """
 
-import csv
 import hashlib
 import hmac
-import io
 from collections import defaultdict
 from datetime import datetime
 from typing import Any
@@ -33,6 +31,7 @@ from app.regions import service as regions_service
 from app.schemas import COUNTY_TZ
 from app.staff import service as staff_service
 from app.staff.models import Staff
+from app.surveys import export
 from app.surveys.errors import (
     SurveyAlreadyAnswered,
     SurveyAnswerInvalid,
@@ -232,46 +231,12 @@ def list_text_answers(
     return paginate(session, stmt, page)
 
 
-def _cell(value: object) -> object:
-    """Keep Excel from reading a title such as `=1+1` as a formula."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
-
-
-def _percent(rate: float | None) -> str:
-    return "" if rate is None else f"{rate * 100:.1f}%"
-
-
 def results_csv(session: Session, survey_id: int, *, staff: Staff) -> bytes:
-    """The results as CSV in UTF-8 with a BOM, so that Excel shows the Chinese."""
-    results = staff_results(session, survey_id, staff=staff)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["测评", _cell(results.title)])
-    writer.writerow(["参与人数", results.response_count])
-    writer.writerow([])
-    writer.writerow(
-        ["题号", "题目", "项目", "人数", "平均分", "满意率", "1分", "2分", "3分", "4分", "5分"]
-    )
-    for q in results.questions:
-        head = [q.position, _cell(q.text)]
-        for option in q.options:
-            writer.writerow([*head, _cell(option.text), option.count])
-        for r in q.ratings:
-            writer.writerow(
-                [
-                    *head,
-                    _cell(r.target_name or "评分"),
-                    r.count,
-                    "" if r.mean is None else f"{r.mean:.2f}",
-                    _percent(r.satisfaction_rate),
-                    *(r.distribution[str(s)] for s in range(1, 6)),
-                ]
-            )
-        if q.kind == QuestionKind.text:
-            writer.writerow([*head, "文字回答（另行查看）", q.answer_count])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return export.to_csv(staff_results(session, survey_id, staff=staff))
+
+
+def results_xlsx(session: Session, survey_id: int, *, staff: Staff) -> bytes:
+    return export.to_xlsx(staff_results(session, survey_id, staff=staff))
 
 
 # --- villagers --------------------------------------------------------------------------------

@@ -2,10 +2,12 @@ import csv
 import io
 
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
 from app.staff.models import Role
 from app.surveys.models import SurveyState
+from app.surveys.router import XLSX
 from tests.asserts import assert_problem
 from tests.factories import COUNTY, FOLOU, HUANGLIU, SANGUANZHAI, XIXING, auth_headers, make_staff
 from tests.surveys.factories import answers_for, make_survey, survey_data
@@ -68,6 +70,19 @@ def test_villagers_see_the_open_surveys_of_their_village(
     assert {s["id"] for s in response.json()["items"]} == {county.id, folou.id}
     assert response.json()["total"] == 2
     assert len(client.get(PUBLIC, params={"village_code": HUANGLIU}).json()["items"]) == 2
+
+
+def test_a_phone_revalidates_a_survey_without_downloading_it_again(
+    client: TestClient, session: Session
+) -> None:
+    survey = make_survey(session, make_staff(session))
+    first = client.get(f"{PUBLIC}/{survey.id}")
+    assert first.headers["cache-control"] == "public, max-age=300"
+    again = client.get(f"{PUBLIC}/{survey.id}", headers={"If-None-Match": first.headers["etag"]})
+    assert (again.status_code, again.content) == (304, b"")
+    body = {"device_token": "phone-0123456789abcdef", "answers": answers_for(survey)}
+    answered = client.post(f"{PUBLIC}/{survey.id}/responses", json=body)
+    assert answered.status_code == 201 and "cache-control" not in answered.headers
 
 
 def test_one_response_per_device(client: TestClient, session: Session) -> None:
@@ -173,3 +188,31 @@ def test_results_export_as_csv_for_excel(client: TestClient, session: Session) -
         "0",
         "0",
     ] in rows
+
+
+def test_results_export_as_xlsx_with_numbers_as_numbers(
+    client: TestClient, session: Session
+) -> None:
+    admin = make_staff(session, role=Role.commission)
+    survey = make_survey(session, admin, title='=HYPERLINK("http://x") 满意度')
+    for n, ratings in enumerate([(5, 3), (4, 1)]):
+        body = {
+            "device_token": f"phone-{n}-0123456789abcdef",
+            "answers": answers_for(survey, ratings=ratings),
+        }
+        client.post(f"{PUBLIC}/{survey.id}/responses", json=body)
+    response = client.get(f"{ADMIN}/{survey.id}/results.xlsx", headers=auth_headers(admin))
+    assert response.status_code == 200
+    assert response.headers["content-type"] == XLSX
+    assert "results.xlsx" in response.headers["content-disposition"]
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet is not None
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    title = sheet["B1"]
+    assert (title.value, title.data_type) == ('=HYPERLINK("http://x") 满意度', "s")  # no formula
+    assert rows[1] == ["参与人数", 2] + [None] * 9
+    bureau = next(r for r in rows if r[2] == "县民政局")
+    assert bureau[:6] == [2, "请给各单位打分", "县民政局", 2, 4.5, 1.0]
+    assert bureau[6:] == [0, 0, 0, 1, 1]
+    rate_cell = sheet.cell(row=rows.index(bureau) + 1, column=6)
+    assert rate_cell.number_format == "0.0%"
