@@ -14,9 +14,12 @@ its own ends the run as `FeedUnavailable` naming only the kind of error.
 
 import contextlib
 import pickle
+import queue
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import IO, Any
@@ -82,38 +85,81 @@ def produce(
     max_pages: int | None,
     out: IO[bytes],
 ) -> None:
-    """The child's work: each page, checked, pickled to `out`; then a FeedError, if any."""
-    fetched_pages = 0
-    try:
-        while True:
-            page = client.fetch_page(cursor, page_size)
-            fetched_pages += 1
-            more = page.has_more and (max_pages is None or fetched_pages < max_pages)
-            good: list[tuple[Any, ...]] = []
-            bad: list[Rejection] = []
-            for raw in page.records:
-                result = checker.check(raw)
-                if isinstance(result, Rejection):
-                    bad.append(result)
-                else:
-                    good.append(_FIELDS(result))
-            _send(out, (page.next_cursor, more, len(page.records), good, bad))
-            if not more:
+    """The child's work: each page, checked, pickled to `out`; then a FeedError, if any. The
+    next page is fetched, and the last one written, while this one is checked."""
+    with _Writer(out) as send, ThreadPoolExecutor(1) as fetcher:
+        try:
+            upcoming = fetcher.submit(client.fetch_page, cursor, page_size)
+            fetched_pages = 0
+            while True:
+                page = upcoming.result()
+                fetched_pages += 1
+                more = page.has_more and (max_pages is None or fetched_pages < max_pages)
+                if more:
+                    upcoming = fetcher.submit(client.fetch_page, page.next_cursor, page_size)
+                good: list[tuple[Any, ...]] = []
+                bad: list[Rejection] = []
+                for raw in page.records:
+                    result = checker.check(raw)
+                    if isinstance(result, Rejection):
+                        bad.append(result)
+                    else:
+                        good.append(_FIELDS(result))
+                send((page.next_cursor, more, len(page.records), good, bad))
+                if not more:
+                    return
+        except FeedError as exc:
+            send(exc)
+        except BrokenPipeError:  # the parent is gone
+            return
+        except Exception as exc:  # reported by its kind only: no values
+            send(FeedUnavailable(f"检查一卡通数据时出错（{type(exc).__name__}），本次同步中止。"))
+        finally:
+            client.close()
+
+
+class _Writer:
+    """Writes pickled items to `out` from a thread of its own, up to two items behind, so that
+    checking goes on while the parent is busy storing. A gone parent is a BrokenPipeError."""
+
+    def __init__(self, out: IO[bytes]) -> None:
+        self.out = out
+        self.items: queue.Queue[bytes | None] = queue.Queue(maxsize=2)
+        self.thread = threading.Thread(target=self._run, name="lianyun-feed-writer")
+        self.broken = False
+
+    def _run(self) -> None:
+        while (data := self.items.get()) is not None:
+            try:
+                self.out.write(data)
+                self.out.flush()
+            except BrokenPipeError:
+                self.broken = True
                 return
-            cursor = page.next_cursor
-    except FeedError as exc:
-        _send(out, exc)
-    except BrokenPipeError:  # the parent is gone
-        return
-    except Exception as exc:  # reported by its kind only: no values
-        _send(out, FeedUnavailable(f"检查一卡通数据时出错（{type(exc).__name__}），本次同步中止。"))
-    finally:
-        client.close()
 
+    def __call__(self, item: Any) -> None:
+        data = pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)
+        while True:
+            if self.broken:
+                raise BrokenPipeError
+            try:
+                self.items.put(data, timeout=1.0)
+                return
+            except queue.Full:
+                continue
 
-def _send(out: IO[bytes], item: Any) -> None:
-    pickle.dump(item, out, protocol=pickle.HIGHEST_PROTOCOL)
-    out.flush()
+    def __enter__(self) -> "_Writer":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        while self.thread.is_alive():
+            try:
+                self.items.put(None, timeout=1.0)
+                break
+            except queue.Full:
+                continue
+        self.thread.join()
 
 
 def main() -> None:
