@@ -13,7 +13,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from fastapi import Depends
+from fastapi import Depends, Request
 from sqlalchemy import (
     Connection,
     DateTime,
@@ -98,7 +98,8 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN")
+        immediate = connection.get_execution_options().get(WRITE_INTENT)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 @lru_cache
@@ -124,6 +125,16 @@ def session_scope() -> sessionmaker[Session]:
     return _sessionmaker_for(get_engine())
 
 
+def write_session_scope() -> sessionmaker[Session]:
+    """Like `session_scope`, for work that writes in every transaction (see WRITE_INTENT)."""
+    return _sessionmaker_for(_writing(get_engine()))
+
+
+@lru_cache
+def _writing(engine: Engine) -> Engine:
+    return engine.execution_options(**{WRITE_INTENT: True})
+
+
 @contextmanager
 def transaction(session: Session, *, nested: bool = False) -> Iterator[Session]:
     """Commit on success and on an error whose `keep_writes` is set (a refresh token reused by
@@ -143,12 +154,30 @@ def transaction(session: Session, *, nested: bool = False) -> Iterator[Session]:
     tx.commit()
 
 
-def get_session() -> Iterator[Session]:
+# An execution option: this transaction will write. On SQLite it then takes the write lock as it
+# begins, waiting for it (busy_timeout) while another connection writes (the nightly sync, a
+# commit every half second): a transaction that read first and writes later fails at once,
+# unable to wait, when another connection committed in between.
+WRITE_INTENT = "lianyun_write_intent"
+_READ_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with session_scope()() as session, transaction(session):
+        if request.method not in _READ_METHODS:
+            session.connection(execution_options={WRITE_INTENT: True})
+        yield session
+
+
+def get_read_session() -> Iterator[Session]:
     with session_scope()() as session, transaction(session):
         yield session
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+# For a POST that only reads (an ID number or a receipt code must not go in a URL): it neither
+# waits for nor holds the write lock.
+ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
 
 
 def alembic_config(url: str | None = None) -> Config:

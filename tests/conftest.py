@@ -96,7 +96,7 @@ def _fresh_rate_limits() -> Iterator[None]:
 
 @pytest.fixture
 def app(session: Session) -> FastAPI:
-    from app.db import get_session, transaction
+    from app.db import get_read_session, get_session, transaction
     from app.main import create_app
 
     application = create_app(configure_logs=False, schedule_jobs=False)
@@ -106,6 +106,7 @@ def app(session: Session) -> FastAPI:
             yield session
 
     application.dependency_overrides[get_session] = _test_session
+    application.dependency_overrides[get_read_session] = _test_session
     return application
 
 

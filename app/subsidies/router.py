@@ -1,7 +1,7 @@
 from fastapi import APIRouter
 
 from app.config import SettingsDep
-from app.db import SessionDep
+from app.db import ReadSessionDep
 from app.errors import problems
 from app.ratelimit import ClientAddress
 from app.subsidies import service
@@ -17,6 +17,6 @@ router = APIRouter(prefix="/api/v1/subsidies", tags=["补贴查询"])
     responses=problems(404, 422, 429),
 )
 def lookup_subsidies(
-    body: LookupRequest, client: ClientAddress, session: SessionDep, settings: SettingsDep
+    body: LookupRequest, client: ClientAddress, session: ReadSessionDep, settings: SettingsDep
 ) -> LookupResponse:
     return service.lookup(session, request=body, client=client, settings=settings)

@@ -13,6 +13,7 @@ its own ends the run as `FeedUnavailable` naming only the kind of error.
 """
 
 import contextlib
+import os
 import pickle
 import queue
 import subprocess
@@ -40,41 +41,89 @@ class CheckedPage:
     bad: list[Rejection]
 
 
-def checked_pages(
-    client: FeedClient,
-    checker: RecordChecker,
-    cursor: str | None,
-    page_size: int,
-    max_pages: int | None,
-) -> Iterator[CheckedPage]:
-    """The feed's pages from `cursor`, checked; a FeedError of the child is raised here."""
-    child = subprocess.Popen(
-        [sys.executable, "-m", "app.sync.pipeline"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-    )
-    assert child.stdin is not None and child.stdout is not None  # noqa: S101 (PIPE given)
-    try:
-        # The token and the pepper go through the pipe, never on a command line.
-        pickle.dump((client, checker, cursor, page_size, max_pages), child.stdin)
-        child.stdin.close()
+class PageStream:
+    """The child process and what it hands over, as a context manager: iterate for the checked
+    pages (a FeedError of the child is raised there); `ready` says whether the next page has
+    arrived already. A reader thread unpickles the next page while the caller stores this one.
+    Leaving the context, however it is left, ends the child."""
+
+    def __init__(
+        self,
+        client: FeedClient,
+        checker: RecordChecker,
+        cursor: str | None,
+        page_size: int,
+        max_pages: int | None,
+    ) -> None:
+        self._job = (client, checker, cursor, page_size, max_pages)
+        self._pages: queue.Queue[CheckedPage | BaseException] = queue.Queue(maxsize=1)
+        self._stopping = threading.Event()
+        self._child: subprocess.Popen[bytes] | None = None
+        self._reader: threading.Thread | None = None
+
+    @property
+    def ready(self) -> bool:
+        return not self._pages.empty()
+
+    def __enter__(self) -> "PageStream":
+        self._child = subprocess.Popen(
+            [sys.executable, "-m", "app.sync.pipeline"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        assert self._child.stdin is not None  # noqa: S101 (PIPE given)
+        # The token and the pepper go through the pipe, never on a command line. The pipe
+        # stays open: the child ends itself when it closes (this process is gone).
+        pickle.dump(self._job, self._child.stdin)
+        self._child.stdin.flush()
+        self._reader = threading.Thread(target=self._read, name="lianyun-feed-reader")
+        self._reader.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stopping.set()
+        child = self._child
+        if child is not None:
+            if child.poll() is None:
+                child.kill()
+            child.wait()
+            for stream in (child.stdin, child.stdout):
+                if stream is not None:
+                    stream.close()
+        if self._reader is not None:
+            self._reader.join()
+
+    def __iter__(self) -> Iterator[CheckedPage]:
         while True:
-            try:
-                item = pickle.load(child.stdout)  # noqa: S301 (our own child)
-            except EOFError:
-                raise FeedUnavailable("读取一卡通数据的子进程意外退出，本次同步中止。") from None
+            item = self._pages.get()
             if isinstance(item, BaseException):
                 raise item
-            cursor_after, has_more, fetched, good, bad = item
-            yield CheckedPage(cursor_after, has_more, fetched, [PayoutIn(*g) for g in good], bad)
-            if not has_more:
+            yield item
+            if not item.has_more:
                 return
-    finally:
-        if child.poll() is None:
-            child.kill()
-        child.wait()
-        child.stdout.close()
+
+    def _read(self) -> None:
+        assert self._child is not None and self._child.stdout is not None  # noqa: S101
+        while not self._stopping.is_set():
+            item: CheckedPage | BaseException
+            try:
+                received = pickle.load(self._child.stdout)  # noqa: S301 (our own child)
+            except Exception:  # EOF, a torn pickle, a closed pipe: the child is gone
+                received = FeedUnavailable("读取一卡通数据的子进程意外退出，本次同步中止。")
+            if isinstance(received, BaseException):
+                item = received
+            else:
+                after, more, fetched, good, bad = received
+                item = CheckedPage(after, more, fetched, [PayoutIn(*g) for g in good], bad)
+            while not self._stopping.is_set():
+                try:
+                    self._pages.put(item, timeout=0.5)
+                    break
+                except queue.Full:
+                    continue
+            if isinstance(item, BaseException) or not item.has_more:
+                return
 
 
 def produce(
@@ -162,8 +211,15 @@ class _Writer:
         self.thread.join()
 
 
+def _end_with_parent() -> None:
+    """The parent keeps our stdin open while it lives; at its end, end too (even mid-request)."""
+    sys.stdin.buffer.read()
+    os._exit(0)
+
+
 def main() -> None:
     client, checker, cursor, page_size, max_pages = pickle.load(sys.stdin.buffer)  # noqa: S301
+    threading.Thread(target=_end_with_parent, daemon=True).start()
     with contextlib.suppress(BrokenPipeError):  # the parent is gone
         produce(client, checker, cursor, page_size, max_pages, sys.stdout.buffer)
 

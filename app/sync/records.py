@@ -31,10 +31,15 @@ REQUIRED = (
     "department",
 )
 STATUSES = {"paid", "reversed"}
-_AMOUNT = re.compile(r"^\d{1,10}\.\d{2}$")
-_PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-_VILLAGE = re.compile(r"^\d{12}$")
+# ASCII digits only: Python's \d also matches Arabic-Indic and other digits.
+_AMOUNT = re.compile(r"^[0-9]{1,10}\.[0-9]{2}$")
+_PERIOD = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_VILLAGE = re.compile(r"^[0-9]{12}$")
+# Anything shaped like an ID number, wherever the platform put it (columns can shift).
+_ID_LIKE = re.compile(r"[0-9０-９]{17}[0-9０-９Xxｘ]|[0-9]{15}")
 _MAX_TEXT = 64
+_MAX_VERSION = 2**31 - 1
 # Bounded so that a run's memory does not grow with the feed (a month of a county's payouts
 # visits most persons once, so a larger cache buys little).
 _CACHE_SIZE = 20_000
@@ -87,26 +92,47 @@ class RecordChecker:
         )
 
     def _sanitized(self, raw: dict[str, Any]) -> dict[str, Any]:
-        payload = {k: v for k, v in raw.items() if k not in {"id_number", "name"}}
+        """What a quarantined record keeps: the FEED.md fields but the person's, short and with
+        anything shaped like an ID number masked; the person as hashes and masks only."""
+        payload: dict[str, Any] = {}
+        for field in REQUIRED:
+            if field in ("id_number", "name") or field not in raw:
+                continue
+            payload[field] = _harmless(raw[field])
         id_number, name = raw.get("id_number"), raw.get("name")
-        if isinstance(id_number, str):
-            number = identity.normalize_id(id_number)
+        if isinstance(id_number, str) and _encodable(id_number):
+            number = identity.normalize_id(id_number)[:_MAX_TEXT]
             payload["id_masked"] = (
                 identity.mask_id(number) if len(number) >= 10 else "*" * len(number)
             )
             payload["id_hash"] = identity.keyed_hash(self.pepper, number)
-        if isinstance(name, str):
-            payload["name_masked"] = identity.mask_name(name)
+        if isinstance(name, str) and _encodable(name):
+            payload["name_masked"] = identity.mask_name(name[:_MAX_TEXT])
             payload["name_hash"] = identity.name_hash(self.pepper, name)
         return payload
 
     def check(self, raw: Any) -> PayoutIn | Rejection:
+        """Never raises: a record that breaks a check in a way not foreseen is quarantined too."""
+        try:
+            return self._check(raw)
+        except Exception:
+            try:
+                payload = self._sanitized(raw) if isinstance(raw, dict) else {}
+            except Exception:
+                payload = {}
+            return Rejection(None, None, "record_invalid", "记录无法检查", payload)
+
+    def _check(self, raw: Any) -> PayoutIn | Rejection:
         if not isinstance(raw, dict):
             return Rejection(
                 None, None, "not_an_object", "记录不是 JSON 对象", {"type": type(raw).__name__}
             )
-        record_id = raw.get("record_id") if isinstance(raw.get("record_id"), str) else None
+        record_id = (
+            _harmless(raw.get("record_id")) if isinstance(raw.get("record_id"), str) else None
+        )
         version = raw.get("version") if type(raw.get("version")) is int else None
+        if version is not None and not 1 <= version <= _MAX_VERSION:
+            version = None
 
         def reject(reason: str, message: str) -> Rejection:
             return Rejection(record_id, version, reason, message, self._sanitized(raw))
@@ -117,8 +143,10 @@ class RecordChecker:
                 return reject("missing_field", f"缺少字段 {field}")
             if type(value) is not str and field != "version":
                 return reject("field_type", f"字段 {field} 应为字符串")
-        if version is None or version < 1:
-            return reject("version_invalid", "version 应为不小于 1 的整数")
+            if field != "version" and not _encodable(value):
+                return reject("text_invalid", f"字段 {field} 含有无法保存的字符")
+        if version is None or not 1 <= version <= _MAX_VERSION:
+            return reject("version_invalid", "version 应为 1 到 2147483647 之间的整数")
         if (
             len(raw["record_id"]) > _MAX_TEXT
             or len(raw["item_name"]) > _MAX_TEXT
@@ -134,7 +162,7 @@ class RecordChecker:
             return reject("id_number_invalid", str(exc))
         amount = raw["amount"]
         if not _AMOUNT.match(amount):
-            return reject("amount_invalid", f"金额格式不对：{amount[:20]}")
+            return reject("amount_invalid", "金额格式不对：应为元，两位小数，如 143.00")
         amount_fen = int(amount.replace(".", ""))
         if amount_fen <= 0:
             return reject("amount_invalid", "金额应大于 0")
@@ -144,7 +172,7 @@ class RecordChecker:
             paid_on = date.fromisoformat(raw["paid_at"])
         except ValueError:
             return reject("date_invalid", "paid_at 应为 YYYY-MM-DD")
-        if len(raw["paid_at"]) != 10:
+        if not _DATE.match(raw["paid_at"]):
             return reject("date_invalid", "paid_at 应为 YYYY-MM-DD")
         if raw["status"] not in STATUSES:
             return reject("status_invalid", "status 应为 paid 或 reversed")
@@ -185,6 +213,28 @@ class RecordChecker:
             _payout_payload(record),
             replayable=True,
         )
+
+
+def _encodable(text: str) -> bool:
+    """No NUL and no lone surrogate: text that both databases can store."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _harmless(value: Any) -> Any:
+    """A value fit to keep in quarantine: short text with ID-shaped digits masked, a bounded
+    integer, or else only the name of its type."""
+    if isinstance(value, str):
+        text = value[:_MAX_TEXT] if _encodable(value) else "（含无法保存的字符）"
+        return _ID_LIKE.sub(lambda m: identity.mask_id(m.group()), text)
+    if type(value) is int and abs(value) <= _MAX_VERSION:
+        return value
+    return f"<{type(value).__name__}>"
 
 
 def _new_checker(pepper: bytes, villages: set[str]) -> RecordChecker:

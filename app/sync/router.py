@@ -53,8 +53,9 @@ def read_sync_run(run_id: RowId, _staff: SyncAdmin, session: SessionDep) -> obje
 def create_sync_run(
     _staff: Annotated[Staff, Depends(require_role(Role.county_admin))],
     settings: SettingsDep,
+    session: SessionDep,
 ) -> SyncStarted:
-    scheduler.start_in_background(settings, trigger="admin")
+    scheduler.start_in_background(settings, trigger="admin", session=session)
     return SyncStarted()
 
 

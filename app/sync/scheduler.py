@@ -5,6 +5,8 @@ them run it."""
 import logging
 import threading
 
+from sqlalchemy.orm import Session
+
 from app.config import Settings, get_settings
 from app.sync import service
 from app.sync.client import FeedError
@@ -22,10 +24,11 @@ def run_scheduled_sync() -> None:
         logger.warning("scheduled sync not run: %s", type(exc).__name__)
 
 
-def start_in_background(settings: Settings, trigger: str) -> None:
-    """Take the lease now (so that a second call is refused at once), then run in a thread."""
+def start_in_background(settings: Settings, trigger: str, session: Session) -> None:
+    """Take the lease now, in the request's transaction (so that a second call is refused at
+    once), then run in a thread, which goes on once the request has committed."""
     service.feed_settings(settings)
-    holder = service.take_lease()
+    holder = service.take_lease(session)
 
     def work() -> None:
         try:

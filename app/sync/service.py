@@ -10,6 +10,7 @@ Invariants:
 """
 
 import logging
+import time
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit
 from app.config import Settings
-from app.db import dialect_insert, session_scope, utcnow
+from app.db import dialect_insert, session_scope, utcnow, write_session_scope
 from app.errors import Conflict, NotFound
 from app.pagination import PageParams, paginate
 from app.regions.models import Region, RegionLevel
@@ -28,7 +29,7 @@ from app.subsidies import service as subsidies_service
 from app.subsidies.schemas import PayoutIn
 from app.sync.client import FeedClient, FeedError
 from app.sync.models import RejectedRecord, SyncCursor, SyncLease, SyncRun
-from app.sync.pipeline import CheckedPage, checked_pages
+from app.sync.pipeline import CheckedPage, PageStream
 from app.sync.records import RecordChecker, Rejection, payload_to_payout
 
 logger = logging.getLogger(__name__)
@@ -37,9 +38,11 @@ FEED = "yikatong"
 LEASE = "payout-sync"
 LEASE_SECONDS = 300
 PAGE_SIZE = 5000
-# Pages are committed in groups of about this many records: one commit per page wrote the same
-# index pages to the WAL again and again (a crash re-fetches at most one group).
+# Pages are committed in groups (one commit per page wrote the same index pages to the WAL again
+# and again): up to this many records or this many seconds, and always before waiting for the
+# feed, so that the write lock is never held while idle. A crash re-fetches at most one group.
 COMMIT_RECORDS = 50_000
+COMMIT_SECONDS = 0.5
 
 
 class SyncAlreadyRunning(Conflict):
@@ -55,26 +58,34 @@ class FeedNotConfigured(Conflict):
 # --- the lease -----------------------------------------------------------------------------
 
 
-def acquire_lease(holder: str, *, seconds: int = LEASE_SECONDS) -> bool:
+def acquire_lease(
+    holder: str, *, seconds: int = LEASE_SECONDS, session: Session | None = None
+) -> bool:
+    """Take the lease for `holder` if it is free, expired or theirs already; in its own
+    transaction, or in `session`'s (a request that must not wait on itself for the lock)."""
+    if session is None:
+        with session_scope().begin() as own:
+            return _acquire(own, holder, seconds)
+    return _acquire(session, holder, seconds)
+
+
+def _acquire(session: Session, holder: str, seconds: int) -> bool:
     now = utcnow()
     expires = now + timedelta(seconds=seconds)
-    with session_scope().begin() as session:
-        taken = session.execute(  # type: ignore[attr-defined]
-            update(SyncLease)
-            .where(
-                SyncLease.name == LEASE, (SyncLease.expires_at < now) | (SyncLease.holder == holder)
-            )
-            .values(holder=holder, expires_at=expires)
-        ).rowcount
-        if taken:
-            return True
-        session.execute(
-            dialect_insert(session, SyncLease.__table__)
-            .values(name=LEASE, holder=holder, expires_at=expires)
-            .on_conflict_do_nothing()
-        )
-        current = session.scalar(select(SyncLease.holder).where(SyncLease.name == LEASE))
-        return current == holder
+    taken = session.execute(  # type: ignore[attr-defined]
+        update(SyncLease)
+        .where(SyncLease.name == LEASE, (SyncLease.expires_at < now) | (SyncLease.holder == holder))
+        .values(holder=holder, expires_at=expires)
+    ).rowcount
+    if taken:
+        return True
+    session.execute(
+        dialect_insert(session, SyncLease.__table__)
+        .values(name=LEASE, holder=holder, expires_at=expires)
+        .on_conflict_do_nothing()
+    )
+    current = session.scalar(select(SyncLease.holder).where(SyncLease.name == LEASE))
+    return current == holder
 
 
 def _renew_lease(session: Session, holder: str) -> None:
@@ -85,10 +96,10 @@ def _renew_lease(session: Session, holder: str) -> None:
     )
 
 
-def take_lease() -> str:
+def take_lease(session: Session | None = None) -> str:
     """A new holder id that now holds the lease, or SyncAlreadyRunning."""
     holder = uuid.uuid4().hex
-    if not acquire_lease(holder):
+    if not acquire_lease(holder, session=session):
         raise SyncAlreadyRunning("另一个同步正在进行，请等它结束后再试。")
     return holder
 
@@ -193,8 +204,8 @@ def run_sync(
 ) -> SyncRun:
     """One run from the saved cursor to the end of the feed. Raises SyncAlreadyRunning when
     another holds the lease (pass `holder` when the caller took it already); feed failures end
-    the run as `failed` (returned, not raised). Pages are committed together, each group with
-    the cursor after its last page, once it holds `commit_records` records."""
+    the run as `failed` (returned, not raised). Pages are committed in groups (see
+    COMMIT_RECORDS), each group with the cursor after its last page."""
     if client is None:
         client = FeedClient(*feed_settings(settings))
     if holder is None:
@@ -214,17 +225,23 @@ def run_sync(
         logger.info("sync started", extra={"run_id": run_id, "trigger": trigger})
         outcome, error = "succeeded", None
         known_persons = subsidies_service.KnownPersons()
-        pages = checked_pages(client, checker, cursor, page_size, max_pages)
-        with session_scope()() as session:
-            uncommitted = 0
+        stream = PageStream(client, checker, cursor, page_size, max_pages)
+        with stream, write_session_scope()() as session:
+            uncommitted, since = 0, time.monotonic()
             try:
-                for page in pages:
+                for page in stream:
                     counts = _store_page(session, run_id, page, known_persons)
                     _advance(session, run_id, holder, page.next_cursor, counts)
                     uncommitted += page.fetched + 1
-                    if uncommitted >= commit_records:
+                    # Commit before waiting for the feed (no lock held while idle), and often
+                    # enough that other writers wait at most about COMMIT_SECONDS.
+                    if (
+                        uncommitted >= commit_records
+                        or time.monotonic() - since >= COMMIT_SECONDS
+                        or not stream.ready
+                    ):
                         session.commit()
-                        uncommitted = 0
+                        uncommitted, since = 0, time.monotonic()
             except FeedError as exc:
                 outcome, error = "failed", str(exc)
                 logger.warning(

@@ -3,7 +3,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Response, status
 
 from app.config import SettingsDep
-from app.db import SessionDep
+from app.db import ReadSessionDep, SessionDep
 from app.errors import Problem, problems
 from app.pagination import Page, PageDep
 from app.ratelimit import ClientAddress
@@ -59,7 +59,7 @@ def create_tip(
     responses=problems(404, 422, 429),
 )
 def read_tip_receipt(
-    body: ReceiptQuery, client: ClientAddress, session: SessionDep, settings: SettingsDep
+    body: ReceiptQuery, client: ClientAddress, session: ReadSessionDep, settings: SettingsDep
 ) -> TipStatus:
     return service.receipt_status(session, body.receipt_code, client=client, settings=settings)
 

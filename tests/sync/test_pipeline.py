@@ -1,0 +1,73 @@
+"""The child process that fetches and checks the feed: it never outlives the sync, and a child
+that dies is a failed run, never a hang."""
+
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from app.sync.client import FeedClient, FeedUnavailable
+from app.sync.pipeline import PageStream
+from app.sync.records import RecordChecker
+from tests.factories import SANGUANZHAI
+from tests.sync.feed_server import TOKEN, TinyFeed, serving
+from tests.sync.test_service import record
+
+CHECKER = RecordChecker(pepper=b"test-pepper", villages={SANGUANZHAI})
+
+
+def children_of(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found.update(int(c) for c in (task / "children").read_text().split())
+    return found
+
+
+def test_pages_arrive_checked_in_order() -> None:
+    tiny = TinyFeed([record(n) for n in range(1, 12)] + ["not an object"])
+    with serving(tiny) as url, PageStream(FeedClient(url, TOKEN), CHECKER, None, 5, None) as pages:
+        received = list(pages)
+    assert [p.next_cursor for p in received] == ["5", "10", "12"]
+    assert [len(p.good) for p in received] == [5, 5, 1]
+    assert received[-1].bad[0].reason == "not_an_object"
+
+
+def test_a_child_killed_mid_run_fails_the_run_without_hanging() -> None:
+    tiny = TinyFeed([record(n) for n in range(1, 200)])
+    with serving(tiny) as url:
+        stream = PageStream(FeedClient(url, TOKEN), CHECKER, None, 1, None)
+        with stream:
+            pages = iter(stream)
+            next(pages)
+            before = children_of(os.getpid())
+            assert len(before) == 1
+            for pid in before:
+                os.kill(pid, signal.SIGKILL)
+            with pytest.raises(FeedUnavailable, match="子进程意外退出"):
+                for _ in pages:
+                    pass
+
+
+def test_the_child_ends_when_the_sync_process_is_gone() -> None:
+    """The child waits on a feed that never answers; its parent dies (its stdin closes)."""
+    hanging = TinyFeed([record(1)], failures={"0": [503] * 1000})
+    with serving(hanging) as url:
+        client = FeedClient(url, TOKEN, max_attempts=1000, backoff_initial=0.2, backoff_max=0.2)
+        child = subprocess.Popen(
+            [sys.executable, "-m", "app.sync.pipeline"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        assert child.stdin is not None
+        pickle.dump((client, CHECKER, None, 10, None), child.stdin)
+        child.stdin.flush()
+        time.sleep(1.0)
+        assert child.poll() is None and hanging.requests > 0  # busy retrying
+        child.stdin.close()  # what the kernel does when the sync process dies
+        assert child.wait(timeout=10) == 0

@@ -1,0 +1,73 @@
+"""Records the platform should never send, but might: each is quarantined on its own, and what
+quarantine keeps holds no ID number or name in clear."""
+
+import json
+from typing import Any
+
+import pytest
+
+from app.subsidies import identity
+from app.sync.records import RecordChecker, Rejection
+from tests.factories import SANGUANZHAI
+from tests.subsidies.factories import ID_A
+from tests.sync.test_service import record
+
+CHECKER = RecordChecker(pepper=b"test-pepper", villages={SANGUANZHAI})
+
+
+def rejected(raw: Any) -> Rejection:
+    result = CHECKER.check(raw)
+    assert isinstance(result, Rejection), result
+    json.dumps(result.payload)  # storable as JSON
+    return result
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reason"),
+    [
+        ({"name": "张\ud800"}, "text_invalid"),
+        ({"item_name": "低保\udc80"}, "text_invalid"),
+        ({"department": "民政局\x00"}, "text_invalid"),
+        ({"version": 3_000_000_000}, "version_invalid"),
+        ({"version": 2**63}, "version_invalid"),
+        ({"period": "٢٠٢٦-01"}, "period_invalid"),  # Arabic-Indic digits
+        ({"amount": "１４３.００"}, "amount_invalid"),  # full-width digits
+        ({"village_code": "５１１９２３１２０２０１"}, "village_invalid"),
+        ({"paid_at": "2026-W01-1"}, "date_invalid"),  # an ISO week date, 10 characters too
+        ({"record_id": ["PC", 1]}, "field_type"),
+    ],
+)
+def test_a_record_no_database_could_store_is_quarantined(
+    overrides: dict[str, Any], reason: str
+) -> None:
+    assert rejected(record(1, **overrides)).reason == reason
+
+
+def test_a_record_that_breaks_a_check_unforeseen_is_quarantined_not_raised(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(_raw: str) -> str:
+        raise RuntimeError("a case no one foresaw")
+
+    monkeypatch.setattr(identity, "check_id", broken)
+    checker = RecordChecker(pepper=b"test-pepper", villages={SANGUANZHAI})
+    result = checker.check(record(1))
+    assert isinstance(result, Rejection)
+    assert result.reason == "record_invalid"
+    assert ID_A not in json.dumps(result.payload, ensure_ascii=False)
+
+
+def test_quarantine_keeps_no_id_number_wherever_the_platform_put_it() -> None:
+    shifted = record(
+        1,
+        amount=ID_A,  # columns shifted by one
+        recipient={"id_number": ID_A, "name": "张三明"},  # an extra nested object
+        sfzh=ID_A,
+        item_name="x" * 10_000,
+    )
+    result = rejected(shifted)
+    kept = json.dumps({"payload": result.payload, "message": result.message}, ensure_ascii=False)
+    assert ID_A not in kept and "张三明" not in kept and "张秀英" not in kept
+    assert "recipient" not in result.payload and "sfzh" not in result.payload
+    assert result.payload["amount"] == ID_A[:6] + "********" + ID_A[-4:]
+    assert len(result.payload["item_name"]) <= 64
