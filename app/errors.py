@@ -111,6 +111,9 @@ class Problem(BaseModel):
     request_id: str | None = None
     errors: list[FieldError] | None = None
     retry_after: int | None = None
+    poster_code: str | None = Field(
+        default=None, description="poster_exists：已有海报的海报码", examples=["k7mq2xva"]
+    )
 
 
 # Short Chinese explanations for the `type` pages, by code.
@@ -138,6 +141,10 @@ PROBLEM_PAGES: dict[str, str] = {
         "服务器上没有能显示汉字的字体，海报无法生成（不会印出方框）。请管理员安装 fonts-noto-cjk"
         "（Debian/Ubuntu：apt-get install fonts-noto-cjk），"
         "或用 LIANYUN_POSTER_FONT 指定中文字体文件。"
+    ),
+    "poster_exists": (
+        "这个村（社区）的这个张贴位置（渠道）已经有一张海报，`poster_code` 是它的海报码。"
+        "请重印那张海报，扫码次数才不会分到两张海报上；要贴在别处，请换一个渠道名。"
     ),
     "internal_error": "服务器出了意外的错误。请稍后再试；如问题持续，请把请求编号告诉管理员。",
 }

@@ -1,4 +1,4 @@
-"""Conditional GET for public, cacheable responses: a strong ETag and `Cache-Control`.
+"""Conditional GET for cacheable responses: a weak ETag and `Cache-Control`.
 
 Build a router with `route_class=cached_route(max_age)`: each successful GET of its routes then
 carries a weak `ETag` (a hash of the body it sends) and `Cache-Control: public, max-age=...`, and
@@ -28,12 +28,16 @@ def _matches(if_none_match: str, etag: str) -> bool:
     return opaque in {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
 
 
-def conditional(request: Request, response: Response, *, max_age: int) -> Response:
+def conditional(
+    request: Request, response: Response, *, max_age: int, private: bool = False
+) -> Response:
+    """`private` for what only the signed-in user may see (no shared cache keeps it)."""
     body = getattr(response, "body", None)
     if request.method != "GET" or response.status_code != 200 or not isinstance(body, bytes):
         return response
     etag = etag_of(body)
-    headers = {"ETag": etag, "Cache-Control": f"public, max-age={max_age}"}
+    scope = "private" if private else "public"
+    headers = {"ETag": etag, "Cache-Control": f"{scope}, max-age={max_age}"}
     if _matches(request.headers.get("if-none-match", ""), etag):
         return Response(status_code=304, headers=headers)
     response.headers.update(headers)

@@ -1,6 +1,10 @@
 import json
+import os
 import re
+import shutil
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -114,3 +118,47 @@ def test_openapi_command_prints_the_schema(capsys: pytest.CaptureFixture[str]) -
     assert main(["openapi"]) == 0
     schema = json.loads(capsys.readouterr().out)
     assert "/api/v1/regions" in schema["paths"]
+
+
+# --- scripts/serve ----------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+STUB = '#!/usr/bin/env bash\necho "$1 ${LIANYUN_PUBLIC_BASE_URL:-unset} $*"\n'
+
+
+def _serve_script(tmp_path: Path, env: dict[str, str], dotenv: str = "") -> list[str]:
+    """scripts/serve run in a copy of the repository whose setup and `lianyun` only print what
+    they were given: the base URL the demo poster and the server will use."""
+    (tmp_path / "scripts").mkdir()
+    shutil.copy2(ROOT / "scripts" / "serve", tmp_path / "scripts" / "serve")
+    for stub in (tmp_path / "scripts" / "setup", tmp_path / ".venv" / "bin" / "lianyun"):
+        stub.parent.mkdir(parents=True, exist_ok=True)
+        stub.write_text(STUB if stub.name == "lianyun" else "#!/usr/bin/env bash\n")
+        stub.chmod(0o755)
+    if dotenv:
+        (tmp_path / ".env").write_text(dotenv)
+    keep = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG"}}
+    done = subprocess.run(
+        [str(tmp_path / "scripts" / "serve")],
+        env={**keep, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
+    return done.stdout.splitlines()
+
+
+def test_serve_makes_posters_for_the_port_it_serves_on(tmp_path: Path) -> None:
+    demo, serve = _serve_script(tmp_path, {"PORT": "8765"})
+    assert demo.startswith("demo http://127.0.0.1:8765 ")
+    assert serve.startswith("serve http://127.0.0.1:8765 ") and "--port 8765" in serve
+
+
+def test_serve_keeps_a_configured_public_base_url(tmp_path: Path) -> None:
+    phone = "http://192.168.1.20:8765"
+    demo, serve = _serve_script(tmp_path, {"PORT": "8765", "LIANYUN_PUBLIC_BASE_URL": phone})
+    assert demo.startswith(f"demo {phone} ") and serve.startswith(f"serve {phone} ")
+    (tmp_path / "other").mkdir()
+    demo, _ = _serve_script(tmp_path / "other", {}, dotenv=f"LIANYUN_PUBLIC_BASE_URL={phone}\n")
+    assert demo.startswith("demo unset ")  # left to the app, which reads .env

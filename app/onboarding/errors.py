@@ -1,4 +1,4 @@
-from app.errors import InvalidState, NotFound, UpstreamUnavailable
+from app.errors import Conflict, InvalidState, NotFound, UpstreamUnavailable
 
 
 class PosterNotFound(NotFound):
@@ -14,3 +14,11 @@ class NotAVillage(InvalidState):
 class PosterFontMissing(UpstreamUnavailable):
     code = "poster_font_missing"
     title = "服务器缺少中文字体，无法生成海报"
+
+
+class PosterExists(Conflict):
+    """A second poster for the same village and channel would split its scan counts; the
+    problem carries the existing poster's code as `poster_code`."""
+
+    code = "poster_exists"
+    title = "这个村的这个渠道已有海报"

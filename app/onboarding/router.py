@@ -1,12 +1,13 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Response, status
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from app.config import Settings, SettingsDep
 from app.db import SessionDep
 from app.errors import problems
+from app.http_cache import NOT_MODIFIED, conditional
 from app.onboarding import pages, service
 from app.onboarding.schemas import PosterCreate, PosterRead, PosterStats, TownshipScans
 from app.pagination import Page, PageDep, page_of
@@ -28,9 +29,17 @@ PosterMaker = Annotated[
 PosterCode = Annotated[
     str, Path(pattern=rf"^[{service.CODE_ALPHABET}]{{8}}$", description="海报码（8 位）")
 ]
-# The images of a poster never change (its code, village and channel are fixed).
-IMMUTABLE = {"Cache-Control": "private, max-age=31536000, immutable"}
-IMAGE_PROBLEMS = problems(401, 403, 404, 422)
+# A poster's images also depend on settings (public base URL, app name, font) that may change:
+# cached for a day, then revalidated by their ETag (a 304 when unchanged).
+IMAGE_MAX_AGE = 86400
+IMAGE_PROBLEMS = {**NOT_MODIFIED, **problems(401, 403, 404, 422)}
+
+
+def _image(
+    request: Request, body: bytes, media_type: str, headers: dict[str, str] | None = None
+) -> Response:
+    response = Response(body, media_type=media_type, headers=headers)
+    return conditional(request, response, max_age=IMAGE_MAX_AGE, private=True)
 
 
 def _content(media_type: str, description: str) -> dict[int | str, dict[str, object]]:
@@ -42,10 +51,10 @@ def _content(media_type: str, description: str) -> dict[int | str, dict[str, obj
 
 @admin_router.post(
     "",
-    summary="为某村某处（渠道）新建海报，得到海报码和二维码地址",
+    summary="为某村某处（渠道）新建海报，得到海报码和二维码地址（同村同渠道只能有一张）",
     response_model=PosterRead,
     status_code=status.HTTP_201_CREATED,
-    responses=problems(401, 403, 404, 422),
+    responses=problems(401, 403, 404, 409, 422),
 )
 def create_poster(
     data: PosterCreate, actor: PosterMaker, session: SessionDep, settings: SettingsDep
@@ -123,10 +132,14 @@ def read_poster_stats(
     responses={**_content("image/svg+xml", "SVG 图片"), **IMAGE_PROBLEMS},
 )
 def read_qr_svg(
-    code: PosterCode, staff: PosterMaker, session: SessionDep, settings: SettingsDep
+    code: PosterCode,
+    request: Request,
+    staff: PosterMaker,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> Response:
     body = service.qr_svg(session, code, staff=staff, settings=settings)
-    return Response(body, media_type="image/svg+xml", headers=IMMUTABLE)
+    return _image(request, body, "image/svg+xml")
 
 
 @admin_router.get(
@@ -136,10 +149,14 @@ def read_qr_svg(
     responses={**_content("image/png", "PNG 图片"), **IMAGE_PROBLEMS},
 )
 def read_qr_png(
-    code: PosterCode, staff: PosterMaker, session: SessionDep, settings: SettingsDep
+    code: PosterCode,
+    request: Request,
+    staff: PosterMaker,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> Response:
     body = service.qr_png(session, code, staff=staff, settings=settings)
-    return Response(body, media_type="image/png", headers=IMMUTABLE)
+    return _image(request, body, "image/png")
 
 
 @admin_router.get(
@@ -148,15 +165,20 @@ def read_qr_png(
     response_class=Response,
     responses={
         **_content("image/png", "A4 海报，2480×3508 像素"),
+        **NOT_MODIFIED,
         **problems(401, 403, 404, 422, 503),
     },
 )
 def read_poster_png(
-    code: PosterCode, staff: PosterMaker, session: SessionDep, settings: SettingsDep
+    code: PosterCode,
+    request: Request,
+    staff: PosterMaker,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> Response:
     body = service.poster_png(session, code, staff=staff, settings=settings)
-    headers = {**IMMUTABLE, "Content-Disposition": f'inline; filename="poster-{code}.png"'}
-    return Response(body, media_type="image/png", headers=headers)
+    disposition = {"Content-Disposition": f'inline; filename="poster-{code}.png"'}
+    return _image(request, body, "image/png", disposition)
 
 
 # --- villagers --------------------------------------------------------------------------------
@@ -201,3 +223,10 @@ def head_landing_page(
 ) -> HTMLResponse:
     """Link checkers and previews ask with HEAD: answered, never counted."""
     return _landing(code, user_agent, session, settings, count=False)
+
+
+@landing_router.api_route("/i", methods=["GET", "HEAD"], include_in_schema=False)
+@landing_router.api_route("/i/", methods=["GET", "HEAD"], include_in_schema=False)
+def read_landing_without_code(settings: SettingsDep) -> HTMLResponse:
+    """A scan that lost its code (a cut-off link): the same Chinese page as an unknown code."""
+    return HTMLResponse(pages.not_found(settings), status_code=404, headers=NO_STORE)

@@ -1,13 +1,30 @@
+import unicodedata
 from datetime import date
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from app.schemas import LocalDateTime
+
+# Printed on the poster: control and format characters (U+202E turns text around), private-use,
+# unassigned and symbol characters (emoji print as boxes) are refused; letters (CJK too), marks,
+# digits, spaces and punctuation such as （）·、- are kept.
+_UNPRINTABLE = {"Cc", "Cf", "Cs", "Co", "Cn", "So", "Sk", "Me", "Zl", "Zp"}
+
+
+def _printable(value: str) -> str:
+    bad = [ch for ch in value if unicodedata.category(ch) in _UNPRINTABLE]
+    if bad:
+        raise ValueError(
+            f"渠道名不能含表情、符号或控制字符（U+{ord(bad[0]):04X}），请只用汉字、字母、数字和常用标点"
+        )
+    return value
+
 
 Channel = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=20),
+    AfterValidator(_printable),
     Field(description="张贴位置或渠道，如 村务公开栏、便民服务中心", examples=["村务公开栏"]),
 ]
 

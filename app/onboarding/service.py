@@ -5,26 +5,32 @@ Invariants:
   characters from an alphabet without look-alikes (no 0/o, 1/l/i), drawn by `secrets`, so
   codes cannot be guessed or enumerated. Its URL is `{public_base_url}/i/{code}`, derived,
   never stored.
+- One poster per village and channel: a second one would split the scans, so it is refused
+  (409 `poster_exists`, naming the existing code).
 - Staff (commission, county admin, township officer) act only on posters of villages inside
   their own region; a poster outside it is a 404, as if it did not exist. Every poster made is
   in the audit log.
 - A scan is one counter row per poster, day (Asia/Shanghai) and platform, incremented by an
-  upsert. Nothing else of a scan is kept: no time of day, address or user agent.
+  upsert. Nothing else of a scan is kept: no time of day, address or user agent. Counting is
+  best-effort: a count the database cannot take (SQLite busy under the nightly sync) is dropped
+  and the page is still shown.
 - Statistics are GROUP BY queries over the counters.
 """
 
+import logging
 import re
 import secrets
 from datetime import date, datetime
 
 from sqlalchemy import Select, func, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from app.audit import service as audit
 from app.config import Settings
-from app.db import dialect_insert
+from app.db import dialect_insert, transaction
 from app.onboarding import fonts, poster, qr
-from app.onboarding.errors import NotAVillage, PosterNotFound
+from app.onboarding.errors import NotAVillage, PosterExists, PosterNotFound
 from app.onboarding.models import Platform, Poster, PosterScan
 from app.onboarding.schemas import (
     DayScans,
@@ -40,6 +46,8 @@ from app.regions.models import Region, RegionLevel
 from app.schemas import COUNTY_TZ
 from app.staff import service as staff_service
 from app.staff.models import Staff
+
+logger = logging.getLogger(__name__)
 
 ENTITY = "poster"
 CODE_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
@@ -109,6 +117,13 @@ def create_poster(
     if village.level != RegionLevel.village:
         raise NotAVillage(f"{village.name}不是村（社区），海报要为某个村（社区）制作。")
     staff_service.check_region(actor, village.code)  # raises Forbidden
+    existing = find_poster(session, village_code=village.code, channel=data.channel)
+    if existing is not None:
+        raise PosterExists(
+            f"{village_name(village)}的“{data.channel}”已有海报，海报码 {existing.code}。"
+            "请重印那张海报；贴在别处请换一个渠道名。",
+            poster_code=existing.code,
+        )
     code = new_code()
     while session.scalar(select(Poster.id).where(Poster.code == code)) is not None:
         code = new_code()  # 31^8 codes: a clash is all but impossible, but cheap to rule out
@@ -239,16 +254,33 @@ def poster_png(session: Session, code: str, *, staff: Staff, settings: Settings)
 # --- villagers --------------------------------------------------------------------------------
 
 
+def normalise_code(code: str) -> str:
+    """Codes are lowercase; one typed in capitals or with stray spaces still finds its poster."""
+    return code.strip().lower()
+
+
 def record_scan(session: Session, code: str, *, platform: Platform, count: bool) -> Poster | None:
     """The poster behind a scanned code, or None; when `count`, one more scan for today and
-    this platform (an upsert, so concurrent scans never lose a count)."""
+    this platform. A count that cannot be written is dropped (logged without anything of the
+    visitor) and its SAVEPOINT rolled back, so the request's transaction stays usable."""
+    code = normalise_code(code)
     if not CODE_PATTERN.fullmatch(code):
         return None
     item = session.scalars(_with_village().where(Poster.code == code)).one_or_none()
     if item is None or not count:
         return item
+    try:
+        with transaction(session, nested=True):
+            count_scan(session, item.id, platform=platform)
+    except DBAPIError as exc:
+        logger.warning("scan not counted (%s)", type(exc.orig).__name__, extra={"poster": code})
+    return item
+
+
+def count_scan(session: Session, poster_id: int, *, platform: Platform) -> None:
+    """An upsert, so concurrent scans never lose a count."""
     insert = dialect_insert(session, PosterScan).values(
-        poster_id=item.id,
+        poster_id=poster_id,
         scanned_on=datetime.now(COUNTY_TZ).date(),
         platform=platform.value,
         scans=1,
@@ -259,4 +291,3 @@ def record_scan(session: Session, code: str, *, platform: Platform, count: bool)
             set_={"scans": PosterScan.scans + 1},
         )
     )
-    return item

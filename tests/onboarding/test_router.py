@@ -1,11 +1,16 @@
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from PIL import ImageChops
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.onboarding import poster as layout
+from app.onboarding import service
+from app.onboarding.models import Platform
 from app.staff.models import Role
 from tests.asserts import assert_problem
 from tests.factories import FOLOU, HUANGLIU, SANGUANZHAI, XIXING, auth_headers, make_staff
@@ -63,6 +68,40 @@ def test_a_poster_needs_a_known_village_and_a_short_channel(
         assert [e["field"] for e in problem["errors"]] == ["channel"]
 
 
+def test_a_channel_is_printable_text_not_emoji_or_control_characters(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    headers = _headers(session)
+    for channel in ("公告栏😀", "村务\u202e栏", "便民\u200b中心", "★服务点", "卫生室\x07"):
+        invalid = client.post(
+            ADMIN, json={"village_code": SANGUANZHAI, "channel": channel}, headers=headers
+        )
+        problem = assert_problem(invalid, 422, "validation_failed")
+        assert [e["field"] for e in problem["errors"]] == ["channel"]
+        assert "表情" in problem["errors"][0]["message"]
+    for channel in ("村务公开栏（东侧）", "便民服务中心·二楼", "村口、小卖部 - 1号", "Bus Stop 2"):
+        ok = client.post(
+            ADMIN, json={"village_code": SANGUANZHAI, "channel": f" {channel} "}, headers=headers
+        )
+        assert ok.status_code == 201, ok.text
+        assert ok.json()["channel"] == channel
+
+
+def test_a_second_poster_for_the_same_village_and_channel_is_refused(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    headers = _headers(session)
+    body = {"village_code": SANGUANZHAI, "channel": "村务公开栏"}
+    first = client.post(ADMIN, json=body, headers=headers).json()
+    again = client.post(ADMIN, json={**body, "channel": " 村务公开栏 "}, headers=headers)
+    problem = assert_problem(again, 409, "poster_exists")
+    assert first["code"] in problem["detail"] and problem["poster_code"] == first["code"]
+    listed = client.get(ADMIN, params={"village_code": SANGUANZHAI}, headers=headers).json()
+    assert listed["total"] == 1
+    other = client.post(ADMIN, json={**body, "channel": "便民服务中心"}, headers=headers)
+    assert other.status_code == 201
+
+
 def test_roles_and_regions(client: TestClient, session: Session, settings: Settings) -> None:
     officer = _headers(session, role=Role.township_officer, region_code=FOLOU)
     ok = client.post(ADMIN, json={"village_code": SANGUANZHAI, "channel": "a"}, headers=officer)
@@ -93,8 +132,6 @@ def test_qr_png_and_svg_hold_the_exact_url(
     poster = make_poster(session, admin)
     png = client.get(f"{ADMIN}/{poster.code}/qr.png", headers=auth_headers(admin))
     assert png.status_code == 200 and png.headers["content-type"] == "image/png"
-    assert "immutable" in png.headers["cache-control"]
-    assert "private" in png.headers["cache-control"]
     image = open_png(png.content).convert("L")
     (code,) = decode_qr(image)
     assert code.text == poster.url
@@ -120,7 +157,6 @@ def test_the_printable_poster_is_a4_at_300_dpi_with_a_readable_qr_code(
     second = make_poster(session, admin, village_code=HUANGLIU)
     response = client.get(f"{ADMIN}/{first.code}/poster.png", headers=auth_headers(admin))
     assert response.status_code == 200 and response.headers["content-type"] == "image/png"
-    assert "immutable" in response.headers["cache-control"]
     image = open_png(response.content)
     assert image.size == (2480, 3508)
     assert tuple(round(d) for d in image.info["dpi"]) == (300, 300)
@@ -134,6 +170,31 @@ def test_the_printable_poster_is_a4_at_300_dpi_with_a_readable_qr_code(
     assert ImageChops.difference(*names).getbbox() is not None
     for box in layout.FEATURE_BOXES:
         assert ink(image, box) > 5_000
+
+
+def test_poster_images_are_cached_a_day_and_revalidated_by_etag(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    admin = make_staff(session)
+    poster = make_poster(session, admin)
+    for path in ("qr.svg", "qr.png", "poster.png"):
+        url = f"{ADMIN}/{poster.code}/{path}"
+        first = client.get(url, headers=auth_headers(admin))
+        assert first.status_code == 200
+        assert first.headers["cache-control"] == "private, max-age=86400"
+        etag = first.headers["etag"]
+        again = client.get(url, headers={**auth_headers(admin), "If-None-Match": etag})
+        assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == etag
+        # a new public base URL makes new images, which the old ETag no longer matches
+        settings.public_base_url = "https://lianyun.example.org"
+        moved = client.get(url, headers={**auth_headers(admin), "If-None-Match": etag})
+        assert moved.status_code == 200 and moved.headers["etag"] != etag
+        settings.public_base_url = BASE_URL
+    assert_problem(
+        client.get(f"{ADMIN}/{poster.code}/qr.png", headers={"If-None-Match": "*"}),
+        401,
+        "authentication_required",
+    )
 
 
 def test_no_cjk_font_means_a_clear_503_not_tofu(
@@ -228,6 +289,51 @@ def test_an_unknown_code_gets_a_friendly_chinese_404_page(
 ) -> None:
     for code in ("zzzzzzzz", "no-such-poster"):
         response = client.get(f"/i/{code}", headers={"User-Agent": ANDROID_CHROME})
+        assert response.status_code == 404
+        assert response.headers["content-type"].startswith("text/html")
+        assert "找不到这张海报" in response.text and 'lang="zh-CN"' in response.text
+
+
+def test_the_page_is_shown_when_the_scan_cannot_be_counted(
+    client: TestClient, session: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    admin = make_staff(session)
+    poster = make_poster(session, admin)
+
+    def fail(session: Session, poster_id: int, *, platform: Platform) -> None:
+        # a real failed statement (on PostgreSQL it aborts the transaction up to the savepoint)
+        session.execute(text("UPDATE no_such_table SET scans = scans + 1"))
+
+    monkeypatch.setattr(service, "count_scan", fail)
+    assert "佛楼镇三官寨村" in _scan(client, poster.code, ANDROID_CHROME)
+
+    def busy(session: Session, poster_id: int, *, platform: Platform) -> None:
+        raise OperationalError("INSERT INTO poster_scan", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(service, "count_scan", busy)
+    assert "佛楼镇三官寨村" in _scan(client, poster.code, IPHONE_SAFARI)
+    monkeypatch.undo()
+    _scan(client, poster.code, ANDROID_CHROME)  # the session is still usable, and counts again
+    stats = client.get(f"{ADMIN}/{poster.code}/stats", headers=auth_headers(admin)).json()
+    assert stats["totals"]["total"] == 1 and stats["totals"]["android"] == 1
+
+
+def test_a_code_in_capitals_or_with_spaces_finds_its_poster(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    admin = make_staff(session)
+    poster = make_poster(session, admin)
+    for typed in (poster.code.upper(), f"{poster.code}%20", f"%20{poster.code.upper()}%0A"):
+        assert "佛楼镇三官寨村" in _scan(client, typed, ANDROID_CHROME)
+    stats = client.get(f"{ADMIN}/{poster.code}/stats", headers=auth_headers(admin)).json()
+    assert stats["totals"]["total"] == 3
+
+
+def test_a_link_without_a_code_gets_the_chinese_404_page(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    for path in ("/i", "/i/"):
+        response = client.get(path, headers={"User-Agent": ANDROID_CHROME}, follow_redirects=False)
         assert response.status_code == 404
         assert response.headers["content-type"].startswith("text/html")
         assert "找不到这张海报" in response.text and 'lang="zh-CN"' in response.text

@@ -31,7 +31,7 @@ def test_a_poster_gets_a_short_random_code_its_url_and_an_audit_entry(session: S
         "village_code": SANGUANZHAI,
         "channel": "便民服务中心",
     }
-    codes = {make_poster(session, admin).code for _ in range(20)}
+    codes = {make_poster(session, admin, channel=f"渠道{n}").code for n in range(20)}
     assert len(codes) == 20
 
 
