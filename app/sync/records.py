@@ -42,7 +42,7 @@ _MAX_TEXT = 64
 _MAX_VERSION = 2**31 - 1
 # Bounded so that a run's memory does not grow with the feed (a month of a county's payouts
 # visits most persons once, so a larger cache buys little).
-_CACHE_SIZE = 20_000
+_CACHE_SIZE = 4096
 
 
 @dataclass(frozen=True)
