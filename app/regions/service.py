@@ -8,8 +8,9 @@ import csv
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from app.errors import NotFound
@@ -122,6 +123,20 @@ _FULL_NAMES = (  # built once: it runs on every subsidy lookup
     .outerjoin(_grandparent, _grandparent.code == _parent.parent_code)
     .where(Region.code.in_(bindparam("codes", expanding=True)))
 )
+
+
+def full_name_of(code: Any) -> Any:
+    """平昌县佛楼镇三官寨村 for a region code column, as a scalar subquery: a caller's query
+    gets the full name without a second round trip."""
+    village, township, county = aliased(Region), aliased(Region), aliased(Region)
+    return (
+        select(func.coalesce(county.name, "") + func.coalesce(township.name, "") + village.name)
+        .select_from(village)
+        .outerjoin(township, township.code == village.parent_code)
+        .outerjoin(county, county.code == township.parent_code)
+        .where(village.code == code)
+        .scalar_subquery()
+    )
 
 
 def full_names(session: Session, codes: list[str]) -> dict[str, str]:

@@ -225,6 +225,7 @@ _PERSON = select(
     _person.c.name_masked,
     _person.c.id_masked,
     _person.c.village_code,
+    regions_service.full_name_of(_person.c.village_code).label("village"),
 ).where(_person.c.id_hash == bindparam("h"))
 _LINES = (
     select(
@@ -289,9 +290,7 @@ def lookup(
         person=PersonRead(
             name_masked=person.name_masked,
             id_number_masked=person.id_masked,
-            village=regions_service.full_names(session, [person.village_code]).get(
-                person.village_code, person.village_code
-            ),
+            village=person.village or person.village_code,
             village_code=person.village_code,
         ),
         summary=Summary(
