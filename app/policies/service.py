@@ -146,15 +146,19 @@ def get_published(session: Session, policy_id: int) -> PolicyRead:
     )
 
 
+# Table columns (Core, not ORM): it runs on every subsidy lookup.
+_policy, _version = Policy.__table__, PolicyVersion.__table__
+_ITEMS = (
+    select(_policy.c.id, _version.c["items"])
+    .join(_version, _policy.c.published_version_id == _version.c.id)
+    .order_by(_policy.c.id.desc())
+)
+
+
 def policy_ids_by_item(session: Session) -> dict[str, int]:
     """Payout item name (as the 一卡通 feed spells it) → id of the published policy that covers
     it; the lowest id when two do."""
-    rows = session.execute(
-        select(Policy.id, PolicyVersion.items)
-        .join(PolicyVersion, Policy.published_version_id == PolicyVersion.id)
-        .order_by(Policy.id.desc())
-    )
-    return {item: policy_id for policy_id, items in rows for item in items}
+    return {item: policy_id for policy_id, items in session.execute(_ITEMS) for item in items}
 
 
 # --- staff -------------------------------------------------------------------------------------
