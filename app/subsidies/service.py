@@ -138,12 +138,12 @@ def store_payouts(
         latest[record.record_id] = record
 
     in_order = sorted(latest.values(), key=_BY_PERSON)
-    people = {r.id_hash: r for r in in_order}
+    people = list({r.id_hash: r for r in in_order}.values())
     if known_persons is not None:
-        people = {r.id_hash: r for r in known_persons.unseen(list(people.values()))}
-    _PERSON_UPSERT.execute(session, [_PERSON_ROW(r) for r in people.values()])
+        people = known_persons.unseen(people)
+    _PERSON_UPSERT.execute(session, [_PERSON_ROW(r) for r in people])
     if known_persons is not None:
-        known_persons.remember(list(people.values()))
+        known_persons.remember(people)
     replaced = [rid for rid in latest if rid in existing]
     if replaced:  # keep the versions about to be overwritten
         columns = [*_PAYOUT_FIELDS, "synced_at"]

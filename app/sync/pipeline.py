@@ -19,7 +19,7 @@ import queue
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from operator import attrgetter
@@ -116,12 +116,7 @@ class PageStream:
             else:
                 after, more, fetched, good, bad = received
                 item = CheckedPage(after, more, fetched, [PayoutIn(*g) for g in good], bad)
-            while not self._stopping.is_set():
-                try:
-                    self._pages.put(item, timeout=0.5)
-                    break
-                except queue.Full:
-                    continue
+            _put(self._pages, item, give_up=self._stopping.is_set)
             if isinstance(item, BaseException) or not item.has_more:
                 return
 
@@ -188,27 +183,27 @@ class _Writer:
 
     def __call__(self, item: Any) -> None:
         data = pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)
-        while True:
-            if self.broken:
-                raise BrokenPipeError
-            try:
-                self.items.put(data, timeout=1.0)
-                return
-            except queue.Full:
-                continue
+        if not _put(self.items, data, give_up=lambda: self.broken):
+            raise BrokenPipeError
 
     def __enter__(self) -> "_Writer":
         self.thread.start()
         return self
 
     def __exit__(self, *_exc: object) -> None:
-        while self.thread.is_alive():
-            try:
-                self.items.put(None, timeout=1.0)
-                break
-            except queue.Full:
-                continue
+        _put(self.items, None, give_up=lambda: not self.thread.is_alive())
         self.thread.join()
+
+
+def _put(items: "queue.Queue[Any]", item: Any, *, give_up: Callable[[], bool]) -> bool:
+    """Put `item`, waiting for room, unless `give_up()` turns true first; whether it was put."""
+    while not give_up():
+        try:
+            items.put(item, timeout=0.5)
+            return True
+        except queue.Full:
+            continue
+    return False
 
 
 def _end_with_parent() -> None:
