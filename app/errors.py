@@ -364,6 +364,11 @@ def problem_pages() -> dict[str, tuple[str, str]]:
     return pages
 
 
+def ok_content(media_type: str, description: str) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI `responses=` entry of a 200 whose body is not JSON (an image, a file)."""
+    return {200: {"content": {media_type: {}}, "description": description}}
+
+
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` entries for the given problem statuses."""
     descriptions = {

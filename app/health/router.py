@@ -1,7 +1,7 @@
 from fastapi import APIRouter, Response
 
 from app.db import SessionDep
-from app.errors import problems
+from app.errors import ok_content, problems
 from app.health import service
 from app.health.schemas import Health, Readiness
 from app.observability import metrics_payload
@@ -33,7 +33,7 @@ def read_readiness(session: SessionDep) -> Readiness:
     "/metrics",
     summary="Prometheus 指标",
     response_class=Response,
-    responses={200: {"content": {"text/plain": {}}, "description": "Prometheus 文本格式"}},
+    responses=ok_content("text/plain", "Prometheus 文本格式"),
 )
 def read_metrics() -> Response:
     body, content_type = metrics_payload()

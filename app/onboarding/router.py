@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings, SettingsDep
 from app.db import SessionDep
-from app.errors import problems
+from app.errors import ok_content, problems
 from app.http_cache import NOT_MODIFIED, conditional
 from app.onboarding import pages, service
 from app.onboarding.schemas import PosterCreate, PosterRead, PosterStats, TownshipScans
@@ -40,10 +40,6 @@ def _image(
 ) -> Response:
     response = Response(body, media_type=media_type, headers=headers)
     return conditional(request, response, max_age=IMAGE_MAX_AGE, private=True)
-
-
-def _content(media_type: str, description: str) -> dict[int | str, dict[str, object]]:
-    return {200: {"content": {media_type: {}}, "description": description}}
 
 
 # --- staff ------------------------------------------------------------------------------------
@@ -129,7 +125,7 @@ def read_poster_stats(
     "/{code}/qr.svg",
     summary="海报的二维码（SVG，纠错等级 Q，保留 4 格白边）",
     response_class=Response,
-    responses={**_content("image/svg+xml", "SVG 图片"), **IMAGE_PROBLEMS},
+    responses={**ok_content("image/svg+xml", "SVG 图片"), **IMAGE_PROBLEMS},
 )
 def read_qr_svg(
     code: PosterCode,
@@ -146,7 +142,7 @@ def read_qr_svg(
     "/{code}/qr.png",
     summary="海报的二维码（PNG，纠错等级 Q，保留 4 格白边）",
     response_class=Response,
-    responses={**_content("image/png", "PNG 图片"), **IMAGE_PROBLEMS},
+    responses={**ok_content("image/png", "PNG 图片"), **IMAGE_PROBLEMS},
 )
 def read_qr_png(
     code: PosterCode,
@@ -164,7 +160,7 @@ def read_qr_png(
     summary="可打印的 A4 海报（300 dpi PNG）：应用名、村名、功能介绍和二维码",
     response_class=Response,
     responses={
-        **_content("image/png", "A4 海报，2480×3508 像素"),
+        **ok_content("image/png", "A4 海报，2480×3508 像素"),
         **NOT_MODIFIED,
         **problems(401, 403, 404, 422, 503),
     },
@@ -209,7 +205,7 @@ def _landing(
     description="安卓手机：下载安装包；苹果手机：App Store；微信里：提示在浏览器打开，"
     "并给出小程序。海报码不存在时是一张中文的 404 页面。",
     response_class=Response,
-    responses={**_content("text/html", "中文 H5 页面"), **problems(422)},
+    responses={**ok_content("text/html", "中文 H5 页面"), **problems(422)},
 )
 def read_landing_page(
     code: str, session: SessionDep, settings: SettingsDep, user_agent: UserAgent = ""

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 
 from app.config import SettingsDep
 from app.db import SessionDep
-from app.errors import problems
+from app.errors import ok_content, problems
 from app.http_cache import NOT_MODIFIED, cached_route
 from app.pagination import Page, PageDep, page_of
 from app.schemas import RowId
@@ -188,34 +188,28 @@ def read_admin_survey_results(
     "/{survey_id}/results.csv",
     summary="导出测评结果为 CSV（UTF-8 带 BOM，Excel 可直接打开）",
     response_class=Response,
-    responses={
-        200: {"content": {"text/csv": {}}, "description": "CSV 文件"},
-        **problems(401, 403, 404, 422),
-    },
+    responses={**ok_content("text/csv", "CSV 文件"), **problems(401, 403, 404, 422)},
 )
 def read_survey_results_csv(survey_id: RowId, staff: Surveyor, session: SessionDep) -> Response:
-    return Response(
-        service.results_csv(session, survey_id, staff=staff),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="survey-{survey_id}-results.csv"'},
-    )
+    body = service.results_csv(session, survey_id, staff=staff)
+    return _attachment(body, "text/csv; charset=utf-8", f"survey-{survey_id}-results.csv")
 
 
 @admin_router.get(
     "/{survey_id}/results.xlsx",
     summary="导出测评结果为 Excel 表格（XLSX）",
     response_class=Response,
-    responses={
-        200: {"content": {XLSX: {}}, "description": "XLSX 文件"},
-        **problems(401, 403, 404, 422),
-    },
+    responses={**ok_content(XLSX, "XLSX 文件"), **problems(401, 403, 404, 422)},
 )
 def read_survey_results_xlsx(survey_id: RowId, staff: Surveyor, session: SessionDep) -> Response:
-    return Response(
-        service.results_xlsx(session, survey_id, staff=staff),
-        media_type=XLSX,
-        headers={"Content-Disposition": f'attachment; filename="survey-{survey_id}-results.xlsx"'},
-    )
+    body = service.results_xlsx(session, survey_id, staff=staff)
+    return _attachment(body, XLSX, f"survey-{survey_id}-results.xlsx")
+
+
+def _attachment(body: bytes, media_type: str, filename: str) -> Response:
+    """A file to save, for the commission's exports."""
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    return Response(body, media_type=media_type, headers=headers)
 
 
 @admin_router.get(
