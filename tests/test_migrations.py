@@ -1,7 +1,9 @@
+import hmac
+
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 
 import app.models
 from app.db import Base, alembic_config, head_revisions
@@ -31,3 +33,52 @@ def test_downgrade_base_removes_every_table_and_upgrade_works_again(
     command.upgrade(config, "head")
     assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
     engine.dispose()
+
+
+def test_hex_person_hashes_become_their_first_16_bytes_and_payouts_stay_found(
+    fresh_database_url: str,
+) -> None:
+    """Stored hashes cannot be recomputed (no ID number is kept): upgrading converts them, and
+    a villager's lookup still finds what was synced before."""
+    from app.subsidies import identity
+
+    pepper, number = b"pepper", "51192219500101123X"
+    old_id = hmac.digest(pepper, number.encode(), "sha256").hex()
+    old_name = hmac.digest(pepper, b"name:" + "张三".encode(), "sha256").hex()
+    config = alembic_config(fresh_database_url)
+    command.upgrade(config, "156ffd1ed1c7")
+    engine = create_engine(fresh_database_url)
+    with engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO region (code, name, level) VALUES ('511923102203', '村', 'village')")
+        )
+        conn.execute(
+            text(
+                "INSERT INTO person VALUES (:h, :n, '张*', '511923****123X', '511923102203',"
+                " '1950-01-01', 'M', '2026-01-01 00:00:00')"
+            ),
+            {"h": old_id, "n": old_name},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO payout VALUES ('PC-1', 1, :h, '511923102203', '05', '养老金', 16300,"
+                " '2026-01', '2026-01-15', 'paid', '社保局', '2026-01-16 00:00:00')"
+            ),
+            {"h": old_id},
+        )
+    command.upgrade(config, "head")
+    with engine.connect() as conn:
+        name_hash, paid = conn.execute(
+            text(
+                "SELECT person.name_hash, sum(amount_fen) FROM person"
+                " JOIN payout ON payout.person_hash = person.id_hash"
+                " WHERE person.id_hash = :h GROUP BY person.name_hash"
+            ),
+            {"h": identity.keyed_hash(pepper, number)},
+        ).one()
+    engine.dispose()
+    assert bytes(name_hash) == identity.name_hash(pepper, "张三")
+    assert paid == 16300
+    command.downgrade(config, "156ffd1ed1c7")  # and back, without losing the rows
+    with create_engine(fresh_database_url).connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM payout")).scalar_one() == 1

@@ -1,9 +1,10 @@
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, utcnow
+from app.subsidies.identity import HASH_BYTES
 
 
 class Person(Base):
@@ -11,8 +12,8 @@ class Person(Base):
 
     __tablename__ = "person"
 
-    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    name_hash: Mapped[str] = mapped_column(String(64))
+    id_hash: Mapped[bytes] = mapped_column(LargeBinary(HASH_BYTES), primary_key=True)
+    name_hash: Mapped[bytes] = mapped_column(LargeBinary(HASH_BYTES))
     name_masked: Mapped[str] = mapped_column(String(32))
     id_masked: Mapped[str] = mapped_column(String(18))
     village_code: Mapped[str] = mapped_column(ForeignKey("region.code"), index=True)
@@ -34,7 +35,7 @@ class Payout(Base):
 
     record_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     version: Mapped[int]
-    person_hash: Mapped[str] = mapped_column(ForeignKey("person.id_hash"))
+    person_hash: Mapped[bytes] = mapped_column(ForeignKey("person.id_hash"))
     village_code: Mapped[str] = mapped_column(ForeignKey("region.code"))
     category_code: Mapped[str] = mapped_column(String(2))
     item_name: Mapped[str] = mapped_column(String(64))
@@ -55,7 +56,7 @@ class PayoutVersion(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     record_id: Mapped[str] = mapped_column(String(64), index=True)
     version: Mapped[int]
-    person_hash: Mapped[str] = mapped_column(String(64))
+    person_hash: Mapped[bytes] = mapped_column(LargeBinary(HASH_BYTES))
     village_code: Mapped[str] = mapped_column(String(12))
     category_code: Mapped[str] = mapped_column(String(2))
     item_name: Mapped[str] = mapped_column(String(64))

@@ -1,6 +1,6 @@
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Literal, NamedTuple
 
 from pydantic import BaseModel, Field, PlainSerializer
 
@@ -8,15 +8,14 @@ from pydantic import BaseModel, Field, PlainSerializer
 Yuan = Annotated[int, PlainSerializer(lambda fen: f"{fen // 100}.{fen % 100:02d}", return_type=str)]
 
 
-@dataclass(slots=True)  # not frozen: a frozen __init__ costs twice as much, per feed record
-class PayoutIn:
+class PayoutIn(NamedTuple):  # a tuple: made, pickled and read fastest, per feed record
     """One checked payout line from the feed, with the person already reduced to hashes."""
 
     record_id: str
     version: int
-    id_hash: str
+    id_hash: bytes
     id_masked: str
-    name_hash: str
+    name_hash: bytes
     name_masked: str
     birth_on: date
     sex: str

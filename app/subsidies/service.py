@@ -83,7 +83,7 @@ class KnownPersons:
 
     @staticmethod
     def _key(record: PayoutIn) -> int:
-        return int(record.id_hash[:16], 16)
+        return int.from_bytes(record.id_hash[:8])
 
     @staticmethod
     def _value(record: PayoutIn) -> int:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import orjson
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
 TRANSIENT_STATUSES = {429, 500, 502, 503, 504}
@@ -128,10 +129,7 @@ class FeedClient:
             raise FeedRejected("一卡通接口拒绝了令牌（HTTP 401），请检查 LIANYUN_FEED_TOKEN。")
         if status != 200:
             raise FeedRejected(f"一卡通接口拒绝了请求（HTTP {status}）。")
-        try:
-            body = response.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise _Transient("响应不是完整的 JSON") from None
+        body = _parsed(response.content)
         records, next_cursor, has_more = (
             (
                 body.get("records"),
@@ -152,6 +150,20 @@ class FeedClient:
 
 def _rebuilt(args: tuple[str, str], options: dict[str, Any]) -> FeedClient:
     return FeedClient(*args, **options)
+
+
+def _parsed(content: bytes) -> Any:
+    """The page's JSON. orjson parses in a third of the time; it refuses some JSON that is still
+    well-formed text (a lone surrogate escape, an integer past 64 bits), which the standard
+    parser reads, so that such a record is quarantined on its own instead of failing the page."""
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        return json.loads(content)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise _Transient("响应不是完整的 JSON") from None
 
 
 def _retry_after(response: httpx.Response) -> float | None:

@@ -7,9 +7,10 @@ can be stored from its payload alone.
 """
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from app.subsidies import identity
@@ -30,7 +31,12 @@ REQUIRED = (
     "status",
     "department",
 )
+_REQUIRED_VALUES = itemgetter(*REQUIRED)
+_SHORT_TEXT = ("record_id", "name", "item_name", "department")  # at most _MAX_TEXT characters
+_SHORT_VALUES = itemgetter(*_SHORT_TEXT)
 STATUSES = {"paid", "reversed"}
+_HASHES = ("id_hash", "name_hash")
+_DATES = ("birth_on", "paid_on")
 # ASCII digits only: Python's \d also matches Arabic-Indic and other digits.
 _AMOUNT = re.compile(r"^[0-9]{1,10}\.[0-9]{2}$")
 _PERIOD = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
@@ -56,17 +62,22 @@ class Rejection:
 
 
 def payload_to_payout(payload: dict[str, Any]) -> PayoutIn:
-    """The inverse of a replayable rejection's payload."""
+    """The inverse of a replayable rejection's payload. A hash kept before hashes were cut to
+    16 bytes (64 hex digits) begins with the 16 bytes it has now."""
     values = dict(payload)
-    values["birth_on"] = date.fromisoformat(values["birth_on"])
-    values["paid_on"] = date.fromisoformat(values["paid_on"])
+    for field in _HASHES:
+        values[field] = bytes.fromhex(values[field])[: identity.HASH_BYTES]
+    for field in _DATES:
+        values[field] = date.fromisoformat(values[field])
     return PayoutIn(**values)
 
 
 def _payout_payload(record: PayoutIn) -> dict[str, Any]:
-    values = asdict(record)
-    values["birth_on"] = record.birth_on.isoformat()
-    values["paid_on"] = record.paid_on.isoformat()
+    values = record._asdict()
+    for field in _HASHES:
+        values[field] = values[field].hex()
+    for field in _DATES:
+        values[field] = values[field].isoformat()
     return values
 
 
@@ -78,18 +89,27 @@ class RecordChecker:
         self.pepper = pepper
         self.villages = villages
         self._person = lru_cache(maxsize=_CACHE_SIZE)(self._person_uncached)
+        self._shared: dict[object, object] = {}
 
     def __reduce__(self) -> tuple[Any, ...]:
         """A copy with an empty cache, for the sync's child process."""
         return (_new_checker, (self.pepper, self.villages))
 
-    def _person_uncached(self, id_number: str, name: str) -> tuple[identity.Identity, str, str]:
+    def _person_uncached(self, id_number: str, name: str) -> tuple[identity.Identity, bytes, str]:
         number = identity.check_id(id_number)
         return (
             identity.identity(self.pepper, number),
             identity.name_hash(self.pepper, name),
             identity.mask_name(name),
         )
+
+    def _one(self, value: Any) -> Any:
+        """One object for equal values of a page's few distinct ones (villages, items, dates):
+        a page then pickles each of them once, and the parent keeps one copy."""
+        shared = self._shared
+        if len(shared) > _CACHE_SIZE:
+            shared.clear()
+        return shared.setdefault(value, value)
 
     def _sanitized(self, raw: dict[str, Any]) -> dict[str, Any]:
         """What a quarantined record keeps: the FEED.md fields but the person's, short and with
@@ -105,10 +125,10 @@ class RecordChecker:
             payload["id_masked"] = (
                 identity.mask_id(number) if len(number) >= 10 else "*" * len(number)
             )
-            payload["id_hash"] = identity.keyed_hash(self.pepper, number)
+            payload["id_hash"] = identity.keyed_hash(self.pepper, number).hex()
         if isinstance(name, str) and _encodable(name):
             payload["name_masked"] = identity.mask_name(name[:_MAX_TEXT])
-            payload["name_hash"] = identity.name_hash(self.pepper, name)
+            payload["name_hash"] = identity.name_hash(self.pepper, name).hex()
         return payload
 
     def check(self, raw: Any) -> PayoutIn | Rejection:
@@ -122,79 +142,78 @@ class RecordChecker:
                 payload = {}
             return Rejection(None, None, "record_invalid", "记录无法检查", payload)
 
+    def _reject(self, raw: dict[str, Any], reason: str, message: str) -> Rejection:
+        record_id = raw.get("record_id")
+        version = raw.get("version")
+        return Rejection(
+            _harmless(record_id) if isinstance(record_id, str) else None,
+            version if type(version) is int and 1 <= version <= _MAX_VERSION else None,
+            reason,
+            message,
+            self._sanitized(raw),
+        )
+
     def _check(self, raw: Any) -> PayoutIn | Rejection:
         if not isinstance(raw, dict):
             return Rejection(
                 None, None, "not_an_object", "记录不是 JSON 对象", {"type": type(raw).__name__}
             )
-        record_id = (
-            _harmless(raw.get("record_id")) if isinstance(raw.get("record_id"), str) else None
-        )
-        version = raw.get("version") if type(raw.get("version")) is int else None
-        if version is not None and not 1 <= version <= _MAX_VERSION:
-            version = None
-
-        def reject(reason: str, message: str) -> Rejection:
-            return Rejection(record_id, version, reason, message, self._sanitized(raw))
-
-        for field in REQUIRED:
-            value = raw.get(field)
-            if value is None or value == "":
-                return reject("missing_field", f"缺少字段 {field}")
-            if type(value) is not str and field != "version":
-                return reject("field_type", f"字段 {field} 应为字符串")
-            if field != "version" and not _encodable(value):
-                return reject("text_invalid", f"字段 {field} 含有无法保存的字符")
-        if version is None or not 1 <= version <= _MAX_VERSION:
-            return reject("version_invalid", "version 应为 1 到 2147483647 之间的整数")
-        if (
-            len(raw["record_id"]) > _MAX_TEXT
-            or len(raw["item_name"]) > _MAX_TEXT
-            or len(raw["department"]) > _MAX_TEXT
-            or len(raw["name"]) > _MAX_TEXT
-        ):
-            return reject("field_too_long", "字段过长")
+        problem = _shape_problem(raw)
+        if problem is not None:
+            return self._reject(raw, *problem)
+        (
+            record_id,
+            version,
+            id_number,
+            name,
+            village_code,
+            category_code,
+            item_name,
+            amount,
+            period,
+            paid_at,
+            status,
+            department,
+        ) = _REQUIRED_VALUES(raw)
         try:
-            person, name_hash, name_masked = self._person(
-                raw["id_number"].strip(), raw["name"].strip()
-            )
+            person, name_hash, name_masked = self._person(id_number.strip(), name.strip())
         except identity.InvalidIdNumber as exc:
-            return reject("id_number_invalid", str(exc))
-        amount = raw["amount"]
+            return self._reject(raw, "id_number_invalid", str(exc))
         if not _AMOUNT.match(amount):
-            return reject("amount_invalid", "金额格式不对：应为元，两位小数，如 143.00")
+            return self._reject(raw, "amount_invalid", "金额格式不对：应为元，两位小数，如 143.00")
         amount_fen = int(amount.replace(".", ""))
         if amount_fen <= 0:
-            return reject("amount_invalid", "金额应大于 0")
-        if not _PERIOD.match(raw["period"]):
-            return reject("period_invalid", "period 应为 YYYY-MM")
+            return self._reject(raw, "amount_invalid", "金额应大于 0")
+        if not _PERIOD.match(period):
+            return self._reject(raw, "period_invalid", "period 应为 YYYY-MM")
+        if not _DATE.match(paid_at):
+            return self._reject(raw, "date_invalid", "paid_at 应为 YYYY-MM-DD")
         try:
-            paid_on = date.fromisoformat(raw["paid_at"])
+            paid_on = self._one(date.fromisoformat(paid_at))
         except ValueError:
-            return reject("date_invalid", "paid_at 应为 YYYY-MM-DD")
-        if not _DATE.match(raw["paid_at"]):
-            return reject("date_invalid", "paid_at 应为 YYYY-MM-DD")
-        if raw["status"] not in STATUSES:
-            return reject("status_invalid", "status 应为 paid 或 reversed")
-        if not _VILLAGE.match(raw["village_code"]):
-            return reject("village_invalid", "village_code 应为 12 位数字")
+            return self._reject(raw, "date_invalid", "paid_at 应为 YYYY-MM-DD")
+        one = self._one
+        if status not in STATUSES:
+            return self._reject(raw, "status_invalid", "status 应为 paid 或 reversed")
+        if not _VILLAGE.match(village_code):
+            return self._reject(raw, "village_invalid", "village_code 应为 12 位数字")
         record = PayoutIn(
-            record_id=raw["record_id"],
-            version=version,
-            id_hash=person.id_hash,
-            id_masked=person.id_masked,
-            name_hash=name_hash,
-            name_masked=name_masked,
-            birth_on=person.birth_on,
-            sex=person.sex,
-            village_code=raw["village_code"],
-            category_code=raw["category_code"],
-            item_name=raw["item_name"],
-            amount_fen=amount_fen,
-            period=raw["period"],
-            paid_on=paid_on,
-            status=raw["status"],
-            department=raw["department"],
+            record_id,
+            version,
+            person.id_hash,
+            person.id_masked,
+            name_hash,
+            name_masked,
+            person.birth_on,
+            person.sex,
+            one(village_code),
+            one(category_code),
+            one(item_name),
+            amount_fen,
+            one(period),
+            paid_on,
+            one(status),
+            one(department),
         )
         return self.check_references(record)
 
@@ -213,6 +232,46 @@ class RecordChecker:
             _payout_payload(record),
             replayable=True,
         )
+
+
+def _shape_problem(raw: dict[str, Any]) -> tuple[str, str] | None:
+    """Why the record's fields are not all there, text, storable and short enough, or None. The
+    common case, a sound record, is settled by a few operations on all fields at once."""
+    try:
+        values = _REQUIRED_VALUES(raw)
+        texts = values[:1] + values[2:]
+        joined = "".join(texts)  # a TypeError when one is not text
+        version = values[1]
+        if (
+            "" not in texts
+            and type(version) is int
+            and 1 <= version <= _MAX_VERSION
+            and "\x00" not in joined
+            and joined.encode("utf-8")  # a UnicodeEncodeError on a lone surrogate
+            and max(map(len, _SHORT_VALUES(raw))) <= _MAX_TEXT
+        ):
+            return None
+    except (KeyError, TypeError, UnicodeEncodeError):
+        pass
+    return _field_problem(raw)
+
+
+def _field_problem(raw: dict[str, Any]) -> tuple[str, str]:
+    """Which field is wrong, and how, checked one by one in FEED.md's order."""
+    for field in REQUIRED:
+        value = raw.get(field)
+        if value is None or value == "":
+            return "missing_field", f"缺少字段 {field}"
+        if type(value) is not str and field != "version":
+            return "field_type", f"字段 {field} 应为字符串"
+        if field != "version" and not _encodable(value):
+            return "text_invalid", f"字段 {field} 含有无法保存的字符"
+    version = raw["version"]
+    if type(version) is not int or not 1 <= version <= _MAX_VERSION:
+        return "version_invalid", "version 应为 1 到 2147483647 之间的整数"
+    if any(len(raw[field]) > _MAX_TEXT for field in _SHORT_TEXT):
+        return "field_too_long", "字段过长"
+    return "record_invalid", "记录无法检查"
 
 
 def _encodable(text: str) -> bool:

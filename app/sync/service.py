@@ -9,9 +9,12 @@ Invariants:
   renewed with each page, expiring if its holder dies.
 """
 
+import contextlib
+import gc
 import logging
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -192,6 +195,21 @@ def _mark_abandoned_runs(session: Session) -> None:
     )
 
 
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[Callable[[], object]]:
+    """Automatic garbage collection off while pages are stored; call what it yields after each
+    commit. Storing allocates millions of short-lived objects (records, rows), and the
+    collections they set off cost a tenth of the time, although reference counting frees nearly
+    all of them; the young collection after a commit frees the rare cycle."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield lambda: gc.collect(1)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def run_sync(
     settings: Settings,
     *,
@@ -226,7 +244,7 @@ def run_sync(
         outcome, error = "succeeded", None
         known_persons = subsidies_service.KnownPersons()
         stream = PageStream(client, checker, cursor, page_size, max_pages)
-        with stream, write_session_scope()() as session:
+        with stream, write_session_scope()() as session, _gc_paused() as collect:
             uncommitted, since = 0, time.monotonic()
             try:
                 for page in stream:
@@ -241,6 +259,7 @@ def run_sync(
                         or not stream.ready
                     ):
                         session.commit()
+                        collect()
                         uncommitted, since = 0, time.monotonic()
             except FeedError as exc:
                 outcome, error = "failed", str(exc)

@@ -1,5 +1,3 @@
-from dataclasses import replace
-
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
@@ -38,7 +36,7 @@ def paid(session: Session) -> None:
             make_payout(record_id="Q-1", id_number=ID_B, name="李强"),
         ],
     )
-    service.store_payouts(session, [replace(pension, version=2, status="reversed")])
+    service.store_payouts(session, [pension._replace(version=2, status="reversed")])
 
 
 @pytest.mark.usefixtures("paid")

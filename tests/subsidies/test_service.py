@@ -1,5 +1,3 @@
-from dataclasses import replace
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -22,7 +20,7 @@ def test_new_records_are_created_and_replays_change_nothing(session: Session) ->
 def test_a_correction_replaces_the_line_and_keeps_the_old_version(session: Session) -> None:
     original = make_payout(amount_fen=14300)
     service.store_payouts(session, [original])
-    corrected = replace(original, version=2, amount_fen=15300)
+    corrected = original._replace(version=2, amount_fen=15300)
     counts = service.store_payouts(session, [corrected])
     assert (counts.created, counts.updated, counts.unchanged) == (0, 1, 0)
     session.expire_all()
@@ -34,7 +32,7 @@ def test_a_correction_replaces_the_line_and_keeps_the_old_version(session: Sessi
 
 def test_an_older_version_after_a_newer_one_is_kept_as_history_only(session: Session) -> None:
     original = make_payout(amount_fen=14300)
-    newer = replace(original, version=3, status="reversed")
+    newer = original._replace(version=3, status="reversed")
     service.store_payouts(session, [newer])
     counts = service.store_payouts(session, [original])
     assert counts.unchanged == 1
@@ -46,8 +44,8 @@ def test_an_older_version_after_a_newer_one_is_kept_as_history_only(session: Ses
 
 def test_versions_within_one_page_end_at_the_highest(session: Session) -> None:
     v1 = make_payout(amount_fen=100)
-    v2 = replace(v1, version=2, amount_fen=200)
-    counts = service.store_payouts(session, [v2, v1, replace(v1, version=3, amount_fen=300)])
+    v2 = v1._replace(version=2, amount_fen=200)
+    counts = service.store_payouts(session, [v2, v1, v1._replace(version=3, amount_fen=300)])
     assert (counts.created, counts.updated, counts.unchanged) == (1, 1, 1)
     session.expire_all()
     line = session.get(Payout, v1.record_id)

@@ -63,3 +63,16 @@ def test_refusals_are_not_retried(status: int, text: str) -> None:
     with pytest.raises(FeedRejected, match=text):
         client.fetch_page("x", 10)
     assert len(seen) == 1
+
+
+def test_json_the_fast_parser_refuses_is_still_read_so_its_record_can_be_quarantined() -> None:
+    """A lone surrogate escape and an integer past 64 bits are well-formed JSON text: the page
+    arrives whole, and the checker quarantines just those records."""
+    body = (
+        b'{"records": [{"name": "\\ud800"}, {"version": 18446744073709551616}, {"ok": 1}],'
+        b' "next_cursor": "c1", "has_more": true}'
+    )
+    client, _ = client_with([httpx.Response(200, content=body)])
+    page = client.fetch_page(None, 10)
+    assert page.records == [{"name": "\ud800"}, {"version": 2**64}, {"ok": 1}]
+    assert page.has_more and page.next_cursor == "c1"
