@@ -82,3 +82,18 @@ def test_a_category_with_no_lines_that_month_is_an_empty_list(
     response = client.get(f"{BASE}/2026-10", params={"category": "07"})
     assert response.status_code == 200
     assert response.json()["items"] == [] and response.json()["total"] == "0.00"
+
+
+def test_a_villager_looking_again_gets_304_until_a_sync_changes_the_month(
+    client: TestClient, session: Session
+) -> None:
+    _seed(session)
+    first = client.get(f"{BASE}/2026-10")
+    assert first.headers["cache-control"] == "public, max-age=300"
+    again = client.get(f"{BASE}/2026-10", headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
+
+    service.store_payouts(session, [make_payout(record_id="C-10", period="2026-10", name="李四")])
+    changed = client.get(f"{BASE}/2026-10", headers={"If-None-Match": first.headers["etag"]})
+    assert changed.status_code == 200
+    assert "C-10" in {line["record_id"] for line in changed.json()["items"]}
