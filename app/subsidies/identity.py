@@ -7,8 +7,8 @@ county's persons is beyond reach), binary, so that equal inputs meet in a small 
 
 import hmac
 import unicodedata
-from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from stdnum.cn import ric
 
@@ -19,8 +19,7 @@ class InvalidIdNumber(ValueError):
     pass
 
 
-@dataclass(frozen=True, slots=True)
-class Identity:
+class Identity(NamedTuple):  # made once per feed record: a tuple is made fastest
     id_hash: bytes
     id_masked: str
     birth_on: date

@@ -1,13 +1,14 @@
 """Records the platform should never send, but might: each is quarantined on its own, and what
 quarantine keeps holds no ID number or name in clear."""
 
+import hmac
 import json
 from typing import Any
 
 import pytest
 
 from app.subsidies import identity
-from app.sync.records import RecordChecker, Rejection
+from app.sync.records import RecordChecker, Rejection, payload_to_payout
 from tests.factories import SANGUANZHAI
 from tests.subsidies.factories import ID_A
 from tests.sync.test_service import record
@@ -71,3 +72,20 @@ def test_quarantine_keeps_no_id_number_wherever_the_platform_put_it() -> None:
     assert "recipient" not in result.payload and "sfzh" not in result.payload
     assert result.payload["amount"] == ID_A[:6] + "********" + ID_A[-4:]
     assert len(result.payload["item_name"]) <= 64
+
+
+def test_a_replayable_rejection_kept_with_full_length_hashes_replays_into_the_same_person() -> None:
+    """Quarantine payloads written before hashes were cut to 16 bytes hold 64 hex digits."""
+    checker = RecordChecker(pepper=b"test-pepper", villages=set())  # the village is unknown
+    rejection = checker.check(record(1))
+    assert isinstance(rejection, Rejection) and rejection.replayable
+    old_payload = {
+        **rejection.payload,
+        "id_hash": hmac.digest(b"test-pepper", ID_A.encode(), "sha256").hex(),
+        "name_hash": hmac.digest(b"test-pepper", "name:张秀英".encode(), "sha256").hex(),
+    }
+    for payload in (rejection.payload, old_payload):
+        payout = payload_to_payout(payload)
+        assert payout.id_hash == identity.keyed_hash(b"test-pepper", ID_A)
+        assert payout.name_hash == identity.name_hash(b"test-pepper", "张秀英")
+        assert payout.paid_on.isoformat() == "2026-10-10"
