@@ -39,15 +39,10 @@ def _unhex(value: str | None) -> bytes | None:
 def upgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
-        op.drop_constraint(FOREIGN_KEY, "payout", type_="foreignkey")
-        for table, column in COLUMNS:
-            op.alter_column(
-                table,
-                column,
-                type_=sa.LargeBinary(HASH_BYTES),
-                postgresql_using=f"decode(substr({column}, 1, {2 * HASH_BYTES}), 'hex')",
-            )
-        op.create_foreign_key(FOREIGN_KEY, "payout", "person", ["person_hash"], ["id_hash"])
+        _retype_postgresql(
+            sa.LargeBinary(HASH_BYTES),
+            lambda column: f"decode(substr({column}, 1, {2 * HASH_BYTES}), 'hex')",
+        )
         return
     # SQLite (foreign keys are not enforced while migrating): convert the values in place, then
     # rebuild the tables with the new declared types.
@@ -61,15 +56,18 @@ def upgrade() -> None:
 def downgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
-        op.drop_constraint(FOREIGN_KEY, "payout", type_="foreignkey")
-        for table, column in COLUMNS:
-            op.alter_column(
-                table, column, type_=sa.String(64), postgresql_using=f"encode({column}, 'hex')"
-            )
-        op.create_foreign_key(FOREIGN_KEY, "payout", "person", ["person_hash"], ["id_hash"])
+        _retype_postgresql(sa.String(64), lambda column: f"encode({column}, 'hex')")
         return
     _convert_each(lambda value: sa.func.lower(sa.func.hex(value)))
     _retype_sqlite(sa.LargeBinary(HASH_BYTES), sa.String(64))
+
+
+def _retype_postgresql(new: sa.types.TypeEngine[object], using: Callable[[str], str]) -> None:
+    """Each hash column to `new`, its values converted by the SQL `using(column)` gives."""
+    op.drop_constraint(FOREIGN_KEY, "payout", type_="foreignkey")
+    for table, column in COLUMNS:
+        op.alter_column(table, column, type_=new, postgresql_using=using(column))
+    op.create_foreign_key(FOREIGN_KEY, "payout", "person", ["person_hash"], ["id_hash"])
 
 
 def _convert_each(convert: Callable[[sa.ColumnClause[object]], object]) -> None:
