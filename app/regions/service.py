@@ -116,15 +116,6 @@ def full_name(region: Region) -> str:
     return "".join(reversed(names))
 
 
-_parent, _grandparent = aliased(Region), aliased(Region)
-_FULL_NAMES = (  # built once: it runs on every subsidy lookup
-    select(Region.code, _grandparent.name, _parent.name, Region.name)
-    .outerjoin(_parent, _parent.code == Region.parent_code)
-    .outerjoin(_grandparent, _grandparent.code == _parent.parent_code)
-    .where(Region.code.in_(bindparam("codes", expanding=True)))
-)
-
-
 def full_name_of(code: Any) -> Any:
     """平昌县佛楼镇三官寨村 for a region code column, as a scalar subquery: a caller's query
     gets the full name without a second round trip."""
@@ -139,10 +130,15 @@ def full_name_of(code: Any) -> Any:
     )
 
 
+# Built once: it runs for every village list.
+_FULL_NAMES = select(Region.code, full_name_of(Region.code)).where(
+    Region.code.in_(bindparam("codes", expanding=True))
+)
+
+
 def full_names(session: Session, codes: list[str]) -> dict[str, str]:
     """平昌县佛楼镇三官寨村 for each code, in one query."""
-    rows = session.execute(_FULL_NAMES, {"codes": codes})
-    return {code: "".join(n for n in names if n) for code, *names in rows}
+    return {code: name for code, name in session.execute(_FULL_NAMES, {"codes": codes})}
 
 
 def region_detail(session: Session, code: str) -> RegionRead:
