@@ -131,4 +131,9 @@ def get_settings() -> Settings:
     return load_settings()
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+async def settings_dependency() -> Settings:
+    """`get_settings` for FastAPI: a plain function would cost each request a thread hop."""
+    return get_settings()
+
+
+SettingsDep = Annotated[Settings, Depends(settings_dependency)]

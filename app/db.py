@@ -2,17 +2,19 @@
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, cast
+from typing import Annotated, Any, ClassVar, TypeVar, cast
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from anyio import CapacityLimiter, to_thread
+from anyio.lowlevel import RunVar
 from fastapi import Depends, Request
 from sqlalchemy import (
     Connection,
@@ -162,6 +164,26 @@ WRITE_INTENT = "lianyun_write_intent"
 _READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
+_T = TypeVar("_T")
+
+
+async def in_read_lane(work: Callable[[], _T]) -> _T:
+    """Run `work`, a short blocking read (the villager's lookup), on the read lane: one thread
+    of its own per event loop, taking requests first come, first served. A request never
+    blocks the event loop, which keeps reading the next requests meanwhile; and 32 pool threads
+    contending for one GIL made each lookup wait 2.5 times longer than one thread does
+    (`scripts/bench_subsidies`)."""
+    try:
+        lane = _READ_LANE.get()
+    except LookupError:
+        lane = CapacityLimiter(1)
+        _READ_LANE.set(lane)
+    return await to_thread.run_sync(work, limiter=lane)
+
+
+_READ_LANE: RunVar[CapacityLimiter] = RunVar("read_lane")
+
+
 def get_session(request: Request) -> Iterator[Session]:
     with session_scope()() as session, transaction(session):
         if request.method not in _READ_METHODS:
@@ -169,7 +191,7 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def get_read_session() -> Iterator[Session]:
+async def get_read_session() -> AsyncIterator[Session]:
     with session_scope()() as session, transaction(session):
         yield session
 
@@ -239,10 +261,7 @@ class BulkInsert:
     def sql(self, dialect: Dialect) -> str:
         if dialect.name not in self._sql:
             # Positional placeholders, so that rows can be tuples on every driver.
-            target = (
-                dialect if dialect.positional else cast(Any, type(dialect))(paramstyle="format")
-            )
-            compiled = self.build(_insert_for(dialect.name)).compile(dialect=target)
+            compiled = self.build(_insert_for(dialect.name)).compile(dialect=_positional(dialect))
             if tuple(compiled.positiontup or ()) != self.columns:
                 raise ValueError(f"columns {self.columns} != {compiled.positiontup}")
             self._sql[dialect.name] = compiled.string
@@ -252,3 +271,44 @@ class BulkInsert:
         if rows:
             connection = session.connection()
             connection.exec_driver_sql(self.sql(connection.dialect), rows)
+
+
+def _positional(dialect: Dialect) -> Dialect:
+    """The dialect itself, or one like it that renders positional placeholders (%s)."""
+    return dialect if dialect.positional else cast(Any, type(dialect))(paramstyle="format")
+
+
+_REQUIRED = object()
+
+
+class FastSelect:
+    """A Core SELECT compiled once per dialect and run on the driver's cursor, for the hottest
+    reads (the villager's lookup): SQLAlchemy's per-execution work (cache key, context, result
+    rows) costs several times a query that reads a few index entries. Rows come back as plain
+    tuples with the driver's own types: SQLite gives dates as ISO text, which Pydantic reads
+    as dates. Parameters are the statement's named `bindparam`s; values bound in the
+    statement itself (`status == "paid"`) are kept. Placeholders are positional, so an
+    expression repeated in GROUP BY must hold no bound value (PostgreSQL would see two
+    different expressions): write its constants with `literal_column`."""
+
+    def __init__(self, statement: Any) -> None:
+        self.statement = statement
+        self._compiled: dict[str, tuple[str, tuple[tuple[str, Any], ...]]] = {}
+
+    def _for(self, dialect: Dialect) -> tuple[str, tuple[tuple[str, Any], ...]]:
+        if dialect.name not in self._compiled:
+            compiled = self.statement.compile(dialect=_positional(dialect))
+            binds = [compiled.binds[name] for name in compiled.positiontup]
+            slots = tuple((b.key, _REQUIRED if b.required else b.value) for b in binds)
+            self._compiled[dialect.name] = (compiled.string, slots)
+        return self._compiled[dialect.name]
+
+    def rows(self, connection: Connection, **params: Any) -> Sequence[Any]:
+        sql, slots = self._for(connection.dialect)
+        values = tuple(params[name] if fixed is _REQUIRED else fixed for name, fixed in slots)
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(sql, values)
+            return cursor.fetchall()
+        finally:
+            cursor.close()

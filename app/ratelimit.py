@@ -60,7 +60,7 @@ def reset() -> None:
     storage.reset()
 
 
-def _client_address(request: Request) -> str:
+async def _client_address(request: Request) -> str:
     """The connection's address (a trusted proxy's X-Forwarded-For when uvicorn is told so):
     a rate-limit key only, never stored or logged."""
     return request.client.host if request.client else "unknown"

@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml  # type: ignore[import-untyped]
 from pydantic import ValidationError
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Connection, Select, and_, case, func, select
 from sqlalchemy.orm import Session, defer, selectinload
 
 from app.audit import service as audit
@@ -155,10 +155,10 @@ _ITEMS = (
 )
 
 
-def policy_ids_by_item(session: Session) -> dict[str, int]:
+def policy_ids_by_item(connection: Connection) -> dict[str, int]:
     """Payout item name (as the 一卡通 feed spells it) → id of the published policy that covers
     it; the lowest id when two do."""
-    return {item: policy_id for policy_id, items in session.execute(_ITEMS) for item in items}
+    return {item: policy_id for policy_id, items in connection.execute(_ITEMS) for item in items}
 
 
 # --- staff -------------------------------------------------------------------------------------

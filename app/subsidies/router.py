@@ -1,7 +1,7 @@
 from fastapi import APIRouter
 
 from app.config import SettingsDep
-from app.db import ReadSessionDep
+from app.db import ReadSessionDep, in_read_lane
 from app.errors import problems
 from app.ratelimit import ClientAddress
 from app.subsidies import service
@@ -16,7 +16,9 @@ router = APIRouter(prefix="/api/v1/subsidies", tags=["补贴查询"])
     response_model=LookupResponse,
     responses=problems(404, 422, 429),
 )
-def lookup_subsidies(
+async def lookup_subsidies(
     body: LookupRequest, client: ClientAddress, session: ReadSessionDep, settings: SettingsDep
 ) -> LookupResponse:
-    return service.lookup(session, request=body, client=client, settings=settings)
+    return await in_read_lane(
+        lambda: service.lookup(session, request=body, client=client, settings=settings)
+    )

@@ -10,15 +10,16 @@ Invariants:
 """
 
 import hmac
+from functools import cache
 from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, cast, func, select, tuple_
+from sqlalchemy import Integer, bindparam, cast, func, literal_column, select, tuple_
 from sqlalchemy.orm import Session
 
 from app import ratelimit
 from app.config import Settings
-from app.db import BulkInsert, dialect_insert, one_of
+from app.db import BulkInsert, FastSelect, dialect_insert, one_of
 from app.errors import InvalidState, NotFound
 from app.policies import service as policies_service
 from app.regions import service as regions_service
@@ -218,43 +219,59 @@ _HISTORY_INSERT = BulkInsert(
 # --- the villager's lookup ---------------------------------------------------------------------
 
 
-# The lookup's statements, built once (building them costs more than running them).
-_PERSON = select(
-    _person.c.id_hash,
-    _person.c.name_hash,
-    _person.c.name_masked,
-    _person.c.id_masked,
-    _person.c.village_code,
-    regions_service.full_name_of(_person.c.village_code).label("village"),
-).where(_person.c.id_hash == bindparam("h"))
-_LINES = (
+# The lookup's statements, built and compiled once (both cost more than running them), and run on
+# the driver's cursor (see FastSelect).
+_PERSON = FastSelect(
     select(
-        _payout.c.record_id,
-        _payout.c.category_code,
-        _payout.c.item_name,
-        _payout.c.amount_fen,
-        _payout.c.period,
-        _payout.c.paid_on,
-        _payout.c.status,
-        _payout.c.department,
+        _person.c.name_hash,
+        _person.c.name_masked,
+        _person.c.id_masked,
+        _person.c.village_code,
+        regions_service.full_name_of(_person.c.village_code).label("village"),
+    ).where(_person.c.id_hash == bindparam("h"))
+)
+
+
+@cache
+def _payout_statements(year: bool, category: bool) -> tuple[FastSelect, FastSelect, FastSelect]:
+    """A person's lines, totals by category and totals by year, with the request's filters
+    (bound as `year` and `category`) when `year` and `category` say so."""
+    # Constants written out, not bound: PostgreSQL must see the GROUP BY's expression as the
+    # one selected (see FastSelect).
+    year_of = cast(func.substr(_payout.c.period, literal_column("1"), literal_column("4")), Integer)
+    where = [_payout.c.person_hash == bindparam("h")]
+    if year:
+        where.append(year_of == bindparam("year"))
+    if category:
+        where.append(_payout.c.category_code == bindparam("category"))
+    paid = [*where, _payout.c.status == PAID]
+    lines = (
+        select(
+            _payout.c.record_id,
+            _payout.c.category_code,
+            _payout.c.item_name,
+            _payout.c.amount_fen,
+            _payout.c.period,
+            _payout.c.paid_on,
+            _payout.c.status,
+            _payout.c.department,
+        )
+        .where(*where)
+        .order_by(_payout.c.period.desc(), _payout.c.paid_on.desc(), _payout.c.record_id.desc())
     )
-    .where(_payout.c.person_hash == bindparam("h"))
-    .order_by(_payout.c.period.desc(), _payout.c.paid_on.desc(), _payout.c.record_id.desc())
-)
-_PAID = (_payout.c.person_hash == bindparam("h"), _payout.c.status == PAID)
-_BY_CATEGORY = (
-    select(_payout.c.category_code, func.sum(_payout.c.amount_fen), func.count())
-    .where(*_PAID)
-    .group_by(_payout.c.category_code)
-    .order_by(_payout.c.category_code)
-)
-_YEAR = cast(func.substr(_payout.c.period, 1, 4), Integer)
-_BY_YEAR = (
-    select(_YEAR, func.sum(_payout.c.amount_fen), func.count())
-    .where(*_PAID)
-    .group_by(_YEAR)
-    .order_by(_YEAR.desc())
-)
+    by_category = (
+        select(_payout.c.category_code, func.sum(_payout.c.amount_fen), func.count())
+        .where(*paid)
+        .group_by(_payout.c.category_code)
+        .order_by(_payout.c.category_code)
+    )
+    by_year = (
+        select(year_of, func.sum(_payout.c.amount_fen), func.count())
+        .where(*paid)
+        .group_by(year_of)
+        .order_by(year_of.desc())
+    )
+    return FastSelect(lines), FastSelect(by_category), FastSelect(by_year)
 
 
 def lookup(
@@ -266,32 +283,29 @@ def lookup(
     except identity.InvalidIdNumber as exc:
         raise IdNumberInvalid(str(exc)) from None
     key = pepper(settings)
-    person = session.execute(_PERSON, {"h": identity.keyed_hash(key, number)}).first()
-    expected = person.name_hash if person else identity.name_hash(key, "\0")
+    connection = session.connection()
+    id_hash = identity.keyed_hash(key, number)
+    found = _PERSON.rows(connection, h=id_hash)
+    expected = found[0][0] if found else identity.name_hash(key, "\0")
     name_ok = hmac.compare_digest(expected, identity.name_hash(key, request.name))
-    if person is None or not name_ok:
+    if not found or not name_ok:
         raise PersonNotFound("没有查到与该身份证号和姓名相符的补贴记录，请核对后再试。")
+    _, name_masked, id_masked, village_code, village = found[0]
 
-    statements = [_LINES, _BY_CATEGORY, _BY_YEAR]
-    if request.year is not None:
-        in_year = _payout.c.period.startswith(f"{request.year:04d}-")
-        statements = [s.where(in_year) for s in statements]
-    if request.category is not None:
-        in_category = _payout.c.category_code == request.category
-        statements = [s.where(in_category) for s in statements]
-    params = {"h": person.id_hash}
-    payouts, by_category, by_year = (session.execute(s, params).all() for s in statements)
+    statements = _payout_statements(request.year is not None, request.category is not None)
+    params = {"h": id_hash, "year": request.year, "category": request.category}
+    payouts, by_category, by_year = (s.rows(connection, **params) for s in statements)
     categories = [
         CategoryTotal(category_code=code, category_name=category_name(code), total=total, count=n)
         for code, total, n in by_category
     ]
-    policies = policies_service.policy_ids_by_item(session)
+    policies = policies_service.policy_ids_by_item(connection)
     return LookupResponse(
         person=PersonRead(
-            name_masked=person.name_masked,
-            id_number_masked=person.id_masked,
-            village=person.village or person.village_code,
-            village_code=person.village_code,
+            name_masked=name_masked,
+            id_number_masked=id_masked,
+            village=village or village_code,
+            village_code=village_code,
         ),
         summary=Summary(
             total=sum(c.total for c in categories),
@@ -300,17 +314,17 @@ def lookup(
         ),
         payouts=[
             PayoutRead(
-                record_id=p.record_id,
-                category_code=p.category_code,
-                category_name=category_name(p.category_code),
-                item_name=p.item_name,
-                amount=p.amount_fen,
-                period=p.period,
-                paid_at=p.paid_on,
-                status=p.status,
-                department=p.department,
-                policy_id=policies.get(p.item_name),
+                record_id=record_id,
+                category_code=code,
+                category_name=category_name(code),
+                item_name=item,
+                amount=amount,
+                period=period,
+                paid_at=paid_on,
+                status=status,
+                department=department,
+                policy_id=policies.get(item),
             )
-            for p in payouts
+            for record_id, code, item, amount, period, paid_on, status, department in payouts
         ],
     )

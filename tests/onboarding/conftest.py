@@ -1,7 +1,7 @@
 import pytest
 from fastapi import FastAPI
 
-from app.config import Settings, get_settings
+from app.config import Settings, settings_dependency
 from tests.onboarding.factories import link_settings
 
 
@@ -9,5 +9,5 @@ from tests.onboarding.factories import link_settings
 def settings(app: FastAPI) -> Settings:
     """The app's settings, with the download links and the public base URL filled in."""
     value = link_settings()
-    app.dependency_overrides[get_settings] = lambda: value
+    app.dependency_overrides[settings_dependency] = lambda: value
     return value

@@ -128,7 +128,7 @@ def test_a_file_without_its_category_is_refused_with_its_name(
 
 def test_every_item_name_leads_to_its_published_policy(session: Session) -> None:
     service.import_policies(session)
-    by_item = service.policy_ids_by_item(session)
+    by_item = service.policy_ids_by_item(session.connection())
 
     assert len(by_item) == 18
     dibao_id = _versions(session, "01-dibao")[0].policy_id
@@ -136,7 +136,7 @@ def test_every_item_name_leads_to_its_published_policy(session: Session) -> None
     assert by_item["高龄津贴"] == _versions(session, "05-gaoling-jintie")[0].policy_id
 
     service.unpublish_policy(session, dibao_id, actor=make_staff(session, role=Role.editor))
-    assert DIBAO not in service.policy_ids_by_item(session)
+    assert DIBAO not in service.policy_ids_by_item(session.connection())
 
 
 # --- editing ----------------------------------------------------------------------------------

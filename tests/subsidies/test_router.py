@@ -68,6 +68,17 @@ def test_lookup_filters_by_year_and_category(client: TestClient) -> None:
     assert body["summary"]["total"] == "505.00"
     body = client.post(URL, json={"id_number": ID_A, "name": "张秀英", "category": "05"}).json()
     assert {p["category_code"] for p in body["payouts"]} == {"05"}
+    both = {"id_number": ID_A, "name": "张秀英", "year": 2026, "category": "05"}
+    body = client.post(URL, json=both).json()
+    assert [(p["record_id"], p["paid_at"], p["status"]) for p in body["payouts"]] == [
+        ("P-4", "2026-10-10", "paid"),
+        ("P-2", "2026-10-10", "paid"),
+        ("P-1", "2026-09-10", "reversed"),
+    ]
+    assert body["summary"]["by_year"] == [{"year": 2026, "total": "193.00", "count": 2}]
+    none = {"id_number": ID_A, "name": "张秀英", "year": 2025, "category": "05"}
+    body = client.post(URL, json=none).json()
+    assert body["payouts"] == [] and body["summary"]["total"] == "0.00"
 
 
 @pytest.mark.usefixtures("paid")
