@@ -17,13 +17,13 @@ from app.sync.router import router as sync_router
 from app.tips.router import admin_router as tips_admin_router
 from app.tips.router import router as tips_router
 
-api_router = APIRouter()
-for router in (
-    health_router,
-    regions_router,
-    policies_router,
+# In the order FastAPI tries them for each request: the villagers' busiest first.
+ROUTERS: tuple[APIRouter, ...] = (
     subsidies_router,
     disclosures_router,
+    policies_router,
+    regions_router,
+    health_router,
     auth_router,
     staff_admin_router,
     audit_router,
@@ -35,8 +35,7 @@ for router in (
     surveys_admin_router,
     onboarding_admin_router,
     landing_router,
-):
-    api_router.include_router(router)
+)
 
 TAGS = [
     {"name": "运行状态", "description": "存活、就绪与指标"},
