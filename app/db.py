@@ -170,9 +170,9 @@ _T = TypeVar("_T")
 async def in_read_lane(work: Callable[[], _T]) -> _T:
     """Run `work`, a short blocking read (the villager's lookup), on the read lane: one thread
     of its own per event loop, taking requests first come, first served. A request never
-    blocks the event loop, which keeps reading the next requests meanwhile; and 32 pool threads
-    contending for one GIL made each lookup wait 2.5 times longer than one thread does
-    (`scripts/bench_subsidies`)."""
+    blocks the event loop, which keeps reading the next requests meanwhile; and FastAPI's pool
+    of 40 threads contending for one GIL served lookups at about half the rate one thread does
+    (`scripts/bench_subsidies`: 377 against 647 req/s in one run)."""
     try:
         lane = _READ_LANE.get()
     except LookupError:
