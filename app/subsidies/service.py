@@ -105,6 +105,12 @@ def store_payouts(
 ) -> StoreCounts:
     """Upsert one page of checked records, in order; returns how each record counted.
 
+    The caller holds the sync lease (app.sync.service): no other writer of payouts runs, so the
+    versions read here stay true until commit. Records not stored yet are then plain INSERTs;
+    only newer versions of stored ones go through the upsert. On SQLite an upsert that may
+    change a foreign-key column costs twice a plain insert (`scripts/bench_subsidies`), and a
+    writer that broke the rule would fail on the primary key, never overwrite silently.
+
     `known_persons`, kept by the caller across the pages of one run, spares re-writing a person
     already written unchanged in this run. Rows go to the database in index order (of the
     person's hash), which spares the b-trees much page-hopping."""
@@ -157,7 +163,10 @@ def store_payouts(
             .on_conflict_do_nothing()
         )
     _HISTORY_INSERT.execute(session, [_PAYOUT_ROW(r) for r in superseded])
-    _PAYOUT_UPSERT.execute(session, [_PAYOUT_ROW(r) for r in in_order])
+    _PAYOUT_INSERT.execute(
+        session, [_PAYOUT_ROW(r) for r in in_order if r.record_id not in existing]
+    )
+    _PAYOUT_UPSERT.execute(session, [_PAYOUT_ROW(r) for r in in_order if r.record_id in existing])
     return StoreCounts(created=created, updated=updated, unchanged=unchanged)
 
 
@@ -208,6 +217,9 @@ def _person_upsert(insert: Any) -> Any:
     )
 
 
+_PAYOUT_INSERT = BulkInsert(
+    lambda insert: _values(insert, _payout, _PAYOUT_FIELDS, "synced_at"), _PAYOUT_FIELDS
+)
 _PAYOUT_UPSERT = BulkInsert(_payout_upsert, _PAYOUT_FIELDS)
 _PERSON_UPSERT = BulkInsert(_person_upsert, _PERSON_FIELDS)
 _HISTORY_INSERT = BulkInsert(

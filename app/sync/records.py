@@ -96,9 +96,8 @@ class RecordChecker:
         return (_new_checker, (self.pepper, self.villages))
 
     def _person_uncached(self, id_number: str, name: str) -> tuple[identity.Identity, bytes, str]:
-        number = identity.check_id(id_number)
         return (
-            identity.identity(self.pepper, number),
+            identity.checked_identity(self.pepper, id_number),
             identity.name_hash(self.pepper, name),
             identity.mask_name(name),
         )

@@ -82,7 +82,7 @@ def list_rejected_records(
     "/rejected/replay",
     summary="修正参考数据后重新导入问题记录",
     response_model=ReplayResult,
-    responses=problems(401, 403, 422),
+    responses=problems(401, 403, 409, 422),
 )
 def replay_rejected_records(
     body: ReplayRequest,

@@ -118,13 +118,17 @@ def feed_settings(settings: Settings) -> tuple[str, str]:
     return url, token
 
 
-def release_lease(holder: str) -> None:
-    with session_scope().begin() as session:
-        session.execute(
-            update(SyncLease)
-            .where(SyncLease.name == LEASE, SyncLease.holder == holder)
-            .values(expires_at=utcnow() - timedelta(seconds=1))
-        )
+def release_lease(holder: str, *, session: Session | None = None) -> None:
+    """Give the lease up, in its own transaction or in `session`'s (as in `acquire_lease`)."""
+    if session is None:
+        with session_scope().begin() as own:
+            release_lease(holder, session=own)
+        return
+    session.execute(
+        update(SyncLease)
+        .where(SyncLease.name == LEASE, SyncLease.holder == holder)
+        .values(expires_at=utcnow() - timedelta(seconds=1))
+    )
 
 
 # --- a run ---------------------------------------------------------------------------------
@@ -309,7 +313,10 @@ def list_rejected(
 
 
 def replay_rejected(session: Session, *, ids: list[int] | None, actor: Staff) -> dict[str, int]:
-    """Try the replayable, unresolved rejections again against today's reference data."""
+    """Try the replayable, unresolved rejections again against today's reference data. Holds
+    the sync lease for the request's transaction, as every writer of payouts does (see
+    `store_payouts`): SyncAlreadyRunning while a sync runs."""
+    holder = take_lease(session)
     stmt = select(RejectedRecord).where(
         RejectedRecord.replayable.is_(True), RejectedRecord.resolved_at.is_(None)
     )
@@ -339,4 +346,5 @@ def replay_rejected(session: Session, *, ids: list[int] | None, actor: Staff) ->
         entity_id=",".join(str(i) for i in ids) if ids else "all",
         after=summary,
     )
+    release_lease(holder, session=session)
     return summary

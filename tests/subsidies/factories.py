@@ -24,7 +24,7 @@ def make_payout(
     department: str = "县社会保险事业管理局",
 ) -> PayoutIn:
     pepper = get_settings().secret("id_pepper").encode()
-    person = identity.identity(pepper, identity.check_id(id_number))
+    person = identity.checked_identity(pepper, id_number)
     return PayoutIn(
         record_id=record_id,
         version=version,

@@ -47,10 +47,10 @@ def test_a_record_no_database_could_store_is_quarantined(
 def test_a_record_that_breaks_a_check_unforeseen_is_quarantined_not_raised(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def broken(_raw: str) -> str:
+    def broken(_pepper: bytes, _raw: str) -> identity.Identity:
         raise RuntimeError("a case no one foresaw")
 
-    monkeypatch.setattr(identity, "check_id", broken)
+    monkeypatch.setattr(identity, "checked_identity", broken)
     checker = RecordChecker(pepper=b"test-pepper", villages={SANGUANZHAI})
     result = checker.check(record(1))
     assert isinstance(result, Rejection)

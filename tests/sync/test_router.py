@@ -8,6 +8,7 @@ from app.audit.models import AuditEntry
 from app.regions.models import Region
 from app.staff.models import Role
 from app.subsidies.models import Payout
+from app.sync import service as sync_service
 from app.sync.models import RejectedRecord, SyncRun
 from app.sync.records import RecordChecker, Rejection
 from tests.asserts import assert_problem
@@ -74,3 +75,22 @@ def test_rejected_records_replay_once_the_village_exists(
         client.get("/api/v1/admin/sync/rejected", headers=auth_headers(admin)).json()["total"] == 0
     )
     assert session.scalars(select(AuditEntry).where(AuditEntry.action == "sync.replay")).all()
+
+
+def test_a_replay_waits_its_turn_while_a_sync_runs_and_leaves_the_lease_free(
+    client: TestClient, session: Session
+) -> None:
+    admin = make_staff(session)
+    checker = RecordChecker(pepper=b"x", villages=set())
+    rejection = checker.check_references(make_payout(record_id="LATE-2", village_code=NEW_VILLAGE))
+    assert isinstance(rejection, Rejection)
+    session.add(RejectedRecord(**asdict(rejection)))
+    assert sync_service.acquire_lease("a-running-sync", session=session)
+
+    busy = client.post("/api/v1/admin/sync/rejected/replay", headers=auth_headers(admin), json={})
+    assert_problem(busy, 409, "sync_running")
+
+    sync_service.release_lease("a-running-sync", session=session)
+    done = client.post("/api/v1/admin/sync/rejected/replay", headers=auth_headers(admin), json={})
+    assert done.json() == {"replayed": 0, "still_rejected": 1}
+    assert sync_service.acquire_lease("the-next-sync", session=session)
