@@ -4,14 +4,14 @@ is set (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/lianyun_test)."""
 
 import os
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -96,7 +96,7 @@ def _fresh_rate_limits() -> Iterator[None]:
 
 @pytest.fixture
 def app(session: Session) -> FastAPI:
-    from app.db import get_read_session, get_session, transaction
+    from app.db import get_read_session, get_read_transaction, get_session, transaction
     from app.main import create_app
 
     application = create_app(configure_logs=False, schedule_jobs=False)
@@ -106,7 +106,18 @@ def app(session: Session) -> FastAPI:
             yield session
 
     application.dependency_overrides[get_session] = _test_session
+
+    @contextmanager
+    def _test_connection() -> Iterator[Connection]:
+        with transaction(session, nested=True):
+            yield session.connection()
+
+    async def _test_read_transaction() -> Callable[[], AbstractContextManager[Connection]]:
+        return _test_connection
+
+    application.dependency_overrides[get_session] = _test_session
     application.dependency_overrides[get_read_session] = _test_session
+    application.dependency_overrides[get_read_transaction] = _test_read_transaction
     return application
 
 

@@ -1,7 +1,7 @@
 from fastapi import APIRouter
 
 from app.config import SettingsDep
-from app.db import ReadSessionDep, in_read_lane
+from app.db import ReadTransactionDep, in_read_lane
 from app.errors import problems
 from app.ratelimit import ClientAddress
 from app.subsidies import service
@@ -17,8 +17,13 @@ router = APIRouter(prefix="/api/v1/subsidies", tags=["补贴查询"])
     responses=problems(404, 422, 429),
 )
 async def lookup_subsidies(
-    body: LookupRequest, client: ClientAddress, session: ReadSessionDep, settings: SettingsDep
+    body: LookupRequest,
+    client: ClientAddress,
+    read_transaction: ReadTransactionDep,
+    settings: SettingsDep,
 ) -> LookupResponse:
-    return await in_read_lane(
-        lambda: service.lookup(session, request=body, client=client, settings=settings)
-    )
+    def work() -> LookupResponse:
+        with read_transaction() as connection:
+            return service.lookup(connection, request=body, client=client, settings=settings)
+
+    return await in_read_lane(work)

@@ -14,7 +14,7 @@ from functools import cache
 from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, cast, func, literal_column, select, tuple_
+from sqlalchemy import Connection, Integer, bindparam, cast, func, literal_column, select, tuple_
 from sqlalchemy.orm import Session
 
 from app import ratelimit
@@ -287,7 +287,7 @@ def _payout_statements(year: bool, category: bool) -> tuple[FastSelect, FastSele
 
 
 def lookup(
-    session: Session, *, request: LookupRequest, client: str, settings: Settings
+    connection: Connection, *, request: LookupRequest, client: str, settings: Settings
 ) -> LookupResponse:
     ratelimit.hit(settings.lookup_limit_per_client, "subsidy-lookup", client)
     try:
@@ -295,7 +295,6 @@ def lookup(
     except identity.InvalidIdNumber as exc:
         raise IdNumberInvalid(str(exc)) from None
     key = pepper(settings)
-    connection = session.connection()
     id_hash = identity.keyed_hash(key, number)
     found = _PERSON.rows(connection, h=id_hash)
     expected = found[0][0] if found else identity.name_hash(key, "\0")

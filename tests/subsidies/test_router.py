@@ -1,7 +1,13 @@
+import asyncio
+
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from app.config import get_settings
+from app.db import get_engine, session_scope
+from app.main import create_app
 from app.subsidies import service
 from tests.asserts import assert_problem
 from tests.subsidies.factories import ID_A, ID_B, make_payout
@@ -121,3 +127,27 @@ def test_each_line_links_to_the_policy_that_explains_it(
     line = next(p for p in body["payouts"] if p["item_name"] == "耕地地力保护补贴")
     policy = client.get(f"/api/v1/policies/{line['policy_id']}").json()
     assert "耕地地力保护补贴" in policy["items"]
+
+
+def test_more_lookups_at_once_than_pooled_connections_are_all_answered(
+    committed_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Connections are taken on the read lane: one taken on the event loop would wait there for
+    # one that only the event loop can give back.
+    monkeypatch.setenv("LIANYUN_LOOKUP_LIMIT_PER_CLIENT", "1000/minute")
+    get_settings.cache_clear()
+    with session_scope().begin() as session:
+        service.store_payouts(session, [make_payout(record_id="P-1")])
+    app = create_app(configure_logs=False, schedule_jobs=False)
+    body = {"id_number": ID_A, "name": "张秀英"}
+    pooled = get_engine().pool.size() + get_engine().pool._max_overflow  # type: ignore[attr-defined]
+
+    async def at_once() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://lianyun") as client:
+            requests = (client.post(URL, json=body) for _ in range(pooled + 25))
+            return await asyncio.wait_for(asyncio.gather(*requests), timeout=60)
+
+    responses = asyncio.run(at_once())
+    assert [r.status_code for r in responses] == [200] * (pooled + 25)
+    assert {r.json()["summary"]["total"] for r in responses} == {"143.00"}
