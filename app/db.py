@@ -203,7 +203,7 @@ async def get_read_session() -> AsyncIterator[Session]:
 @contextmanager
 def read_transaction() -> Iterator[Connection]:
     """A read transaction on a Core connection, for the villager's lookup: opening and closing
-    it costs about a third of a Session's (43 against 108 µs on SQLite)."""
+    it costs less than half a Session's (`scripts/bench_db_paths`: 41 against 100 µs)."""
     with get_engine().connect() as connection, connection.begin():
         yield connection
 

@@ -107,8 +107,8 @@ def store_payouts(
 
     The caller holds the sync lease (app.sync.service): no other writer of payouts runs, so the
     versions read here stay true until commit. Records not stored yet are then plain INSERTs;
-    only newer versions of stored ones go through the upsert. On SQLite an upsert that may
-    change a foreign-key column costs twice a plain insert (`scripts/bench_subsidies`), and a
+    only newer versions of stored ones go through the upsert: on SQLite, an upsert that may change
+    a foreign-key column costs about 1.5 times a plain insert (`scripts/bench_db_paths`). A
     writer that broke the rule would fail on the primary key, never overwrite silently.
 
     `known_persons`, kept by the caller across the pages of one run, spares re-writing a person
