@@ -151,8 +151,10 @@ def store_payouts(
     _PERSON_UPSERT.execute(session, [_PERSON_ROW(r) for r in people])
     if known_persons is not None:
         known_persons.remember(people)
-    replaced = [rid for rid in latest if rid in existing]
-    if replaced:  # keep the versions about to be overwritten
+    new = [r for r in in_order if r.record_id not in existing]
+    newer = [r for r in in_order if r.record_id in existing]
+    if newer:  # keep the versions about to be overwritten
+        replaced = [r.record_id for r in newer]
         columns = [*_PAYOUT_FIELDS, "synced_at"]
         session.execute(
             dialect_insert(session, _history)
@@ -163,10 +165,8 @@ def store_payouts(
             .on_conflict_do_nothing()
         )
     _HISTORY_INSERT.execute(session, [_PAYOUT_ROW(r) for r in superseded])
-    _PAYOUT_INSERT.execute(
-        session, [_PAYOUT_ROW(r) for r in in_order if r.record_id not in existing]
-    )
-    _PAYOUT_UPSERT.execute(session, [_PAYOUT_ROW(r) for r in in_order if r.record_id in existing])
+    _PAYOUT_INSERT.execute(session, [_PAYOUT_ROW(r) for r in new])
+    _PAYOUT_UPSERT.execute(session, [_PAYOUT_ROW(r) for r in newer])
     return StoreCounts(created=created, updated=updated, unchanged=unchanged)
 
 

@@ -18,6 +18,15 @@ from tests.subsidies.factories import make_payout
 NEW_VILLAGE = "511923120299"
 
 
+def quarantine_in_a_new_village(session: Session, record_id: str) -> None:
+    """A sound record of a village not yet in the regions, quarantined as replayable."""
+    checker = RecordChecker(pepper=b"x", villages=set())
+    rejection = checker.check_references(make_payout(record_id=record_id, village_code=NEW_VILLAGE))
+    assert isinstance(rejection, Rejection) and rejection.replayable
+    session.add(RejectedRecord(**asdict(rejection)))
+    session.flush()
+
+
 def test_staff_read_runs_and_a_run(client: TestClient, session: Session) -> None:
     admin = make_staff(session)
     run = SyncRun(trigger="cli", outcome="succeeded", fetched=10, created=9, rejected=1)
@@ -53,11 +62,7 @@ def test_rejected_records_replay_once_the_village_exists(
     client: TestClient, session: Session
 ) -> None:
     admin = make_staff(session)
-    checker = RecordChecker(pepper=b"x", villages=set())
-    rejection = checker.check_references(make_payout(record_id="LATE-1", village_code=NEW_VILLAGE))
-    assert isinstance(rejection, Rejection) and rejection.replayable
-    session.add(RejectedRecord(**{k: v for k, v in asdict(rejection).items()}))
-    session.flush()
+    quarantine_in_a_new_village(session, "LATE-1")
 
     listed = client.get("/api/v1/admin/sync/rejected", headers=auth_headers(admin)).json()
     assert [r["reason"] for r in listed["items"]] == ["unknown_village"]
@@ -81,10 +86,7 @@ def test_a_replay_waits_its_turn_while_a_sync_runs_and_leaves_the_lease_free(
     client: TestClient, session: Session
 ) -> None:
     admin = make_staff(session)
-    checker = RecordChecker(pepper=b"x", villages=set())
-    rejection = checker.check_references(make_payout(record_id="LATE-2", village_code=NEW_VILLAGE))
-    assert isinstance(rejection, Rejection)
-    session.add(RejectedRecord(**asdict(rejection)))
+    quarantine_in_a_new_village(session, "LATE-2")
     assert sync_service.acquire_lease("a-running-sync", session=session)
 
     busy = client.post("/api/v1/admin/sync/rejected/replay", headers=auth_headers(admin), json={})
