@@ -111,7 +111,16 @@ def _configure_sqlite(engine: Engine) -> None:
 @lru_cache
 def engine_for(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+        # The pool never makes a checkout wait (no limit on overflow): reads run on the event
+        # loop (see in_read_lane), which must never wait for a connection that only the loop
+        # could give back. SQLite's connections are in-process and cheap; FastAPI's thread pool
+        # bounds how many are open at once.
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 10},
+            pool_size=5,
+            max_overflow=-1,
+        )
         _configure_sqlite(engine)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
@@ -172,11 +181,21 @@ _T = TypeVar("_T")
 
 
 async def in_read_lane(work: Callable[[], _T]) -> _T:
-    """Run `work`, a short blocking read (the villager's lookup), on the read lane: one thread
-    of its own per event loop, taking requests first come, first served. A request never
-    blocks the event loop, which keeps reading the next requests meanwhile; and FastAPI's pool
-    of 40 threads contending for one GIL served lookups at about half the rate one thread does
-    (`scripts/bench_subsidies`: 377 against 647 req/s in one run)."""
+    """Run `work`, a short blocking read (the villager's lookup), on the read lane: one read at
+    a time per event loop, first come, first served.
+
+    On SQLite the lane is the event loop's own thread. A read there is a few hundred
+    microseconds of work in this process that waits for no other: in WAL mode readers do not
+    wait for writers, and the pool never makes a checkout wait (see engine_for). Handing it to
+    a thread cost more than the read, as the GIL went back and forth between the two threads
+    (`scripts/bench_subsidies --compare`: see the README's figures).
+
+    On PostgreSQL a read waits for the server, so the lane is a thread of its own, and the
+    loop keeps reading the next requests meanwhile. There the loop itself gave a worse p99,
+    and FastAPI's pool of 40 threads contending for one GIL served lookups at about half the
+    rate one thread does."""
+    if get_engine().dialect.name == "sqlite":
+        return work()
     try:
         lane = _READ_LANE.get()
     except LookupError:
@@ -212,9 +231,10 @@ ReadTransaction = Callable[[], AbstractContextManager[Connection]]
 
 
 async def get_read_transaction() -> ReadTransaction:
-    """`read_transaction` itself, to be entered on the read lane: a connection is then taken
-    from the pool (and, on PostgreSQL, pinged) off the event loop, where waiting for a free one
-    would stall every request, including those that would give one back."""
+    """`read_transaction` itself, to be entered on the read lane. On PostgreSQL a connection is
+    then taken from the pool, and pinged, off the event loop, where waiting for a free one would
+    stall every request, including those that would give one back. On SQLite the lane is the
+    loop, and the pool never makes it wait."""
     return read_transaction
 
 

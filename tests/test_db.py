@@ -5,7 +5,8 @@ path (FastSelect, the read lane) answers as SQLAlchemy would, first come, first 
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
 
 import anyio
 import pytest
@@ -113,3 +114,15 @@ def test_the_read_lane_runs_one_read_at_a_time_in_the_order_they_came() -> None:
 
     assert anyio.run(main) == [0, 1, 4, 9, 16]
     assert events == [(step, n) for n in range(5) for step in ("start", "end")]
+
+
+def test_sqlite_never_makes_a_connection_wait_for_the_pool(tmp_path: Path) -> None:
+    # On SQLite the lookup reads on the event loop: waiting there for a connection that only
+    # the loop can give back (other requests end on the loop) would stall the whole process.
+    engine = engine_for(f"sqlite:///{tmp_path / 'pool.db'}")
+    with ExitStack() as stack:
+        held = [stack.enter_context(engine.connect()) for _ in range(40)]  # FastAPI's threads
+        with engine.connect() as one_more:
+            assert one_more.execute(text("SELECT 1")).scalar_one() == 1
+        assert len(held) == 40
+    engine.dispose()

@@ -14,6 +14,7 @@ Invariants:
 """
 
 import hashlib
+import json
 import re
 import secrets
 from pathlib import Path
@@ -26,7 +27,7 @@ from sqlalchemy.orm import Session, defer, selectinload
 
 from app.audit import service as audit
 from app.audit.service import Actor
-from app.db import utcnow
+from app.db import FastSelect, utcnow
 from app.errors import Conflict, InvalidState, NotFound
 from app.pagination import Page, PageParams, paginate
 from app.policies import rendering, search
@@ -148,7 +149,9 @@ def get_published(session: Session, policy_id: int) -> PolicyRead:
 
 # Table columns (Core, not ORM): it runs on every subsidy lookup.
 _policy, _version = Policy.__table__, PolicyVersion.__table__
-_ITEMS = (
+# Run on the driver's cursor (see FastSelect): every villager's lookup asks for it, and
+# SQLAlchemy's per-execution work cost several times the query.
+_ITEMS = FastSelect(
     select(_policy.c.id, _version.c["items"])
     .join(_version, _policy.c.published_version_id == _version.c.id)
     .order_by(_policy.c.id.desc())
@@ -158,7 +161,12 @@ _ITEMS = (
 def policy_ids_by_item(connection: Connection) -> dict[str, int]:
     """Payout item name (as the 一卡通 feed spells it) → id of the published policy that covers
     it; the lowest id when two do."""
-    return {item: policy_id for policy_id, items in connection.execute(_ITEMS) for item in items}
+    return {
+        item: policy_id
+        for policy_id, items in _ITEMS.rows(connection)
+        # The driver's own type: JSON text from SQLite, a list from psycopg.
+        for item in (json.loads(items) if isinstance(items, str) else items)
+    }
 
 
 # --- staff -------------------------------------------------------------------------------------
