@@ -76,8 +76,10 @@ def _error(status: int, code: str, message: str, headers: dict[str, str] | None 
 
 
 def create_mock_feed_app(config: MockFeedConfig) -> Starlette:
-    """The app for one config; the persons table is built here, before the first request."""
+    """The app for one config; the persons table and their profiles are built here, before the
+    first request."""
     generator = FeedGenerator(config)
+    generator.prepare()
     faults = TransientFaults(seed=config.seed, rate=config.fault_rate)
     expected = f"Bearer {config.token}".encode()
     lock = threading.Lock()  # the generator's caches and the fault counters are not thread-safe

@@ -69,6 +69,21 @@ def test_the_same_config_gives_byte_identical_pages() -> None:
         cursor = a.next_cursor
 
 
+def test_a_prepared_generator_serves_the_same_pages_from_any_cursor(
+    generator: FeedGenerator,
+) -> None:
+    prepared = FeedGenerator(CONFIG)
+    prepared.prepare()
+    cursor = None
+    while True:  # the whole stream, and every page again after a jump back to the start
+        a, b = prepared.page(cursor, 700), generator.page(cursor, 700)
+        assert a == b
+        assert prepared.page(None, 50) == generator.page(None, 50)
+        if not a.has_more:
+            break
+        cursor = a.next_cursor
+
+
 def test_id_numbers_are_valid_unique_and_match_the_person(generator: FeedGenerator) -> None:
     persons = [generator.person(p) for p in range(CONFIG.persons)]
     numbers = [person.id_number for person in persons]
