@@ -191,9 +191,9 @@ async def in_read_lane(work: Callable[[], _T]) -> _T:
     (`scripts/bench_subsidies --compare`: see the README's figures).
 
     On PostgreSQL a read waits for the server, so the lane is a thread of its own, and the
-    loop keeps reading the next requests meanwhile. There the loop itself gave a worse p99,
-    and FastAPI's pool of 40 threads contending for one GIL served lookups at about half the
-    rate one thread does."""
+    loop keeps reading the next requests meanwhile. There, in one run, the loop itself served
+    a little more but with a worse p99; and FastAPI's pool of 40 threads contending for one GIL
+    served lookups at about half the rate one thread does."""
     if get_engine().dialect.name == "sqlite":
         return work()
     try:
