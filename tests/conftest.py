@@ -105,8 +105,6 @@ def app(session: Session) -> FastAPI:
         with transaction(session, nested=True):  # a SAVEPOINT inside the test's transaction
             yield session
 
-    application.dependency_overrides[get_session] = _test_session
-
     @contextmanager
     def _test_connection() -> Iterator[Connection]:
         with transaction(session, nested=True):
