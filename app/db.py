@@ -100,12 +100,20 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        immediate = connection.get_execution_options().get(WRITE_INTENT)
+        options = connection.get_execution_options()
         # On the driver itself: SQLAlchemy's execution path costs more than the BEGIN, on every
         # transaction.
-        connection.connection.driver_connection.execute(  # type: ignore[union-attr]
-            "BEGIN IMMEDIATE" if immediate else "BEGIN"
-        )
+        driver: Any = connection.connection.driver_connection
+        if options.get(REFERENCES_CHECKED):
+            # Only outside a transaction does this take effect; turned on again at check-in.
+            driver.execute("PRAGMA foreign_keys=OFF")
+            connection.connection.info[REFERENCES_CHECKED] = True
+        driver.execute("BEGIN IMMEDIATE" if options.get(WRITE_INTENT) else "BEGIN")
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(dbapi_connection: Any, record: Any) -> None:
+        if record.info.pop(REFERENCES_CHECKED, False):
+            dbapi_connection.execute("PRAGMA foreign_keys=ON")
 
 
 @lru_cache
@@ -140,14 +148,15 @@ def session_scope() -> sessionmaker[Session]:
     return _sessionmaker_for(get_engine())
 
 
-def write_session_scope() -> sessionmaker[Session]:
-    """Like `session_scope`, for work that writes in every transaction (see WRITE_INTENT)."""
-    return _sessionmaker_for(_writing(get_engine()))
+def bulk_write_session_scope() -> sessionmaker[Session]:
+    """Like `session_scope`, for the sync: it writes in every transaction (see WRITE_INTENT) and
+    checks its rows' references itself (see REFERENCES_CHECKED)."""
+    return _sessionmaker_for(_bulk_writing(get_engine()))
 
 
 @lru_cache
-def _writing(engine: Engine) -> Engine:
-    return engine.execution_options(**{WRITE_INTENT: True})
+def _bulk_writing(engine: Engine) -> Engine:
+    return engine.execution_options(**{WRITE_INTENT: True, REFERENCES_CHECKED: True})
 
 
 @contextmanager
@@ -174,6 +183,12 @@ def transaction(session: Session, *, nested: bool = False) -> Iterator[Session]:
 # commit every half second): a transaction that read first and writes later fails at once,
 # unable to wait, when another connection committed in between.
 WRITE_INTENT = "lianyun_write_intent"
+# An execution option: the writer has checked every reference its rows make (the sync: villages
+# against the region table, each person written before their lines, in the same transaction;
+# nothing ever deletes a region or a person). On SQLite its transactions then skip the
+# foreign-key checks, two index probes a payout line. Every other connection still enforces
+# them, so no row the sync refers to can go away; PostgreSQL always checks.
+REFERENCES_CHECKED = "lianyun_references_checked"
 _READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 

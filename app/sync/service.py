@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit
 from app.config import Settings
-from app.db import dialect_insert, session_scope, utcnow, write_session_scope
+from app.db import bulk_write_session_scope, dialect_insert, session_scope, utcnow
 from app.errors import Conflict, NotFound
 from app.pagination import PageParams, paginate
 from app.regions.models import Region, RegionLevel
@@ -248,7 +248,7 @@ def run_sync(
         outcome, error = "succeeded", None
         known_persons = subsidies_service.KnownPersons()
         stream = PageStream(client, checker, cursor, page_size, max_pages)
-        with stream, write_session_scope()() as session, _gc_paused() as collect:
+        with stream, bulk_write_session_scope()() as session, _gc_paused() as collect:
             uncommitted, since = 0, time.monotonic()
             try:
                 for page in stream:

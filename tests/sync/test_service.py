@@ -1,12 +1,16 @@
 import json
 from collections.abc import Iterator
+from contextlib import ExitStack
+from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, or_, select, text
+from sqlalchemy.exc import IntegrityError
 
 from app.config import get_settings
-from app.db import engine_for, session_scope
+from app.db import engine_for, get_engine, session_scope
+from app.regions.models import Region
 from app.subsidies import service as subsidies_service
 from app.subsidies.models import Payout, PayoutVersion, Person
 from app.sync import service
@@ -100,6 +104,46 @@ def test_a_full_run_stores_good_records_and_quarantines_bad_ones(
         assert cursor is not None and cursor.cursor == str(total)
     for secret in (ID_A, ID_B, BAD_CHECKSUM, "张秀英", "欧阳明华"):
         assert secret not in dumped
+
+
+def test_every_stored_line_refers_to_a_stored_person_and_a_known_village(
+    committed_db: str, feed: tuple[TinyFeed, str]
+) -> None:
+    """On SQLite the sync's own transactions skip the foreign-key checks, as it checks the
+    references itself: what it stores still refers only to what exists, and every other
+    connection still refuses a line without its person."""
+    _, url = feed
+    run = service.run_sync(get_settings(), trigger="cli", client=client_for(url), page_size=7)
+    assert run.outcome == "succeeded" and run.rejected == 8  # among them an unknown village
+    with session_scope()() as session:
+        orphans = session.scalar(
+            select(func.count())
+            .select_from(Payout)
+            .outerjoin(Person, Person.id_hash == Payout.person_hash)
+            .outerjoin(Region, Region.code == Payout.village_code)
+            .where(or_(Person.id_hash.is_(None), Region.code.is_(None)))
+        )
+    assert orphans == 0 and count(Payout) == 20
+    orphan = {
+        "record_id": "PC202610-9999999",
+        "version": 1,
+        "person_hash": bytes(16),
+        "village_code": SANGUANZHAI,
+        "category_code": "05",
+        "item_name": "城乡居民基础养老金",
+        "amount_fen": 14300,
+        "period": "2026-10",
+        "paid_on": date(2026, 10, 10),
+        "status": "paid",
+        "department": "县社会保险事业管理局",
+    }
+    with ExitStack() as stack:  # more at once than the pool keeps: the sync's one among them
+        connections = [stack.enter_context(get_engine().connect()) for _ in range(8)]
+        for connection in connections:
+            with pytest.raises(IntegrityError):
+                connection.execute(insert(Payout).values(orphan))
+            connection.rollback()
+    assert count(Payout) == 20
 
 
 def test_a_second_run_resumes_from_the_saved_cursor(
