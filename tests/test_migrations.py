@@ -71,7 +71,7 @@ def test_hex_person_hashes_become_their_first_16_bytes_and_payouts_stay_found(
         name_hash, paid = conn.execute(
             text(
                 "SELECT person.name_hash, sum(amount_fen) FROM person"
-                " JOIN payout ON payout.person_hash = person.id_hash"
+                " JOIN payout ON payout.person_id = person.id"
                 " WHERE person.id_hash = :h GROUP BY person.name_hash"
             ),
             {"h": identity.keyed_hash(pepper, number)},

@@ -65,7 +65,7 @@ def month_list(
             Payout.amount_fen,
             Payout.status,
         )
-        .join(Person, Person.id_hash == Payout.person_hash)
+        .join(Person, Person.id == Payout.person_id)
         .where(*conditions)
         .order_by(Payout.category_code, Payout.item_name, Payout.record_id)
     )

@@ -8,11 +8,17 @@ from app.subsidies.identity import HASH_BYTES
 
 
 class Person(Base):
-    """A recipient, known only by the keyed hash of their ID number."""
+    """A recipient, known only by the keyed hash of their ID number.
+
+    `id` is given by the one writer of persons (the sync, under its lease: see `store_payouts`)
+    in the order persons are first met. The feed brings a county's payouts month after month in
+    much the same order of persons, so a month's lines land in the payout's person index in
+    runs, where the random hash put each on a page of its own."""
 
     __tablename__ = "person"
 
-    id_hash: Mapped[bytes] = mapped_column(LargeBinary(HASH_BYTES), primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    id_hash: Mapped[bytes] = mapped_column(LargeBinary(HASH_BYTES), unique=True)
     name_hash: Mapped[bytes] = mapped_column(LargeBinary(HASH_BYTES))
     name_masked: Mapped[str] = mapped_column(String(32))
     id_masked: Mapped[str] = mapped_column(String(18))
@@ -27,7 +33,7 @@ class Payout(Base):
 
     __tablename__ = "payout"
     __table_args__ = (
-        Index("ix_payout_person_period", "person_hash", "period"),
+        Index("ix_payout_person_period", "person_id", "period"),
         Index("ix_payout_village_period", "village_code", "period", "category_code"),
         # SQLite: the rows live in the record_id b-tree itself, one index fewer to write.
         {"sqlite_with_rowid": False},
@@ -35,7 +41,7 @@ class Payout(Base):
 
     record_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     version: Mapped[int]
-    person_hash: Mapped[bytes] = mapped_column(ForeignKey("person.id_hash"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     village_code: Mapped[str] = mapped_column(ForeignKey("region.code"))
     category_code: Mapped[str] = mapped_column(String(2))
     item_name: Mapped[str] = mapped_column(String(64))
@@ -48,7 +54,9 @@ class Payout(Base):
 
 
 class PayoutVersion(Base):
-    """A version of a payout line that is no longer the latest (a correction is kept)."""
+    """A version of a payout line that is no longer the latest (a correction is kept). Its
+    person is kept by hash: a version superseded within one page may name a person who is
+    stored nowhere else."""
 
     __tablename__ = "payout_version"
     __table_args__ = (UniqueConstraint("record_id", "version"),)

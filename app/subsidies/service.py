@@ -14,7 +14,7 @@ from functools import cache
 from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import Connection, Integer, bindparam, cast, func, literal_column, select, tuple_
+from sqlalchemy import Connection, Integer, bindparam, cast, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from app import ratelimit
@@ -39,10 +39,11 @@ from app.subsidies.schemas import (
 )
 
 PAID = "paid"
-_PAYOUT_FIELDS = (
+# A payout line's own columns but its person (an id in `payout`, a hash in `payout_version`),
+# which comes third in the sync's bulk writes, as in the tables.
+_LINE_FIELDS = (
     "record_id",
     "version",
-    "person_hash",
     "village_code",
     "category_code",
     "item_name",
@@ -72,31 +73,28 @@ def pepper(settings: Settings) -> bytes:
 
 
 class KnownPersons:
-    """The persons one sync run has written, so that a person met again unchanged (every month
-    of the feed meets most of them) is not written again. Compact and bounded: 64 bits of the
-    person's hash → a 64-bit digest of what is written of them; about 100 bytes a person,
-    forgotten all at once past `limit`. A clash needs two 64-bit digests to collide."""
+    """The persons one sync run has met, so that a person met again (every month of the feed
+    meets most of them) is neither looked up nor written again: their hash → their id and a
+    64-bit digest of what is stored of them (name, village). About 150 bytes a person,
+    forgotten all at once past `limit`. Also the next free id, read once: the run holds the
+    sync lease, so no one else gives ids meanwhile."""
 
     def __init__(self, limit: int = 300_000) -> None:
         self.limit = limit
-        self._seen: dict[int, int] = {}
+        self._known: dict[bytes, tuple[int, int]] = {}
+        self.next_id: int | None = None
 
     @staticmethod
-    def _key(record: PayoutIn) -> int:
-        return int.from_bytes(record.id_hash[:8])
-
-    @staticmethod
-    def _value(record: PayoutIn) -> int:
+    def digest(record: PayoutIn) -> int:
         return hash((record.name_hash, record.village_code))
 
-    def unseen(self, records: list[PayoutIn]) -> list[PayoutIn]:
-        seen, key, value = self._seen, self._key, self._value
-        return [r for r in records if seen.get(key(r)) != value(r)]
+    def get(self, id_hash: bytes) -> tuple[int, int] | None:
+        return self._known.get(id_hash)
 
-    def remember(self, records: list[PayoutIn]) -> None:
-        if len(self._seen) + len(records) > self.limit:
-            self._seen.clear()
-        self._seen.update((self._key(r), self._value(r)) for r in records)
+    def remember(self, entries: dict[bytes, tuple[int, int]]) -> None:
+        if len(self._known) + len(entries) > self.limit:
+            self._known.clear()
+        self._known.update(entries)
 
 
 def store_payouts(
@@ -104,17 +102,18 @@ def store_payouts(
 ) -> StoreCounts:
     """Upsert one page of checked records, in order; returns how each record counted.
 
-    The caller holds the sync lease (app.sync.service): no other writer of payouts runs, so the
-    versions read here stay true until commit. Records not stored yet are then plain INSERTs;
-    only newer versions of stored ones go through the upsert: on SQLite, an upsert that may change
-    a foreign-key column costs about 1.5 times a plain insert (`scripts/bench_db_paths`). A
-    writer that broke the rule would fail on the primary key, never overwrite silently.
+    The caller holds the sync lease (app.sync.service): no other writer of payouts or persons
+    runs, so the versions read here stay true until commit, and so do the person ids given out.
+    Records not stored yet are then plain INSERTs; only newer versions of stored ones go through
+    the upsert: on SQLite, an upsert costs about 1.5 times a plain insert
+    (`scripts/bench_db_paths`). A writer that broke the rule would fail on a primary key, never
+    overwrite silently.
 
-    `known_persons`, kept by the caller across the pages of one run, spares re-writing a person
-    already written unchanged in this run. Rows go to the database in the feed's order: sorting
-    them by the person's hash, for that index's sake, cost more than it saved, as the payout
-    table's own b-tree (by record id, in the order a platform numbers its payouts) then took
-    them at random places instead."""
+    `known_persons`, kept by the caller across the pages of one run, spares looking up and
+    re-writing a person already met in this run. Rows go to the database in the feed's order:
+    the payout table's own b-tree (by record id, in the order a platform numbers its payouts)
+    and its person index (by person id, in the order persons were first met) then take them in
+    runs."""
     if not records:
         return StoreCounts()
     ids = list({r.record_id for r in records})
@@ -146,35 +145,90 @@ def store_payouts(
         latest[record.record_id] = record
 
     to_store = latest.values()
-    people = list({r.id_hash: r for r in to_store}.values())
-    if known_persons is not None:
-        people = known_persons.unseen(people)
-    _PERSON_UPSERT.execute(session, [_PERSON_ROW(r) for r in people])
-    if known_persons is not None:
-        known_persons.remember(people)
+    person_ids = _write_persons(
+        session, {r.id_hash: r for r in to_store}, known_persons or KnownPersons()
+    )
     new = [r for r in to_store if r.record_id not in existing]
     newer = [r for r in to_store if r.record_id in existing]
     if newer:  # keep the versions about to be overwritten
         replaced = [r.record_id for r in newer]
-        columns = [*_PAYOUT_FIELDS, "synced_at"]
+        columns = [*_LINE_FIELDS, "synced_at"]
         session.execute(
             dialect_insert(session, _history)
             .from_select(
-                columns,
-                select(*(_payout.c[f] for f in columns)).where(_payout.c.record_id.in_(replaced)),
+                [*columns, "person_hash"],
+                select(*(_payout.c[f] for f in columns), _person.c.id_hash)
+                .join_from(_payout, _person, _person.c.id == _payout.c.person_id)
+                .where(_payout.c.record_id.in_(replaced)),
             )
             .on_conflict_do_nothing()
         )
-    _HISTORY_INSERT.execute(session, [_PAYOUT_ROW(r) for r in superseded])
-    _PAYOUT_INSERT.execute(session, [_PAYOUT_ROW(r) for r in new])
-    _PAYOUT_UPSERT.execute(session, [_PAYOUT_ROW(r) for r in newer])
+    _HISTORY_INSERT.execute(session, [_line(r, r.id_hash) for r in superseded])
+    _PAYOUT_INSERT.execute(session, [_line(r, person_ids[r.id_hash]) for r in new])
+    _PAYOUT_UPSERT.execute(session, [_line(r, person_ids[r.id_hash]) for r in newer])
     return StoreCounts(created=created, updated=updated, unchanged=unchanged)
+
+
+def _write_persons(
+    session: Session, people: dict[bytes, PayoutIn], known: KnownPersons
+) -> dict[bytes, int]:
+    """The id of each person of a page (by hash, from their last record in it), after writing
+    who is new, renamed or moved. New persons get the next free ids, in the page's order."""
+    ids: dict[bytes, int] = {}
+    met: dict[bytes, tuple[int, int]] = {}
+    to_write: list[tuple[Any, ...]] = []
+    unknown: list[PayoutIn] = []
+    digest = known.digest
+    for id_hash, record in people.items():
+        entry = known.get(id_hash)
+        if entry is None:
+            unknown.append(record)
+            continue
+        ids[id_hash] = entry[0]
+        if entry[1] != digest(record):
+            met[id_hash] = (entry[0], digest(record))
+            to_write.append((entry[0], *_PERSON_ROW(record)))
+    if unknown:
+        stored = {
+            id_hash: (person_id, name_hash, village_code)
+            for id_hash, person_id, name_hash, village_code in session.execute(
+                select(
+                    _person.c.id_hash, _person.c.id, _person.c.name_hash, _person.c.village_code
+                ).where(_person.c.id_hash.in_([r.id_hash for r in unknown]))
+            )
+        }
+        if known.next_id is None or len(stored) < len(unknown):
+            known.next_id = max(known.next_id or 0, _next_person_id(session))
+        for record in unknown:
+            found = stored.get(record.id_hash)
+            if found is None:
+                person_id = known.next_id
+                known.next_id += 1
+            else:
+                person_id = found[0]
+            ids[record.id_hash] = person_id
+            met[record.id_hash] = (person_id, digest(record))
+            if found is None or found[1:] != (record.name_hash, record.village_code):
+                to_write.append((person_id, *_PERSON_ROW(record)))
+    _PERSON_UPSERT.execute(session, to_write)
+    known.remember(met)
+    return ids
+
+
+def _next_person_id(session: Session) -> int:
+    return (session.scalar(select(func.max(_person.c.id))) or 0) + 1
 
 
 # The sync's bulk writes. Timestamps come from the database: binding one per row costs more
 # than the row itself.
 _payout, _person, _history = Payout.__table__, Person.__table__, PayoutVersion.__table__
-_PAYOUT_ROW = attrgetter(*("id_hash" if f == "person_hash" else f for f in _PAYOUT_FIELDS))
+_LINE_REST = attrgetter(*_LINE_FIELDS[2:])
+
+
+def _line(record: PayoutIn, person: Any) -> tuple[Any, ...]:
+    return (record.record_id, record.version, person, *_LINE_REST(record))
+
+
 _PERSON_FIELDS = (
     "id_hash",
     "name_hash",
@@ -192,40 +246,46 @@ def _values(insert: Any, table: Any, fields: tuple[str, ...], now_column: str) -
     return insert(table).values({**values, now_column: func.current_timestamp()})
 
 
+_PAYOUT_COLUMNS = (*_LINE_FIELDS[:2], "person_id", *_LINE_FIELDS[2:])
+_HISTORY_COLUMNS = (*_LINE_FIELDS[:2], "person_hash", *_LINE_FIELDS[2:])
+_PERSON_COLUMNS = ("id", *_PERSON_FIELDS)
+
+
 def _payout_upsert(insert: Any) -> Any:
-    statement = _values(insert, _payout, _PAYOUT_FIELDS, "synced_at")
+    statement = _values(insert, _payout, _PAYOUT_COLUMNS, "synced_at")
     excluded = statement.excluded
     return statement.on_conflict_do_update(
         index_elements=[_payout.c.record_id],
-        set_={f: excluded[f] for f in (*_PAYOUT_FIELDS[1:], "synced_at")},
+        set_={f: excluded[f] for f in (*_PAYOUT_COLUMNS[1:], "synced_at")},
         where=_payout.c.version < excluded.version,
     )
 
 
 def _person_upsert(insert: Any) -> Any:
-    statement = _values(insert, _person, _PERSON_FIELDS, "updated_at")
+    """New persons, and the new name or village of stored ones (their hash and id stay)."""
+    statement = _values(insert, _person, _PERSON_COLUMNS, "updated_at")
     excluded = statement.excluded
     return statement.on_conflict_do_update(
-        index_elements=[_person.c.id_hash],
+        index_elements=[_person.c.id],
         set_={
             "name_hash": excluded.name_hash,
             "name_masked": excluded.name_masked,
             "village_code": excluded.village_code,
             "updated_at": excluded.updated_at,
         },
-        where=tuple_(_person.c.name_hash, _person.c.village_code)
-        != tuple_(excluded.name_hash, excluded.village_code),
     )
 
 
 _PAYOUT_INSERT = BulkInsert(
-    lambda insert: _values(insert, _payout, _PAYOUT_FIELDS, "synced_at"), _PAYOUT_FIELDS
+    lambda insert: _values(insert, _payout, _PAYOUT_COLUMNS, "synced_at"), _PAYOUT_COLUMNS
 )
-_PAYOUT_UPSERT = BulkInsert(_payout_upsert, _PAYOUT_FIELDS)
-_PERSON_UPSERT = BulkInsert(_person_upsert, _PERSON_FIELDS)
+_PAYOUT_UPSERT = BulkInsert(_payout_upsert, _PAYOUT_COLUMNS)
+_PERSON_UPSERT = BulkInsert(_person_upsert, _PERSON_COLUMNS)
 _HISTORY_INSERT = BulkInsert(
-    lambda insert: _values(insert, _history, _PAYOUT_FIELDS, "synced_at").on_conflict_do_nothing(),
-    _PAYOUT_FIELDS,
+    lambda insert: _values(
+        insert, _history, _HISTORY_COLUMNS, "synced_at"
+    ).on_conflict_do_nothing(),
+    _HISTORY_COLUMNS,
 )
 
 
@@ -241,6 +301,7 @@ _PERSON = FastSelect(
         _person.c.id_masked,
         _person.c.village_code,
         regions_service.full_name_of(_person.c.village_code).label("village"),
+        _person.c.id,
     ).where(_person.c.id_hash == bindparam("h"))
 )
 
@@ -252,7 +313,7 @@ def _payout_statements(year: bool, category: bool) -> tuple[FastSelect, FastSele
     # Constants written out, not bound: PostgreSQL must see the GROUP BY's expression as the
     # one selected (see FastSelect).
     year_of = cast(func.substr(_payout.c.period, literal_column("1"), literal_column("4")), Integer)
-    where = [_payout.c.person_hash == bindparam("h")]
+    where = [_payout.c.person_id == bindparam("person")]
     if year:
         where.append(year_of == bindparam("year"))
     if category:
@@ -302,10 +363,10 @@ def lookup(
     name_ok = hmac.compare_digest(expected, identity.name_hash(key, request.name))
     if not found or not name_ok:
         raise PersonNotFound("没有查到与该身份证号和姓名相符的补贴记录，请核对后再试。")
-    _, name_masked, id_masked, village_code, village = found[0]
+    _, name_masked, id_masked, village_code, village, person_id = found[0]
 
     statements = _payout_statements(request.year is not None, request.category is not None)
-    params = {"h": id_hash, "year": request.year, "category": request.category}
+    params = {"person": person_id, "year": request.year, "category": request.category}
     payouts, by_category, by_year = (s.rows(connection, **params) for s in statements)
     categories = [
         CategoryTotal(category_code=code, category_name=category_name(code), total=total, count=n)

@@ -7,6 +7,7 @@ from tests.factories import SANGUANZHAI
 
 ID_A = "51192319450301028X"
 ID_B = "511923198806150034"
+ID_C = "511923196001010019"
 
 
 def make_payout(

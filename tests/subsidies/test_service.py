@@ -3,8 +3,9 @@ from sqlalchemy.orm import Session
 
 from app.subsidies import service
 from app.subsidies.models import Payout, PayoutVersion, Person
+from app.subsidies.schemas import PayoutIn
 from tests.factories import HUANGLIU
-from tests.subsidies.factories import ID_A, ID_B, make_payout
+from tests.subsidies.factories import ID_A, ID_B, ID_C, make_payout
 
 
 def test_new_records_are_created_and_replays_change_nothing(session: Session) -> None:
@@ -69,23 +70,39 @@ def test_person_is_stored_as_hashes_and_masks_and_follows_a_move(session: Sessio
 
 
 def test_a_run_cache_of_persons_still_lets_a_move_through(session: Session) -> None:
-    known = service.KnownPersons(limit=1)
+    known = service.KnownPersons()
     service.store_payouts(session, [make_payout()], known_persons=known)
-    assert known.unseen([make_payout()]) == []
     service.store_payouts(
         session,
         [make_payout(record_id="PC202611-1", period="2026-11", village_code=HUANGLIU)],
         known_persons=known,
     )
     session.expire_all()
-    assert session.scalars(select(Person)).one().village_code == HUANGLIU
+    person = session.scalars(select(Person)).one()
+    assert person.village_code == HUANGLIU
+    assert {p.person_id for p in session.scalars(select(Payout))} == {person.id}
 
 
-def test_the_run_cache_of_persons_stays_within_its_limit() -> None:
-    known = service.KnownPersons(limit=2)
-    a, b = make_payout(), make_payout(id_number=ID_B, name="欧阳明华")
-    renamed = make_payout(name="张秀")
-    known.remember([a, b])
-    assert known.unseen([a, b, renamed]) == [renamed]  # a change of name is written again
-    known.remember([renamed])  # a third entry: the cache starts afresh
-    assert known.unseen([a, b, renamed]) == [a, b]
+def test_persons_are_numbered_as_first_met_and_keep_their_number(session: Session) -> None:
+    """Across pages, runs and a run cache that forgets (here, past two persons), each person
+    keeps the one id they were given, in the order the feed first brought them."""
+    people = [(ID_B, "欧阳明华"), (ID_A, "张秀英"), (ID_C, "李建国")]
+
+    def page(month: str) -> list[PayoutIn]:
+        return [
+            make_payout(record_id=f"PC{month}-{n}", period=month, id_number=number, name=name)
+            for n, (number, name) in enumerate(people)
+        ]
+
+    first_run = service.KnownPersons(limit=2)
+    service.store_payouts(session, page("2026-09"), known_persons=first_run)
+    service.store_payouts(session, page("2026-10"), known_persons=first_run)
+    service.store_payouts(session, page("2026-11"), known_persons=service.KnownPersons())
+    session.expire_all()
+    ids = {p.id_hash: p.id for p in session.scalars(select(Person))}
+    assert len(ids) == 3
+    first_met = [make_payout(id_number=number, name=name).id_hash for number, name in people]
+    assert sorted(ids.values()) == [ids[h] for h in first_met]
+    lines = session.scalars(select(Payout)).all()
+    assert len(lines) == 9
+    assert all(p.person_id == ids[first_met[int(p.record_id[-1])]] for p in lines)

@@ -119,15 +119,15 @@ def test_every_stored_line_refers_to_a_stored_person_and_a_known_village(
         orphans = session.scalar(
             select(func.count())
             .select_from(Payout)
-            .outerjoin(Person, Person.id_hash == Payout.person_hash)
+            .outerjoin(Person, Person.id == Payout.person_id)
             .outerjoin(Region, Region.code == Payout.village_code)
-            .where(or_(Person.id_hash.is_(None), Region.code.is_(None)))
+            .where(or_(Person.id.is_(None), Region.code.is_(None)))
         )
     assert orphans == 0 and count(Payout) == 20
     orphan = {
         "record_id": "PC202610-9999999",
         "version": 1,
-        "person_hash": bytes(16),
+        "person_id": 999_999,
         "village_code": SANGUANZHAI,
         "category_code": "05",
         "item_name": "城乡居民基础养老金",
