@@ -81,20 +81,26 @@ class KnownPersons:
 
     def __init__(self, limit: int = 300_000) -> None:
         self.limit = limit
-        self._known: dict[bytes, tuple[int, int]] = {}
+        self._known: dict[bytes, int] = {}  # id << 64 | digest: one small object a person
         self.next_id: int | None = None
 
     @staticmethod
     def digest(record: PayoutIn) -> int:
-        return hash((record.name_hash, record.village_code))
+        return hash((record.name_hash, record.village_code)) & _DIGEST_MASK
 
     def get(self, id_hash: bytes) -> tuple[int, int] | None:
-        return self._known.get(id_hash)
+        entry = self._known.get(id_hash)
+        return None if entry is None else (entry >> 64, entry & _DIGEST_MASK)
 
     def remember(self, entries: dict[bytes, tuple[int, int]]) -> None:
         if len(self._known) + len(entries) > self.limit:
             self._known.clear()
-        self._known.update(entries)
+        self._known.update(
+            (h, person_id << 64 | digest) for h, (person_id, digest) in entries.items()
+        )
+
+
+_DIGEST_MASK = (1 << 64) - 1
 
 
 def store_payouts(
