@@ -190,10 +190,11 @@ def _write_persons(
         if entry is None:
             unknown.append(record)
             continue
-        ids[id_hash] = entry[0]
-        if entry[1] != digest(record):
-            met[id_hash] = (entry[0], digest(record))
-            to_write.append((entry[0], *_PERSON_ROW(record)))
+        person_id, now = entry[0], digest(record)
+        ids[id_hash] = person_id
+        if entry[1] != now:
+            met[id_hash] = (person_id, now)
+            to_write.append((person_id, *_PERSON_ROW(record)))
     if unknown:
         stored = {
             id_hash: (person_id, name_hash, village_code)
@@ -203,11 +204,11 @@ def _write_persons(
                 ).where(_person.c.id_hash.in_([r.id_hash for r in unknown]))
             )
         }
-        if known.next_id is None or len(stored) < len(unknown):
-            known.next_id = max(known.next_id or 0, _next_person_id(session))
         for record in unknown:
             found = stored.get(record.id_hash)
             if found is None:
+                if known.next_id is None:
+                    known.next_id = _next_person_id(session)
                 person_id = known.next_id
                 known.next_id += 1
             else:
