@@ -9,7 +9,6 @@ can be stored from its payload alone.
 import re
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
@@ -46,9 +45,9 @@ _VILLAGE = re.compile(r"^[0-9]{12}$")
 _ID_LIKE = re.compile(r"[0-9０-９]{17}[0-9０-９Xxｘ]|[0-9]{15}")
 _MAX_TEXT = 64
 _MAX_VERSION = 2**31 - 1
-# Bounded so that a run's memory does not grow with the feed (a month of a county's payouts
-# visits most persons once, so a larger cache buys little).
-_CACHE_SIZE = 4096
+# Bounded so that a run's memory does not grow with the feed.
+_CACHE_SIZE = 4096  # distinct villages, items, dates... of a page
+_PERSONS_LIMIT = 300_000  # a county's persons
 
 
 @dataclass(frozen=True)
@@ -88,19 +87,32 @@ class RecordChecker:
     def __init__(self, *, pepper: bytes, villages: set[str]) -> None:
         self.pepper = pepper
         self.villages = villages
-        self._person = lru_cache(maxsize=_CACHE_SIZE)(self._person_uncached)
+        self._persons: dict[bytes, bytes] = {}
         self._shared: dict[object, object] = {}
 
     def __reduce__(self) -> tuple[Any, ...]:
         """A copy with an empty cache, for the sync's child process."""
         return (_new_checker, (self.pepper, self.villages))
 
-    def _person_uncached(self, id_number: str, name: str) -> tuple[identity.Identity, bytes, str]:
-        return (
-            identity.checked_identity(self.pepper, id_number),
-            identity.name_hash(self.pepper, name),
-            identity.mask_name(name),
-        )
+    def _person(self, id_number: str, name: str) -> tuple[identity.Identity, bytes, str]:
+        """The person of a record, checked and hashed once a run: every month of the feed
+        brings most of the county's persons again, in the same order, so only a cache of them
+        all helps. It keeps their two hashes (32 bytes) under the number and name as the feed
+        wrote them, about 200 bytes a person, and forgets them all at once past
+        `_PERSONS_LIMIT`."""
+        # No checked field holds a NUL (_shape_problem), so the key is unambiguous.
+        key = f"{id_number}\x00{name}".encode()
+        hashes = self._persons.get(key)
+        if hashes is None:
+            person = identity.checked_identity(self.pepper, id_number)
+            name_hash = identity.name_hash(self.pepper, name)
+            if len(self._persons) >= _PERSONS_LIMIT:
+                self._persons.clear()
+            self._persons[key] = person.id_hash + name_hash
+        else:
+            id_hash, name_hash = hashes[: identity.HASH_BYTES], hashes[identity.HASH_BYTES :]
+            person = identity.known_identity(identity.normalize_id(id_number), id_hash)
+        return person, name_hash, identity.mask_name(name)
 
     def _one(self, value: Any) -> Any:
         """One object for equal values of a page's few distinct ones (villages, items, dates):

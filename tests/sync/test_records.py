@@ -8,10 +8,11 @@ from typing import Any
 import pytest
 
 from app.subsidies import identity
+from app.sync import records
 from app.sync.records import RecordChecker, Rejection, payload_to_payout
 from tests.factories import SANGUANZHAI
-from tests.subsidies.factories import ID_A
-from tests.sync.test_service import record
+from tests.subsidies.factories import ID_A, ID_C
+from tests.sync.test_service import BAD_CHECKSUM, record
 
 CHECKER = RecordChecker(pepper=b"test-pepper", villages={SANGUANZHAI})
 
@@ -89,3 +90,26 @@ def test_a_replayable_rejection_kept_with_full_length_hashes_replays_into_the_sa
         assert payout.id_hash == identity.keyed_hash(b"test-pepper", ID_A)
         assert payout.name_hash == identity.name_hash(b"test-pepper", "张秀英")
         assert payout.paid_on.isoformat() == "2026-10-10"
+
+
+def test_a_person_met_again_is_checked_as_if_met_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The checker remembers the persons of a run. Whatever it remembers, and however a number
+    # or name is written, each record must come out as a checker meeting it first makes it: a
+    # renamed person gets their new name, a bad number stays bad.
+    monkeypatch.setattr(records, "_PERSONS_LIMIT", 5)  # it forgets too, mid-run
+    persons = [
+        (ID_A, "张秀英"),
+        (ID_A, "张秀兰"),  # renamed
+        (ID_A.lower(), "张秀英"),
+        (f" {ID_A[:6]} {ID_A[6:]} ", "张 秀英"),
+        (ID_C, "李四"),
+        (ID_C + "李", "四"),  # the same characters, split otherwise
+        (ID_C, "李四\x00"),
+        (BAD_CHECKSUM, "李四"),
+        (ID_C[:-1] + "X", "李四"),
+    ]
+    checker = RecordChecker(pepper=b"test-pepper", villages={SANGUANZHAI})
+    for n, (id_number, name) in enumerate(persons * 3):
+        raw = record(n, id_number=id_number, name=name)
+        first = RecordChecker(pepper=b"test-pepper", villages={SANGUANZHAI}).check(dict(raw))
+        assert checker.check(raw) == first
