@@ -1,7 +1,10 @@
 """Engine, sessions and the declarative base. Only this module opens transactions."""
 
+import fcntl
 import json
+import os
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, date, datetime
@@ -79,7 +82,84 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class _WritersTurn:
+    """On SQLite, one connection writes at a time, and the sync writes for minutes, committing
+    about every half second. SQLite's own wait for the lock (busy_timeout) polls at growing
+    intervals, up to 100 ms, so a request that waits for it would seldom catch the instant
+    between two of the sync's transactions (`scripts/bench_sync_writers`). Hence an advisory
+    lock on a file beside the database, between processes as within one:
+
+    - a writer holds it shared while it waits for the write lock (`waiting`);
+    - a writer that gives way (the sync, see GIVES_WAY) takes it exclusive, for an instant,
+      before each of its transactions (`give_way`): so it waits until every writer waiting
+      then has had the write lock, for `patience` seconds at most, then goes on (writers that
+      keep coming cannot hold it back);
+    - and it commits early when it sees one waiting (`anyone_waiting`, see `writers_waiting`).
+    """
+
+    def __init__(self, path: Path, patience: float = 1.0) -> None:
+        self.path = path
+        self.patience = patience
+
+    def _open(self) -> int:
+        return os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+
+    @contextmanager
+    def waiting(self) -> Iterator[None]:
+        descriptor = self._open()  # its own: a shared lock per waiting writer, threads too
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_SH)
+            yield
+        finally:
+            os.close(descriptor)  # releases the lock
+
+    def anyone_waiting(self) -> bool:
+        descriptor = self._open()
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return False
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(descriptor)
+
+    def give_way(self) -> None:
+        descriptor = self._open()
+        try:
+            deadline = time.monotonic() + self.patience
+            while True:
+                try:
+                    fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    return
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        return
+                    time.sleep(0.001)
+        finally:
+            os.close(descriptor)
+
+
+@lru_cache
+def _writers_turn(database: str | None) -> _WritersTurn | None:
+    """For a SQLite database file."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return _WritersTurn(Path(database + "-writers"))
+
+
+def writers_waiting(session: Session) -> bool:
+    """Whether another writer waits for SQLite's write lock now (for a writer that holds it
+    long and GIVES_WAY); never on PostgreSQL, where writers do not wait for one another."""
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite":
+        return False
+    turn = _writers_turn(bind.engine.url.database)
+    return turn is not None and turn.anyone_waiting()
+
+
 def _configure_sqlite(engine: Engine) -> None:
+    turn = _writers_turn(engine.url.database)
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy emit BEGIN itself so that SAVEPOINTs work (pysqlite's own
@@ -108,7 +188,16 @@ def _configure_sqlite(engine: Engine) -> None:
             # Only outside a transaction does this take effect; turned on again at check-in.
             driver.execute("PRAGMA foreign_keys=OFF")
             connection.connection.info[REFERENCES_CHECKED] = True
-        driver.execute("BEGIN IMMEDIATE" if options.get(WRITE_INTENT) else "BEGIN")
+        if not options.get(WRITE_INTENT):
+            driver.execute("BEGIN")
+        elif turn is None:
+            driver.execute("BEGIN IMMEDIATE")
+        elif options.get(GIVES_WAY):
+            turn.give_way()
+            driver.execute("BEGIN IMMEDIATE")
+        else:
+            with turn.waiting():
+                driver.execute("BEGIN IMMEDIATE")
 
     @event.listens_for(engine, "checkin")
     def _on_checkin(dbapi_connection: Any, record: Any) -> None:
@@ -149,14 +238,17 @@ def session_scope() -> sessionmaker[Session]:
 
 
 def bulk_write_session_scope() -> sessionmaker[Session]:
-    """Like `session_scope`, for the sync: it writes in every transaction (see WRITE_INTENT) and
-    checks its rows' references itself (see REFERENCES_CHECKED)."""
+    """Like `session_scope`, for the sync: it writes in every transaction (see WRITE_INTENT),
+    lets waiting writers go first (GIVES_WAY) and checks its rows' references itself (see
+    REFERENCES_CHECKED)."""
     return _sessionmaker_for(_bulk_writing(get_engine()))
 
 
 @lru_cache
 def _bulk_writing(engine: Engine) -> Engine:
-    return engine.execution_options(**{WRITE_INTENT: True, REFERENCES_CHECKED: True})
+    return engine.execution_options(
+        **{WRITE_INTENT: True, GIVES_WAY: True, REFERENCES_CHECKED: True}
+    )
 
 
 @contextmanager
@@ -183,6 +275,10 @@ def transaction(session: Session, *, nested: bool = False) -> Iterator[Session]:
 # commit every half second): a transaction that read first and writes later fails at once,
 # unable to wait, when another connection committed in between.
 WRITE_INTENT = "lianyun_write_intent"
+# An execution option, with WRITE_INTENT: a writer of many transactions in a row (the sync).
+# On SQLite, writers waiting for the lock when one of its transactions begins go first (see
+# _WritersTurn), so that they wait about one of its transactions, not many.
+GIVES_WAY = "lianyun_gives_way"
 # An execution option: the writer has checked every reference its rows make (the sync: villages
 # against the region table, each person written before their lines, in the same transaction;
 # nothing ever deletes a region or a person). On SQLite its transactions then skip the

@@ -11,10 +11,17 @@ from pathlib import Path
 import anyio
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import bindparam, func, select, text
+from sqlalchemy import bindparam, func, make_url, select, text
 from sqlalchemy.orm import Session
 
-from app.db import FastSelect, engine_for, in_read_lane, session_scope
+from app.db import (
+    FastSelect,
+    bulk_write_session_scope,
+    engine_for,
+    in_read_lane,
+    session_scope,
+    writers_waiting,
+)
 from app.main import create_app
 from app.regions.models import Region
 from tests.factories import DEFAULT_PASSWORD, make_staff
@@ -60,6 +67,45 @@ def test_a_write_request_waits_for_another_writer_instead_of_failing(committed_d
             "/api/v1/auth/token", data={"username": "waiting-clerk", "password": DEFAULT_PASSWORD}
         )
     assert response.status_code == 200, response.text
+
+
+def test_a_write_request_goes_in_at_the_syncs_next_commit_not_at_its_end(
+    committed_db: str,
+) -> None:
+    # The sync writes for minutes and begins its next transaction as soon as it commits, an
+    # instant SQLite's own wait for the lock seldom catches. A request that waits must go in
+    # at the next commit, and the sync must see that it waits.
+    with session_scope().begin() as session:
+        make_staff(session, username="night-clerk")
+    commits: list[str] = []
+    seen_waiting: list[bool] = []
+    third = threading.Event()
+
+    def sync() -> None:
+        with bulk_write_session_scope()() as session:
+            for i in range(15):
+                session.execute(text("UPDATE region SET name = name WHERE code = '511923000000'"))
+                if i == 2:
+                    third.set()
+                time.sleep(0.1)  # storing pages, holding the write lock
+                seen_waiting.append(writers_waiting(session))
+                session.commit()
+                commits.append(f"sync {i}")
+
+    with TestClient(create_app(configure_logs=False, schedule_jobs=False)) as client:
+        syncing = threading.Thread(target=sync)
+        syncing.start()
+        third.wait(5)
+        response = client.post(  # reads the account, then writes a refresh token
+            "/api/v1/auth/token", data={"username": "night-clerk", "password": DEFAULT_PASSWORD}
+        )
+        commits.append("request")
+        syncing.join()
+    assert response.status_code == 200, response.text
+    assert commits.index("request") <= commits.index("sync 4") + 1, commits
+    assert not any(seen_waiting[:2])
+    if make_url(committed_db).get_backend_name() == "sqlite":
+        assert any(seen_waiting[2:5])
 
 
 def test_a_read_only_post_does_not_wait_for_a_writer(committed_db: str) -> None:

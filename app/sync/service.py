@@ -23,7 +23,13 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit
 from app.config import Settings
-from app.db import bulk_write_session_scope, dialect_insert, session_scope, utcnow
+from app.db import (
+    bulk_write_session_scope,
+    dialect_insert,
+    session_scope,
+    utcnow,
+    writers_waiting,
+)
 from app.errors import Conflict, NotFound
 from app.pagination import PageParams, paginate
 from app.regions.models import Region, RegionLevel
@@ -255,12 +261,14 @@ def run_sync(
                     counts = _store_page(session, run_id, page, known_persons)
                     _advance(session, run_id, holder, page.next_cursor, counts)
                     uncommitted += page.fetched + 1
-                    # Commit before waiting for the feed (no lock held while idle), and often
-                    # enough that other writers wait at most about COMMIT_SECONDS.
+                    # Commit before waiting for the feed (no lock held while idle), often
+                    # enough that other writers would wait at most about COMMIT_SECONDS, and
+                    # at once when one waits: they wait about a page.
                     if (
                         uncommitted >= commit_records
                         or time.monotonic() - since >= COMMIT_SECONDS
                         or not stream.ready
+                        or writers_waiting(session)
                     ):
                         session.commit()
                         collect()
