@@ -75,9 +75,11 @@ def pepper(settings: Settings) -> bytes:
 class KnownPersons:
     """The persons one sync run has met, so that a person met again (every month of the feed
     meets most of them) is neither looked up nor written again: their hash → their id and a
-    64-bit digest of what is stored of them (name, village). About 150 bytes a person,
-    forgotten all at once past `limit`. Also the next free id, read once: the run holds the
-    sync lease, so no one else gives ids meanwhile."""
+    64-bit digest of what is stored of them (name, village). About 150 bytes a person, for
+    the first `limit` persons met: each month of the feed brings them in the same order, so
+    those kept serve every month (forgetting all at once when full would serve few). Also the
+    next free id, read once: the run holds the sync lease, so no one else gives ids
+    meanwhile."""
 
     def __init__(self, limit: int = 300_000) -> None:
         self.limit = limit
@@ -93,11 +95,12 @@ class KnownPersons:
         return None if entry is None else (entry >> 64, entry & _DIGEST_MASK)
 
     def remember(self, entries: dict[bytes, tuple[int, int]]) -> None:
-        if len(self._known) + len(entries) > self.limit:
-            self._known.clear()
-        self._known.update(
-            (h, person_id << 64 | digest) for h, (person_id, digest) in entries.items()
-        )
+        """New persons while there is room; a person kept already, always (they moved, or
+        were renamed)."""
+        known = self._known
+        for id_hash, (person_id, digest) in entries.items():
+            if len(known) < self.limit or id_hash in known:
+                known[id_hash] = person_id << 64 | digest
 
 
 _DIGEST_MASK = (1 << 64) - 1

@@ -1,3 +1,4 @@
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -69,22 +70,21 @@ def test_person_is_stored_as_hashes_and_masks_and_follows_a_move(session: Sessio
     assert ID_B not in stored
 
 
-def test_a_run_cache_of_persons_still_lets_a_move_through(session: Session) -> None:
-    known = service.KnownPersons()
-    service.store_payouts(session, [make_payout()], known_persons=known)
-    service.store_payouts(
-        session,
-        [make_payout(record_id="PC202611-1", period="2026-11", village_code=HUANGLIU)],
-        known_persons=known,
-    )
-    session.expire_all()
-    person = session.scalars(select(Person)).one()
-    assert person.village_code == HUANGLIU
+@pytest.mark.parametrize("limit", [300_000, 1])  # 1: the cache is full from the first person
+def test_a_run_cache_of_persons_still_lets_moves_through(session: Session, limit: int) -> None:
+    known = service.KnownPersons(limit=limit)
+    home = make_payout().village_code
+    for month, village in (("2026-10", home), ("2026-11", HUANGLIU), ("2026-12", home)):
+        line = make_payout(record_id=f"PC{month}-1", period=month, village_code=village)
+        service.store_payouts(session, [line], known_persons=known)
+        session.expire_all()
+        person = session.scalars(select(Person)).one()
+        assert person.village_code == village, month
     assert {p.person_id for p in session.scalars(select(Payout))} == {person.id}
 
 
 def test_persons_are_numbered_as_first_met_and_keep_their_number(session: Session) -> None:
-    """Across pages, runs and a run cache that forgets (here, past two persons), each person
+    """Across pages, runs and a run cache that is full (here, at two persons), each person
     keeps the one id they were given, in the order the feed first brought them."""
     people = [(ID_B, "欧阳明华"), (ID_A, "张秀英"), (ID_C, "李建国")]
 
