@@ -1,5 +1,6 @@
 """Engine, sessions and the declarative base. Only this module opens transactions."""
 
+import contextlib
 import fcntl
 import json
 import os
@@ -101,40 +102,54 @@ class _WritersTurn:
         self.path = path
         self.patience = patience
 
-    def _open(self) -> int:
-        return os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+    def _open(self) -> int | None:
+        """A descriptor of its own (a lock per waiting writer, threads too); None when the file
+        cannot be had (made by another user, a read-only directory): writers then simply wait
+        as SQLite lets them, as before."""
+        try:
+            # Read-only is enough for flock, so a file another user made serves too.
+            return os.open(self.path, os.O_RDONLY | os.O_CREAT, 0o644)
+        except OSError:
+            return None
 
     @contextmanager
     def waiting(self) -> Iterator[None]:
-        descriptor = self._open()  # its own: a shared lock per waiting writer, threads too
+        descriptor = self._open()
         try:
-            fcntl.flock(descriptor, fcntl.LOCK_SH)
+            if descriptor is not None:
+                with contextlib.suppress(OSError):  # no locks on this file system: as before
+                    fcntl.flock(descriptor, fcntl.LOCK_SH)
             yield
         finally:
-            os.close(descriptor)  # releases the lock
+            if descriptor is not None:
+                os.close(descriptor)  # releases the lock
+
+    def _try_exclusive(self, descriptor: int) -> bool:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        except OSError:  # no locks on this file system: no one is seen waiting
+            return True
+        return True
 
     def anyone_waiting(self) -> bool:
         descriptor = self._open()
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if descriptor is None:
             return False
-        except BlockingIOError:
-            return True
+        try:
+            return not self._try_exclusive(descriptor)
         finally:
             os.close(descriptor)
 
     def give_way(self) -> None:
         descriptor = self._open()
+        if descriptor is None:
+            return
         try:
             deadline = time.monotonic() + self.patience
-            while True:
-                try:
-                    fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    return
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        return
-                    time.sleep(0.001)
+            while not self._try_exclusive(descriptor) and time.monotonic() < deadline:
+                time.sleep(0.001)
         finally:
             os.close(descriptor)
 

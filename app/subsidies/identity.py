@@ -55,7 +55,7 @@ def known_identity(number: str, id_hash: bytes) -> Identity:
 
 def _checked(raw: str) -> tuple[str, date]:
     number = normalize_id(raw)
-    if len(number) != 18 or not number[:17].isdigit():
+    if len(number) != 18 or not (number.isascii() and number[:17].isdigit()):
         raise InvalidIdNumber("身份证号应为 18 位，前 17 位是数字，最后一位是数字或 X")
     if ric.calc_check_digit(number) != number[17]:
         raise InvalidIdNumber("身份证号校验位不对，请检查是否输错")

@@ -97,20 +97,22 @@ class RecordChecker:
     def _person(self, id_number: str, name: str) -> tuple[identity.Identity, bytes, str]:
         """The person of a record, checked and hashed once a run: every month of the feed
         brings most of the county's persons again, in the same order, so only a cache of them
-        all helps. It keeps their two hashes (32 bytes) under the number and name as the feed
-        wrote them, about 200 bytes a person, for the first `_PERSONS_LIMIT` persons met (as
+        all helps. It keeps their two hashes (32 bytes) under the number and the name, about
+        200 bytes a person, for the first `_PERSONS_LIMIT` persons met (as
         KnownPersons in app.subsidies.service)."""
-        # No checked field holds a NUL (_shape_problem), so the key is unambiguous.
-        key = f"{id_number}\x00{name}".encode()
+        # Under the number as checked, so a key is never long, however the feed wrote it. No
+        # checked field holds a NUL (_shape_problem), so the key is unambiguous.
+        number = identity.normalize_id(id_number)
+        key = f"{number}\x00{name}".encode()
         hashes = self._persons.get(key)
         if hashes is None:
-            person = identity.checked_identity(self.pepper, id_number)
+            person = identity.checked_identity(self.pepper, number)
             name_hash = identity.name_hash(self.pepper, name)
             if len(self._persons) < _PERSONS_LIMIT:
                 self._persons[key] = person.id_hash + name_hash
         else:
             id_hash, name_hash = hashes[: identity.HASH_BYTES], hashes[identity.HASH_BYTES :]
-            person = identity.known_identity(identity.normalize_id(id_number), id_hash)
+            person = identity.known_identity(number, id_hash)
         return person, name_hash, identity.mask_name(name)
 
     def _one(self, value: Any) -> Any:

@@ -49,6 +49,14 @@ def test_full_width_digits_are_read_as_digits() -> None:
     assert identity.check_id("１１０１０５１９４９１２３１００２Ｘ") == VALID
 
 
+def test_digits_of_other_scripts_are_not_an_id_number() -> None:
+    # Arabic-Indic digits: Python counts them as digits, GB 11643 does not. Taken, the same
+    # person would be stored twice under two spellings.
+    arabic = VALID[:17].translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")) + "X"
+    with pytest.raises(identity.InvalidIdNumber, match="18 位"):
+        identity.check_id(arabic)
+
+
 def test_keyed_hashes_are_hmac_sha256_cut_to_16_bytes_whatever_the_pepper() -> None:
     # Hashes already stored must still match: the prepared key is only a faster way there.
     for pepper in (b"pepper-one", b"pepper-two", b"k" * 100):
