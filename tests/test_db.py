@@ -11,7 +11,7 @@ from pathlib import Path
 import anyio
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import bindparam, func, select, text
+from sqlalchemy import bindparam, func, make_url, select, text
 from sqlalchemy.orm import Session
 
 from app.db import (
@@ -20,6 +20,7 @@ from app.db import (
     engine_for,
     in_read_lane,
     session_scope,
+    writers_waiting,
 )
 from app.main import create_app
 from app.regions.models import Region
@@ -105,6 +106,27 @@ def test_a_write_request_goes_in_at_the_syncs_next_commit_not_at_its_end(
     # answer and the sync sees it (4 in all, typically). Without the turn, SQLite's wait missed
     # the sync's commits, and the request failed after 10 s or got in by chance, late.
     assert len(rounds) <= 20, len(rounds)
+
+
+def test_writes_go_on_when_the_writers_turn_file_cannot_be_made(committed_db: str) -> None:
+    # Made by another user, or a directory that became read-only: writers then just wait as
+    # SQLite lets them; nothing fails for it.
+    url = make_url(committed_db)
+    if url.get_backend_name() != "sqlite":
+        pytest.skip("PostgreSQL takes no such file")
+    Path(f"{url.database}-writers").symlink_to("/nonexistent/lianyun-writers")
+    with session_scope().begin() as session:
+        make_staff(session, username="clerk-without-turns")
+    with TestClient(create_app(configure_logs=False, schedule_jobs=False)) as client:
+        response = client.post(
+            "/api/v1/auth/token",
+            data={"username": "clerk-without-turns", "password": DEFAULT_PASSWORD},
+        )
+    assert response.status_code == 200, response.text
+    with bulk_write_session_scope()() as session:
+        assert not writers_waiting(session)
+        session.execute(text("UPDATE region SET name = name WHERE code = '511923000000'"))
+        session.commit()
 
 
 def test_a_read_only_post_does_not_wait_for_a_writer(committed_db: str) -> None:
