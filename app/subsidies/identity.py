@@ -34,12 +34,18 @@ def normalize_id(raw: str) -> str:
 
 def check_id(raw: str) -> str:
     """The normalised ID number: 18 characters, a valid birth date and check character."""
-    return _checked(raw)[0]
+    number = normalize_id(raw)
+    if len(number) != 18 or not (number.isascii() and number[:17].isdigit()):
+        raise InvalidIdNumber("身份证号应为 18 位，前 17 位是数字，最后一位是数字或 X")
+    if ric.calc_check_digit(number) != number[17]:
+        raise InvalidIdNumber("身份证号校验位不对，请检查是否输错")
+    birth_on(number)  # a valid date
+    return number
 
 
 def checked_identity(pepper: bytes, raw: str) -> Identity:
     """What is kept of an ID number, once it is checked (InvalidIdNumber if not)."""
-    number, _born = _checked(raw)
+    number = check_id(raw)
     return known_identity(number, keyed_hash(pepper, number))
 
 
@@ -51,15 +57,6 @@ def known_identity(number: str, id_hash: bytes) -> Identity:
         birth_on=birth_on(number),
         sex="M" if int(number[16]) % 2 else "F",
     )
-
-
-def _checked(raw: str) -> tuple[str, date]:
-    number = normalize_id(raw)
-    if len(number) != 18 or not (number.isascii() and number[:17].isdigit()):
-        raise InvalidIdNumber("身份证号应为 18 位，前 17 位是数字，最后一位是数字或 X")
-    if ric.calc_check_digit(number) != number[17]:
-        raise InvalidIdNumber("身份证号校验位不对，请检查是否输错")
-    return number, birth_on(number)
 
 
 def birth_on(number: str) -> date:
