@@ -88,6 +88,10 @@ def _policy(call: Call, *, published: bool, submitted: bool = False) -> int:
     return policy.id
 
 
+def _clerk(call: Call) -> int:
+    return make_staff(call.session, role=Role.village_clerk, region_code=SANGUANZHAI).id
+
+
 def _quarantined(call: Call) -> dict[str, Any]:
     """A replay request for every record, one of them quarantined."""
     quarantine_in_a_new_village(call.session, "AUDIT-WALK-1")
@@ -123,7 +127,7 @@ WRITES: dict[tuple[str, str], Write] = {
     ("PATCH", "/api/v1/admin/staff/{staff_id}"): Write(
         Role.county_admin,
         lambda c: (
-            f"/api/v1/admin/staff/{make_staff(c.session, role=Role.village_clerk, region_code=SANGUANZHAI).id}",
+            f"/api/v1/admin/staff/{_clerk(c)}",
             {"display_name": "改过的名字"},
         ),
     ),
