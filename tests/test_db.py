@@ -11,7 +11,7 @@ from pathlib import Path
 import anyio
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import bindparam, func, make_url, select, text
+from sqlalchemy import Connection, bindparam, func, make_url, select, text
 from sqlalchemy.orm import Session
 
 from app.db import (
@@ -28,23 +28,44 @@ from tests.factories import DEFAULT_PASSWORD, make_staff
 from tests.subsidies.factories import ID_A
 
 
+def take_write_lock(connection: Connection) -> None:
+    """What the sync holds between two commits. SQLite: the database's one write lock.
+    PostgreSQL: the tables a sign-in and a lookup touch, locked against every writer (EXCLUSIVE
+    lets plain reads through, as SQLite's WAL does)."""
+    if connection.dialect.name == "sqlite":
+        connection.execute(text("UPDATE region SET name = name WHERE code = '511923000000'"))
+    else:
+        connection.execute(
+            text("LOCK TABLE region, staff, refresh_token, person, payout IN EXCLUSIVE MODE")
+        )
+
+
+def writer_waiting(session: Session) -> bool:
+    """Whether another writer waits for the lock we hold: SQLite's writers' turn, PostgreSQL's
+    own record of locks not granted yet."""
+    if session.get_bind().dialect.name == "sqlite":
+        return writers_waiting(session)
+    return bool(session.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted")))
+
+
 @contextmanager
-def another_writer(url: str, release: threading.Event) -> Iterator[None]:
+def another_writer(url: str, release: threading.Event, events: list[str]) -> Iterator[None]:
     """Another connection holds the write lock (as the sync does between two commits) until
-    `release` is set; the block runs meanwhile."""
+    `release` is set; the block runs meanwhile. `events` gets "released" when it lets go."""
     engine = engine_for(url)
     holding = threading.Event()
 
     def write() -> None:
         with engine.connect() as connection:
-            connection.execute(text("UPDATE region SET name = name WHERE code = '511923000000'"))
+            take_write_lock(connection)
             holding.set()
             release.wait(30)
             connection.commit()
+            events.append("released")
 
     writer = threading.Thread(target=write)
     writer.start()
-    holding.wait(5)
+    assert holding.wait(5)
     try:
         yield
     finally:
@@ -57,16 +78,30 @@ def test_a_write_request_waits_for_another_writer_instead_of_failing(committed_d
     with session_scope().begin() as session:
         make_staff(session, username="waiting-clerk")
     release = threading.Event()
-    threading.Timer(1.0, release.set).start()
+    events: list[str] = []
     with (
-        another_writer(committed_db, release),
+        another_writer(committed_db, release, events),
         TestClient(create_app(configure_logs=False, schedule_jobs=False)) as client,
     ):
+
+        def release_once_waiting() -> None:
+            with session_scope()() as session:
+                deadline = time.monotonic() + 10
+                while not writer_waiting(session) and time.monotonic() < deadline:
+                    session.rollback()
+                    time.sleep(0.01)
+            release.set()
+
+        releaser = threading.Thread(target=release_once_waiting)
+        releaser.start()
         # Signing in reads the account, then writes a refresh token.
         response = client.post(
             "/api/v1/auth/token", data={"username": "waiting-clerk", "password": DEFAULT_PASSWORD}
         )
+        events.append("answered")
+        releaser.join()
     assert response.status_code == 200, response.text
+    assert events == ["released", "answered"]  # it waited for the lock, then went in
 
 
 def test_a_write_request_goes_in_at_the_syncs_next_commit_not_at_its_end(
@@ -79,13 +114,16 @@ def test_a_write_request_goes_in_at_the_syncs_next_commit_not_at_its_end(
     with session_scope().begin() as session:
         make_staff(session, username="night-clerk")
     rounds: list[int] = []
+    waited: list[int] = []  # the sync's commits made while a writer was waiting for the lock
     answered = threading.Event()
 
     def sync() -> None:
         with bulk_write_session_scope()() as session:
             for i in range(200):
-                session.execute(text("UPDATE region SET name = name WHERE code = '511923000000'"))
+                take_write_lock(session.connection())
                 time.sleep(0.05)  # storing pages, holding the write lock
+                if writer_waiting(session):
+                    waited.append(i)
                 session.commit()
                 rounds.append(i)
                 if answered.is_set():
@@ -102,10 +140,12 @@ def test_a_write_request_goes_in_at_the_syncs_next_commit_not_at_its_end(
         answered.set()
         syncing.join()
     assert response.status_code == 200, response.text
-    # In at the sync's next commit: a round or two, plus a few more before this thread has the
-    # answer and the sync sees it (4 in all, typically). Without the turn, SQLite's wait missed
-    # the sync's commits, and the request failed after 10 s or got in by chance, late.
-    assert len(rounds) <= 20, len(rounds)
+    # The sync saw the request waiting, and the request went in at the next commit: at most one
+    # more commit of the sync (the one it was already in) passed it by. Without the turn,
+    # SQLite's wait missed commit after commit, and the request failed after 10 s or got in by
+    # chance, late. Counted in the sync's commits, not in seconds.
+    assert waited, "the sync never saw the request waiting"
+    assert len(waited) <= 2, waited
 
 
 def test_writes_go_on_when_the_writers_turn_file_cannot_be_made(committed_db: str) -> None:
@@ -129,8 +169,9 @@ def test_writes_go_on_when_the_writers_turn_file_cannot_be_made(committed_db: st
 
 
 def test_a_read_only_post_does_not_wait_for_a_writer(committed_db: str) -> None:
+    events: list[str] = []
     with (
-        another_writer(committed_db, threading.Event()),
+        another_writer(committed_db, threading.Event(), events),
         TestClient(create_app(configure_logs=False, schedule_jobs=False)) as client,
     ):
         # The lookup is a POST (an ID number must not go in a URL) that only reads; it is
@@ -138,7 +179,9 @@ def test_a_read_only_post_does_not_wait_for_a_writer(committed_db: str) -> None:
         response = client.post(
             "/api/v1/subsidies/lookup", json={"id_number": ID_A, "name": "张秀英"}
         )
+        events.append("answered")
     assert response.status_code == 404 and response.json()["code"] == "person_not_found"
+    assert events == ["answered", "released"]
 
 
 def test_fast_select_returns_what_sqlalchemy_returns(session: Session) -> None:
