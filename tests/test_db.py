@@ -4,14 +4,13 @@ path (FastSelect, the read lane) answers as SQLAlchemy would, first come, first 
 
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 
 import anyio
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, bindparam, func, make_url, select, text
+from sqlalchemy import bindparam, func, make_url, select, text
 from sqlalchemy.orm import Session
 
 from app.db import (
@@ -25,53 +24,8 @@ from app.db import (
 from app.main import create_app
 from app.regions.models import Region
 from tests.factories import DEFAULT_PASSWORD, make_staff
+from tests.locks import another_writer, release_once_waiting, take_write_lock, writer_waiting
 from tests.subsidies.factories import ID_A
-
-
-def take_write_lock(connection: Connection) -> None:
-    """What the sync holds between two commits. SQLite: the database's one write lock.
-    PostgreSQL: the tables a sign-in and a lookup touch, locked against every writer (EXCLUSIVE
-    lets plain reads through, as SQLite's WAL does)."""
-    if connection.dialect.name == "sqlite":
-        connection.execute(text("UPDATE region SET name = name WHERE code = '511923000000'"))
-    else:
-        connection.execute(
-            text("LOCK TABLE region, staff, refresh_token, person, payout IN EXCLUSIVE MODE")
-        )
-
-
-def writer_waiting(session: Session) -> bool:
-    """Whether another writer waits for the lock we hold: SQLite's writers' turn, PostgreSQL's
-    own record of locks not granted yet."""
-    if session.get_bind().dialect.name == "sqlite":
-        return writers_waiting(session)
-    return bool(session.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted")))
-
-
-@contextmanager
-def another_writer(url: str, release: threading.Event, events: list[str]) -> Iterator[None]:
-    """Another connection holds the write lock (as the sync does between two commits) until
-    `release` is set; the block runs meanwhile. `events` gets "released" when it lets go."""
-    engine = engine_for(url)
-    holding = threading.Event()
-
-    def write() -> None:
-        with engine.connect() as connection:
-            take_write_lock(connection)
-            holding.set()
-            release.wait(30)
-            connection.commit()
-            events.append("released")
-
-    writer = threading.Thread(target=write)
-    writer.start()
-    assert holding.wait(5)
-    try:
-        yield
-    finally:
-        release.set()
-        writer.join()
-        engine.dispose()
 
 
 def test_a_write_request_waits_for_another_writer_instead_of_failing(committed_db: str) -> None:
@@ -83,16 +37,7 @@ def test_a_write_request_waits_for_another_writer_instead_of_failing(committed_d
         another_writer(committed_db, release, events),
         TestClient(create_app(configure_logs=False, schedule_jobs=False)) as client,
     ):
-
-        def release_once_waiting() -> None:
-            with session_scope()() as session:
-                deadline = time.monotonic() + 10
-                while not writer_waiting(session) and time.monotonic() < deadline:
-                    session.rollback()
-                    time.sleep(0.01)
-            release.set()
-
-        releaser = threading.Thread(target=release_once_waiting)
+        releaser = threading.Thread(target=release_once_waiting, args=(release,))
         releaser.start()
         # Signing in reads the account, then writes a refresh token.
         response = client.post(
