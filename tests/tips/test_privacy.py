@@ -8,8 +8,8 @@ import httpx
 from fastapi.testclient import TestClient
 
 from app.main import create_app
+from tests.privacy import database_dump
 from tests.serving import log_once_logged
-from tests.subsidies.test_privacy import _database_text
 from tests.test_serve import server  # noqa: F401 (a fixture)
 from tests.tips import files
 
@@ -45,7 +45,7 @@ def test_a_database_copy_holds_no_plaintext(committed_db: str) -> None:
             files=[("attachments", ("d.pdf", files.pdf_with_author(), "application/pdf"))],
         )
         assert follow.status_code == 201, follow.text
-    dump = _database_text(committed_db)
+    dump = database_dump(committed_db)
     amounts = ("4321.98", "432198")
     secrets = (CONTENT, ACCUSED, CONTACT, FOLLOW_UP, code, code.replace(" ", ""), AGENT, *amounts)
     for secret in secrets:
