@@ -57,3 +57,17 @@ def lianyun(env: dict[str, str], *args: str) -> str:
         [sys.executable, "-m", "app", *args], env=env, check=True, capture_output=True, text=True
     )
     return done.stdout
+
+
+def log_once_logged(base: str, log_path: Path, *, timeout: float = 10) -> str:
+    """The server's log once every request made before this call is in it: asks once more
+    (a request whose line names its request id) and waits, for `timeout` seconds at most, for
+    that line; fails the test if it never comes, so a late log never passes for a clean one."""
+    request_id = httpx.get(f"{base}/healthz").headers["x-request-id"]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = log_path.read_text()
+        if request_id in text:
+            return text
+        time.sleep(0.05)
+    pytest.fail(f"the server never logged request {request_id}:\n" + log_path.read_text())

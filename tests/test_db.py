@@ -4,8 +4,7 @@ path (FastSelect, the read lane) answers as SQLAlchemy would, first come, first 
 
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 
 import anyio
@@ -25,48 +24,29 @@ from app.db import (
 from app.main import create_app
 from app.regions.models import Region
 from tests.factories import DEFAULT_PASSWORD, make_staff
+from tests.locks import another_writer, release_once_waiting, take_write_lock, writer_waiting
 from tests.subsidies.factories import ID_A
-
-
-@contextmanager
-def another_writer(url: str, release: threading.Event) -> Iterator[None]:
-    """Another connection holds the write lock (as the sync does between two commits) until
-    `release` is set; the block runs meanwhile."""
-    engine = engine_for(url)
-    holding = threading.Event()
-
-    def write() -> None:
-        with engine.connect() as connection:
-            connection.execute(text("UPDATE region SET name = name WHERE code = '511923000000'"))
-            holding.set()
-            release.wait(30)
-            connection.commit()
-
-    writer = threading.Thread(target=write)
-    writer.start()
-    holding.wait(5)
-    try:
-        yield
-    finally:
-        release.set()
-        writer.join()
-        engine.dispose()
 
 
 def test_a_write_request_waits_for_another_writer_instead_of_failing(committed_db: str) -> None:
     with session_scope().begin() as session:
         make_staff(session, username="waiting-clerk")
     release = threading.Event()
-    threading.Timer(1.0, release.set).start()
+    events: list[str] = []
     with (
-        another_writer(committed_db, release),
+        another_writer(committed_db, release, events),
         TestClient(create_app(configure_logs=False, schedule_jobs=False)) as client,
     ):
+        releaser = threading.Thread(target=release_once_waiting, args=(release,))
+        releaser.start()
         # Signing in reads the account, then writes a refresh token.
         response = client.post(
             "/api/v1/auth/token", data={"username": "waiting-clerk", "password": DEFAULT_PASSWORD}
         )
+        events.append("answered")
+        releaser.join()
     assert response.status_code == 200, response.text
+    assert events == ["released", "answered"]  # it waited for the lock, then went in
 
 
 def test_a_write_request_goes_in_at_the_syncs_next_commit_not_at_its_end(
@@ -79,13 +59,16 @@ def test_a_write_request_goes_in_at_the_syncs_next_commit_not_at_its_end(
     with session_scope().begin() as session:
         make_staff(session, username="night-clerk")
     rounds: list[int] = []
+    waited: list[int] = []  # the sync's commits made while a writer was waiting for the lock
     answered = threading.Event()
 
     def sync() -> None:
         with bulk_write_session_scope()() as session:
             for i in range(200):
-                session.execute(text("UPDATE region SET name = name WHERE code = '511923000000'"))
+                take_write_lock(session.connection())
                 time.sleep(0.05)  # storing pages, holding the write lock
+                if writer_waiting(session):
+                    waited.append(i)
                 session.commit()
                 rounds.append(i)
                 if answered.is_set():
@@ -102,10 +85,12 @@ def test_a_write_request_goes_in_at_the_syncs_next_commit_not_at_its_end(
         answered.set()
         syncing.join()
     assert response.status_code == 200, response.text
-    # In at the sync's next commit: a round or two, plus a few more before this thread has the
-    # answer and the sync sees it (4 in all, typically). Without the turn, SQLite's wait missed
-    # the sync's commits, and the request failed after 10 s or got in by chance, late.
-    assert len(rounds) <= 20, len(rounds)
+    # The sync saw the request waiting, and the request went in at the next commit: at most one
+    # more commit of the sync (the one it was already in) passed it by. Without the turn,
+    # SQLite's wait missed commit after commit, and the request failed after 10 s or got in by
+    # chance, late. Counted in the sync's commits, not in seconds.
+    assert waited, "the sync never saw the request waiting"
+    assert len(waited) <= 2, waited
 
 
 def test_writes_go_on_when_the_writers_turn_file_cannot_be_made(committed_db: str) -> None:
@@ -129,8 +114,9 @@ def test_writes_go_on_when_the_writers_turn_file_cannot_be_made(committed_db: st
 
 
 def test_a_read_only_post_does_not_wait_for_a_writer(committed_db: str) -> None:
+    events: list[str] = []
     with (
-        another_writer(committed_db, threading.Event()),
+        another_writer(committed_db, threading.Event(), events),
         TestClient(create_app(configure_logs=False, schedule_jobs=False)) as client,
     ):
         # The lookup is a POST (an ID number must not go in a URL) that only reads; it is
@@ -138,7 +124,9 @@ def test_a_read_only_post_does_not_wait_for_a_writer(committed_db: str) -> None:
         response = client.post(
             "/api/v1/subsidies/lookup", json={"id_number": ID_A, "name": "张秀英"}
         )
+        events.append("answered")
     assert response.status_code == 404 and response.json()["code"] == "person_not_found"
+    assert events == ["answered", "released"]
 
 
 def test_fast_select_returns_what_sqlalchemy_returns(session: Session) -> None:

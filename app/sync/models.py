@@ -14,6 +14,9 @@ class SyncRun(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     trigger: Mapped[str] = mapped_column(String(16))  # cli, schedule, admin, demo
+    started_by_id: Mapped[int | None] = mapped_column(  # the staff member, for `admin`
+        ForeignKey("staff.id", ondelete="SET NULL")
+    )
     outcome: Mapped[str] = mapped_column(String(16), default="running", index=True)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]

@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, status
 
 from app.config import SettingsDep
 from app.db import SessionDep
@@ -51,12 +51,15 @@ def read_sync_run(run_id: RowId, _staff: SyncAdmin, session: SessionDep) -> obje
     responses=problems(401, 403, 409),
 )
 def create_sync_run(
-    _staff: Annotated[Staff, Depends(require_role(Role.county_admin))],
+    staff: Annotated[Staff, Depends(require_role(Role.county_admin))],
     settings: SettingsDep,
     session: SessionDep,
+    background: BackgroundTasks,
 ) -> SyncStarted:
-    scheduler.start_in_background(settings, trigger="admin", session=session)
-    return SyncStarted()
+    run = scheduler.start_in_background(
+        settings, session=session, actor=staff, background=background
+    )
+    return SyncStarted(run_id=run.id)
 
 
 @router.get(

@@ -5,11 +5,14 @@ them run it."""
 import logging
 import threading
 
+from fastapi import BackgroundTasks
 from sqlalchemy.orm import Session
 
 from app.config import Settings, get_settings
+from app.staff.models import Staff
 from app.sync import service
 from app.sync.client import FeedError
+from app.sync.models import SyncRun
 
 logger = logging.getLogger(__name__)
 
@@ -24,15 +27,23 @@ def run_scheduled_sync() -> None:
         logger.warning("scheduled sync not run: %s", type(exc).__name__)
 
 
-def start_in_background(settings: Settings, trigger: str, session: Session) -> None:
-    """Take the lease now, in the request's transaction (so that a second call is refused at
-    once), then run in a thread, which goes on once the request has committed."""
+def start_in_background(
+    settings: Settings, *, session: Session, actor: Staff, background: BackgroundTasks
+) -> SyncRun:
+    """Take the lease and record the run (who started it, audited) in the request's
+    transaction, so that a second call is refused at once; the run goes on in a thread started
+    after the response, so after the request has committed the run and the lease."""
     service.feed_settings(settings)
     holder = service.take_lease(session)
+    run = service.record_staff_run(session, actor=actor)
+    background.add_task(run_in_thread, settings, holder=holder, run_id=run.id)
+    return run
 
+
+def run_in_thread(settings: Settings, *, holder: str, run_id: int) -> None:
     def work() -> None:
         try:
-            service.run_sync(settings, trigger=trigger, holder=holder)
+            service.run_sync(settings, trigger="admin", holder=holder, run_id=run_id)
         except Exception:
             logger.exception("sync started by staff failed")
             service.release_lease(holder)

@@ -10,6 +10,7 @@ class SyncRunRead(BaseModel):
 
     id: int
     trigger: str = Field(description="cli / schedule / admin / demo")
+    started_by_id: int | None = Field(description="发起同步的工作人员（后台发起时）")
     outcome: Literal["running", "succeeded", "failed"]
     started_at: LocalDateTime
     finished_at: LocalDateTime | None
@@ -52,4 +53,5 @@ class ReplayResult(BaseModel):
 
 class SyncStarted(BaseModel):
     status: Literal["started"] = "started"
+    run_id: int = Field(description="这次同步的编号")
     detail: str = "同步已在后台开始，请稍后查看同步记录。"

@@ -113,6 +113,23 @@ def take_lease(session: Session | None = None) -> str:
     return holder
 
 
+def record_staff_run(session: Session, *, actor: Staff) -> SyncRun:
+    """A run a staff member starts, recorded (with who) and audited in the request's
+    transaction; `run_sync(..., run_id=run.id)` carries it on once that has committed."""
+    run = SyncRun(trigger="admin", started_by_id=actor.id, outcome="running")
+    session.add(run)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="sync.start",
+        entity_type="sync_run",
+        entity_id=run.id,
+        after={"trigger": run.trigger, "outcome": run.outcome, "started_by_id": actor.id},
+    )
+    return run
+
+
 def feed_settings(settings: Settings) -> tuple[str, str]:
     """The feed's URL and token, or FeedNotConfigured saying what to set."""
     url = settings.feed_url
@@ -192,12 +209,14 @@ def _advance(
     _renew_lease(session, holder)
 
 
-def _mark_abandoned_runs(session: Session) -> None:
-    """Runs left `running` by a process that died (we hold the lease, so none is alive)."""
+def _mark_abandoned_runs(session: Session, *, starting: int | None) -> None:
+    """Runs left `running` by a process that died (we hold the lease, so none is alive but
+    the one `starting`)."""
+    statement = update(SyncRun).where(SyncRun.outcome == "running")
+    if starting is not None:
+        statement = statement.where(SyncRun.id != starting)
     session.execute(
-        update(SyncRun)
-        .where(SyncRun.outcome == "running")
-        .values(
+        statement.values(
             outcome="failed",
             finished_at=utcnow(),
             error="进程意外退出，同步中断；已从上次保存的位置继续。",
@@ -229,21 +248,24 @@ def run_sync(
     max_pages: int | None = None,
     holder: str | None = None,
     commit_records: int = COMMIT_RECORDS,
+    run_id: int | None = None,
 ) -> SyncRun:
     """One run from the saved cursor to the end of the feed. Raises SyncAlreadyRunning when
     another holds the lease (pass `holder` when the caller took it already); feed failures end
     the run as `failed` (returned, not raised). Pages are committed in groups (see
-    COMMIT_RECORDS), each group with the cursor after its last page."""
+    COMMIT_RECORDS), each group with the cursor after its last page. `run_id` is a run
+    recorded already (`record_staff_run`)."""
     if client is None:
         client = FeedClient(*feed_settings(settings))
     if holder is None:
         holder = take_lease()
     try:
         with session_scope().begin() as session:
-            _mark_abandoned_runs(session)
+            _mark_abandoned_runs(session, starting=run_id)
             state = session.get(SyncCursor, FEED) or SyncCursor(feed=FEED, cursor=None)
             session.add(state)
-            run = SyncRun(trigger=trigger, cursor_start=state.cursor, cursor_end=state.cursor)
+            run = session.get_one(SyncRun, run_id) if run_id else SyncRun(trigger=trigger)
+            run.cursor_start = run.cursor_end = state.cursor
             session.add(run)
             session.flush()
             run_id, cursor = run.id, state.cursor

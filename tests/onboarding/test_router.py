@@ -1,19 +1,22 @@
+import threading
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from PIL import ImageChops
-from sqlalchemy import text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import make_url, select, text
 from sqlalchemy.orm import Session
 
-from app.config import Settings
+from app.config import Settings, get_settings
+from app.db import session_scope
+from app.main import create_app
 from app.onboarding import poster as layout
 from app.onboarding import service
-from app.onboarding.models import Platform
+from app.onboarding.models import Platform, PosterScan
 from app.staff.models import Role
 from tests.asserts import assert_problem
 from tests.factories import FOLOU, HUANGLIU, SANGUANZHAI, XIXING, auth_headers, make_staff
+from tests.locks import another_writer, release_once_waiting
 from tests.onboarding.factories import (
     ANDROID_CHROME,
     ANDROID_WECHAT,
@@ -23,6 +26,7 @@ from tests.onboarding.factories import (
     DESKTOP,
     IPHONE_SAFARI,
     IPHONE_WECHAT,
+    LINK_ENV,
     MINI_PROGRAM_URL,
     make_poster,
 )
@@ -307,15 +311,40 @@ def test_the_page_is_shown_when_the_scan_cannot_be_counted(
     monkeypatch.setattr(service, "count_scan", fail)
     assert "佛楼镇三官寨村" in _scan(client, poster.code, ANDROID_CHROME)
 
-    def busy(session: Session, poster_id: int, *, platform: Platform) -> None:
-        raise OperationalError("INSERT INTO poster_scan", {}, Exception("database is locked"))
-
-    monkeypatch.setattr(service, "count_scan", busy)
-    assert "佛楼镇三官寨村" in _scan(client, poster.code, IPHONE_SAFARI)
     monkeypatch.undo()
     _scan(client, poster.code, ANDROID_CHROME)  # the session is still usable, and counts again
     stats = client.get(f"{ADMIN}/{poster.code}/stats", headers=auth_headers(admin)).json()
     assert stats["totals"]["total"] == 1 and stats["totals"]["android"] == 1
+
+
+def test_a_scan_while_another_connection_holds_the_write_lock_still_shows_the_page(
+    committed_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The nightly sync holds the write lock. On SQLite a scan's count cannot be had (a read
+    # transaction cannot wait to become a writer): it is dropped, the page is shown. On
+    # PostgreSQL the count waits for the lock and is taken once the sync lets go.
+    for name, value in LINK_ENV.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    with session_scope().begin() as session:
+        code = make_poster(session, make_staff(session), settings=get_settings()).code
+    release, events = threading.Event(), []
+    sqlite = make_url(committed_db).get_backend_name() == "sqlite"
+    with (
+        another_writer(committed_db, release, events),
+        TestClient(create_app(configure_logs=False, schedule_jobs=False)) as client,
+    ):
+        if not sqlite:
+            threading.Thread(target=release_once_waiting, args=(release,)).start()
+        page = client.get(f"/i/{code}", headers={"User-Agent": IPHONE_SAFARI})
+        events.append("answered")
+    assert page.status_code == 200 and "佛楼镇三官寨村" in page.text
+    assert events == (["answered", "released"] if sqlite else ["released", "answered"])
+    with TestClient(create_app(configure_logs=False, schedule_jobs=False)) as client:
+        assert client.get(f"/i/{code}", headers={"User-Agent": ANDROID_CHROME}).status_code == 200
+    with session_scope()() as session:
+        counted = {row.platform: row.scans for row in session.scalars(select(PosterScan))}
+    assert counted == ({"android": 1} if sqlite else {"ios": 1, "android": 1})
 
 
 def test_a_code_in_capitals_or_with_spaces_finds_its_poster(

@@ -6,36 +6,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
-
 from app.mockfeed import FeedGenerator, MockFeedConfig
 from app.policies.service import CONTENT_DIR
 from app.regions.service import DEFAULT_CSV
 from app.subsidies.identity import mask_name
+from tests.privacy import database_dump
 
 PERSONS, MONTHS = 300, 4
-
-
-def _database_text(url: str) -> bytes:
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        path = Path(str(parsed.database))
-        return b"".join(
-            Path(f"{path}{suffix}").read_bytes()
-            for suffix in ("", "-wal")
-            if Path(f"{path}{suffix}").exists()
-        )
-    engine = create_engine(url)
-    with engine.connect() as connection:
-        chunks = [
-            connection.execute(
-                text(f"SELECT coalesce(string_agg(t::text, chr(10)), '') FROM \"{table}\" t")  # noqa: S608
-            ).scalar_one()
-            for table in inspect(connection).get_table_names()
-        ]
-    engine.dispose()
-    return "\n".join(chunks).encode()
 
 
 def test_a_full_demo_run_stores_and_logs_no_id_number_and_no_full_name(
@@ -62,7 +39,7 @@ def test_a_full_demo_run_stores_and_logs_no_id_number_and_no_full_name(
     reference = DEFAULT_CSV.read_text(encoding="utf-8") + "".join(
         f.read_text(encoding="utf-8") for f in CONTENT_DIR.glob("*.md")
     )
-    stored = _database_text(fresh_database_url)
+    stored = database_dump(fresh_database_url)
     # the data is there, in the forms that may be kept
     assert sum(mask_name(p.name).encode() in stored for p in people) > PERSONS // 2
     for person in people:

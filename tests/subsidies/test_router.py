@@ -1,4 +1,6 @@
 import asyncio
+import logging
+from collections import Counter
 from typing import Any
 
 import httpx
@@ -9,9 +11,9 @@ from sqlalchemy.orm import Session
 from app.config import get_settings
 from app.db import get_engine, session_scope
 from app.main import create_app
-from app.subsidies import service
+from app.subsidies import identity, service
 from tests.asserts import assert_problem
-from tests.subsidies.factories import ID_A, ID_B, make_payout
+from tests.subsidies.factories import ID_A, ID_B, ID_C, make_payout
 
 URL = "/api/v1/subsidies/lookup"
 
@@ -154,3 +156,57 @@ def test_more_lookups_at_once_than_pooled_connections_are_all_answered(
     responses = asyncio.run(at_once())
     assert [r.status_code for r in responses] == [200] * (pooled + 25)
     assert {r.json()["summary"]["total"] for r in responses} == {"143.00"}
+
+
+@pytest.mark.usefixtures("paid")
+def test_unknown_id_and_wrong_name_do_the_same_keyed_hashing(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Answering an unknown ID before hashing the name would make it answer sooner: a timing
+    # tell of who is in the data. Both misses must hash the ID and the name given.
+    hashed: list[tuple[str, str]] = []
+    keyed_hash = identity.keyed_hash
+
+    def spy(pepper: bytes, value: str) -> bytes:
+        hashed.append(("id" if not value.startswith("name:") else "name", value))
+        return keyed_hash(pepper, value)
+
+    monkeypatch.setattr(identity, "keyed_hash", spy)
+    work: dict[str, list[tuple[str, str]]] = {}
+    for case, body in {
+        "unknown id": {"id_number": ID_C, "name": "张秀英"},
+        "wrong name": {"id_number": ID_A, "name": "张秀兰"},
+        "both right": {"id_number": ID_A, "name": "张秀英"},
+    }.items():
+        hashed.clear()
+        response = client.post(URL, json=body)
+        assert response.status_code == (200 if case == "both right" else 404)
+        work[case] = list(hashed)
+        assert ("name", "name:" + body["name"]) in hashed, case  # the name given is hashed
+        assert ("id", body["id_number"]) in hashed, case
+    # (an unknown ID also hashes a stand-in for the name it would have been compared with)
+    kinds = {case: Counter(kind for kind, _ in calls) for case, calls in work.items()}
+    assert kinds["unknown id"] >= kinds["wrong name"] == kinds["both right"]
+
+
+@pytest.mark.usefixtures("paid")
+def test_lookups_log_no_id_number_and_no_name_at_any_level(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    requests = [
+        {"id_number": ID_A, "name": "张秀英"},  # found
+        {"id_number": ID_A, "name": "张秀兰"},  # wrong name
+        {"id_number": ID_C, "name": "王德胜"},  # unknown ID
+        {"id_number": ID_A[:-1] + "1", "name": "赵铁柱"},  # bad check digit
+        {"id_number": "12345", "name": "钱多多"},  # malformed
+    ]
+    with caplog.at_level(logging.DEBUG):
+        statuses = [client.post(URL, json=body).status_code for body in requests]
+    assert statuses == [200, 404, 404, 422, 422]
+    logged = "\n".join(
+        f"{record.getMessage()} {record.args} {vars(record)}" for record in caplog.records
+    )
+    assert "subsidies/lookup" in logged  # the lookups did log (the access log at least)
+    for body in requests:
+        for secret in (body["id_number"], body["id_number"][:17], body["name"]):
+            assert secret not in logged, secret

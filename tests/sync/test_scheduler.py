@@ -6,6 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from app.audit.models import AuditEntry
 from app.config import get_settings
 from app.db import session_scope
 from app.main import create_app
@@ -65,10 +66,12 @@ def test_an_admin_starts_a_run_now(committed_db: str, monkeypatch: pytest.Monkey
         monkeypatch.setenv("LIANYUN_FEED_TOKEN", TOKEN)
         get_settings.cache_clear()
         with session_scope().begin() as session:
-            headers = auth_headers(make_staff(session, role=Role.county_admin))
+            admin = make_staff(session, role=Role.county_admin)
+            headers = auth_headers(admin)
         with TestClient(create_app(configure_logs=False, schedule_jobs=False)) as client:
             response = client.post("/api/v1/admin/sync/runs", headers=headers)
             assert response.status_code == 202
+            run_id = response.json()["run_id"]
             deadline = time.monotonic() + 10
             runs: list[dict[str, object]] = []
             while time.monotonic() < deadline:
@@ -76,8 +79,14 @@ def test_an_admin_starts_a_run_now(committed_db: str, monkeypatch: pytest.Monkey
                 if runs and runs[0]["outcome"] != "running":
                     break
                 time.sleep(0.05)
+    assert [run["id"] for run in runs] == [run_id]  # the run the request recorded, carried on
     assert runs[0]["outcome"] == "succeeded" and runs[0]["trigger"] == "admin"
     assert runs[0]["created"] == 2
+    assert runs[0]["started_by_id"] == admin.id
+    with session_scope()() as session:
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "sync.start")).one()
+    assert (entry.actor_id, entry.actor_username) == (admin.id, admin.username)
+    assert (entry.entity_type, entry.entity_id) == ("sync_run", str(run_id))
 
 
 def test_a_second_start_while_one_runs_is_refused(

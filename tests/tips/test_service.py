@@ -1,6 +1,7 @@
 import os
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -8,7 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.config import get_settings
+from app.config import Settings, get_settings
 from app.db import session_scope
 from app.staff.models import Role
 from app.tips import service
@@ -81,18 +82,31 @@ def test_purge_keeps_counts_and_removes_content_messages_and_files(session: Sess
     assert still_open.content_enc is not None
 
 
+@pytest.fixture
+def use_tip_key(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], Settings]]:
+    """Switches LIANYUN_TIP_KEY for this test only: the settings cached with the new key are
+    dropped afterwards, so later tests of the worker see the test key again."""
+
+    def switch(key: str) -> Settings:
+        monkeypatch.setenv("LIANYUN_TIP_KEY", key)
+        get_settings.cache_clear()
+        return get_settings()
+
+    yield switch
+    get_settings.cache_clear()  # rebuilt, when next asked, after monkeypatch restores the key
+
+
 def test_a_different_master_key_cannot_open_tips(
-    session: Session, monkeypatch: pytest.MonkeyPatch
+    session: Session, use_tip_key: Callable[[str], Settings]
 ) -> None:
     code = submit(session)
-    monkeypatch.setenv("LIANYUN_TIP_KEY", NEW_KEY)
-    get_settings.cache_clear()
+    settings = use_tip_key(NEW_KEY)
     with pytest.raises(TipKeyUnavailable):
-        service.receipt_status(session, code, client="x", settings=get_settings())
+        service.receipt_status(session, code, client="x", settings=settings)
 
 
 def test_rotation_rewraps_keys_and_receipts_keep_working(
-    session: Session, monkeypatch: pytest.MonkeyPatch
+    session: Session, use_tip_key: Callable[[str], Settings]
 ) -> None:
     code = submit(session)
     tip = session.scalars(select(Tip)).one()
@@ -100,17 +114,16 @@ def test_rotation_rewraps_keys_and_receipts_keep_working(
     old = get_settings().secret("tip_key")
     assert service.rotate_master_key(session, old_tip_key=old, new_tip_key=NEW_KEY) == 1
     assert tip.content_enc == content_before  # only the wrapping changed
-    monkeypatch.setenv("LIANYUN_TIP_KEY", NEW_KEY)
-    get_settings.cache_clear()
-    status = service.receipt_status(session, code, client="x", settings=get_settings())
+    settings = use_tip_key(NEW_KEY)
+    status = service.receipt_status(session, code, client="x", settings=settings)
     assert status.state == TipState.submitted
     staff = make_staff(session, role=Role.commission)
-    assert (
-        service.read_tip(session, tip.id, actor=staff, settings=get_settings()).content == CONTENT
-    )
+    assert service.read_tip(session, tip.id, actor=staff, settings=settings).content == CONTENT
 
 
-def test_the_rotate_command(committed_db: str, tmp_path: Path) -> None:
+def test_the_rotate_command(
+    committed_db: str, tmp_path: Path, use_tip_key: Callable[[str], Settings]
+) -> None:
     with session_scope().begin() as session:
         code = submit(session)
     env = {**os.environ, "LIANYUN_DATABASE_URL": committed_db, "LIANYUN_NEW_TIP_KEY": NEW_KEY}
@@ -125,17 +138,10 @@ def test_the_rotate_command(committed_db: str, tmp_path: Path) -> None:
         [sys.executable, "-m", "app", "rotate-tip-key"], env=env, capture_output=True, text=True
     )
     assert refused.returncode == 2
-    os.environ["LIANYUN_TIP_KEY"] = NEW_KEY
-    try:
-        get_settings.cache_clear()
-        with session_scope().begin() as session:
-            status = service.receipt_status(session, code, client="x", settings=get_settings())
-        assert status.state == TipState.submitted
-    finally:
-        from tests.conftest import TEST_ENV
-
-        os.environ["LIANYUN_TIP_KEY"] = TEST_ENV["LIANYUN_TIP_KEY"]
-        get_settings.cache_clear()
+    settings = use_tip_key(NEW_KEY)
+    with session_scope().begin() as session:
+        status = service.receipt_status(session, code, client="x", settings=settings)
+    assert status.state == TipState.submitted
 
 
 def test_an_unchanged_date_only_schema() -> None:

@@ -1,0 +1,264 @@
+"""Every staff write route, found in the app's routes (so a new one is covered the day it is
+added), writes an audit entry naming its actor and what changed. A route this module does not
+know how to call fails the test: add a valid request for it to WRITES."""
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app import ratelimit
+from app.audit.models import AuditEntry
+from app.config import Settings, settings_dependency
+from app.policies import service as policies_service
+from app.staff.deps import current_staff
+from app.staff.models import Role, Staff
+from app.surveys.models import SurveyState
+from app.sync import scheduler
+from app.tips.models import Tip
+from tests.factories import SANGUANZHAI, auth_headers, make_staff
+from tests.onboarding.factories import link_settings
+from tests.policies.factories import make_policy
+from tests.surveys.factories import make_survey, survey_data
+from tests.sync.test_router import quarantine_in_a_new_village
+from tests.tips.test_router import submit
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def api_routes(routes: Sequence[Any]) -> Iterator[APIRoute]:
+    """Every APIRoute of the app, inside the routers it includes too."""
+    for route in routes:
+        included = getattr(route, "original_router", None)  # FastAPI's included router
+        if included is not None:
+            yield from api_routes(included.routes)
+        elif isinstance(route, APIRoute):
+            yield route
+
+
+def needs_staff(dependant: Dependant) -> bool:
+    return any(d.call is current_staff or needs_staff(d) for d in dependant.dependencies)
+
+
+def staff_write_routes(app: FastAPI) -> list[tuple[str, str]]:
+    return sorted(
+        (method, route.path)
+        for route in api_routes(app.routes)
+        if needs_staff(route.dependant)
+        for method in route.methods & WRITE_METHODS
+    )
+
+
+@dataclass
+class Call:
+    session: Session
+    client: TestClient
+    actor: Staff
+
+
+@dataclass(frozen=True)
+class Write:
+    """How to make one valid request: who may, and the URL and body, made ready in the
+    database by `prepare`. `changes_existing`: the entry must also hold the state before."""
+
+    role: Role
+    prepare: Callable[[Call], tuple[str, dict[str, Any]]]
+    changes_existing: bool = True
+    region_code: str = field(default="511923000000")
+
+
+def _tip_id(call: Call) -> int:
+    ratelimit.reset()
+    submit(call.client)
+    return call.session.scalars(select(Tip.id).order_by(Tip.id.desc())).first() or 0
+
+
+def _policy(call: Call, *, published: bool, submitted: bool = False) -> int:
+    policy = make_policy(call.session, published=published)
+    if submitted:
+        policies_service.submit_policy(call.session, policy.id, actor=call.actor)
+    return policy.id
+
+
+def _clerk(call: Call) -> int:
+    return make_staff(call.session, role=Role.village_clerk, region_code=SANGUANZHAI).id
+
+
+def _quarantined(call: Call) -> dict[str, Any]:
+    """A replay request for every record, one of them quarantined."""
+    quarantine_in_a_new_village(call.session, "AUDIT-WALK-1")
+    return {}
+
+
+def _survey(call: Call, state: SurveyState) -> int:
+    return make_survey(call.session, call.actor, state=state).id
+
+
+POLICY = {
+    "category_code": "01",
+    "title": "审计走查补助",
+    "summary": "走查每一个写操作。",
+    "department": "县民政局",
+    "body_md": "## 谁能享受\n\n走查用的正文。\n",
+}
+WRITES: dict[tuple[str, str], Write] = {
+    ("POST", "/api/v1/admin/staff"): Write(
+        Role.county_admin,
+        lambda c: (
+            "/api/v1/admin/staff",
+            {
+                "username": "audit-walk",
+                "display_name": "走查",
+                "password": "walk-every-route-7",
+                "role": "village_clerk",
+                "region_code": SANGUANZHAI,
+            },
+        ),
+        changes_existing=False,
+    ),
+    ("PATCH", "/api/v1/admin/staff/{staff_id}"): Write(
+        Role.county_admin,
+        lambda c: (
+            f"/api/v1/admin/staff/{_clerk(c)}",
+            {"display_name": "改过的名字"},
+        ),
+    ),
+    ("POST", "/api/v1/admin/sync/runs"): Write(
+        Role.county_admin, lambda c: ("/api/v1/admin/sync/runs", {}), changes_existing=False
+    ),
+    ("POST", "/api/v1/admin/sync/rejected/replay"): Write(
+        Role.county_admin,
+        lambda c: ("/api/v1/admin/sync/rejected/replay", _quarantined(c)),
+        changes_existing=False,
+    ),
+    ("POST", "/api/v1/admin/policies"): Write(
+        Role.editor, lambda c: ("/api/v1/admin/policies", POLICY), changes_existing=False
+    ),
+    ("PATCH", "/api/v1/admin/policies/{policy_id}"): Write(
+        Role.editor,
+        lambda c: (
+            f"/api/v1/admin/policies/{_policy(c, published=True)}",
+            {"title": "改过的标题"},
+        ),
+    ),
+    ("POST", "/api/v1/admin/policies/{policy_id}/submit"): Write(
+        Role.editor,
+        lambda c: (f"/api/v1/admin/policies/{_policy(c, published=False)}/submit", {}),
+    ),
+    ("POST", "/api/v1/admin/policies/{policy_id}/publish"): Write(
+        Role.editor,
+        lambda c: (
+            f"/api/v1/admin/policies/{_policy(c, published=False, submitted=True)}/publish",
+            {},
+        ),
+    ),
+    ("POST", "/api/v1/admin/policies/{policy_id}/unpublish"): Write(
+        Role.editor,
+        lambda c: (f"/api/v1/admin/policies/{_policy(c, published=True)}/unpublish", {}),
+    ),
+    ("POST", "/api/v1/admin/tips/{tip_id}/assign"): Write(
+        Role.commission,
+        lambda c: (f"/api/v1/admin/tips/{_tip_id(c)}/assign", {"staff_id": c.actor.id}),
+    ),
+    ("POST", "/api/v1/admin/tips/{tip_id}/notes"): Write(
+        Role.commission,
+        lambda c: (f"/api/v1/admin/tips/{_tip_id(c)}/notes", {"body": "内部备注"}),
+        changes_existing=False,  # a new message; the tip itself is unchanged
+    ),
+    ("POST", "/api/v1/admin/tips/{tip_id}/replies"): Write(
+        Role.commission,
+        lambda c: (f"/api/v1/admin/tips/{_tip_id(c)}/replies", {"body": "已收到，正在核实。"}),
+        changes_existing=False,
+    ),
+    ("POST", "/api/v1/admin/tips/{tip_id}/state"): Write(
+        Role.commission,
+        lambda c: (f"/api/v1/admin/tips/{_tip_id(c)}/state", {"state": "accepted"}),
+    ),
+    ("POST", "/api/v1/admin/surveys"): Write(
+        Role.county_admin, lambda c: ("/api/v1/admin/surveys", survey_data()), False
+    ),
+    ("PUT", "/api/v1/admin/surveys/{survey_id}"): Write(
+        Role.county_admin,
+        lambda c: (
+            f"/api/v1/admin/surveys/{_survey(c, SurveyState.draft)}",
+            survey_data(title="改过的测评"),
+        ),
+    ),
+    ("POST", "/api/v1/admin/surveys/{survey_id}/open"): Write(
+        Role.county_admin,
+        lambda c: (f"/api/v1/admin/surveys/{_survey(c, SurveyState.draft)}/open", {}),
+    ),
+    ("POST", "/api/v1/admin/surveys/{survey_id}/close"): Write(
+        Role.county_admin,
+        lambda c: (f"/api/v1/admin/surveys/{_survey(c, SurveyState.open)}/close", {}),
+    ),
+    ("POST", "/api/v1/admin/surveys/{survey_id}/publish"): Write(
+        Role.county_admin,
+        lambda c: (f"/api/v1/admin/surveys/{_survey(c, SurveyState.closed)}/publish", {}),
+    ),
+    ("POST", "/api/v1/admin/posters"): Write(
+        Role.county_admin,
+        lambda c: ("/api/v1/admin/posters", {"village_code": SANGUANZHAI, "channel": "走查"}),
+        changes_existing=False,
+    ),
+}
+
+
+@pytest.fixture
+def walk_settings(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Settings under which every write can succeed (a feed to sync from, poster links); a
+    sync started here is recorded but not run: the ids of the runs asked for."""
+    settings: Settings = link_settings(feed_url="http://127.0.0.1:9", feed_token=SecretStr("x"))
+    app.dependency_overrides[settings_dependency] = lambda: settings
+    started: list[int] = []
+    monkeypatch.setattr(
+        scheduler, "run_in_thread", lambda settings, *, holder, run_id: started.append(run_id)
+    )
+    return started
+
+
+def _last_entry_id(session: Session) -> int:
+    return session.scalar(select(func.max(AuditEntry.id))) or 0
+
+
+def test_every_staff_write_route_is_called_here(app: FastAPI) -> None:
+    routes = staff_write_routes(app)
+    assert ("POST", "/api/v1/admin/staff") in routes  # the discovery finds staff routes
+    assert ("POST", "/api/v1/tips") not in routes  # and only those
+    unknown = [route for route in routes if route not in WRITES]
+    assert not unknown, f"no known valid request for {unknown}: add one to WRITES"
+    assert not set(WRITES) - set(routes), "WRITES names a route that no longer exists"
+
+
+def test_every_staff_write_is_audited_with_its_actor_and_the_change(
+    app: FastAPI, client: TestClient, session: Session, walk_settings: list[int]
+) -> None:
+    unaudited: list[str] = []
+    for method, path in staff_write_routes(app):
+        write = WRITES[(method, path)]
+        actor = make_staff(session, role=write.role, region_code=write.region_code)
+        url, body = write.prepare(Call(session, client, actor))
+        since = _last_entry_id(session)
+        response = client.request(method, url, json=body, headers=auth_headers(actor))
+        assert response.is_success, f"{method} {path}: {response.text}"
+        entries = session.scalars(select(AuditEntry).where(AuditEntry.id > since)).all()
+        if not any(
+            entry.actor_id == actor.id
+            and entry.actor_username == actor.username
+            and entry.after is not None
+            and (entry.before is not None or not write.changes_existing)
+            for entry in entries
+        ):
+            unaudited.append(f"{method} {path}: {[(e.action, e.actor_id) for e in entries]}")
+    assert not unaudited, "writes without an audit entry of actor and change:\n" + "\n".join(
+        unaudited
+    )
+    assert len(walk_settings) == 1  # the sync run was asked for, once it was recorded

@@ -1,0 +1,173 @@
+"""Every public write route (found in the app's routes, so a new one is covered the day it is
+added), called with an ID number, a name, tip text, codes and tokens we know, leaves none of
+them in any table of the database (every table the models know) or in any log line, at any
+level. A public write route this module cannot call fails the test: add it to STEPS."""
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.db import session_scope
+from app.main import create_app
+from app.staff.models import Role
+from app.subsidies import service as subsidies_service
+from app.surveys.models import SurveyState
+from tests.audit.test_every_write import WRITE_METHODS, api_routes, needs_staff
+from tests.factories import DEFAULT_PASSWORD, make_staff
+from tests.onboarding.factories import LINK_ENV, make_poster
+from tests.privacy import database_dump
+from tests.subsidies.factories import ID_A, ID_C, make_payout
+from tests.surveys.factories import answers_for, make_survey
+
+NAME = "张秀英"
+UNKNOWN_NAME = "王德胜"
+WRONG_PASSWORD = "wrong-password-5e1d"
+CONTENT = "PLAIN-CONTENT-村主任冒领低保-3b9f"
+ACCUSED = "PLAIN-ACCUSED-李大富"
+CONTACT = "PLAIN-CONTACT-13900002222"
+FOLLOW_UP = "PLAIN-FOLLOWUP-又扣了两个月"
+DEVICE_TOKEN = "PLAIN-DEVICE-TOKEN-8c2a7f31d4"
+AGENT = "VillagePhone/9.1 (Android 13; PLAIN-AGENT-Redmi)"
+CLIENT_ADDRESS = "testclient"  # what TestClient gives as the client's address
+
+
+class Walk:
+    """The calls made so far, and every value they sent that must not be kept in clear."""
+
+    def __init__(self, client: TestClient, context: dict[str, Any]) -> None:
+        self.client = client
+        self.context = context
+        self.secrets: list[str] = [CLIENT_ADDRESS, AGENT]
+
+    def post(self, url: str, **kwargs: Any) -> Any:
+        response = self.client.post(url, headers={"User-Agent": AGENT}, **kwargs)
+        assert response.status_code < 500, response.text
+        return response
+
+
+def _lookups(walk: Walk) -> None:
+    url = "/api/v1/subsidies/lookup"
+    assert walk.post(url, json={"id_number": ID_A, "name": NAME}).status_code == 200
+    assert walk.post(url, json={"id_number": ID_A, "name": UNKNOWN_NAME}).status_code == 404
+    assert walk.post(url, json={"id_number": ID_C, "name": UNKNOWN_NAME}).status_code == 404
+    walk.secrets += [ID_A, ID_A[:17], ID_A.lower(), ID_C, ID_C[:17], NAME, UNKNOWN_NAME]
+
+
+def _sign_in_refresh_and_out(walk: Walk) -> None:
+    username = walk.context["username"]
+    form = {"username": username, "password": WRONG_PASSWORD}
+    assert walk.post("/api/v1/auth/token", data=form).status_code == 401
+    form["password"] = DEFAULT_PASSWORD
+    first = walk.post("/api/v1/auth/token", data=form).json()["refresh_token"]
+    second = walk.post("/api/v1/auth/refresh", json={"refresh_token": first}).json()
+    assert walk.post(
+        "/api/v1/auth/logout", json={"refresh_token": second["refresh_token"]}
+    ).is_success
+    walk.secrets += [DEFAULT_PASSWORD, WRONG_PASSWORD, first, second["refresh_token"]]
+    walk.secrets += [second["access_token"]]
+
+
+def _tip_and_follow_up(walk: Walk) -> None:
+    tip = {
+        "category": "dibao",
+        "village_code": "511923120201",
+        "accused": ACCUSED,
+        "content": CONTENT,
+        "contact": CONTACT,
+        "amount_involved": "8765.43",
+    }
+    code = walk.post("/api/v1/tips", json=tip).json()["receipt_code"]
+    assert walk.post("/api/v1/tips/receipt", json={"receipt_code": code}).status_code == 200
+    message = {"receipt_code": code, "body": FOLLOW_UP}
+    assert walk.post("/api/v1/tips/receipt/messages", json=message).status_code == 201
+    walk.secrets += [CONTENT, ACCUSED, CONTACT, FOLLOW_UP, code, code.replace(" ", ""), "8765.43"]
+
+
+def _survey_response(walk: Walk) -> None:
+    survey = walk.context["survey"]
+    body = {"device_token": DEVICE_TOKEN, "answers": walk.context["answers"]}
+    assert walk.post(f"/api/v1/surveys/{survey}/responses", json=body).status_code == 201
+    walk.secrets.append(DEVICE_TOKEN)
+
+
+def _scan(walk: Walk) -> None:
+    # a GET that writes (a count of scans)
+    page = walk.client.get(f"/i/{walk.context['poster']}", headers={"User-Agent": AGENT})
+    assert page.status_code == 200
+
+
+# Each step, and the public write routes it calls.
+STEPS: list[tuple[Callable[[Walk], None], set[tuple[str, str]]]] = [
+    (_lookups, {("POST", "/api/v1/subsidies/lookup")}),
+    (
+        _sign_in_refresh_and_out,
+        {
+            ("POST", "/api/v1/auth/token"),
+            ("POST", "/api/v1/auth/refresh"),
+            ("POST", "/api/v1/auth/logout"),
+        },
+    ),
+    (
+        _tip_and_follow_up,
+        {
+            ("POST", "/api/v1/tips"),
+            ("POST", "/api/v1/tips/receipt"),
+            ("POST", "/api/v1/tips/receipt/messages"),
+        },
+    ),
+    (_survey_response, {("POST", "/api/v1/surveys/{survey_id}/responses")}),
+    (_scan, {("GET", "/i/{code}")}),
+]
+
+
+def public_write_routes() -> set[tuple[str, str]]:
+    app = create_app(configure_logs=False, schedule_jobs=False)
+    return {
+        (method, route.path)
+        for route in api_routes(app.routes)
+        if not needs_staff(route.dependant)
+        for method in route.methods & WRITE_METHODS
+    }
+
+
+def test_every_public_write_route_is_walked() -> None:
+    walked = set().union(*(routes for _, routes in STEPS))
+    unknown = public_write_routes() - walked
+    assert not unknown, f"no known request for {unknown}: add a step to STEPS"
+
+
+def test_public_writes_keep_nothing_identifying_in_clear(
+    committed_db: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    for name, value in LINK_ENV.items():
+        monkeypatch.setenv(name, value)
+    from app.config import get_settings
+
+    get_settings.cache_clear()
+    with session_scope().begin() as session:
+        subsidies_service.store_payouts(session, [make_payout(name=NAME)])
+        admin = make_staff(session, role=Role.county_admin)
+        survey = make_survey(session, admin, state=SurveyState.open)
+        context = {
+            "username": admin.username,
+            "survey": survey.id,
+            "answers": answers_for(survey),
+            "poster": make_poster(session, admin, settings=get_settings()).code,
+        }
+    with (
+        caplog.at_level(logging.DEBUG),
+        TestClient(create_app(configure_logs=False, schedule_jobs=False)) as client,
+    ):
+        walk = Walk(client, context)
+        for step, _ in STEPS:
+            step(walk)
+    logs = "\n".join(f"{r.getMessage()} {r.args} {vars(r)}" for r in caplog.records)
+    assert "/api/v1/subsidies/lookup" in logs  # the walk did log
+    dump = database_dump(committed_db)
+    assert NAME[0].encode() + b"*" + NAME[-1].encode() in dump  # the data is there, masked
+    for secret in walk.secrets:
+        assert secret.encode() not in dump, f"stored in clear: {secret}"
+        assert secret not in logs, f"logged: {secret}"

@@ -1,0 +1,199 @@
+"""A township officer sees and changes only what lies in their own township. For every staff
+route, found in the app's routes, the officer of 佛楼镇 asking about an object of 西兴镇 gets a
+403 or a 404 problem (staff accounts answer 403 forbidden; surveys, posters and tips answer 404,
+so that ids outside the region tell nothing) and writes nothing; lists and region filters show
+nothing of 西兴镇. A path parameter this module cannot fill fails the test: add it to OBJECTS."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.audit.models import AuditEntry
+from app.config import settings_dependency
+from app.staff.models import Role, Staff
+from app.surveys.models import SurveyState
+from app.sync.models import SyncRun
+from app.tips.models import Tip
+from tests.audit.test_every_write import WRITE_METHODS, api_routes, needs_staff
+from tests.factories import (
+    FOLOU,
+    HUANGLIU,
+    SANGUANZHAI,
+    XIXING,
+    auth_headers,
+    make_staff,
+)
+from tests.onboarding.factories import link_settings, make_poster
+from tests.policies.factories import make_policy
+from tests.surveys.factories import make_survey, survey_data
+from tests.tips.test_router import submit
+
+
+@dataclass
+class Township:
+    """One township's objects, one of each kind a route can name."""
+
+    code: str
+    village: str
+    officer: Staff
+    clerk: Staff
+    survey_id: int
+    poster_code: str
+    tip_id: int
+
+    def path_values(self) -> dict[str, object]:
+        return {
+            "staff_id": self.clerk.id,
+            "survey_id": self.survey_id,
+            "code": self.poster_code,
+            "tip_id": self.tip_id,
+            "attachment_id": 1,
+        }
+
+
+def _township(client: TestClient, session: Session, code: str, village: str) -> Township:
+    officer = make_staff(session, role=Role.township_officer, region_code=code)
+    clerk = make_staff(session, role=Role.village_clerk, region_code=village)
+    survey = make_survey(session, officer, state=SurveyState.closed, region_code=code)
+    poster = make_poster(session, officer, village_code=village, settings=link_settings())
+    submit(client, village_code=village)
+    tip_id = session.scalars(select(Tip.id).order_by(Tip.id.desc())).first()
+    assert tip_id is not None
+    return Township(code, village, officer, clerk, survey.id, poster.code, tip_id)
+
+
+@pytest.fixture
+def townships(app: FastAPI, client: TestClient, session: Session) -> tuple[Township, Township]:
+    settings = link_settings()
+    app.dependency_overrides[settings_dependency] = lambda: settings
+    return (
+        _township(client, session, FOLOU, SANGUANZHAI),
+        _township(client, session, XIXING, HUANGLIU),
+    )
+
+
+# Path parameters of objects that are county-wide (no township owns them): the officer's role
+# alone refuses them.
+COUNTY_WIDE: dict[str, Callable[[Session], object]] = {
+    "policy_id": lambda session: make_policy(session).id,
+    "run_id": lambda session: _sync_run(session),
+}
+
+
+def _sync_run(session: Session) -> int:
+    run = SyncRun(trigger="cli", outcome="succeeded")
+    session.add(run)
+    session.flush()
+    return run.id
+
+
+def _bodies(other: Township) -> dict[tuple[str, str], dict[str, Any]]:
+    """Valid bodies, naming the other township where a body names a region."""
+    return {
+        ("POST", "/api/v1/admin/staff"): {
+            "username": "cross-border",
+            "display_name": "越界",
+            "password": "cross-the-border-9",
+            "role": "village_clerk",
+            "region_code": other.village,
+        },
+        ("PATCH", "/api/v1/admin/staff/{staff_id}"): {"display_name": "越界改名"},
+        ("POST", "/api/v1/admin/surveys"): survey_data(region_code=other.code),
+        ("PUT", "/api/v1/admin/surveys/{survey_id}"): survey_data(region_code=other.code),
+        ("POST", "/api/v1/admin/posters"): {"village_code": other.village, "channel": "越界"},
+        ("POST", "/api/v1/admin/tips/{tip_id}/assign"): {"staff_id": other.officer.id},
+        ("POST", "/api/v1/admin/tips/{tip_id}/notes"): {"body": "越界"},
+        ("POST", "/api/v1/admin/tips/{tip_id}/replies"): {"body": "越界"},
+        ("POST", "/api/v1/admin/tips/{tip_id}/state"): {"state": "accepted"},
+        ("PATCH", "/api/v1/admin/policies/{policy_id}"): {"title": "越界"},
+        ("POST", "/api/v1/admin/policies"): {},
+    }
+
+
+def _audit_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(AuditEntry)) or 0
+
+
+def test_an_officer_reaches_no_object_of_another_township(
+    app: FastAPI, client: TestClient, session: Session, townships: tuple[Township, Township]
+) -> None:
+    own, other = townships
+    headers = auth_headers(own.officer)
+    values: dict[str, object] = {
+        **other.path_values(),
+        **{name: make(session) for name, make in COUNTY_WIDE.items()},
+    }
+    bodies = _bodies(other)
+    reached: list[str] = []
+    for route in api_routes(app.routes):
+        if not needs_staff(route.dependant) or route.path == "/api/v1/auth/me":
+            continue
+        names = [param.name for param in route.dependant.path_params]
+        unknown = [name for name in names if name not in values]
+        assert not unknown, f"{route.path}: add an object for {unknown} to this module"
+        if not names and not route.methods & WRITE_METHODS:
+            continue  # a list: see the test of lists below
+        url = route.path.format(**{name: values[name] for name in names})
+        for method in sorted(route.methods - {"HEAD"}):
+            before = _audit_count(session)
+            response = client.request(
+                method, url, json=bodies.get((method, route.path)), headers=headers
+            )
+            if response.status_code not in (403, 404) or "problem" not in response.headers.get(
+                "content-type", ""
+            ):
+                reached.append(f"{method} {route.path} → {response.status_code}")
+            elif method in WRITE_METHODS and _audit_count(session) != before:
+                reached.append(f"{method} {route.path} wrote an audit entry")
+    assert not reached, "reached across the township border:\n" + "\n".join(reached)
+
+
+def test_an_officer_reaches_the_same_objects_of_their_own_township(
+    client: TestClient, townships: tuple[Township, Township]
+) -> None:
+    # The 403s and 404s above come from the border, not from routes an officer never reaches.
+    own, _ = townships
+    headers = auth_headers(own.officer)
+    for url in (
+        f"/api/v1/admin/staff/{own.clerk.id}",
+        f"/api/v1/admin/surveys/{own.survey_id}",
+        f"/api/v1/admin/surveys/{own.survey_id}/results",
+        f"/api/v1/admin/posters/{own.poster_code}",
+        f"/api/v1/admin/posters/{own.poster_code}/stats",
+    ):
+        assert client.get(url, headers=headers).status_code == 200, url
+    for step in ("publish",):
+        response = client.post(f"/api/v1/admin/surveys/{own.survey_id}/{step}", headers=headers)
+        assert response.status_code == 200, response.text
+
+
+def test_an_officers_lists_and_filters_show_nothing_of_another_township(
+    client: TestClient, townships: tuple[Township, Township]
+) -> None:
+    own, other = townships
+    headers = auth_headers(own.officer)
+    staff = client.get("/api/v1/admin/staff", headers=headers).json()["items"]
+    assert {s["id"] for s in staff} >= {own.clerk.id} and other.clerk.id not in {
+        s["id"] for s in staff
+    }
+    assert other.officer.id not in {s["id"] for s in staff}
+    surveys = client.get("/api/v1/admin/surveys", headers=headers).json()["items"]
+    assert [s["id"] for s in surveys] == [own.survey_id]
+    posters = client.get("/api/v1/admin/posters", headers=headers).json()["items"]
+    assert [p["code"] for p in posters] == [own.poster_code]
+    townships_seen = client.get("/api/v1/admin/posters/townships", headers=headers).json()
+    assert {t["township_code"] for t in townships_seen} == {own.code}
+    for url, params in (
+        ("/api/v1/admin/staff", {"region_code": other.code}),
+        ("/api/v1/admin/staff", {"region_code": other.village}),
+        ("/api/v1/admin/posters", {"township_code": other.code}),
+        ("/api/v1/admin/posters", {"village_code": other.village}),
+    ):
+        response = client.get(url, params=params, headers=headers)
+        assert response.status_code in (403, 404) or not response.json()["items"], (url, params)
