@@ -3,6 +3,7 @@ import json
 import time
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from jose import jwt
@@ -52,7 +53,10 @@ def test_login_issues_short_lived_jwt_with_role_and_region(
     header = jwt.get_unverified_header(str(tokens["access_token"]))
     assert header["alg"] == "HS256"
     claims = jwt.decode(
-        str(tokens["access_token"]), get_settings().secret("secret_key"), algorithms=["HS256"]
+        str(tokens["access_token"]),
+        get_settings().secret("secret_key"),
+        algorithms=["HS256"],
+        audience="lianyun-staff",
     )
     assert claims["sub"] == str(staff.id)
     assert claims["role"] == "village_clerk"
@@ -135,6 +139,54 @@ def test_missing_or_forged_tokens_are_refused(client: TestClient, session: Sessi
         ]
     )
     response = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {none_alg}"})
+    assert_problem(response, 401, "token_invalid")
+
+
+def signed_claims(staff_id: int, **changes: object) -> dict[str, object]:
+    """The claims of a valid access token, signed with the real key, with `changes` applied
+    (a value of None removes the claim)."""
+    now = int(time.time())
+    claims: dict[str, object] = {
+        "sub": str(staff_id),
+        "type": "access",
+        "aud": "lianyun-staff",
+        "iat": now,
+        "exp": now + 600,
+        "role": "county_admin",
+    }
+    claims.update(changes)
+    return {k: v for k, v in claims.items() if v is not None}
+
+
+def get_me(client: TestClient, claims: dict[str, object]) -> httpx.Response:
+    token = jwt.encode(claims, get_settings().secret("secret_key"), algorithm="HS256")
+    return client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
+
+
+def test_a_token_with_every_claim_is_accepted(client: TestClient, session: Session) -> None:
+    staff = make_staff(session)
+    response = get_me(client, signed_claims(staff.id))
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"exp": None},
+        {"iat": None},
+        {"aud": None},
+        {"type": None},
+        {"sub": None},
+        {"aud": "another-service"},
+        {"type": "refresh"},
+    ],
+    ids=["no-exp", "no-iat", "no-aud", "no-type", "no-sub", "other-aud", "other-type"],
+)
+def test_a_token_missing_a_required_claim_is_refused(
+    client: TestClient, session: Session, changes: dict[str, object]
+) -> None:
+    staff = make_staff(session)
+    response = get_me(client, signed_claims(staff.id, **changes))
     assert_problem(response, 401, "token_invalid")
 
 
