@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from jose import jwt
 from sqlalchemy import select
@@ -98,31 +99,67 @@ def test_bad_login_body_is_a_chinese_validation_problem(client: TestClient) -> N
     assert "password" in str(body["detail"]) and "此项必填" in str(body["detail"])
 
 
-def test_login_attempts_are_limited_per_account(client: TestClient, session: Session) -> None:
-    staff = make_staff(session)
-    for _ in range(5):
-        client.post(TOKEN_URL, data={"username": staff.username, "password": "wrong-password"})
-    response = client.post(
-        TOKEN_URL, data={"username": staff.username, "password": DEFAULT_PASSWORD}
-    )
+def client_at(app: FastAPI, address: str) -> TestClient:
+    return TestClient(app, client=(address, 50000), raise_server_exceptions=False)
+
+
+def sign_in(client: TestClient, username: str, password: str) -> httpx.Response:
+    return client.post(TOKEN_URL, data={"username": username, "password": password})
+
+
+def assert_limited(response: httpx.Response) -> None:
     body = assert_problem(response, 429, "rate_limited")
     assert 0 < int(response.headers["retry-after"]) <= 60
     assert body["retry_after"] == int(response.headers["retry-after"])
+
+
+def test_five_failures_of_an_account_from_one_client_are_answered_then_refused(
+    app: FastAPI, session: Session
+) -> None:
+    staff = make_staff(session)
+    attacker = client_at(app, "198.51.100.66")
+    answers = [sign_in(attacker, staff.username, "wrong-password") for _ in range(5)]
+    assert [answer.status_code for answer in answers] == [401] * 5
+    assert_limited(sign_in(attacker, staff.username, DEFAULT_PASSWORD))
     # another account from the same client is not locked by this one's failures
     other = make_staff(session)
-    assert (
-        client.post(
-            TOKEN_URL, data={"username": other.username, "password": DEFAULT_PASSWORD}
-        ).status_code
-        == 200
-    )
+    assert sign_in(attacker, other.username, DEFAULT_PASSWORD).status_code == 200
 
 
-def test_login_attempts_are_limited_per_client(client: TestClient) -> None:
-    for i in range(20):
-        client.post(TOKEN_URL, data={"username": f"guess{i}", "password": "wrong-password"})
-    response = client.post(TOKEN_URL, data={"username": "guess-new", "password": "wrong-password"})
-    assert_problem(response, 429, "rate_limited")
+def test_failures_from_another_client_do_not_lock_the_owner_out(
+    app: FastAPI, session: Session
+) -> None:
+    staff = make_staff(session)
+    attacker = client_at(app, "198.51.100.66")
+    statuses = [sign_in(attacker, staff.username, "wrong-password").status_code for _ in range(8)]
+    assert statuses == [401] * 5 + [429] * 3
+    owner = client_at(app, "198.51.100.7")
+    assert sign_in(owner, staff.username, DEFAULT_PASSWORD).status_code == 200
+
+
+def test_fifty_failures_of_an_account_from_all_clients_stop_it_for_everyone(
+    app: FastAPI, session: Session
+) -> None:
+    staff = make_staff(session)
+    statuses = []
+    for i in range(10):  # ten addresses, five failures each: the per-client limit is not met
+        attacker = client_at(app, f"198.51.100.{i}")
+        statuses += [sign_in(attacker, staff.username, "wrong").status_code for _ in range(5)]
+    assert statuses == [401] * 50
+    owner = client_at(app, "198.51.100.200")
+    assert_limited(sign_in(owner, staff.username, DEFAULT_PASSWORD))
+    other = make_staff(session)  # only that account is stopped
+    assert sign_in(owner, other.username, DEFAULT_PASSWORD).status_code == 200
+
+
+def test_twenty_sign_ins_from_one_client_are_answered_then_refused(
+    client: TestClient, session: Session
+) -> None:
+    staff = make_staff(session)
+    answers = [sign_in(client, f"guess{i}", "wrong-password") for i in range(19)]
+    answers.append(sign_in(client, staff.username, DEFAULT_PASSWORD))  # a success counts too
+    assert [answer.status_code for answer in answers] == [401] * 19 + [200]
+    assert_limited(sign_in(client, "guess-new", "wrong-password"))
 
 
 def test_missing_or_forged_tokens_are_refused(client: TestClient, session: Session) -> None:
