@@ -5,6 +5,7 @@ import glob
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -70,9 +71,10 @@ class PrivatePostgres:
     """A throw-away cluster with trust auth, run as the `postgres` OS user when we are root
     (PostgreSQL refuses to run as root)."""
 
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.data = directory / "data"
+    def __init__(self) -> None:
+        # not under pytest's tmp_path, whose root-only folders the postgres user cannot enter
+        self.directory = Path(tempfile.mkdtemp(prefix="lianyun-pg-"))
+        self.data = self.directory / "data"
         self.port = free_port()
         self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/lianyun"
 
@@ -83,7 +85,6 @@ class PrivatePostgres:
         subprocess.run(command, check=True, capture_output=True)
 
     def create(self) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
             shutil.chown(self.directory, "postgres", "postgres")
         self._run(
@@ -125,3 +126,9 @@ class PrivatePostgres:
 
     def stop(self) -> None:
         self._run(_postgres_bin("pg_ctl"), "-D", str(self.data), "-w", "-m", "immediate", "stop")
+
+    def remove(self) -> None:
+        """Stop the cluster if it runs, and delete it."""
+        if (self.data / "postmaster.pid").exists():
+            self.stop()
+        shutil.rmtree(self.directory, ignore_errors=True)
