@@ -206,6 +206,13 @@ def test_a_token_with_every_claim_is_accepted(client: TestClient, session: Sessi
     assert response.status_code == 200, response.text
 
 
+def test_a_token_without_exp_or_aud_is_refused(client: TestClient, session: Session) -> None:
+    """The outside test's token: signed with the real key, it would never expire."""
+    staff = make_staff(session)
+    response = get_me(client, {"sub": str(staff.id), "type": "access", "iat": int(time.time())})
+    assert_problem(response, 401, "token_invalid")
+
+
 @pytest.mark.parametrize(
     "changes",
     [
