@@ -66,6 +66,13 @@ class Settings(BaseSettings):
     # Concluded or rejected tips are purged (content, messages, files) after this many days.
     tip_retention_days: int = Field(default=730, ge=1)
 
+    # Sign-in failures of one account, from all clients together (per client and account:
+    # login_limit_per_account).
+    login_limit_per_account_all_clients: str = "50/minute"
+    # While Redis does not answer, rate limits count in each worker's memory; Redis is tried
+    # again after this many seconds.
+    redis_retry_seconds: float = Field(default=5.0, gt=0, le=300)
+
     def secret(self, name: str) -> str:
         value = getattr(self, name)
         if value is None:

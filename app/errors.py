@@ -6,8 +6,11 @@ the app serves as a short Chinese page. No stack trace, SQL or path ever reaches
 
 import html
 import logging
+import sqlite3
 from typing import Any, ClassVar, cast
 
+import psycopg
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -94,6 +97,26 @@ class UpstreamUnavailable(LianyunError):
     title = "服务暂时不可用"
 
 
+class DatabaseUnavailable(UpstreamUnavailable):
+    code = "database_unavailable"
+    title = "数据库暂时不可用"
+
+
+# Errors that say the database cannot be reached or is restarting, rather than that a query
+# is wrong: SQLAlchemy's, and the drivers' own from statements run on the raw cursor
+# (app.db.FastSelect). The pool checks a connection before lending it (pool_pre_ping), so the
+# app serves again by itself once the database is back.
+DATABASE_DOWN: tuple[type[Exception], ...] = (
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    sqlalchemy.exc.TimeoutError,  # no pooled connection came free in time
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    sqlite3.OperationalError,  # "database is locked" past the wait
+)
+DATABASE_RETRY_SECONDS = 5
+
+
 class FieldError(BaseModel):
     field: str = Field(description="出错的字段，如 `username`、`body.items.0.amount`")
     message: str = Field(description="中文说明")
@@ -145,6 +168,9 @@ PROBLEM_PAGES: dict[str, str] = {
     "poster_exists": (
         "这个村（社区）的这个张贴位置（渠道）已经有一张海报，`poster_code` 是它的海报码。"
         "请重印那张海报，扫码次数才不会分到两张海报上；要贴在别处，请换一个渠道名。"
+    ),
+    "database_unavailable": (
+        "数据库暂时连不上（例如正在重启）。请按响应头 Retry-After 所说的秒数等待后再试。"
     ),
     "internal_error": "服务器出了意外的错误。请稍后再试；如问题持续，请把请求编号告诉管理员。",
 }
@@ -270,6 +296,17 @@ async def _lianyun_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    # the type only: the error's text may quote a statement's values
+    logger.warning("database unavailable: %s", type(exc).__name__, extra={"anonymous_safe": True})
+    error = DatabaseUnavailable(
+        f"数据库暂时无法连接，请 {DATABASE_RETRY_SECONDS} 秒后再试。",
+        headers={"Retry-After": str(DATABASE_RETRY_SECONDS)},
+        retry_after=DATABASE_RETRY_SECONDS,
+    )
+    return await _lianyun_error(request, error)
+
+
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     exc = cast(RequestValidationError, exc)
     errors = [
@@ -326,6 +363,8 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(LianyunError, _lianyun_error)
+    for database_down in DATABASE_DOWN:
+        app.add_exception_handler(database_down, _database_unavailable)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected_error)

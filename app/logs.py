@@ -16,9 +16,18 @@ anonymous_var: ContextVar[bool] = ContextVar("anonymous", default=False)
 
 
 class RequestIdFilter(logging.Filter):
+    """Adds the request id; drops every line written while an anonymous request is handled,
+    except those marked `extra={"anonymous_safe": True}` (trouble of the service itself, such
+    as Redis gone): they pass without a request id and with their time cut to the hour."""
+
     def filter(self, record: logging.LogRecord) -> bool:
         if anonymous_var.get():
-            return False
+            if not getattr(record, "anonymous_safe", False):
+                return False
+            record.request_id = None
+            record.created -= record.created % 3600
+            record.msecs = 0
+            return True
         if not hasattr(record, "request_id"):
             record.request_id = request_id_var.get()
         return True

@@ -16,6 +16,7 @@ from prometheus_client import (
     REGISTRY,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     disable_created_metrics,
     generate_latest,
@@ -42,6 +43,16 @@ LATENCY = Histogram(
     "HTTP request latency by method and route template",
     ["method", "route"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+# Rate limits while Redis is away (app.ratelimit): 1 while a worker counts in its own memory.
+RATE_LIMIT_FALLBACK = Gauge(
+    "lianyun_rate_limit_fallback",
+    "1 while rate limits are counted in a worker's memory because Redis does not answer",
+    multiprocess_mode="livemax",
+)
+RATE_LIMIT_FALLBACK_HITS = Counter(
+    "lianyun_rate_limit_fallback_hits",
+    "Rate-limited requests counted in a worker's memory because Redis did not answer",
 )
 UNMATCHED = "<unmatched>"
 # Routes whose callers must stay unidentifiable (tips): no request id anywhere, and no log
@@ -140,11 +151,18 @@ class RequestContextMiddleware:
                 if not response_started:
                     await self._problem(send, 413, _TOO_LARGE, scope, request_id)
             else:
-                error_logger.error(
-                    "unhandled exception",
-                    exc_info=(type(exc), exc, exc.__traceback__),
-                    extra={"request_id": request_id},
-                )
+                if anonymous:  # the type only: a traceback's text may quote what was sent
+                    error_logger.error(
+                        "unhandled exception: %s",
+                        type(exc).__name__,
+                        extra={"route": route_template(scope), "anonymous_safe": True},
+                    )
+                else:
+                    error_logger.error(
+                        "unhandled exception",
+                        exc_info=(type(exc), exc, exc.__traceback__),
+                        extra={"request_id": request_id},
+                    )
                 if not response_started:
                     await self._problem(send, 500, INTERNAL_ERROR, scope, request_id)
                 status = 500

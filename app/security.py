@@ -14,6 +14,15 @@ from app.db import utcnow
 
 JWT_ALGORITHM = "HS256"
 ACCESS_TOKEN_TYPE = "access"  # noqa: S105 (a claim value, not a secret)
+ACCESS_TOKEN_AUDIENCE = "lianyun-staff"  # noqa: S105 (a claim value, not a secret)
+# A token lacking any of these is refused: without `exp` it would never expire, without `iat`
+# a password reset could not end it, without `aud` a token signed for another use would pass.
+_REQUIRED_CLAIMS = {
+    "require_exp": True,
+    "require_iat": True,
+    "require_aud": True,
+    "require_sub": True,
+}
 
 _hasher = PasswordHasher()  # argon2id with the library's RFC 9106 low-memory profile
 # Verified against when the username is unknown, so that both paths cost the same.
@@ -41,6 +50,7 @@ def create_access_token(*, subject: str, claims: dict[str, Any], key: str, minut
         **claims,
         "sub": subject,
         "type": ACCESS_TOKEN_TYPE,
+        "aud": ACCESS_TOKEN_AUDIENCE,
         "iat": int(now.timestamp()),
         "exp": int((now + timedelta(minutes=minutes)).timestamp()),
         "jti": uuid.uuid4().hex,
@@ -49,9 +59,16 @@ def create_access_token(*, subject: str, claims: dict[str, Any], key: str, minut
 
 
 def decode_access_token(token: str, *, key: str) -> dict[str, Any] | None:
-    """The claims of a valid, unexpired access token; None for anything else."""
+    """The claims of a valid, unexpired access token for Lianyun's staff API that carries
+    `exp`, `iat`, `aud`, `sub` and `type`; None for anything else."""
     try:
-        claims: dict[str, Any] = jwt.decode(token, key, algorithms=[JWT_ALGORITHM])
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            key,
+            algorithms=[JWT_ALGORITHM],
+            audience=ACCESS_TOKEN_AUDIENCE,
+            options=_REQUIRED_CLAIMS,
+        )
     except JWTError:
         return None
     if claims.get("type") != ACCESS_TOKEN_TYPE or not isinstance(claims.get("sub"), str):

@@ -21,7 +21,7 @@ def head_health() -> Response:
 
 @router.get(
     "/readyz",
-    summary="就绪检查：数据库可连接且结构为最新",
+    summary="就绪检查：数据库可连接且结构为最新；Redis 不可用时仍为 200，status 为 degraded",
     response_model=Readiness,
     responses=problems(503),
 )

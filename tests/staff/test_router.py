@@ -3,7 +3,9 @@ import json
 import time
 from datetime import UTC, datetime
 
+import httpx
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from jose import jwt
 from sqlalchemy import select
@@ -52,7 +54,10 @@ def test_login_issues_short_lived_jwt_with_role_and_region(
     header = jwt.get_unverified_header(str(tokens["access_token"]))
     assert header["alg"] == "HS256"
     claims = jwt.decode(
-        str(tokens["access_token"]), get_settings().secret("secret_key"), algorithms=["HS256"]
+        str(tokens["access_token"]),
+        get_settings().secret("secret_key"),
+        algorithms=["HS256"],
+        audience="lianyun-staff",
     )
     assert claims["sub"] == str(staff.id)
     assert claims["role"] == "village_clerk"
@@ -94,31 +99,67 @@ def test_bad_login_body_is_a_chinese_validation_problem(client: TestClient) -> N
     assert "password" in str(body["detail"]) and "此项必填" in str(body["detail"])
 
 
-def test_login_attempts_are_limited_per_account(client: TestClient, session: Session) -> None:
-    staff = make_staff(session)
-    for _ in range(5):
-        client.post(TOKEN_URL, data={"username": staff.username, "password": "wrong-password"})
-    response = client.post(
-        TOKEN_URL, data={"username": staff.username, "password": DEFAULT_PASSWORD}
-    )
+def client_at(app: FastAPI, address: str) -> TestClient:
+    return TestClient(app, client=(address, 50000), raise_server_exceptions=False)
+
+
+def sign_in(client: TestClient, username: str, password: str) -> httpx.Response:
+    return client.post(TOKEN_URL, data={"username": username, "password": password})
+
+
+def assert_limited(response: httpx.Response) -> None:
     body = assert_problem(response, 429, "rate_limited")
     assert 0 < int(response.headers["retry-after"]) <= 60
     assert body["retry_after"] == int(response.headers["retry-after"])
+
+
+def test_five_failures_of_an_account_from_one_client_are_answered_then_refused(
+    app: FastAPI, session: Session
+) -> None:
+    staff = make_staff(session)
+    attacker = client_at(app, "198.51.100.66")
+    answers = [sign_in(attacker, staff.username, "wrong-password") for _ in range(5)]
+    assert [answer.status_code for answer in answers] == [401] * 5
+    assert_limited(sign_in(attacker, staff.username, DEFAULT_PASSWORD))
     # another account from the same client is not locked by this one's failures
     other = make_staff(session)
-    assert (
-        client.post(
-            TOKEN_URL, data={"username": other.username, "password": DEFAULT_PASSWORD}
-        ).status_code
-        == 200
-    )
+    assert sign_in(attacker, other.username, DEFAULT_PASSWORD).status_code == 200
 
 
-def test_login_attempts_are_limited_per_client(client: TestClient) -> None:
-    for i in range(20):
-        client.post(TOKEN_URL, data={"username": f"guess{i}", "password": "wrong-password"})
-    response = client.post(TOKEN_URL, data={"username": "guess-new", "password": "wrong-password"})
-    assert_problem(response, 429, "rate_limited")
+def test_failures_from_another_client_do_not_lock_the_owner_out(
+    app: FastAPI, session: Session
+) -> None:
+    staff = make_staff(session)
+    attacker = client_at(app, "198.51.100.66")
+    statuses = [sign_in(attacker, staff.username, "wrong-password").status_code for _ in range(8)]
+    assert statuses == [401] * 5 + [429] * 3
+    owner = client_at(app, "198.51.100.7")
+    assert sign_in(owner, staff.username, DEFAULT_PASSWORD).status_code == 200
+
+
+def test_fifty_failures_of_an_account_from_all_clients_stop_it_for_everyone(
+    app: FastAPI, session: Session
+) -> None:
+    staff = make_staff(session)
+    statuses = []
+    for i in range(10):  # ten addresses, five failures each: the per-client limit is not met
+        attacker = client_at(app, f"198.51.100.{i}")
+        statuses += [sign_in(attacker, staff.username, "wrong").status_code for _ in range(5)]
+    assert statuses == [401] * 50
+    owner = client_at(app, "198.51.100.200")
+    assert_limited(sign_in(owner, staff.username, DEFAULT_PASSWORD))
+    other = make_staff(session)  # only that account is stopped
+    assert sign_in(owner, other.username, DEFAULT_PASSWORD).status_code == 200
+
+
+def test_twenty_sign_ins_from_one_client_are_answered_then_refused(
+    client: TestClient, session: Session
+) -> None:
+    staff = make_staff(session)
+    answers = [sign_in(client, f"guess{i}", "wrong-password") for i in range(19)]
+    answers.append(sign_in(client, staff.username, DEFAULT_PASSWORD))  # a success counts too
+    assert [answer.status_code for answer in answers] == [401] * 19 + [200]
+    assert_limited(sign_in(client, "guess-new", "wrong-password"))
 
 
 def test_missing_or_forged_tokens_are_refused(client: TestClient, session: Session) -> None:
@@ -135,6 +176,61 @@ def test_missing_or_forged_tokens_are_refused(client: TestClient, session: Sessi
         ]
     )
     response = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {none_alg}"})
+    assert_problem(response, 401, "token_invalid")
+
+
+def signed_claims(staff_id: int, **changes: object) -> dict[str, object]:
+    """The claims of a valid access token, signed with the real key, with `changes` applied
+    (a value of None removes the claim)."""
+    now = int(time.time())
+    claims: dict[str, object] = {
+        "sub": str(staff_id),
+        "type": "access",
+        "aud": "lianyun-staff",
+        "iat": now,
+        "exp": now + 600,
+        "role": "county_admin",
+    }
+    claims.update(changes)
+    return {k: v for k, v in claims.items() if v is not None}
+
+
+def get_me(client: TestClient, claims: dict[str, object]) -> httpx.Response:
+    token = jwt.encode(claims, get_settings().secret("secret_key"), algorithm="HS256")
+    return client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
+
+
+def test_a_token_with_every_claim_is_accepted(client: TestClient, session: Session) -> None:
+    staff = make_staff(session)
+    response = get_me(client, signed_claims(staff.id))
+    assert response.status_code == 200, response.text
+
+
+def test_a_token_without_exp_or_aud_is_refused(client: TestClient, session: Session) -> None:
+    """The outside test's token: signed with the real key, it would never expire."""
+    staff = make_staff(session)
+    response = get_me(client, {"sub": str(staff.id), "type": "access", "iat": int(time.time())})
+    assert_problem(response, 401, "token_invalid")
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"exp": None},
+        {"iat": None},
+        {"aud": None},
+        {"type": None},
+        {"sub": None},
+        {"aud": "another-service"},
+        {"type": "refresh"},
+    ],
+    ids=["no-exp", "no-iat", "no-aud", "no-type", "no-sub", "other-aud", "other-type"],
+)
+def test_a_token_missing_a_required_claim_is_refused(
+    client: TestClient, session: Session, changes: dict[str, object]
+) -> None:
+    staff = make_staff(session)
+    response = get_me(client, signed_claims(staff.id, **changes))
     assert_problem(response, 401, "token_invalid")
 
 
