@@ -28,7 +28,7 @@ def start_in_background(settings: Settings, trigger: str, session: Session) -> N
     """Take the lease now, in the request's transaction (so that a second call is refused at
     once), then run in a thread, which goes on once the request has committed."""
     service.feed_settings(settings)
-    holder = service.take_lease(session)
+    holder = service.take_lease(session, seconds=settings.sync_lease_seconds)
 
     def work() -> None:
         try:
