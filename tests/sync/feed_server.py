@@ -58,6 +58,9 @@ class TinyFeed:
         if planned:
             await send_json(send, planned.pop(0), {"error": "try again"}, {"retry-after": "0"})
             return
+        await self.serve_page(send, cursor, limit)
+
+    async def serve_page(self, send: Any, cursor: str, limit: int) -> None:
         start = int(cursor)
         page = self.records[start : start + limit]
         end = start + len(page)
