@@ -108,6 +108,8 @@ def test_a_live_sync_keeps_its_lease_past_its_expiry_while_the_feed_is_slow(
     worker.start()
     try:
         assert held.entered.wait(60)
+        # The first page stored (its transaction renewed the lease too), the second held.
+        wait_for(lambda: (run := first_run()) is not None and run.pages == 1)
         with session_scope()() as session:
             first_expiry = session.scalars(select(SyncLease.expires_at)).one()
         wait_for(lambda: utcnow() > first_expiry + timedelta(seconds=1))
