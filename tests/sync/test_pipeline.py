@@ -67,7 +67,9 @@ def test_the_child_ends_when_the_sync_process_is_gone() -> None:
         assert child.stdin is not None
         pickle.dump((client, CHECKER, None, 10, None), child.stdin)
         child.stdin.flush()
-        time.sleep(1.0)
+        deadline = time.monotonic() + 30
+        while hanging.requests == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert child.poll() is None and hanging.requests > 0  # busy retrying
         child.stdin.close()  # what the kernel does when the sync process dies
         assert child.wait(timeout=10) == 0
