@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     feed_url: str | None = None
     feed_token: SecretStr | None = None
     sync_cron: str = "0 2 * * *"
+    # A feed page larger than this fails the run (the body is read no further).
+    feed_max_page_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    # A running sync renews its lease every sixth of this; a dead one's lapses after it.
+    sync_lease_seconds: int = Field(default=30, ge=2, le=300)
 
     access_token_minutes: int = Field(default=15, ge=1, le=30)
     refresh_token_days: int = Field(default=14, ge=1, le=90)

@@ -34,6 +34,8 @@ class StoreCounts:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    # Records whose record_id and version were had already with other content: not stored.
+    conflicts: tuple[PayoutIn, ...] = ()
 
 
 class LookupRequest(BaseModel):

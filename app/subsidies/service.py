@@ -4,7 +4,8 @@ Invariants:
 - No ID number or full name is stored: a person is the HMAC of their ID number; the name is kept
   as an HMAC (to check a lookup) and masked.
 - `payout` holds the highest version of each record_id; every lower version seen is kept in
-  `payout_version`. A replay (same or lower version) never changes `payout`.
+  `payout_version`. A replay (same or lower version) never changes `payout`; a version seen
+  before with other content is not stored but handed back as a conflict.
 - Reversed lines are shown as reversed and left out of every total; totals are summed in SQL.
 - An unknown ID number and a wrong name get the same answer.
 """
@@ -134,24 +135,44 @@ def store_payouts(
     }
     known = dict(existing)
     latest: dict[str, PayoutIn] = {}
+    in_page: dict[tuple[str, int], PayoutIn] = {}
     superseded: list[PayoutIn] = []
+    replayed: list[PayoutIn] = []  # versions the database may have: compared below
+    conflicts: list[PayoutIn] = []
     created = updated = unchanged = 0
     for record in records:
+        stored = existing.get(record.record_id)
+        if stored is not None and record.version <= stored:
+            replayed.append(record)
+            continue
+        key = (record.record_id, record.version)
+        earlier = in_page.get(key)
+        if earlier is not None:
+            if _LINE_CONTENT(earlier) == _LINE_CONTENT(record):
+                unchanged += 1
+            else:
+                conflicts.append(record)
+            continue
+        in_page[key] = record
         version = known.get(record.record_id)
         if version is None:
             created += 1
         elif record.version > version:
             updated += 1
-        else:
+        else:  # older than a version earlier in this page
             unchanged += 1
-            if record.version < version:
-                superseded.append(record)
+            superseded.append(record)
             continue
         previous = latest.get(record.record_id)
         if previous is not None:
             superseded.append(previous)
         known[record.record_id] = record.version
         latest[record.record_id] = record
+    if replayed:
+        new_history, same, conflicting = _compare_with_stored(session, replayed, existing)
+        superseded += new_history
+        unchanged += len(new_history) + same
+        conflicts += conflicting
 
     to_store = latest.values()
     person_ids = _write_persons(
@@ -175,7 +196,59 @@ def store_payouts(
     _HISTORY_INSERT.execute(session, [_line(r, r.id_hash) for r in superseded])
     _PAYOUT_INSERT.execute(session, [_line(r, person_ids[r.id_hash]) for r in new])
     _PAYOUT_UPSERT.execute(session, [_line(r, person_ids[r.id_hash]) for r in newer])
-    return StoreCounts(created=created, updated=updated, unchanged=unchanged)
+    return StoreCounts(
+        created=created, updated=updated, unchanged=unchanged, conflicts=tuple(conflicts)
+    )
+
+
+def _compare_with_stored(
+    session: Session, records: list[PayoutIn], stored_versions: dict[str, int]
+) -> tuple[list[PayoutIn], int, list[PayoutIn]]:
+    """Records whose version is at most the stored one's, against what is stored of that
+    version (the line, or its history): those to add to the history (a lower version not kept
+    yet), how many are the same as stored, and those with other content (conflicts). Content
+    is the line's own fields and its person (a person's name is kept per person, not per
+    version, so a name alone is not compared)."""
+    ids = list({r.record_id for r in records})
+    kept: dict[tuple[str, int], tuple[Any, ...]] = {}
+    for record_id, version, *content in session.execute(
+        select(
+            _payout.c.record_id,
+            _payout.c.version,
+            _person.c.id_hash,
+            *(_payout.c[f] for f in _LINE_FIELDS[2:]),
+        )
+        .join_from(_payout, _person, _person.c.id == _payout.c.person_id)
+        .where(one_of(session, _payout.c.record_id, ids))
+    ):
+        kept[(record_id, version)] = tuple(content)
+    history = _history.c
+    for record_id, version, *content in session.execute(
+        select(
+            history.record_id,
+            history.version,
+            history.person_hash,
+            *(history[f] for f in _LINE_FIELDS[2:]),
+        )
+        .select_from(_history)
+        .where(one_of(session, history.record_id, ids))
+    ):
+        kept[(record_id, version)] = tuple(content)
+    new_history: list[PayoutIn] = []
+    same = 0
+    conflicts: list[PayoutIn] = []
+    for record in records:
+        key = (record.record_id, record.version)
+        sent: tuple[Any, ...] = _LINE_CONTENT(record)
+        found = kept.get(key)
+        if found is None and record.version < stored_versions[record.record_id]:
+            kept[key] = sent  # a lower version not kept yet: kept now
+            new_history.append(record)
+        elif found == sent:
+            same += 1
+        else:
+            conflicts.append(record)
+    return new_history, same, conflicts
 
 
 def _write_persons(
@@ -237,6 +310,11 @@ _LINE_REST = attrgetter(*_LINE_FIELDS[2:])
 
 def _line(record: PayoutIn, person: Any) -> tuple[Any, ...]:
     return (record.record_id, record.version, person, *_LINE_REST(record))
+
+
+# What must be equal for the same record_id and version sent again to be a replay.
+_CONTENT_FIELDS = ("id_hash", *_LINE_FIELDS[2:])
+_LINE_CONTENT = attrgetter(*_CONTENT_FIELDS)
 
 
 _PERSON_FIELDS = (

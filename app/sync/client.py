@@ -1,18 +1,27 @@
 """An HTTP client for any server that speaks FEED.md v1.
 
-Transient trouble (429, 5xx, timeouts, dropped connections, a broken body) is retried with
-exponential backoff and jitter, honouring Retry-After, up to a bounded number of tries; then
-`FeedUnavailable`. A refused token or a refused request is `FeedRejected` at once.
+Transient trouble (429, 5xx, timeouts, dropped connections, a broken body, a page not read
+whole within the timeout) is retried with exponential backoff and jitter, honouring Retry-After,
+up to a bounded number of tries; then `FeedUnavailable`. A refused token or a refused request
+is `FeedRejected` at once, and so is a page larger than `max_page_bytes` or a cursor that
+cannot be stored. A page that leads back to a cursor the run has visited is asked for again as
+often, then `FeedStuck`.
 """
 
+import contextlib
+import hashlib
 import json
 import random
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import orjson
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+
+from app.sync.records import storable_text
 
 TRANSIENT_STATUSES = {429, 500, 502, 503, 504}
 
@@ -26,6 +35,19 @@ class FeedRejected(FeedError):
 
 
 class FeedUnavailable(FeedError):
+    pass
+
+
+class FeedStuck(FeedError):
+    """The feed says there is more but leads back to where the run has been."""
+
+
+DEFAULT_MAX_PAGE_BYTES = 20 * 1024 * 1024
+# A cursor is stored with every page; the platform's are a few dozen characters.
+MAX_CURSOR_CHARS = 1024
+
+
+class _NoProgress(Exception):
     pass
 
 
@@ -52,8 +74,11 @@ class FeedClient:
         max_attempts: int = 6,
         backoff_initial: float = 0.5,
         backoff_max: float = 30.0,
+        max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
+        """`timeout` bounds each page as a whole, from the request to the body's last byte
+        (a body that trickles in is cut off too), and each wait within it."""
         self._http = httpx.Client(
             base_url=base_url.rstrip("/"),
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
@@ -63,6 +88,8 @@ class FeedClient:
         self.max_attempts = max_attempts
         self.backoff_initial = backoff_initial
         self.backoff_max = backoff_max
+        self.timeout = timeout
+        self.max_page_bytes = max_page_bytes
         self._transport = transport
         self._args = (base_url, token)
         self._options = {
@@ -70,6 +97,7 @@ class FeedClient:
             "max_attempts": max_attempts,
             "backoff_initial": backoff_initial,
             "backoff_max": backoff_max,
+            "max_page_bytes": max_page_bytes,
         }
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -112,24 +140,55 @@ class FeedClient:
             ) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def fetch_next_page(self, cursor: str | None, limit: int, visited: set[bytes]) -> FeedPage:
+        """The page at `cursor`, which must lead on to a cursor not in `visited` (the keys,
+        `cursor_key`, of the cursors this run has fetched from) unless it is the last: a page
+        that leads back (the same cursor again, or a cycle) is asked for again, up to
+        `max_attempts` times with backoff, then FeedStuck. Adds the cursor it leads to."""
+        retrying = Retrying(
+            stop=stop_after_attempt(self.max_attempts),
+            wait=self._wait,
+            retry=retry_if_exception_type(_NoProgress),
+            reraise=True,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    page = self.fetch_page(cursor, limit)
+                    if page.has_more and cursor_key(page.next_cursor) in visited:
+                        raise _NoProgress
+                    visited.add(cursor_key(page.next_cursor))
+                    return page
+        except _NoProgress:
+            raise FeedStuck(
+                f"一卡通接口连续 {self.max_attempts} 次表示还有数据（has_more），"
+                "却把同步带回已经走过的游标，同步无法前进，本次同步中止；"
+                "下次同步从上次保存的位置继续。"
+            ) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
     def _fetch_once(self, cursor: str | None, limit: int) -> FeedPage:
         params: dict[str, Any] = {"limit": limit}
         if cursor:
             params["cursor"] = cursor
+        deadline = time.monotonic() + self.timeout
         try:
-            response = self._http.get("/api/payouts", params=params)
+            with self._response(params) as response:
+                status = response.status_code
+                if status in TRANSIENT_STATUSES:
+                    raise _Transient(f"HTTP {status}", _retry_after(response))
+                if status == 401:
+                    raise FeedRejected(
+                        "一卡通接口拒绝了令牌（HTTP 401），请检查 LIANYUN_FEED_TOKEN。"
+                    )
+                if status != 200:
+                    raise FeedRejected(f"一卡通接口拒绝了请求（HTTP {status}）。")
+                content = self._capped_body(response, deadline)
         except httpx.TimeoutException:
             raise _Transient("超时") from None
         except httpx.TransportError as exc:
             raise _Transient(f"连接错误 {type(exc).__name__}") from None
-        status = response.status_code
-        if status in TRANSIENT_STATUSES:
-            raise _Transient(f"HTTP {status}", _retry_after(response))
-        if status == 401:
-            raise FeedRejected("一卡通接口拒绝了令牌（HTTP 401），请检查 LIANYUN_FEED_TOKEN。")
-        if status != 200:
-            raise FeedRejected(f"一卡通接口拒绝了请求（HTTP {status}）。")
-        body = _parsed(_body(response))
+        body = _parsed(content)
         records, next_cursor, has_more = (
             (
                 body.get("records"),
@@ -145,21 +204,73 @@ class FeedClient:
             or not isinstance(has_more, bool)
         ):
             raise _Transient("响应缺少 records、next_cursor 或 has_more")
+        _check_cursor(next_cursor)
         return FeedPage(records=records, next_cursor=next_cursor, has_more=has_more)
+
+    @contextlib.contextmanager
+    def _response(self, params: dict[str, Any]) -> Iterator[httpx.Response]:
+        """The page's response, its body not read yet; closed, and then freed as soon as it is
+        dropped. httpx 0.28 ties a response and its stream in a reference cycle
+        (encode/httpx#3733), so each response waited for Python's cyclic garbage collector: in
+        the sync's child, whose checking makes few objects that would set the collector off,
+        that held about 90 MB of pages."""
+        with self._http.stream("GET", "/api/payouts", params=params) as response:
+            try:
+                yield response
+            finally:
+                response.close()
+                response.stream = httpx.ByteStream(b"")  # the stream of the cycle, closed
+
+    def _capped_body(self, response: httpx.Response, deadline: float) -> bytes:
+        """The body, read as it comes: FeedPageTooLarge past `max_page_bytes` (nothing more is
+        read), a transient failure past `deadline`."""
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_page_bytes:
+            raise self._too_large()
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > self.max_page_bytes:
+                raise self._too_large()
+            if time.monotonic() > deadline:
+                raise _Transient(f"一页未能在 {self.timeout:g} 秒内读完")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _too_large(self) -> "FeedPageTooLarge":
+        return FeedPageTooLarge(
+            f"一卡通接口返回的一页超过了 {self.max_page_bytes} 字节的上限"
+            "（LIANYUN_FEED_MAX_PAGE_BYTES），本次同步中止；下次同步从上次保存的位置继续。"
+        )
+
+
+class FeedPageTooLarge(FeedRejected):
+    pass
+
+
+def cursor_key(cursor: str) -> bytes:
+    """A short fixed-size key of a cursor, to remember the cursors of a run by."""
+    return hashlib.blake2b(cursor.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def _check_cursor(cursor: str) -> None:
+    """FeedRejected for a cursor the database cannot keep (a NUL, a lone surrogate) or that is
+    far longer than any platform's."""
+    if len(cursor) > MAX_CURSOR_CHARS:
+        raise FeedRejected(
+            f"一卡通接口返回的游标超过 {MAX_CURSOR_CHARS} 个字符，无法保存，本次同步中止；"
+            "下次同步从上次保存的位置继续。"
+        )
+    if not storable_text(cursor):
+        raise FeedRejected(
+            "一卡通接口返回的游标含有无法保存的字符（如 NUL 或不成对的代理字符），"
+            "本次同步中止；下次同步从上次保存的位置继续。"
+        )
 
 
 def _rebuilt(args: tuple[str, str], options: dict[str, Any]) -> FeedClient:
     return FeedClient(*args, **options)
-
-
-def _body(response: httpx.Response) -> bytes:
-    """The response's body, with the response freed as soon as it is dropped. httpx 0.28 ties a
-    response and its stream in a reference cycle (encode/httpx#3733), so each page's body (a
-    few MB) waited for Python's cyclic garbage collector: in the sync's child, whose checking
-    makes few objects that would set the collector off, that held about 90 MB of bodies."""
-    content = response.content
-    response.stream = httpx.ByteStream(b"")  # the stream of the cycle, closed once read
-    return content
 
 
 def _parsed(content: bytes) -> Any:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from app.subsidies.schemas import PayoutIn
-from app.sync.client import FeedClient, FeedError, FeedUnavailable
+from app.sync.client import FeedClient, FeedError, FeedUnavailable, cursor_key
 from app.sync.records import RecordChecker, Rejection
 
 
@@ -130,14 +130,18 @@ def produce(
     next page is fetched, and the last one written, while this one is checked."""
     with _Writer(out) as send, ThreadPoolExecutor(1) as fetcher:
         try:
-            upcoming = fetcher.submit(client.fetch_page, cursor, page_size)
+            # Only the fetcher's one thread, one page after the other, reads and adds to it.
+            visited = {cursor_key(cursor or "")}
+            upcoming = fetcher.submit(client.fetch_next_page, cursor, page_size, visited)
             fetched_pages = 0
             while True:
                 page = upcoming.result()
                 fetched_pages += 1
                 more = page.has_more and (max_pages is None or fetched_pages < max_pages)
                 if more:
-                    upcoming = fetcher.submit(client.fetch_page, page.next_cursor, page_size)
+                    upcoming = fetcher.submit(
+                        client.fetch_next_page, page.next_cursor, page_size, visited
+                    )
                 good: list[tuple[Any, ...]] = []
                 bad: list[Rejection] = []
                 for raw in page.records:

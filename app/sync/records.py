@@ -71,6 +71,18 @@ def payload_to_payout(payload: dict[str, Any]) -> PayoutIn:
     return PayoutIn(**values)
 
 
+def version_conflict(record: PayoutIn) -> Rejection:
+    """A record whose record_id and version were received before with other content."""
+    return Rejection(
+        record.record_id,
+        record.version,
+        "version_conflict",
+        f"同一记录的第 {record.version} 版再次送来，内容却与先前收到的不同；"
+        "已保留先前的内容，请向一卡通平台核实哪一份是真的。",
+        _payout_payload(record),
+    )
+
+
 def _payout_payload(record: PayoutIn) -> dict[str, Any]:
     values = record._asdict()
     for field in _HASHES:
@@ -132,13 +144,13 @@ class RecordChecker:
                 continue
             payload[field] = _harmless(raw[field])
         id_number, name = raw.get("id_number"), raw.get("name")
-        if isinstance(id_number, str) and _encodable(id_number):
+        if isinstance(id_number, str) and storable_text(id_number):
             number = identity.normalize_id(id_number)[:_MAX_TEXT]
             payload["id_masked"] = (
                 identity.mask_id(number) if len(number) >= 10 else "*" * len(number)
             )
             payload["id_hash"] = identity.keyed_hash(self.pepper, number).hex()
-        if isinstance(name, str) and _encodable(name):
+        if isinstance(name, str) and storable_text(name):
             payload["name_masked"] = identity.mask_name(name[:_MAX_TEXT])
             payload["name_hash"] = identity.name_hash(self.pepper, name).hex()
         return payload
@@ -276,7 +288,7 @@ def _field_problem(raw: dict[str, Any]) -> tuple[str, str]:
             return "missing_field", f"缺少字段 {field}"
         if type(value) is not str and field != "version":
             return "field_type", f"字段 {field} 应为字符串"
-        if field != "version" and not _encodable(value):
+        if field != "version" and not storable_text(value):
             return "text_invalid", f"字段 {field} 含有无法保存的字符"
     version = raw["version"]
     if type(version) is not int or not 1 <= version <= _MAX_VERSION:
@@ -286,7 +298,7 @@ def _field_problem(raw: dict[str, Any]) -> tuple[str, str]:
     return "record_invalid", "记录无法检查"
 
 
-def _encodable(text: str) -> bool:
+def storable_text(text: str) -> bool:
     """No NUL and no lone surrogate: text that both databases can store."""
     if "\x00" in text:
         return False
@@ -301,7 +313,7 @@ def _harmless(value: Any) -> Any:
     """A value fit to keep in quarantine: short text with ID-shaped digits masked, a bounded
     integer, or else only the name of its type."""
     if isinstance(value, str):
-        text = value[:_MAX_TEXT] if _encodable(value) else "（含无法保存的字符）"
+        text = value[:_MAX_TEXT] if storable_text(value) else "（含无法保存的字符）"
         return _ID_LIKE.sub(lambda m: identity.mask_id(m.group()), text)
     if type(value) is int and abs(value) <= _MAX_VERSION:
         return value

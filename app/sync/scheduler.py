@@ -34,7 +34,7 @@ def start_in_background(
     transaction, so that a second call is refused at once; the run goes on in a thread started
     after the response, so after the request has committed the run and the lease."""
     service.feed_settings(settings)
-    holder = service.take_lease(session)
+    holder = service.take_lease(session, seconds=settings.sync_lease_seconds)
     run = service.record_staff_run(session, actor=actor)
     background.add_task(run_in_thread, settings, holder=holder, run_id=run.id)
     return run

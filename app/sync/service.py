@@ -6,12 +6,20 @@ Invariants:
 - Bad records never block good ones: they are quarantined with a reason, without any ID number
   or full name in clear.
 - At most one sync runs at a time across every worker and machine: a lease row in the database,
-  renewed with each page, expiring if its holder dies.
+  renewed with each page and by a heartbeat while the run lives, lapsing soon after its holder
+  dies (LIANYUN_SYNC_LEASE_SECONDS). A page stored under a lease another has taken is rolled
+  back.
+- A run never stays `running` while its process lives: whatever goes wrong ends it as `failed`
+  with a Chinese reason and the counters of the pages stored; the cursor stays where the last
+  stored page left it. A run whose process died is marked `failed` by the next run.
+- The same record and version again with the same content is a no-op; with other content it
+  is quarantined (`version_conflict`): the platform sent two truths.
 """
 
 import contextlib
 import gc
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -19,6 +27,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
@@ -39,13 +48,14 @@ from app.subsidies.schemas import PayoutIn
 from app.sync.client import FeedClient, FeedError
 from app.sync.models import RejectedRecord, SyncCursor, SyncLease, SyncRun
 from app.sync.pipeline import CheckedPage, PageStream
-from app.sync.records import RecordChecker, Rejection, payload_to_payout
+from app.sync.records import RecordChecker, Rejection, payload_to_payout, version_conflict
 
 logger = logging.getLogger(__name__)
 
 FEED = "yikatong"
 LEASE = "payout-sync"
-LEASE_SECONDS = 300
+LEASE_SECONDS = 30  # as LIANYUN_SYNC_LEASE_SECONDS by default
+HEARTBEATS_PER_LEASE = 6
 PAGE_SIZE = 5000
 # Pages are committed in groups (one commit per page wrote the same index pages to the WAL again
 # and again): up to this many records or this many seconds, and always before waiting for the
@@ -62,6 +72,10 @@ class SyncAlreadyRunning(Conflict):
 class FeedNotConfigured(Conflict):
     code = "feed_not_configured"
     title = "未配置一卡通接口"
+
+
+class LeaseLost(Exception):
+    """Another run took the lease (this one stalled past its expiry): stop writing."""
 
 
 # --- the lease -----------------------------------------------------------------------------
@@ -97,18 +111,20 @@ def _acquire(session: Session, holder: str, seconds: int) -> bool:
     return current == holder
 
 
-def _renew_lease(session: Session, holder: str) -> None:
-    session.execute(
+def renew_lease(session: Session, holder: str, *, seconds: int) -> bool:
+    """Whether `holder` still held the lease, now for `seconds` more."""
+    renewed = session.execute(  # type: ignore[attr-defined]
         update(SyncLease)
         .where(SyncLease.name == LEASE, SyncLease.holder == holder)
-        .values(expires_at=utcnow() + timedelta(seconds=LEASE_SECONDS))
-    )
+        .values(expires_at=utcnow() + timedelta(seconds=seconds))
+    ).rowcount
+    return bool(renewed)
 
 
-def take_lease(session: Session | None = None) -> str:
+def take_lease(session: Session | None = None, *, seconds: int = LEASE_SECONDS) -> str:
     """A new holder id that now holds the lease, or SyncAlreadyRunning."""
     holder = uuid.uuid4().hex
-    if not acquire_lease(holder, session=session):
+    if not acquire_lease(holder, seconds=seconds, session=session):
         raise SyncAlreadyRunning("另一个同步正在进行，请等它结束后再试。")
     return holder
 
@@ -128,6 +144,38 @@ def record_staff_run(session: Session, *, actor: Staff) -> SyncRun:
         after={"trigger": run.trigger, "outcome": run.outcome, "started_by_id": actor.id},
     )
     return run
+
+
+class LeaseHeartbeat:
+    """Renews `holder`'s lease from a thread of its own, every `seconds / HEARTBEATS_PER_LEASE`,
+    while the context lasts: a run waiting for a slow feed keeps its lease, and the lease of a
+    run whose process died lapses within `seconds`. A renewal that fails (the database busy
+    or away) is tried again at the next beat."""
+
+    def __init__(self, holder: str, *, seconds: int) -> None:
+        self.holder = holder
+        self.seconds = seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name="lianyun-sync-lease", daemon=True)
+
+    def __enter__(self) -> "LeaseHeartbeat":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.seconds / HEARTBEATS_PER_LEASE):
+            try:
+                with session_scope().begin() as session:
+                    renewed = renew_lease(session, self.holder, seconds=self.seconds)
+            except Exception as exc:
+                logger.warning("sync lease not renewed", extra={"reason": type(exc).__name__})
+                continue
+            if not renewed:
+                return  # taken by another: the run's next page finds out (LeaseLost)
 
 
 def feed_settings(settings: Settings) -> tuple[str, str]:
@@ -177,8 +225,8 @@ def _rejected_row(run_id: int | None, rejection: Rejection) -> dict[str, Any]:
 def _store_page(
     session: Session, run_id: int, page: CheckedPage, known_persons: subsidies_service.KnownPersons
 ) -> dict[str, int]:
-    good, bad = page.good, page.bad
-    counts = subsidies_service.store_payouts(session, good, known_persons=known_persons)
+    counts = subsidies_service.store_payouts(session, page.good, known_persons=known_persons)
+    bad = [*page.bad, *map(version_conflict, counts.conflicts)]
     if bad:
         session.execute(insert(RejectedRecord), [_rejected_row(run_id, r) for r in bad])
     return {
@@ -191,9 +239,18 @@ def _store_page(
 
 
 def _advance(
-    session: Session, run_id: int, holder: str, cursor: str, counts: dict[str, int]
+    session: Session,
+    run_id: int,
+    holder: str,
+    cursor: str,
+    counts: dict[str, int],
+    *,
+    lease_seconds: int,
 ) -> None:
-    """The cursor after a stored page and the run's counters, in the page's transaction."""
+    """The cursor after a stored page and the run's counters, in the page's transaction; a
+    LeaseLost when another has taken the lease meanwhile."""
+    if not renew_lease(session, holder, seconds=lease_seconds):
+        raise LeaseLost
     session.execute(
         update(SyncCursor).where(SyncCursor.feed == FEED).values(cursor=cursor, updated_at=utcnow())
     )
@@ -206,7 +263,6 @@ def _advance(
             **{k: getattr(SyncRun, k) + v for k, v in counts.items()},
         )
     )
-    _renew_lease(session, holder)
 
 
 def _mark_abandoned_runs(session: Session, *, starting: int | None) -> None:
@@ -251,70 +307,136 @@ def run_sync(
     run_id: int | None = None,
 ) -> SyncRun:
     """One run from the saved cursor to the end of the feed. Raises SyncAlreadyRunning when
-    another holds the lease (pass `holder` when the caller took it already); feed failures end
-    the run as `failed` (returned, not raised). Pages are committed in groups (see
-    COMMIT_RECORDS), each group with the cursor after its last page. `run_id` is a run
-    recorded already (`record_staff_run`)."""
+    another holds the lease (pass `holder` when the caller took it already); any failure ends
+    the run as `failed` (returned, not raised; an interrupt such as KeyboardInterrupt is raised
+    again once the run is marked). Pages are committed in groups (see COMMIT_RECORDS), each
+    group with the cursor after its last page. `run_id` is a run recorded already
+    (`record_staff_run`)."""
+    seconds = settings.sync_lease_seconds
     if client is None:
-        client = FeedClient(*feed_settings(settings))
+        client = FeedClient(*feed_settings(settings), max_page_bytes=settings.feed_max_page_bytes)
     if holder is None:
-        holder = take_lease()
+        holder = take_lease(seconds=seconds)
     try:
-        with session_scope().begin() as session:
-            _mark_abandoned_runs(session, starting=run_id)
-            state = session.get(SyncCursor, FEED) or SyncCursor(feed=FEED, cursor=None)
-            session.add(state)
-            run = session.get_one(SyncRun, run_id) if run_id else SyncRun(trigger=trigger)
-            run.cursor_start = run.cursor_end = state.cursor
-            session.add(run)
-            session.flush()
-            run_id, cursor = run.id, state.cursor
-            checker = RecordChecker(
-                pepper=subsidies_service.pepper(settings), villages=village_codes(session)
-            )
-        logger.info("sync started", extra={"run_id": run_id, "trigger": trigger})
-        outcome, error = "succeeded", None
-        known_persons = subsidies_service.KnownPersons()
-        stream = PageStream(client, checker, cursor, page_size, max_pages)
-        with stream, bulk_write_session_scope()() as session, _gc_paused() as collect:
-            uncommitted, since = 0, time.monotonic()
+        with LeaseHeartbeat(holder, seconds=seconds):
+            run_id, cursor, checker = _start_run(settings, trigger, run_id)
+            logger.info("sync started", extra={"run_id": run_id, "trigger": trigger})
+            interrupted: BaseException | None = None
             try:
-                for page in stream:
-                    counts = _store_page(session, run_id, page, known_persons)
-                    _advance(session, run_id, holder, page.next_cursor, counts)
-                    uncommitted += page.fetched + 1
-                    # Commit before waiting for the feed (no lock held while idle), often
-                    # enough that other writers would wait at most about COMMIT_SECONDS, and
-                    # at once when one waits: they wait about a page.
-                    if (
-                        uncommitted >= commit_records
-                        or time.monotonic() - since >= COMMIT_SECONDS
-                        or not stream.ready
-                        or writers_waiting(session)
-                    ):
-                        session.commit()
-                        collect()
-                        uncommitted, since = 0, time.monotonic()
+                _store_feed(
+                    PageStream(client, checker, cursor, page_size, max_pages),
+                    run_id,
+                    holder,
+                    commit_records=commit_records,
+                    lease_seconds=seconds,
+                )
+                outcome, error = "succeeded", None
             except FeedError as exc:
                 outcome, error = "failed", str(exc)
                 logger.warning(
                     "sync failed", extra={"run_id": run_id, "reason": type(exc).__name__}
                 )
-            session.commit()  # the pages stored before the end, or before the feed failed
-        with session_scope().begin() as session:
-            session.execute(
-                update(SyncRun)
-                .where(SyncRun.id == run_id)
-                .values(outcome=outcome, error=error, finished_at=utcnow())
-            )
-            finished = session.get_one(SyncRun, run_id)
+            except BaseException as exc:
+                outcome, error = "failed", _failure_message(exc)
+                # Its kind only: a message or traceback could carry a record's values.
+                logger.error("sync crashed", extra={"run_id": run_id, "reason": type(exc).__name__})
+                if not isinstance(exc, Exception):
+                    interrupted = exc
+            finished = _finish_run(run_id, outcome, error)
         logger.info(
             "sync finished",
             extra={"run_id": run_id, "outcome": outcome, "fetched": finished.fetched},
         )
+        if interrupted is not None:
+            raise interrupted
         return finished
     finally:
         release_lease(holder)
+
+
+def _start_run(
+    settings: Settings, trigger: str, run_id: int | None
+) -> tuple[int, str | None, RecordChecker]:
+    """Mark the runs of dead processes, then start the run `run_id` (recorded already) or a
+    new one from the saved cursor."""
+    with session_scope().begin() as session:
+        _mark_abandoned_runs(session, starting=run_id)
+        state = session.get(SyncCursor, FEED) or SyncCursor(feed=FEED, cursor=None)
+        session.add(state)
+        run = session.get_one(SyncRun, run_id) if run_id else SyncRun(trigger=trigger)
+        run.cursor_start = run.cursor_end = state.cursor
+        session.add(run)
+        session.flush()
+        checker = RecordChecker(
+            pepper=subsidies_service.pepper(settings), villages=village_codes(session)
+        )
+        return run.id, state.cursor, checker
+
+
+def _store_feed(
+    stream: PageStream, run_id: int, holder: str, *, commit_records: int, lease_seconds: int
+) -> None:
+    """Store the stream's pages, committing them in groups. When the feed fails, the pages
+    stored before are committed with their cursor (each is whole and checked); on any other
+    error what is uncommitted is rolled back, and the cursor stays after the last page
+    committed."""
+    known_persons = subsidies_service.KnownPersons()
+    with stream, bulk_write_session_scope()() as session, _gc_paused() as collect:
+        uncommitted, since = 0, time.monotonic()
+        for page in _pages_until_the_feed_fails(stream, session):
+            counts = _store_page(session, run_id, page, known_persons)
+            _advance(session, run_id, holder, page.next_cursor, counts, lease_seconds=lease_seconds)
+            uncommitted += page.fetched + 1
+            # Commit before waiting for the feed (no lock held while idle), often enough that
+            # other writers would wait at most about COMMIT_SECONDS, and at once when one
+            # waits: they wait about a page.
+            if (
+                uncommitted >= commit_records
+                or time.monotonic() - since >= COMMIT_SECONDS
+                or not stream.ready
+                or writers_waiting(session)
+            ):
+                session.commit()
+                collect()
+                uncommitted, since = 0, time.monotonic()
+        session.commit()
+
+
+def _pages_until_the_feed_fails(stream: PageStream, session: Session) -> Iterator[CheckedPage]:
+    """The stream's pages; a FeedError is raised once the pages stored so far are committed."""
+    try:
+        yield from stream
+    except FeedError:
+        session.commit()
+        raise
+
+
+def _failure_message(exc: BaseException) -> str:
+    if isinstance(exc, LeaseLost):
+        return "同步租约已被另一次同步接管（本次同步停顿过久），本次同步中止；未保存的页已撤回。"
+    return (
+        f"同步意外出错（{type(exc).__name__}），本次同步中止；已保存的页不受影响，"
+        "下次同步从上次保存的位置继续。"
+    )
+
+
+def _finish_run(run_id: int, outcome: str, error: str | None, *, attempts: int = 3) -> SyncRun:
+    """Record how the run ended. The database may have been what failed (SQLite busy past its
+    wait): tried again a second later, a few times."""
+    for attempt in range(1, attempts + 1):
+        try:
+            with session_scope().begin() as session:
+                session.execute(
+                    update(SyncRun)
+                    .where(SyncRun.id == run_id)
+                    .values(outcome=outcome, error=error, finished_at=utcnow())
+                )
+                return session.get_one(SyncRun, run_id)
+        except OperationalError:
+            if attempt == attempts:
+                raise
+            time.sleep(1.0)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 # --- staff views ---------------------------------------------------------------------------
@@ -354,20 +476,24 @@ def replay_rejected(session: Session, *, ids: list[int] | None, actor: Staff) ->
         stmt = stmt.where(RejectedRecord.id.in_(ids))
     rows = list(session.scalars(stmt.order_by(RejectedRecord.id)))
     checker = RecordChecker(pepper=b"", villages=village_codes(session))
-    stored: list[PayoutIn] = []
-    still = 0
+    stored: dict[RejectedRecord, PayoutIn] = {}
     now = utcnow()
     for row in rows:
         result = checker.check_references(payload_to_payout(row.payload))
         if isinstance(result, Rejection):
             row.message = result.message
             row.reason = result.reason
-            still += 1
             continue
-        stored.append(result)
-        row.resolved_at = now
-    subsidies_service.store_payouts(session, stored)
-    summary = {"replayed": len(stored), "still_rejected": still}
+        stored[row] = result
+    counts = subsidies_service.store_payouts(session, list(stored.values()))
+    conflicts = set(counts.conflicts)
+    for row, record in stored.items():
+        if record in conflicts:  # the feed has sent this version since, otherwise
+            row.reason, row.message = "version_conflict", version_conflict(record).message
+        else:
+            row.resolved_at = now
+    replayed = len(stored) - len(conflicts)
+    summary = {"replayed": replayed, "still_rejected": len(rows) - replayed}
     audit.record(
         session,
         actor=actor,

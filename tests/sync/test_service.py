@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, insert, or_, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.config import get_settings
 from app.db import engine_for, get_engine, session_scope
@@ -241,3 +241,30 @@ def test_a_feed_that_fails_mid_run_keeps_the_pages_stored_before(committed_db: s
     assert (resumed.cursor_start, resumed.fetched, resumed.outcome) == ("7", 4, "succeeded")
     assert count(Payout) == 11
     engine_for(committed_db).dispose()
+
+
+def test_a_database_error_ends_the_run_as_failed_with_what_it_stored(
+    committed_db: str, feed: tuple[TinyFeed, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before, any error but the feed's left the run `running` (SQLite's "database is locked"
+    past its wait, PostgreSQL refusing a value)."""
+    _, url = feed
+    real_store = subsidies_service.store_payouts
+    calls = {"n": 0}
+
+    def locked_on_second_page(session: Any, records: Any, **options: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise OperationalError("INSERT ...", {}, Exception("database is locked"))
+        return real_store(session, records, **options)
+
+    monkeypatch.setattr(subsidies_service, "store_payouts", locked_on_second_page)
+    run = service.run_sync(
+        get_settings(), trigger="cli", client=client_for(url), page_size=7, commit_records=1
+    )
+    assert run.outcome == "failed" and run.finished_at is not None
+    assert run.error is not None and "同步意外出错（OperationalError）" in run.error
+    assert (run.pages, run.fetched, run.cursor_end) == (1, 7, "7")
+    with session_scope()() as session:
+        assert session.get_one(SyncCursor, service.FEED).cursor == "7"
+    assert service.acquire_lease("the-next-run")
