@@ -16,6 +16,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+
+from app.routing import MALFORMED_JSON
 
 logger = logging.getLogger("app.errors")
 
@@ -182,6 +185,7 @@ _VALIDATION_MESSAGES: dict[str, str] = {
     "string_too_long": "最多 {max_length} 个字符",
     "string_pattern_mismatch": "格式不正确",
     "string_type": "应为文本",
+    "string_unicode": "含无效的字符（落单的代理项），不是正常的文本",
     "int_parsing": "应为整数",
     "int_type": "应为整数",
     "float_parsing": "应为数字",
@@ -307,11 +311,15 @@ async def _database_unavailable(request: Request, exc: Exception) -> JSONRespons
     return await _lianyun_error(request, error)
 
 
+def _unreadable_body_as_json_invalid(error: dict[str, Any]) -> dict[str, Any]:
+    return {**error, "type": "json_invalid"} if error.get("input") is MALFORMED_JSON else error
+
+
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     exc = cast(RequestValidationError, exc)
     errors = [
         {"field": _field_name(tuple(e.get("loc", ())), e.get("type", "")), "message": _message(e)}
-        for e in exc.errors()
+        for e in map(_unreadable_body_as_json_invalid, exc.errors())
     ]
     detail = "；".join(f"{e['field']}：{e['message']}" for e in errors[:5])
     return _problem(
@@ -330,18 +338,37 @@ _HTTP_PROBLEMS: dict[int, tuple[str, str, str]] = {
 }
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app takes on this path (Starlette's 405 names only the
+    methods of the first route whose path matched)."""
+    return [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL
+            for route in request.app.routes
+        )
+    ]
+
+
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     exc = cast(StarletteHTTPException, exc)
     code, title, detail = _HTTP_PROBLEMS.get(
         exc.status_code, ("bad_request", "请求有误", "请求有误，请检查后重试。")
     )
+    headers = dict(exc.headers) if exc.headers else {}
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request))
     return _problem(
         request,
         status=exc.status_code,
         code=code,
         title=title,
         detail=detail,
-        headers=dict(exc.headers) if exc.headers else None,
+        headers=headers or None,
     )
 
 

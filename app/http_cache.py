@@ -10,9 +10,10 @@ import hashlib
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
+
+from app.routing import ApiRoute
 
 
 def etag_of(body: bytes) -> str:
@@ -49,10 +50,10 @@ NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
 }
 
 
-def cached_route(max_age: int = 3600) -> type[APIRoute]:
+def cached_route(max_age: int = 3600) -> type[ApiRoute]:
     """An APIRoute class whose GET responses are cacheable for `max_age` seconds."""
 
-    class CachedRoute(APIRoute):
+    class CachedRoute(ApiRoute):
         def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
             handler = super().get_route_handler()
 

@@ -1,11 +1,21 @@
-"""Types shared by every domain's schemas."""
+"""Types shared by every domain's schemas.
 
-from datetime import datetime
-from typing import Annotated
+Every text a request brings in (body fields, query and path parameters, form fields) is one of
+`Text` (a line: a name, a title) or `MultilineText` (content, bodies): neither takes a control
+character (NUL, which PostgreSQL cannot store, the rest of C0 and C1, DEL) nor a lone surrogate
+(not UTF-8 at all), so such text is a 422 on every database instead of a 500 on one. Multi-line
+text keeps tab, line feed and carriage return. Every id is an `Id` (a JSON integer, no `true`,
+no `"5"`, within the id columns' range) or, in a path or query, a `RowId`/`QueryId`.
+"""
+
+import re
+import unicodedata
+from datetime import date, datetime
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Path
-from pydantic import PlainSerializer
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, PlainSerializer
 
 COUNTY_TZ = ZoneInfo("Asia/Shanghai")
 
@@ -17,5 +27,62 @@ LocalDateTime = Annotated[
     ),
 ]
 
-# A row id in a path: bounded, so that an absurd number is a 422, not a database overflow.
-RowId = Annotated[int, Path(ge=1, le=2_147_483_647, description="编号")]
+# --- text -------------------------------------------------------------------------------------
+
+_LINE_BREAKS_AND_TABS = frozenset("\t\n\r")
+
+
+def _first_refused(value: str, allowed: frozenset[str]) -> str | None:
+    for ch in value:
+        if unicodedata.category(ch) in ("Cc", "Cs") and ch not in allowed:
+            return ch
+    return None
+
+
+def single_line(value: str) -> str:
+    refused = _first_refused(value, frozenset())
+    if refused is not None:
+        raise ValueError(f"不能含控制字符或换行（U+{ord(refused):04X}）")
+    return value
+
+
+def multiline(value: str) -> str:
+    refused = _first_refused(value, _LINE_BREAKS_AND_TABS)
+    if refused is not None:
+        raise ValueError(f"不能含控制字符（U+{ord(refused):04X}）")
+    return value
+
+
+Text = Annotated[str, AfterValidator(single_line)]
+MultilineText = Annotated[str, AfterValidator(multiline)]
+# Where surrounding white space is stripped, strip before checking: `Annotated[str,
+# StringConstraints(strip_whitespace=True), AfterValidator(single_line)]`.
+
+# --- ids and numbers --------------------------------------------------------------------------
+
+# The id columns are 32-bit INTEGER: no larger id can exist, and a larger number must not reach
+# the database (SQLite overflows past 64 bits). Strict: `true` or "5" is not an id.
+MAX_ID = 2_147_483_647
+Id = Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]
+# A row id in a path or query (a string there, so not strict; `true` is no integer anyway).
+RowId = Annotated[int, Path(ge=1, le=MAX_ID, description="编号")]
+QueryId = Annotated[int, Field(ge=1, le=MAX_ID)]
+# A count or amount in a JSON body: an integer, never `true`, `1.0` or "1".
+StrictInt = Annotated[int, Field(strict=True)]
+
+# --- dates ------------------------------------------------------------------------------------
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_8601_only(value: Any) -> Any:
+    """pydantic reads `0.5` or `1700000000` as a Unix time; a client means ISO 8601."""
+    if isinstance(value, int | float) or (
+        isinstance(value, str) and not _ISO_DATE.match(value.strip())
+    ):
+        raise ValueError("应为 ISO 8601 格式，如 2026-10-01 或 2026-10-01T08:00:00+08:00")
+    return value
+
+
+IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_8601_only)]
+IsoDate = Annotated[date, BeforeValidator(_iso_8601_only)]

@@ -7,10 +7,11 @@ from app.audit.schemas import AuditEntryRead, AuditFilter
 from app.db import SessionDep
 from app.errors import problems
 from app.pagination import Page, PageDep, page_of
+from app.routing import ApiRoute
 from app.staff.deps import require_role
 from app.staff.models import Role, Staff
 
-router = APIRouter(prefix="/api/v1/admin/audit", tags=["审计日志"])
+router = APIRouter(prefix="/api/v1/admin/audit", tags=["审计日志"], route_class=ApiRoute)
 
 
 @router.get(

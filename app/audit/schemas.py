@@ -1,8 +1,8 @@
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from app.schemas import LocalDateTime
+from app.schemas import IsoDateTime, LocalDateTime, QueryId, Text
 
 
 class AuditEntryRead(BaseModel):
@@ -20,9 +20,9 @@ class AuditEntryRead(BaseModel):
 
 
 class AuditFilter(BaseModel):
-    action: str | None = None
-    actor_id: int | None = None
-    entity_type: str | None = None
-    entity_id: str | None = None
-    since: AwareDatetime | None = None
-    until: AwareDatetime | None = None
+    action: Text | None = Field(default=None, max_length=64)
+    actor_id: QueryId | None = None
+    entity_type: Text | None = Field(default=None, max_length=64)
+    entity_id: Text | None = Field(default=None, max_length=64)
+    since: IsoDateTime | None = Field(default=None, description="ISO 8601，须带时区")
+    until: IsoDateTime | None = Field(default=None, description="ISO 8601，须带时区")

@@ -5,8 +5,9 @@ from app.errors import ok_content, problems
 from app.health import service
 from app.health.schemas import Health, Readiness
 from app.observability import metrics_payload
+from app.routing import ApiRoute
 
-router = APIRouter(tags=["运行状态"])
+router = APIRouter(tags=["运行状态"], route_class=ApiRoute)
 
 
 @router.get("/healthz", summary="存活检查", response_model=Health)

@@ -2,6 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
 from fastapi.responses import HTMLResponse
+from pydantic import AfterValidator, StringConstraints
 from sqlalchemy.orm import Session
 
 from app.config import Settings, SettingsDep
@@ -11,12 +12,14 @@ from app.http_cache import NOT_MODIFIED, conditional
 from app.onboarding import pages, service
 from app.onboarding.schemas import PosterCreate, PosterRead, PosterStats, TownshipScans
 from app.pagination import Page, PageDep, page_of
+from app.routing import ApiRoute
+from app.schemas import single_line
 from app.staff.deps import require_role
 from app.staff.models import Role, Staff
 
 TAG = "扫码安装"
-admin_router = APIRouter(prefix="/api/v1/admin/posters", tags=[TAG])
-landing_router = APIRouter(tags=[TAG])
+admin_router = APIRouter(prefix="/api/v1/admin/posters", tags=[TAG], route_class=ApiRoute)
+landing_router = APIRouter(tags=[TAG], route_class=ApiRoute)
 
 PosterMaker = Annotated[
     Staff,
@@ -181,6 +184,12 @@ def read_poster_png(
 
 # Each visit must reach the server to be counted, and the page must not linger in a cache.
 NO_STORE = {"Cache-Control": "no-store"}
+ScanCode = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True),  # a scanner may add a line break
+    AfterValidator(single_line),
+    Path(description="海报码（不分大小写，前后的空白不计）"),
+]
 UserAgent = Annotated[
     str, Header(description="只用来判断手机类型（安卓、苹果、微信、其他），不保存、不记日志")
 ]
@@ -205,17 +214,21 @@ def _landing(
     description="安卓手机：下载安装包；苹果手机：App Store；微信里：提示在浏览器打开，"
     "并给出小程序。海报码不存在时是一张中文的 404 页面。",
     response_class=Response,
-    responses={**ok_content("text/html", "中文 H5 页面"), **problems(422)},
+    responses={
+        **ok_content("text/html", "中文 H5 页面"),
+        404: {"content": {"text/html": {}}, "description": "没有这个海报码：中文 H5 页面"},
+        **problems(422),
+    },
 )
 def read_landing_page(
-    code: str, session: SessionDep, settings: SettingsDep, user_agent: UserAgent = ""
+    code: ScanCode, session: SessionDep, settings: SettingsDep, user_agent: UserAgent = ""
 ) -> HTMLResponse:
     return _landing(code, user_agent, session, settings, count=True)
 
 
 @landing_router.head("/i/{code}", include_in_schema=False)
 def head_landing_page(
-    code: str, session: SessionDep, settings: SettingsDep, user_agent: UserAgent = ""
+    code: ScanCode, session: SessionDep, settings: SettingsDep, user_agent: UserAgent = ""
 ) -> HTMLResponse:
     """Link checkers and previews ask with HEAD: answered, never counted."""
     return _landing(code, user_agent, session, settings, count=False)

@@ -18,7 +18,8 @@ from app.policies.schemas import (
     PolicyUpdate,
     PolicyVersionRead,
 )
-from app.schemas import RowId
+from app.routing import ApiRoute
+from app.schemas import RowId, Text
 from app.staff.deps import require_role
 from app.staff.models import Role, Staff
 
@@ -30,7 +31,7 @@ router = APIRouter(
     route_class=cached_route(max_age=3600),
     responses=NOT_MODIFIED,
 )
-admin_router = APIRouter(prefix="/api/v1/admin/policies", tags=[TAG])
+admin_router = APIRouter(prefix="/api/v1/admin/policies", tags=[TAG], route_class=ApiRoute)
 
 Editor = Annotated[Staff, Depends(require_role(Role.editor, Role.county_admin))]
 CategoryQuery = Annotated[CategoryCode | None, Query(description="只看这一类（01–11）")]
@@ -56,7 +57,7 @@ def list_policies(
     page: PageDep,
     category: CategoryQuery = None,
     q: Annotated[
-        str | None,
+        Text | None,
         Query(
             max_length=50, description="搜索词，如 低保、养老金；按相关程度排序", examples=["低保"]
         ),

@@ -4,7 +4,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.policies.models import VersionState
-from app.schemas import LocalDateTime
+from app.schemas import LocalDateTime, MultilineText, Text
 
 CategoryCode = Annotated[
     str, Field(pattern=r"^(0[1-9]|1[01])$", description="政策类别代码 01–11", examples=["01"])
@@ -18,12 +18,14 @@ Slug = Annotated[
     ),
 ]
 Title = Annotated[
-    str, Field(min_length=1, max_length=100, examples=["城乡居民最低生活保障（低保）"])
+    Text, Field(min_length=1, max_length=100, examples=["城乡居民最低生活保障（低保）"])
 ]
-Summary = Annotated[str, Field(min_length=1, max_length=200, description="一两句话的要点")]
-Department = Annotated[str, Field(min_length=1, max_length=64, examples=["县民政局"])]
+Summary = Annotated[
+    MultilineText, Field(min_length=1, max_length=200, description="一两句话的要点")
+]
+Department = Annotated[Text, Field(min_length=1, max_length=64, examples=["县民政局"])]
 Items = Annotated[
-    list[Annotated[str, Field(min_length=1, max_length=64)]],
+    list[Annotated[Text, Field(min_length=1, max_length=64)]],
     Field(
         max_length=20,
         description="本政策涵盖的补贴项目（与补贴发放记录中的项目名称一致）",
@@ -31,7 +33,7 @@ Items = Annotated[
     ),
 ]
 BodyMarkdown = Annotated[
-    str, Field(min_length=1, max_length=50_000, description="正文，Markdown 格式")
+    MultilineText, Field(min_length=1, max_length=50_000, description="正文，Markdown 格式")
 ]
 
 

@@ -1,19 +1,20 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Depends, Form, Query, Response, status
 
 from app.config import SettingsDep
 from app.db import SessionDep
 from app.errors import problems
 from app.pagination import Page, PageDep, page_of
 from app.ratelimit import ClientAddress
+from app.routing import ApiRoute
 from app.schemas import RowId
 from app.staff import service
 from app.staff.deps import CurrentStaff, require_role
 from app.staff.models import Role, Staff
 from app.staff.schemas import (
     RefreshRequest,
+    SignInForm,
     StaffCreate,
     StaffFilter,
     StaffRead,
@@ -21,8 +22,8 @@ from app.staff.schemas import (
     TokenPair,
 )
 
-auth_router = APIRouter(prefix="/api/v1/auth", tags=["登录"])
-admin_router = APIRouter(prefix="/api/v1/admin/staff", tags=["工作人员管理"])
+auth_router = APIRouter(prefix="/api/v1/auth", tags=["登录"], route_class=ApiRoute)
+admin_router = APIRouter(prefix="/api/v1/admin/staff", tags=["工作人员管理"], route_class=ApiRoute)
 
 CountyAdmin = Annotated[Staff, Depends(require_role(Role.county_admin))]
 StaffReader = Annotated[
@@ -42,7 +43,7 @@ StaffReader = Annotated[
     responses=problems(401, 422, 429),
 )
 def create_token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    form: Annotated[SignInForm, Form()],
     client: ClientAddress,
     response: Response,
     session: SessionDep,

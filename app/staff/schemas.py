@@ -1,12 +1,12 @@
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
-from app.schemas import LocalDateTime
+from app.schemas import LocalDateTime, Text
 from app.staff.models import Role
 
 Username = Annotated[
-    str,
+    Text,
     Field(
         min_length=3,
         max_length=32,
@@ -24,7 +24,7 @@ def _not_trivial(password: str) -> str:
 
 
 Password = Annotated[
-    str,
+    Text,
     Field(
         min_length=10,
         max_length=128,
@@ -32,7 +32,7 @@ Password = Annotated[
     ),
     AfterValidator(_not_trivial),
 ]
-RegionCode = Annotated[str, Field(pattern=r"^\d{12}$", description="12 位统计用区划代码")]
+RegionCode = Annotated[Text, Field(pattern=r"^\d{12}$", description="12 位统计用区划代码")]
 
 
 class TokenPair(BaseModel):
@@ -43,8 +43,17 @@ class TokenPair(BaseModel):
     refresh_expires_in: int = Field(description="刷新令牌有效秒数")
 
 
+class SignInForm(BaseModel):
+    """The OAuth2 password form (`grant_type=password&username=…&password=…`)."""
+
+    grant_type: Literal["password"] | None = None
+    username: Text = Field(min_length=1, max_length=64)
+    password: Text = Field(min_length=1, max_length=128)
+    scope: Text = Field(default="", max_length=200)
+
+
 class RefreshRequest(BaseModel):
-    refresh_token: str = Field(min_length=10, max_length=200)
+    refresh_token: Text = Field(min_length=10, max_length=200)
 
 
 class StaffRead(BaseModel):
@@ -63,7 +72,7 @@ class StaffCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     username: Username
-    display_name: str = Field(min_length=1, max_length=64, examples=["袁桂芳"])
+    display_name: Text = Field(min_length=1, max_length=64, examples=["袁桂芳"])
     password: Password
     role: Role
     region_code: RegionCode | None = Field(
@@ -75,10 +84,12 @@ class StaffCreate(BaseModel):
 class StaffUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    display_name: str | None = Field(default=None, min_length=1, max_length=64)
+    display_name: Text | None = Field(default=None, min_length=1, max_length=64)
     role: Role | None = None
     region_code: RegionCode | None = None
-    is_active: bool | None = Field(default=None, description="false 停用账号，并使其所有登录失效")
+    is_active: StrictBool | None = Field(
+        default=None, description="false 停用账号，并使其所有登录失效"
+    )
     password: Password | None = Field(default=None, description="重设密码，并使其所有登录失效")
 
 

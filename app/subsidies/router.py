@@ -4,10 +4,11 @@ from app.config import SettingsDep
 from app.db import ReadTransactionDep, in_read_lane
 from app.errors import problems
 from app.ratelimit import ClientAddress
+from app.routing import ApiRoute
 from app.subsidies import service
 from app.subsidies.schemas import LookupRequest, LookupResponse
 
-router = APIRouter(prefix="/api/v1/subsidies", tags=["补贴查询"])
+router = APIRouter(prefix="/api/v1/subsidies", tags=["补贴查询"], route_class=ApiRoute)
 
 
 @router.post(

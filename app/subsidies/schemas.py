@@ -4,6 +4,8 @@ from typing import Annotated, Literal, NamedTuple
 
 from pydantic import BaseModel, Field, PlainSerializer
 
+from app.schemas import StrictInt, Text
+
 # Money travels as a decimal string in yuan with two places; it is kept in fen.
 Yuan = Annotated[int, PlainSerializer(lambda fen: f"{fen // 100}.{fen % 100:02d}", return_type=str)]
 
@@ -39,17 +41,17 @@ class StoreCounts:
 
 
 class LookupRequest(BaseModel):
-    id_number: str = Field(
+    id_number: Text = Field(
         min_length=1,
         max_length=40,
         description="18 位身份证号（社会保障号码）",
         examples=["511923195203220271"],
     )
-    name: str = Field(
+    name: Text = Field(
         min_length=1, max_length=32, description="姓名，须与登记的一致", examples=["徐平"]
     )
-    year: int | None = Field(default=None, ge=2000, le=2100, description="只看这一年")
-    category: str | None = Field(
+    year: StrictInt | None = Field(default=None, ge=2000, le=2100, description="只看这一年")
+    category: Text | None = Field(
         default=None, pattern=r"^(0[1-9]|1[01])$", description="只看这一类（01–11）"
     )
 

@@ -1,11 +1,13 @@
 """Survey results as files for the commission: CSV (UTF-8 with a BOM, so that Excel shows the
 Chinese) and XLSX (numbers as numbers, with a percent format for 满意率). Both hold the same
-rows; a text such as `=1+1` is never taken for a formula."""
+rows; a text such as `=1+1` is never taken for a formula. XLSX cannot hold most control
+characters: any that older surveys stored are written as U+FFFD (�)."""
 
 import csv
 import io
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 from app.surveys.models import QuestionKind
@@ -73,6 +75,12 @@ def to_csv(results: SurveyResults) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
+def _xlsx_cell(value: object) -> object:
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+    return value
+
+
 def to_xlsx(results: SurveyResults) -> bytes:
     book = Workbook()
     sheet = book.active
@@ -81,7 +89,7 @@ def to_xlsx(results: SurveyResults) -> bytes:
     table = rows(results)
     body_from = table.index(HEADER) + 1
     for n, row in enumerate(table, start=1):
-        sheet.append(row)
+        sheet.append([_xlsx_cell(value) for value in row])
         for column, cell in enumerate(sheet[n]):
             if isinstance(cell.value, str):
                 cell.data_type = "s"  # text stays text, even when it starts with "="

@@ -7,7 +7,8 @@ from app.db import SessionDep
 from app.errors import ok_content, problems
 from app.http_cache import NOT_MODIFIED, cached_route
 from app.pagination import Page, PageDep, page_of
-from app.schemas import RowId
+from app.routing import ApiRoute
+from app.schemas import QueryId, RowId
 from app.staff.deps import require_role
 from app.staff.models import Role, Staff
 from app.surveys import service
@@ -33,7 +34,7 @@ router = APIRouter(
     route_class=cached_route(max_age=300),
     responses=NOT_MODIFIED,
 )
-admin_router = APIRouter(prefix="/api/v1/admin/surveys", tags=[TAG])
+admin_router = APIRouter(prefix="/api/v1/admin/surveys", tags=[TAG], route_class=ApiRoute)
 
 Surveyor = Annotated[
     Staff, Depends(require_role(Role.commission, Role.county_admin, Role.township_officer))
@@ -223,9 +224,7 @@ def list_text_answers(
     staff: Surveyor,
     session: SessionDep,
     page: PageDep,
-    question_id: Annotated[
-        int | None, Query(ge=1, le=2_147_483_647, description="题目编号")
-    ] = None,
+    question_id: Annotated[QueryId | None, Query(description="题目编号")] = None,
 ) -> Page[TextAnswerRead]:
     rows, total = service.list_text_answers(
         session, survey_id, staff=staff, question_id=question_id, page=page

@@ -2,13 +2,25 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    model_validator,
+)
 
-from app.schemas import LocalDateTime
+from app.schemas import Id, LocalDateTime, MultilineText, StrictInt, Text, single_line
 from app.surveys.models import QuestionKind, SurveyState
 
-RegionCode = Annotated[str, Field(pattern=r"^\d{12}$", description="12 位统计用区划代码")]
-OptionText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+RegionCode = Annotated[Text, Field(pattern=r"^\d{12}$", description="12 位统计用区划代码")]
+OptionText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    AfterValidator(single_line),
+]
 
 
 class TargetKind(StrEnum):
@@ -18,18 +30,18 @@ class TargetKind(StrEnum):
 
 
 class TargetCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=64, examples=["县民政局"])
+    name: Text = Field(min_length=1, max_length=64, examples=["县民政局"])
     kind: TargetKind = Field(description="department 部门，cadres 某乡镇的干部，other 其他")
 
 
 class QuestionCreate(BaseModel):
     kind: QuestionKind
-    text: str = Field(min_length=1, max_length=200, examples=["您对本村低保评定是否满意？"])
-    required: bool = True
+    text: Text = Field(min_length=1, max_length=200, examples=["您对本村低保评定是否满意？"])
+    required: StrictBool = True
     options: list[OptionText] = Field(
         default=[], max_length=20, description="单选、多选题的选项（至少 2 个）"
     )
-    per_target: bool = Field(default=False, description="评分题：对每个测评对象分别打分")
+    per_target: StrictBool = Field(default=False, description="评分题：对每个测评对象分别打分")
 
     @model_validator(mode="after")
     def _check_kind(self) -> Self:
@@ -44,8 +56,8 @@ class QuestionCreate(BaseModel):
 
 
 class SurveyCreate(BaseModel):
-    title: str = Field(min_length=1, max_length=100, examples=["2026 年党风廉政建设社会评价"])
-    description: str = Field(default="", max_length=2000)
+    title: Text = Field(min_length=1, max_length=100, examples=["2026 年党风廉政建设社会评价"])
+    description: MultilineText = Field(default="", max_length=2000)
     region_code: RegionCode
     targets: list[TargetCreate] = Field(default=[], max_length=50)
     questions: list[QuestionCreate] = Field(min_length=1, max_length=100)
@@ -108,17 +120,15 @@ class SurveyAdminRead(SurveyRead):
 
 
 class AnswerCreate(BaseModel):
-    question_id: int = Field(ge=1, le=2_147_483_647)
-    option_ids: list[Annotated[int, Field(ge=1, le=2_147_483_647)]] = Field(
-        default=[], max_length=20
-    )
-    rating: int | None = Field(default=None, description="评分题：1–5 分")
-    target_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
-    text: str | None = Field(default=None, max_length=1000)
+    question_id: Id
+    option_ids: list[Id] = Field(default=[], max_length=20)
+    rating: StrictInt | None = Field(default=None, description="评分题：1–5 分")
+    target_id: Id | None = None
+    text: MultilineText | None = Field(default=None, max_length=1000)
 
 
 class ResponseCreate(BaseModel):
-    device_token: str = Field(
+    device_token: Text = Field(
         min_length=16, max_length=128, description="应用安装时生成的随机令牌；只存它的带密钥哈希"
     )
     answers: list[AnswerCreate] = Field(max_length=500)

@@ -6,7 +6,8 @@ from app.config import SettingsDep
 from app.db import SessionDep
 from app.errors import problems
 from app.pagination import Page, PageDep, page_of
-from app.schemas import RowId
+from app.routing import ApiRoute
+from app.schemas import RowId, Text
 from app.staff.deps import require_role
 from app.staff.models import Role, Staff
 from app.sync import scheduler, service
@@ -18,7 +19,7 @@ from app.sync.schemas import (
     SyncStarted,
 )
 
-router = APIRouter(prefix="/api/v1/admin/sync", tags=["数据同步"])
+router = APIRouter(prefix="/api/v1/admin/sync", tags=["数据同步"], route_class=ApiRoute)
 SyncAdmin = Annotated[Staff, Depends(require_role(Role.county_admin, Role.commission))]
 
 
@@ -72,7 +73,7 @@ def list_rejected_records(
     _staff: SyncAdmin,
     session: SessionDep,
     page: PageDep,
-    reason: Annotated[str | None, Query(max_length=32, description="按原因筛选")] = None,
+    reason: Annotated[Text | None, Query(max_length=32, description="按原因筛选")] = None,
     unresolved_only: Annotated[bool, Query(description="只看未解决的")] = True,
 ) -> Page[RejectedRecordRead]:
     rows, total = service.list_rejected(

@@ -2,7 +2,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.schemas import LocalDateTime
+from app.schemas import Id, LocalDateTime
 
 
 class SyncRunRead(BaseModel):
@@ -41,7 +41,7 @@ class RejectedRecordRead(BaseModel):
 
 
 class ReplayRequest(BaseModel):
-    ids: list[int] | None = Field(
+    ids: list[Id] | None = Field(
         default=None, max_length=10_000, description="省略则重放全部可重放的记录"
     )
 

@@ -3,6 +3,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.schemas import Id, IsoDate, MultilineText, Text
 from app.tips.models import TipState
 
 TipCategory = Literal["funds", "dibao", "village_assets", "projects", "conduct", "other"]
@@ -30,21 +31,21 @@ class TipCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     category: TipCategory = Field(description=_CATEGORY_HELP)
-    village_code: str | None = Field(
+    village_code: Text | None = Field(
         default=None, pattern=r"^\d{12}$", description="涉及的村（社区）的 12 位区划代码"
     )
-    accused: str | None = Field(default=None, max_length=200, description="被举报人及其职务")
-    content: str = Field(min_length=10, max_length=MAX_CONTENT, description="举报内容")
-    amount_involved: str | None = Field(
+    accused: Text | None = Field(default=None, max_length=200, description="被举报人及其职务")
+    content: MultilineText = Field(min_length=10, max_length=MAX_CONTENT, description="举报内容")
+    amount_involved: Text | None = Field(
         default=None,
         pattern=r"^\d{1,9}(\.\d{1,2})?$",
         description="涉及金额（元），如 356.00",
         examples=["356.00"],
     )
-    contact: str | None = Field(
+    contact: Text | None = Field(
         default=None, min_length=1, max_length=200, description="联系方式；填写即为实名举报"
     )
-    payout_record_id: str | None = Field(
+    payout_record_id: Text | None = Field(
         default=None, min_length=1, max_length=64, description="有问题的发放记录（晒账中的一行）"
     )
 
@@ -65,7 +66,7 @@ def _normalise_code(value: str) -> str:
 
 
 class ReceiptQuery(BaseModel):
-    receipt_code: str = Field(
+    receipt_code: Text = Field(
         max_length=40, description="16 位回执码，可带空格", examples=["1234 5678 9012 3456"]
     )
 
@@ -73,7 +74,7 @@ class ReceiptQuery(BaseModel):
 
 
 class ReceiptMessageCreate(ReceiptQuery):
-    body: str = Field(min_length=1, max_length=MAX_MESSAGE, description="补充的内容")
+    body: MultilineText = Field(min_length=1, max_length=MAX_MESSAGE, description="补充的内容")
 
 
 class TipMessagePublic(BaseModel):
@@ -141,28 +142,28 @@ class TipRead(TipBrief):
 class TipFilter(BaseModel):
     state: TipState | None = None
     category: TipCategory | None = None
-    township_code: str | None = Field(default=None, pattern=r"^\d{12}$")
-    submitted_from: date | None = None
-    submitted_to: date | None = None
+    township_code: Text | None = Field(default=None, pattern=r"^\d{12}$")
+    submitted_from: IsoDate | None = None
+    submitted_to: IsoDate | None = None
 
 
 class TipAssign(BaseModel):
-    staff_id: int = Field(ge=1, le=2_147_483_647, description="纪委监委工作人员的编号")
+    staff_id: Id = Field(description="纪委监委工作人员的编号")
 
 
 class TipMessageCreate(BaseModel):
-    body: str = Field(min_length=1, max_length=MAX_MESSAGE)
+    body: MultilineText = Field(min_length=1, max_length=MAX_MESSAGE)
 
 
 class TipTransition(BaseModel):
     state: Literal["accepted", "investigating", "concluded", "rejected"]
-    reason: str | None = Field(
+    reason: MultilineText | None = Field(
         default=None,
         min_length=1,
         max_length=MAX_MESSAGE,
         description="不予受理的理由（举报人可见）",
     )
-    result: str | None = Field(
+    result: MultilineText | None = Field(
         default=None, min_length=1, max_length=MAX_MESSAGE, description="办结结果（举报人可见）"
     )
 

@@ -376,3 +376,11 @@ def test_the_lists_are_paged(client: TestClient, session: Session, settings: Set
     assert [p["code"] for p in page["items"]] == made[:1]  # newest first
     village = client.get(ADMIN, params={"village_code": HUANGLIU}, headers=auth_headers(admin))
     assert village.json()["total"] == 0
+
+
+def test_the_scan_pages_404_is_the_documented_html_page(client: TestClient) -> None:
+    response = client.get("/i/nosuchcd", headers={"User-Agent": ANDROID_CHROME})
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    documented = client.get("/openapi.json").json()["paths"]["/i/{code}"]["get"]["responses"]
+    assert list(documented["404"]["content"]) == ["text/html"]

@@ -216,3 +216,35 @@ def test_results_export_as_xlsx_with_numbers_as_numbers(
     assert bureau[6:] == [0, 0, 0, 1, 1]
     rate_cell = sheet.cell(row=rows.index(bureau) + 1, column=6)
     assert rate_cell.number_format == "0.0%"
+
+
+def test_xlsx_export_writes_control_characters_stored_before_they_were_refused(
+    client: TestClient, session: Session
+) -> None:
+    admin = make_staff(session, role=Role.commission)
+    survey = make_survey(session, admin)
+    # Old data: surveys made before control characters were refused hold them.
+    survey.title = "评价\x01结果"
+    survey.questions[0].options[0].text = "知道\x0b\x1f"
+    session.flush()
+    client.post(
+        f"{PUBLIC}/{survey.id}/responses",
+        json={"device_token": "phone-0123456789abcdef", "answers": answers_for(survey)},
+    )
+    response = client.get(f"{ADMIN}/{survey.id}/results.xlsx", headers=auth_headers(admin))
+    assert response.status_code == 200, response.text
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet is not None
+    values = [cell.value for row in sheet.iter_rows() for cell in row]
+    assert "评价\ufffd结果" in values
+    assert "知道\ufffd\ufffd" in values
+
+
+def test_a_new_survey_with_control_characters_is_refused(
+    client: TestClient, session: Session
+) -> None:
+    admin = make_staff(session, role=Role.commission)
+    data = survey_data(title="评价\x01结果")
+    response = client.post(ADMIN, json=data, headers=auth_headers(admin))
+    body = assert_problem(response, 422, "validation_failed")
+    assert body["errors"] == [{"field": "title", "message": "不能含控制字符或换行（U+0001）"}]
