@@ -24,6 +24,10 @@ _REQUIRED_CLAIMS = {
     "require_sub": True,
 }
 
+# Clocks of the workers may differ this much: a token issued later than now by more is forged.
+CLOCK_SKEW_SECONDS = 60
+MAX_STAFF_ID = 2**31 - 1
+
 _hasher = PasswordHasher()  # argon2id with the library's RFC 9106 low-memory profile
 # Verified against when the username is unknown, so that both paths cost the same.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
@@ -58,9 +62,10 @@ def create_access_token(*, subject: str, claims: dict[str, Any], key: str, minut
     return str(jwt.encode(payload, key, algorithm=JWT_ALGORITHM))
 
 
-def decode_access_token(token: str, *, key: str) -> dict[str, Any] | None:
+def decode_access_token(token: str, *, key: str, minutes: int) -> dict[str, Any] | None:
     """The claims of a valid, unexpired access token for Lianyun's staff API that carries
-    `exp`, `iat`, `aud`, `sub` and `type`; None for anything else."""
+    `exp`, `iat`, `aud`, `type` and a staff id as `sub`, issued no later than now and for at
+    most `minutes`; None for anything else."""
     try:
         claims: dict[str, Any] = jwt.decode(
             token,
@@ -71,9 +76,26 @@ def decode_access_token(token: str, *, key: str) -> dict[str, Any] | None:
         )
     except JWTError:
         return None
-    if claims.get("type") != ACCESS_TOKEN_TYPE or not isinstance(claims.get("sub"), str):
+    issued, expires = claims["iat"], claims["exp"]
+    if (
+        claims.get("type") != ACCESS_TOKEN_TYPE
+        or not is_staff_id(claims["sub"])
+        or issued > utcnow().timestamp() + CLOCK_SKEW_SECONDS
+        or expires - issued > minutes * 60
+    ):
         return None
     return claims
+
+
+def is_staff_id(subject: object) -> bool:
+    """A token's `sub` that names a row of `staff` (its ids are 32-bit)."""
+    return (
+        isinstance(subject, str)
+        and 0 < len(subject) <= 10
+        and subject.isascii()
+        and subject.isdigit()
+        and 0 < int(subject) <= MAX_STAFF_ID
+    )
 
 
 def new_opaque_token() -> str:

@@ -274,6 +274,26 @@ def test_a_body_that_is_not_json_is_a_422_after_the_sign_in_check(
     assert _refused_field(public, "body") == "不是有效的 JSON"
 
 
+DEEP = b"[" * 100_000 + b"]" * 100_000  # past the parser's recursion limit
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/v1/tips", "/api/v1/tips/receipt/messages", "/api/v1/subsidies/lookup"]
+)
+def test_a_body_nested_too_deep_is_a_422_not_a_500(client: TestClient, url: str) -> None:
+    response = client.post(url, content=DEEP, headers={"content-type": "application/json"})
+    assert _refused_field(response, "body") == "不是有效的 JSON"
+
+
+@pytest.mark.parametrize("raw", [b'{"ids": [1]', b"not json", b"[" * 100_000])
+def test_a_broken_body_replays_nothing(client: TestClient, session: Session, raw: bytes) -> None:
+    """A body whose fields are all optional ({} replays every record) is not taken for `{}`
+    when it cannot be read: the outside test's truncated body replayed every record."""
+    headers = {"content-type": "application/json", **auth_headers(make_staff(session))}
+    response = client.post("/api/v1/admin/sync/rejected/replay", content=raw, headers=headers)
+    assert _refused_field(response, "body") == "不是有效的 JSON"
+
+
 def test_every_operation_with_a_body_documents_its_422_and_the_401_first() -> None:
     for path, method, operation in _operations():
         if "requestBody" not in operation:

@@ -174,8 +174,10 @@ def _revoke(session: Session, condition: Any) -> None:
 def staff_from_token(session: Session, *, token: str, settings: Settings) -> Staff:
     """The active staff member an access token stands for; role and region are read fresh
     from the database so that a re-role or a disable takes effect at once."""
-    claims = decode_access_token(token, key=settings.secret("secret_key"))
-    if claims is None or not claims["sub"].isdigit():
+    claims = decode_access_token(
+        token, key=settings.secret("secret_key"), minutes=settings.access_token_minutes
+    )
+    if claims is None:
         raise TokenInvalid("登录令牌无效或已过期，请重新登录。")
     staff = session.get(Staff, int(claims["sub"]))
     if staff is None or not staff.is_active:

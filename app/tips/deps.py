@@ -1,6 +1,5 @@
 """Tip request bodies (JSON, or multipart with files) and the commission-only gate."""
 
-import json
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
@@ -10,6 +9,7 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from app.errors import NotFound
+from app.routing import MALFORMED_JSON, json_or_malformed
 from app.staff.deps import CurrentStaff
 from app.staff.models import Role, Staff
 from app.tips.attachments import MAX_FILE_BYTES, MAX_FILES, Upload
@@ -46,12 +46,11 @@ async def _parse(request: Request, model: type[M]) -> tuple[M, list[Upload]]:
             elif value != "":
                 fields[name] = value
     else:
-        try:
-            fields = json.loads(await request.body())
-        except ValueError:
+        fields = json_or_malformed(await request.body())
+        if fields is MALFORMED_JSON:
             raise RequestValidationError(
                 [{"type": "json_invalid", "loc": ("body", 0), "msg": "JSON", "input": None}]
-            ) from None
+            )
     try:
         data = model.model_validate(fields)
     except ValidationError as exc:
