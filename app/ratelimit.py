@@ -103,6 +103,8 @@ class _RedisOutage:
         """Whether this caller should ask Redis: always while it answers; during an outage,
         once the retry time has passed, the first caller only (it moves the retry time on
         before it tries), so the others count in memory instead of waiting for Redis too."""
+        if self.retry_at is None:
+            return True  # the usual case, without the lock
         with self._lock:
             if self.retry_at is None:
                 return True
