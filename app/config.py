@@ -70,8 +70,8 @@ class Settings(BaseSettings):
     # Concluded or rejected tips are purged (content, messages, files) after this many days.
     tip_retention_days: int = Field(default=730, ge=1)
 
-    # Sign-in failures of one account, from all clients together (per client and account:
-    # login_limit_per_account).
+    # Sign-in attempts of one account, from all clients together (a success counts too; per
+    # client and account, where a success forgets the failures: login_limit_per_account).
     login_limit_per_account_all_clients: str = "50/minute"
     # While Redis does not answer, rate limits count in each worker's memory; Redis is tried
     # again after this many seconds.

@@ -105,19 +105,45 @@ class DatabaseUnavailable(UpstreamUnavailable):
     title = "数据库暂时不可用"
 
 
-# Errors that say the database cannot be reached or is restarting, rather than that a query
-# is wrong: SQLAlchemy's, and the drivers' own from statements run on the raw cursor
-# (app.db.FastSelect). The pool checks a connection before lending it (pool_pre_ping), so the
-# app serves again by itself once the database is back.
-DATABASE_DOWN: tuple[type[Exception], ...] = (
+# Errors a database statement may raise; `is_database_outage` tells the few that mean the
+# database cannot be reached or is restarting from those that mean a query is wrong.
+# SQLAlchemy's, and the drivers' own from statements run on the raw cursor (app.db.FastSelect).
+DATABASE_ERRORS: tuple[type[Exception], ...] = (
     sqlalchemy.exc.OperationalError,
     sqlalchemy.exc.InterfaceError,
-    sqlalchemy.exc.TimeoutError,  # no pooled connection came free in time
+    sqlalchemy.exc.TimeoutError,
     psycopg.OperationalError,
     psycopg.InterfaceError,
-    sqlite3.OperationalError,  # "database is locked" past the wait
+    sqlite3.OperationalError,
 )
+# PostgreSQL SQLSTATEs of an outage: the server shuts down or restarts (57P01-57P03), or has
+# no connection slot left (53300); class 08 (connection exceptions) is checked by its prefix.
+# Deadlocks (40P01), serialization failures (40001) and statement timeouts (57014) are not
+# outages: in this app (one short transaction per request, explicit locks) each is a bug in
+# the code or a query that needs work, so it is a 500 with its traceback in the log.
+_POSTGRES_OUTAGE_STATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+_SQLITE_OUTAGE_MESSAGES = ("database is locked", "unable to open database file", "disk I/O error")
 DATABASE_RETRY_SECONDS = 5
+
+
+def is_database_outage(error: BaseException) -> bool:
+    """Whether a database error means the database cannot serve now (a 503 the client may
+    retry), rather than that a statement is wrong (a 500: "no such column", a syntax error)."""
+    if isinstance(error, sqlalchemy.exc.TimeoutError):  # no pooled connection came free
+        return True
+    if isinstance(error, sqlalchemy.exc.DBAPIError):
+        if error.connection_invalidated:
+            return True
+        error = error.orig if error.orig is not None else error
+    if isinstance(error, psycopg.InterfaceError):  # the connection is closed
+        return True
+    if isinstance(error, psycopg.Error):
+        if error.sqlstate is None:  # the server never answered: the connection failed
+            return isinstance(error, psycopg.OperationalError)
+        return error.sqlstate.startswith("08") or error.sqlstate in _POSTGRES_OUTAGE_STATES
+    if isinstance(error, sqlite3.OperationalError):
+        return str(error).startswith(_SQLITE_OUTAGE_MESSAGES)
+    return False
 
 
 class FieldError(BaseModel):
@@ -301,6 +327,8 @@ async def _lianyun_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    if not is_database_outage(exc):
+        raise exc  # a wrong statement: answered 500 and logged by the request middleware
     # the type only: the error's text may quote a statement's values
     logger.warning("database unavailable: %s", type(exc).__name__, extra={"anonymous_safe": True})
     error = DatabaseUnavailable(
@@ -390,8 +418,8 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(LianyunError, _lianyun_error)
-    for database_down in DATABASE_DOWN:
-        app.add_exception_handler(database_down, _database_unavailable)
+    for database_error in DATABASE_ERRORS:
+        app.add_exception_handler(database_error, _database_unavailable)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -6,28 +6,71 @@ the status and the duration; never a query string, a body, a header or a raw pat
 
 import logging
 import logging.config
+import threading
+import time
+from collections import Counter
 from contextvars import ContextVar
 from typing import IO, Any
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 # Set while an anonymous request (a tip) is handled: no log line may be written then, from any
-# logger, since even its timestamp would say when the tipster acted.
+# logger. Even a line without the request, its time cut down, would be stamped on arrival by
+# journald or Docker, and so say when the tipster acted.
 anonymous_var: ContextVar[bool] = ContextVar("anonymous", default=False)
+
+summary_logger = logging.getLogger("app.anonymous")
+
+
+class AnonymousTroubleTally:
+    """Trouble of the service met while anonymous requests were handled (lines marked
+    `extra={"anonymous_safe": True}`: an unhandled error's type, a database outage), counted
+    by clock hour and message, and written as one summary line per hour and message once that
+    hour is over, by the next other request: the log says how often, never when."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: dict[int, Counter[str]] = {}  # by hour since the epoch
+
+    def add(self, message: str) -> None:
+        with self._lock:
+            self._counts.setdefault(_hour(), Counter())[message] += 1
+
+    def write_closed_hours(self) -> None:
+        if not self._counts:
+            return  # the usual case, without the lock
+        now = _hour()
+        with self._lock:
+            closed = sorted(hour for hour in self._counts if hour < now)
+            tallies = [(hour, self._counts.pop(hour)) for hour in closed]
+        for hour, counts in tallies:
+            began = time.strftime("%Y-%m-%dT%H:00:00Z", time.gmtime(hour * 3600))
+            for message, count in sorted(counts.items()):
+                summary_logger.warning(
+                    "anonymous routes: %s, %d times in the hour from %s",
+                    message,
+                    count,
+                    began,
+                    extra={"request_id": None},
+                )
+
+
+def _hour() -> int:
+    return int(time.time() // 3600)
+
+
+anonymous_trouble = AnonymousTroubleTally()
 
 
 class RequestIdFilter(logging.Filter):
-    """Adds the request id; drops every line written while an anonymous request is handled,
-    except those marked `extra={"anonymous_safe": True}` (trouble of the service itself, such
-    as Redis gone): they pass without a request id and with their time cut to the hour."""
+    """Adds the request id; drops every line written while an anonymous request is handled.
+    Those marked `extra={"anonymous_safe": True}` (trouble of the service itself) are counted
+    for the hourly summary instead (`AnonymousTroubleTally`)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if anonymous_var.get():
-            if not getattr(record, "anonymous_safe", False):
-                return False
-            record.request_id = None
-            record.created -= record.created % 3600
-            record.msecs = 0
-            return True
+            if getattr(record, "anonymous_safe", False):
+                anonymous_trouble.add(record.getMessage())
+            return False
         if not hasattr(record, "request_id"):
             record.request_id = request_id_var.get()
         return True

@@ -26,7 +26,7 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import INTERNAL_ERROR, PROBLEM_MEDIA_TYPE, problem_body
-from app.logs import anonymous_var, request_id_var
+from app.logs import anonymous_trouble, anonymous_var, request_id_var
 
 error_logger = logging.getLogger("app.errors")
 
@@ -45,6 +45,7 @@ LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
 # Rate limits while Redis is away (app.ratelimit): 1 while a worker counts in its own memory.
+# Both change only during other requests than tips (an anonymous request leaves no sample).
 RATE_LIMIT_FALLBACK = Gauge(
     "lianyun_rate_limit_fallback",
     "1 while rate limits are counted in a worker's memory because Redis does not answer",
@@ -52,11 +53,13 @@ RATE_LIMIT_FALLBACK = Gauge(
 )
 RATE_LIMIT_FALLBACK_HITS = Counter(
     "lianyun_rate_limit_fallback_hits",
-    "Rate-limited requests counted in a worker's memory because Redis did not answer",
+    "Rate-limited requests (tips excepted) counted in a worker's memory because Redis did "
+    "not answer",
 )
 UNMATCHED = "<unmatched>"
 # Routes whose callers must stay unidentifiable (tips): no request id anywhere, and no log
-# line or metric sample at all (their times would say when the tipster acted).
+# line or metric sample at all (their times would say when the tipster acted); trouble they
+# meet reaches the log only as an hourly count (app.logs.AnonymousTroubleTally).
 ANONYMOUS_PATH_PREFIXES = ("/api/v1/tips",)
 # Body limits above the app-wide one for multipart uploads, by path prefix (tips carry up to
 # 5 files of 10 MB); other bodies on those paths keep the app-wide limit.
@@ -151,11 +154,11 @@ class RequestContextMiddleware:
                 if not response_started:
                     await self._problem(send, 413, _TOO_LARGE, scope, request_id)
             else:
-                if anonymous:  # the type only: a traceback's text may quote what was sent
+                if anonymous:  # counted for the hourly summary (app.logs), by type only
                     error_logger.error(
                         "unhandled exception: %s",
                         type(exc).__name__,
-                        extra={"route": route_template(scope), "anonymous_safe": True},
+                        extra={"anonymous_safe": True},
                     )
                 else:
                     error_logger.error(
@@ -171,6 +174,7 @@ class RequestContextMiddleware:
             route = route_template(scope)
             method: str = scope["method"]
             if not anonymous:  # an anonymous request leaves no line and no sample behind
+                anonymous_trouble.write_closed_hours()
                 REQUESTS.labels(method, route, str(status)).inc()
                 LATENCY.labels(method, route).observe(elapsed)
                 access_logger.info(

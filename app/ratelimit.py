@@ -4,8 +4,9 @@ Counters expire by themselves; a key is never written anywhere else, and every k
 hash that changes daily (`_private_key`): the store never holds an address or a username.
 
 When Redis cannot be reached, each worker counts in its own memory instead (the limits still
-hold, per worker) and tries Redis again once `LIANYUN_REDIS_RETRY_SECONDS` have passed, so a
-dead Redis costs one timeout per worker and period, not one per request. Limits that guard
+hold, per worker) and tries Redis again once `LIANYUN_REDIS_RETRY_SECONDS` have passed: one
+request of the worker tries, the others count in memory meanwhile, so a dead Redis costs one
+timeout per worker and period, not one per request. Limits that guard
 passwords (`fail_closed`) refuse instead: a per-worker count would multiply the guesses an
 attacker gets by the number of workers.
 """
@@ -25,10 +26,12 @@ from limits.errors import StorageError
 from limits.storage import Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.retry import Retry
 
 from app.config import get_settings
 from app.errors import RateLimited, UpstreamUnavailable
+from app.logs import anonymous_var
 from app.observability import RATE_LIMIT_FALLBACK, RATE_LIMIT_FALLBACK_HITS
 
 logger = logging.getLogger(__name__)
@@ -67,9 +70,10 @@ def _limiter_for(storage_uri: str) -> Limiter:
             "wrap_exceptions": True,  # every failure of the store is a StorageError
             "socket_timeout": _REDIS_TIMEOUT_SECONDS,
             "socket_connect_timeout": _REDIS_TIMEOUT_SECONDS,
-            # one immediate retry (a pooled connection that died with a restarted Redis), no
-            # sleeping back-off inside a request
-            "retry": Retry(NoBackoff(), 1),
+            # one immediate retry when a pooled connection died with a restarted Redis (refused
+            # or closed: no wait); never after a timeout, so a Redis that does not answer costs
+            # one timeout, not two
+            "retry": Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
         }
     storage = storage_from_string(storage_uri, **options)
     assert isinstance(storage, Storage)  # noqa: S101 (a sync storage URI gives a sync storage)
@@ -82,47 +86,84 @@ def limiter() -> Limiter:
 
 
 class _RedisOutage:
-    """When Redis failed, and when to try it again; shared by the threads of one worker."""
+    """Whether Redis is away and when to try it again, and what the log and the gauge last said
+    about it; shared by the threads of one worker.
+
+    The log line and the gauge follow the state only outside anonymous requests (tips): a line
+    or a gauge that changed at the moment of a tip would say when the tipster acted. An outage
+    a tip found is told by the next other request that counts."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.retry_at: float | None = None  # time.monotonic(); None while Redis answers
+        self._cause = ""  # the type of the error that began the outage
+        self._reported = False  # what the log and the gauge last said: Redis is away
 
-    def should_try(self) -> bool:
+    def claim_try(self) -> bool:
+        """Whether this caller should ask Redis: always while it answers; during an outage,
+        once the retry time has passed, the first caller only (it moves the retry time on
+        before it tries), so the others count in memory instead of waiting for Redis too."""
+        if self.retry_at is None:
+            return True  # the usual case, without the lock
+        with self._lock:
+            if self.retry_at is None:
+                return True
+            now = time.monotonic()
+            if now < self.retry_at:
+                return False
+            self.retry_at = now + get_settings().redis_retry_seconds
+            return True
+
+    def retry_due(self) -> bool:
         retry_at = self.retry_at
-        return retry_at is None or time.monotonic() >= retry_at
+        return retry_at is not None and time.monotonic() >= retry_at
 
     def seconds_left(self) -> int:
         retry_at = self.retry_at
         return 0 if retry_at is None else math.ceil(retry_at - time.monotonic())
 
     def failed(self, error: StorageError) -> None:
-        backoff = get_settings().redis_retry_seconds
         with self._lock:
-            began = self.retry_at is None
-            self.retry_at = time.monotonic() + backoff
-        if began:
-            RATE_LIMIT_FALLBACK.set(1)
-            # the cause's type only: its text may name the Redis host
+            self.retry_at = time.monotonic() + get_settings().redis_retry_seconds
+            if not self._reported:
+                # the cause's type only: its text may name the Redis host
+                self._cause = type(error.storage_error).__name__
+            self._report()
+
+    def answered(self) -> None:
+        if self.retry_at is None and not self._reported:
+            return  # the usual case, without the lock
+        with self._lock:
+            self.retry_at = None
+            self._report()
+
+    def report(self) -> None:
+        """Bring the log and the gauge in line with the state, if they lag behind it."""
+        with self._lock:
+            self._report()
+
+    def _report(self) -> None:
+        # the caller holds the lock: one line per change, and the gauge as the state is
+        away = self.retry_at is not None
+        if away == self._reported or anonymous_var.get():
+            return
+        self._reported = away
+        RATE_LIMIT_FALLBACK.set(1 if away else 0)
+        if away:
             logger.warning(
                 "rate limits: Redis unreachable (%s); counting in this worker's memory, "
                 "sign-in refused; trying Redis again every %s s",
-                type(error.storage_error).__name__,
-                backoff,
-                extra={"anonymous_safe": True},
+                self._cause,
+                get_settings().redis_retry_seconds,
             )
+        else:
+            logger.warning("rate limits: Redis answers again; counting in Redis")
 
-    def answered(self) -> None:
-        if self.retry_at is None:
-            return
+    def forget(self) -> None:
         with self._lock:
-            ended, self.retry_at = self.retry_at is not None, None
-        if ended:
+            self.retry_at = None
+            self._reported = False
             RATE_LIMIT_FALLBACK.set(0)
-            logger.warning(
-                "rate limits: Redis answers again; counting in Redis",
-                extra={"anonymous_safe": True},
-            )
 
 
 _outage = _RedisOutage()
@@ -135,7 +176,7 @@ def _private_key(key: str) -> str:
     return hmac.digest(secret, f"{day}:{key}".encode(), "sha256").hex()[:32]
 
 
-def _refusal(
+def _hit_or_refusal(
     limiter: Limiter, item: RateLimitItem, namespace: str, key: str, *, private: bool, count: bool
 ) -> RateLimited | None:
     """Count one attempt (`count`), or only look whether one more is allowed; the refusal
@@ -151,16 +192,19 @@ def _refusal(
     return RateLimited(retry_after=math.ceil(stats.reset_time - time.time()))
 
 
-def _counted(
+def _hit_or_test(
     rate: str, namespace: str, key: str, *, private: bool, fail_closed: bool, count: bool
 ) -> None:
-    """Raise RateLimited when the limit is used up: in Redis, or while Redis is away in this
-    worker's memory (RateLimitUnavailable instead when `fail_closed`)."""
+    """Count one attempt (`count`) or only test the limit; raise RateLimited when it is used
+    up: in Redis, or while Redis is away in this worker's memory (RateLimitUnavailable instead
+    when `fail_closed`)."""
     item, key = parse(rate), _private_key(key)
     if get_settings().redis_url is not None:
-        if _outage.should_try():
+        if _outage.claim_try():
             try:
-                refusal = _refusal(limiter(), item, namespace, key, private=private, count=count)
+                refusal = _hit_or_refusal(
+                    limiter(), item, namespace, key, private=private, count=count
+                )
             except StorageError as error:
                 _outage.failed(error)
             else:
@@ -168,10 +212,16 @@ def _counted(
                 if refusal is not None:
                     raise refusal
                 return
+        anonymous = anonymous_var.get()
+        if not anonymous:
+            _outage.report()
         if fail_closed:
             raise RateLimitUnavailable(_outage.seconds_left())
-        RATE_LIMIT_FALLBACK_HITS.inc()
-    refusal = _refusal(_limiter_for(MEMORY), item, namespace, key, private=private, count=count)
+        if not anonymous:  # a sample at the moment of a tip would date it
+            RATE_LIMIT_FALLBACK_HITS.inc()
+    refusal = _hit_or_refusal(
+        _limiter_for(MEMORY), item, namespace, key, private=private, count=count
+    )
     if refusal is not None:
         raise refusal
 
@@ -180,14 +230,28 @@ def hit(
     rate: str, namespace: str, key: str, *, private: bool = False, fail_closed: bool = False
 ) -> None:
     """Count one attempt under `namespace:key`; raise RateLimited once `rate` is exceeded."""
-    _counted(rate, namespace, key, private=private, fail_closed=fail_closed, count=True)
+    _hit_or_test(rate, namespace, key, private=private, fail_closed=fail_closed, count=True)
 
 
 def check(
     rate: str, namespace: str, key: str, *, private: bool = False, fail_closed: bool = False
 ) -> None:
     """Raise RateLimited when `rate` is used up under `namespace:key`, counting nothing."""
-    _counted(rate, namespace, key, private=private, fail_closed=fail_closed, count=False)
+    _hit_or_test(rate, namespace, key, private=private, fail_closed=fail_closed, count=False)
+
+
+def clear(rate: str, namespace: str, key: str) -> None:
+    """Forget the attempts counted under `namespace:key` (moving windows), wherever they were
+    counted; a Redis that fails now keeps its count until the window expires."""
+    item, key = parse(rate), _private_key(key)
+    _limiter_for(MEMORY).moving.clear(item, namespace, key)
+    if get_settings().redis_url is not None and _outage.claim_try():
+        try:
+            limiter().moving.clear(item, namespace, key)
+        except StorageError as error:
+            _outage.failed(error)
+        else:
+            _outage.answered()
 
 
 def redis_state() -> Literal["not_configured", "ok", "unavailable"]:
@@ -197,11 +261,21 @@ def redis_state() -> Literal["not_configured", "ok", "unavailable"]:
     return "ok" if limiter().storage.check() else "unavailable"
 
 
+def redis_retry_due() -> bool:
+    """Whether Redis is away and the time to try it again has come (tests)."""
+    return _outage.retry_due()
+
+
+def reset_outage() -> None:
+    """Forget any outage, as if Redis had always answered (tests)."""
+    _outage.forget()
+
+
 def reset() -> None:
-    """Forget every counter and any outage (tests, and an operator's `reset`)."""
+    """Forget every counter and any outage (between tests)."""
     limiter().storage.reset()
     _limiter_for(MEMORY).storage.reset()
-    _outage.answered()
+    _outage.forget()
 
 
 async def _client_address(request: Request) -> str:

@@ -1,9 +1,15 @@
+import sqlite3
 from collections.abc import Iterator
 
+import psycopg
 import pytest
+import sqlalchemy.exc
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.orm import Session
 
+from app.db import SessionDep
 from tests.asserts import assert_problem
 
 
@@ -116,3 +122,80 @@ def test_every_problem_code_has_a_chinese_page(client: TestClient) -> None:
 
 def test_head_healthz(client: TestClient) -> None:
     assert client.head("/healthz").status_code == 200
+
+
+def _a_wrong_statement(session: Session) -> None:
+    """Runs a statement the database refuses with an OperationalError that is a bug, not an
+    outage: a column that does not exist (SQLite), a statement timeout (PostgreSQL)."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("SELECT no_such_column FROM region"))
+    else:
+        session.execute(text("SET LOCAL statement_timeout = '1ms'"))
+        session.execute(text("SELECT pg_sleep(0.2)"))
+
+
+def test_a_wrong_statement_is_a_500_with_its_traceback_not_a_database_outage(
+    app: FastAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    @app.get("/wrong-statement")
+    def wrong_statement(session: SessionDep) -> None:
+        _a_wrong_statement(session)
+
+    with caplog.at_level("WARNING"), TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/wrong-statement")
+    assert_problem(response, 500, "internal_error")
+    assert "retry-after" not in response.headers
+    logged = [r for r in caplog.records if r.getMessage() == "unhandled exception"]
+    assert len(logged) == 1 and logged[0].exc_info is not None
+    assert not [r for r in caplog.records if "database unavailable" in r.getMessage()]
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        sqlite3.OperationalError("no such column: region.nam"),
+        sqlite3.OperationalError('near "SELEC": syntax error'),
+        psycopg.errors.lookup("40P01")("deadlock detected"),
+        psycopg.errors.lookup("40001")("could not serialize access"),
+        psycopg.errors.lookup("57014")("canceling statement due to statement timeout"),
+    ],
+    ids=["no-such-column", "syntax", "deadlock", "serialization", "statement-timeout"],
+)
+def test_database_errors_that_are_bugs_are_500s(app: FastAPI, error: Exception) -> None:
+    @app.get("/bug")
+    def bug() -> None:
+        raise sqlalchemy.exc.OperationalError("SELECT 1", {}, error)
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        assert_problem(client.get("/bug"), 500, "internal_error")
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        sqlalchemy.exc.OperationalError(
+            "UPDATE t", {}, sqlite3.OperationalError("database is locked")
+        ),
+        sqlite3.OperationalError("unable to open database file"),
+        sqlalchemy.exc.OperationalError(
+            "SELECT 1", {}, psycopg.errors.lookup("57P01")("terminating connection")
+        ),
+        sqlalchemy.exc.OperationalError(
+            "SELECT 1", {}, psycopg.errors.lookup("53300")("too many connections")
+        ),
+        sqlalchemy.exc.OperationalError(
+            "SELECT 1", {}, psycopg.OperationalError("connection failed: Connection refused")
+        ),
+        sqlalchemy.exc.TimeoutError("QueuePool limit of size 5 overflow 10 reached"),
+    ],
+    ids=["sqlite-locked", "sqlite-cannot-open", "pg-shutdown", "pg-full", "pg-refused", "pool"],
+)
+def test_database_outages_are_503s_with_retry_after(app: FastAPI, error: Exception) -> None:
+    @app.get("/outage")
+    def outage() -> None:
+        raise error
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/outage")
+    assert_problem(response, 503, "database_unavailable")
+    assert response.headers["retry-after"] == "5"

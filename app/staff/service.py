@@ -8,7 +8,6 @@ Invariants:
 - Disabling an account or resetting its password ends all its sessions.
 """
 
-from contextlib import suppress
 from datetime import timedelta
 from typing import Any
 
@@ -19,7 +18,7 @@ from app import ratelimit
 from app.audit import service as audit
 from app.config import Settings
 from app.db import utcnow
-from app.errors import Conflict, Forbidden, InvalidState, NotFound, RateLimited
+from app.errors import Conflict, Forbidden, InvalidState, NotFound
 from app.pagination import PageParams, paginate
 from app.regions import service as regions_service
 from app.regions.models import RegionLevel
@@ -71,15 +70,18 @@ def login(
 
     Limits: attempts per client; failures per account and client, so that someone failing
     from elsewhere does not lock the owner out; and failures per account from all clients
-    together, a higher ceiling against guessing from many addresses. All of them refuse
-    (503) rather than count per worker when Redis is away."""
+    together, a higher ceiling against guessing from many addresses. An attempt counts as a
+    failure before the (slow) password check, so parallel guesses cannot all be checked
+    before the first is counted; a success then forgets the failures of that account from
+    that client (not from all clients). All of them refuse (503) rather than count per worker
+    when Redis is away."""
     username = username.strip().lower()
     account_from_client = f"{username}\n{client}"
     ratelimit.hit(settings.login_limit_per_client, "login-client", client, fail_closed=True)
-    ratelimit.check(
+    ratelimit.hit(
         settings.login_limit_per_account, "login-failures", account_from_client, fail_closed=True
     )
-    ratelimit.check(
+    ratelimit.hit(
         settings.login_limit_per_account_all_clients,
         "login-failures-all",
         username,
@@ -88,23 +90,11 @@ def login(
     staff = session.scalar(select(Staff).where(Staff.username == username))
     ok = verify_password(staff.password_hash if staff else None, password)
     if staff is None or not ok or not staff.is_active:
-        _count_failure(username, account_from_client, settings)
         raise InvalidCredentials("用户名或密码不对，或账号已停用。")
+    ratelimit.clear(settings.login_limit_per_account, "login-failures", account_from_client)
     if password_needs_rehash(staff.password_hash):
         staff.password_hash = hash_password(password)
     return _issue_tokens(session, staff, settings=settings, family=new_opaque_token()[:32])
-
-
-def _count_failure(username: str, account_from_client: str, settings: Settings) -> None:
-    """A failed sign-in counts against both failure limits; the attempt that reaches one is
-    still answered 401, the next one 429."""
-    for rate, namespace, key in (
-        (settings.login_limit_per_account, "login-failures", account_from_client),
-        (settings.login_limit_per_account_all_clients, "login-failures-all", username),
-    ):
-        # counted all the same; the wrong password is the answer this time
-        with suppress(RateLimited):
-            ratelimit.hit(rate, namespace, key, fail_closed=True)
 
 
 def _issue_tokens(session: Session, staff: Staff, *, settings: Settings, family: str) -> TokenPair:

@@ -126,6 +126,17 @@ def test_five_failures_of_an_account_from_one_client_are_answered_then_refused(
     assert sign_in(attacker, other.username, DEFAULT_PASSWORD).status_code == 200
 
 
+def test_a_success_forgets_the_failures_of_that_account_from_that_client(
+    app: FastAPI, session: Session
+) -> None:
+    staff = make_staff(session)
+    owner = client_at(app, "198.51.100.8")
+    statuses = [sign_in(owner, staff.username, "mistyped").status_code for _ in range(4)]
+    statuses.append(sign_in(owner, staff.username, DEFAULT_PASSWORD).status_code)
+    statuses += [sign_in(owner, staff.username, "mistyped").status_code for _ in range(6)]
+    assert statuses == [401] * 4 + [200] + [401] * 5 + [429]
+
+
 def test_failures_from_another_client_do_not_lock_the_owner_out(
     app: FastAPI, session: Session
 ) -> None:

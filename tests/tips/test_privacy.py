@@ -1,12 +1,19 @@
 """A copy of the database and of the attachment store reveals nothing of a tip; the server's
 log of a tip round-trip holds no address, user agent, request id or receipt code."""
 
+import io
 import json
+import logging
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from app import logs
 from app.main import create_app
 from tests.privacy import database_dump
 from tests.serving import log_once_logged
@@ -101,3 +108,46 @@ def test_the_server_log_of_a_tip_round_trip_identifies_no_one(
     assert any(line.get("route") == "/readyz" for line in lines)
     metrics = httpx.get(f"{base}/metrics").text
     assert "/api/v1/tips" not in metrics and "_created" not in metrics
+
+
+@pytest.fixture
+def app_log() -> Iterator[io.StringIO]:
+    """What the app's configured log handler (its filter included) would write."""
+    with pytest.MonkeyPatch.context() as later:  # the counts of earlier tests, written away
+        later.setattr(logs, "_hour", lambda: 10**9)
+        logs.anonymous_trouble.write_closed_hours()
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setLevel(logging.WARNING)  # not the test client's own request lines
+    handler.addFilter(logs.RequestIdFilter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    level = root.level
+    root.setLevel(logging.INFO)
+    yield stream
+    root.setLevel(level)
+    root.removeHandler(handler)
+
+
+def test_a_failing_tip_writes_no_line_then_only_an_hourly_count(
+    app: FastAPI, app_log: io.StringIO, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    @app.post("/api/v1/tips/broken")
+    def broken() -> None:
+        raise RuntimeError(CONTENT)
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        assert client.post("/api/v1/tips/broken").status_code == 500
+        assert app_log.getvalue() == ""  # nothing at the moment of the tip
+        client.get("/healthz")
+        assert "anonymous routes" not in app_log.getvalue()  # not before the hour is over
+
+        this_hour = logs._hour()
+        monkeypatch.setattr(logs, "_hour", lambda: this_hour + 1)
+        client.get("/healthz")
+    summary = [line for line in app_log.getvalue().splitlines() if "anonymous routes" in line]
+    assert summary == [
+        "anonymous routes: unhandled exception: RuntimeError, 1 times in the hour from "
+        + time.strftime("%Y-%m-%dT%H:00:00Z", time.gmtime(this_hour * 3600))
+    ]
+    assert CONTENT not in app_log.getvalue() and "/api/v1/tips" not in app_log.getvalue()
