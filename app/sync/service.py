@@ -238,19 +238,8 @@ def _store_page(
     }
 
 
-def _advance(
-    session: Session,
-    run_id: int,
-    holder: str,
-    cursor: str,
-    counts: dict[str, int],
-    *,
-    lease_seconds: int,
-) -> None:
-    """The cursor after a stored page and the run's counters, in the page's transaction; a
-    LeaseLost when another has taken the lease meanwhile."""
-    if not renew_lease(session, holder, seconds=lease_seconds):
-        raise LeaseLost
+def _advance(session: Session, run_id: int, cursor: str, counts: dict[str, int]) -> None:
+    """The cursor after a stored page and the run's counters, in the page's transaction."""
     session.execute(
         update(SyncCursor).where(SyncCursor.feed == FEED).values(cursor=cursor, updated_at=utcnow())
     )
@@ -313,33 +302,38 @@ def run_sync(
     group with the cursor after its last page. `run_id` is a run recorded already
     (`record_staff_run`)."""
     seconds = settings.sync_lease_seconds
-    if client is None:
-        client = FeedClient(*feed_settings(settings), max_page_bytes=settings.feed_max_page_bytes)
+    if client is None and run_id is None:
+        client = _feed_client(settings)  # FeedNotConfigured before anything is recorded
     if holder is None:
         holder = take_lease(seconds=seconds)
     try:
         with LeaseHeartbeat(holder, seconds=seconds):
-            run_id, cursor, checker = _start_run(settings, trigger, run_id)
-            logger.info("sync started", extra={"run_id": run_id, "trigger": trigger})
-            interrupted: BaseException | None = None
+            outcome, error, interrupted = "failed", None, None
             try:
+                run_id, cursor, checker = _start_run(
+                    settings, trigger, run_id, holder=holder, lease_seconds=seconds
+                )
+                logger.info("sync started", extra={"run_id": run_id, "trigger": trigger})
                 _store_feed(
-                    PageStream(client, checker, cursor, page_size, max_pages),
+                    PageStream(
+                        client or _feed_client(settings), checker, cursor, page_size, max_pages
+                    ),
                     run_id,
                     holder,
                     commit_records=commit_records,
                     lease_seconds=seconds,
                 )
-                outcome, error = "succeeded", None
-            except FeedError as exc:
-                outcome, error = "failed", str(exc)
-                logger.warning(
-                    "sync failed", extra={"run_id": run_id, "reason": type(exc).__name__}
-                )
+                outcome = "succeeded"
             except BaseException as exc:
-                outcome, error = "failed", _failure_message(exc)
+                if run_id is None:  # a new run not recorded: nothing to end
+                    raise
+                error = _failure_message(exc)
                 # Its kind only: a message or traceback could carry a record's values.
-                logger.error("sync crashed", extra={"run_id": run_id, "reason": type(exc).__name__})
+                logger.log(
+                    logging.WARNING if isinstance(exc, FeedError) else logging.ERROR,
+                    "sync failed",
+                    extra={"run_id": run_id, "reason": type(exc).__name__},
+                )
                 if not isinstance(exc, Exception):
                     interrupted = exc
             finished = _finish_run(run_id, outcome, error)
@@ -354,12 +348,19 @@ def run_sync(
         release_lease(holder)
 
 
+def _feed_client(settings: Settings) -> FeedClient:
+    return FeedClient(*feed_settings(settings), max_page_bytes=settings.feed_max_page_bytes)
+
+
 def _start_run(
-    settings: Settings, trigger: str, run_id: int | None
+    settings: Settings, trigger: str, run_id: int | None, *, holder: str, lease_seconds: int
 ) -> tuple[int, str | None, RecordChecker]:
-    """Mark the runs of dead processes, then start the run `run_id` (recorded already) or a
-    new one from the saved cursor."""
+    """Renew the lease (LeaseLost if another holds it: a run started by staff may begin after
+    its lease lapsed), mark the runs of dead processes, then start the run `run_id` (recorded
+    already) or a new one from the saved cursor."""
     with session_scope().begin() as session:
+        if not renew_lease(session, holder, seconds=lease_seconds):
+            raise LeaseLost
         _mark_abandoned_runs(session, starting=run_id)
         state = session.get(SyncCursor, FEED) or SyncCursor(feed=FEED, cursor=None)
         session.add(state)
@@ -384,8 +385,11 @@ def _store_feed(
     with stream, bulk_write_session_scope()() as session, _gc_paused() as collect:
         uncommitted, since = 0, time.monotonic()
         for page in _pages_until_the_feed_fails(stream, session):
+            # The lease first: a run that stalled past it writes nothing once another has it.
+            if not renew_lease(session, holder, seconds=lease_seconds):
+                raise LeaseLost
             counts = _store_page(session, run_id, page, known_persons)
-            _advance(session, run_id, holder, page.next_cursor, counts, lease_seconds=lease_seconds)
+            _advance(session, run_id, page.next_cursor, counts)
             uncommitted += page.fetched + 1
             # Commit before waiting for the feed (no lock held while idle), often enough that
             # other writers would wait at most about COMMIT_SECONDS, and at once when one
@@ -412,6 +416,8 @@ def _pages_until_the_feed_fails(stream: PageStream, session: Session) -> Iterato
 
 
 def _failure_message(exc: BaseException) -> str:
+    if isinstance(exc, FeedError | FeedNotConfigured):
+        return str(exc)
     if isinstance(exc, LeaseLost):
         return "同步租约已被另一次同步接管（本次同步停顿过久），本次同步中止；未保存的页已撤回。"
     return (
@@ -499,8 +505,9 @@ def replay_rejected(session: Session, *, ids: list[int] | None, actor: Staff) ->
         actor=actor,
         action="sync.replay",
         entity_type="sync_rejected",
-        entity_id=",".join(str(i) for i in ids) if ids else "all",
-        after=summary,
+        # The ids go in `after`: entity_id is a short column (64 characters).
+        entity_id="selected" if ids else "all",
+        after={**summary, "ids": ids} if ids else summary,
     )
     release_lease(holder, session=session)
     return summary

@@ -96,3 +96,23 @@ def test_a_replay_waits_its_turn_while_a_sync_runs_and_leaves_the_lease_free(
     done = client.post("/api/v1/admin/sync/rejected/replay", headers=auth_headers(admin), json={})
     assert done.json() == {"replayed": 0, "still_rejected": 1}
     assert sync_service.acquire_lease("the-next-sync", session=session)
+
+
+def test_a_replay_of_thirty_chosen_records_is_audited_with_their_ids(
+    client: TestClient, session: Session
+) -> None:
+    """The ids joined with commas went into the audit entry's entity_id (64 characters): on
+    PostgreSQL a replay of more than a handful was a 500."""
+    admin = make_staff(session)
+    for n in range(30):
+        quarantine_in_a_new_village(session, f"LATE-{n}")
+    ids = sorted(session.scalars(select(RejectedRecord.id)))
+    response = client.post(
+        "/api/v1/admin/sync/rejected/replay", headers=auth_headers(admin), json={"ids": ids}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json() == {"replayed": 0, "still_rejected": 30}
+    audit = client.get(
+        "/api/v1/admin/audit", params={"action": "sync.replay"}, headers=auth_headers(admin)
+    ).json()
+    assert [entry["after"]["ids"] for entry in audit["items"]] == [ids]
