@@ -115,6 +115,13 @@ class FeedClient:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
+    @property
+    def longest_page_seconds(self) -> float:
+        """How long `fetch_page` can take at most: each attempt is cut off within about twice
+        `timeout` (the whole-page deadline is checked between reads, each read waits up to
+        `timeout`), each followed by at most `backoff_max`."""
+        return self.max_attempts * (2 * self.timeout + self.backoff_max)
+
     def _wait(self, state: RetryCallState) -> float:
         exponential = min(self.backoff_max, self.backoff_initial * 2 ** (state.attempt_number - 1))
         wait = random.uniform(exponential / 2, exponential)  # noqa: S311 (jitter, not crypto)

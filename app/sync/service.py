@@ -174,8 +174,9 @@ class LeaseHeartbeat:
             except Exception as exc:
                 logger.warning("sync lease not renewed", extra={"reason": type(exc).__name__})
                 continue
-            if not renewed:
-                return  # taken by another: the run's next page finds out (LeaseLost)
+            if not renewed:  # taken by another: the run's next page finds out
+                logger.warning("sync lease taken by another run", extra={"reason": "LeaseLost"})
+                return
 
 
 def feed_settings(settings: Settings) -> tuple[str, str]:

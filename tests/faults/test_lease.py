@@ -170,11 +170,13 @@ def test_a_staff_run_that_fails_before_its_first_page_is_ended_with_its_reason(
     assert run.id == run_id and run.outcome == "failed"
     assert run.error is not None and "LIANYUN_FEED_URL" in run.error
     assert all(entry.exc_info is None for entry in caplog.records)
-    assert service.acquire_lease("the-next-run")  # let go
+    wait_for(lambda: service.acquire_lease("the-next-run"))  # let go
 
 
 def test_a_run_whose_lease_was_taken_while_it_waited_writes_no_more_pages(
     held_feed: tuple[Blocking, str],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """The lease was checked after the page was written: a run that stalled past its lease
     wrote persons and payouts (and waited on the new holder's locks) before it found out. On
@@ -182,6 +184,9 @@ def test_a_run_whose_lease_was_taken_while_it_waited_writes_no_more_pages(
     go; SQLite has one write lock, so there nothing can be held that the page's writes alone
     would wait for."""
     held, url = held_feed
+    monkeypatch.setenv("LIANYUN_SYNC_LEASE_SECONDS", str(LEASE_SECONDS))
+    get_settings.cache_clear()
+    caplog.set_level("WARNING", logger="app.sync.service")
     runs: list[SyncRun] = []
     worker = threading.Thread(
         target=lambda: runs.append(
@@ -198,6 +203,7 @@ def test_a_run_whose_lease_was_taken_while_it_waited_writes_no_more_pages(
                     holder="a-new-holder", expires_at=utcnow() + timedelta(minutes=5)
                 )
             )
+        wait_for(lambda: "sync lease taken by another run" in caplog.messages)
         with engine_for(get_settings().database_url).connect() as new_holder:
             if new_holder.dialect.name == "postgresql":
                 new_holder.execute(text("LOCK TABLE person, payout IN EXCLUSIVE MODE"))
