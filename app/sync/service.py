@@ -471,6 +471,13 @@ def list_rejected(
     return paginate(session, stmt, page)
 
 
+_UNREPLAYABLE_CONFLICT = (
+    "重新导入时发现，一卡通平台此后送来了同一记录同一版本的另一份内容；已保留那一份。"
+    "重新导入无法判断哪一份是真的，这条记录不再重新导入：请向一卡通平台核实，"
+    "由平台以新的版本号重新发送正确的内容。"
+)
+
+
 def replay_rejected(session: Session, *, ids: list[int] | None, actor: Staff) -> dict[str, int]:
     """Try the replayable, unresolved rejections again against today's reference data. Holds
     the sync lease for the request's transaction, as every writer of payouts does (see
@@ -494,12 +501,15 @@ def replay_rejected(session: Session, *, ids: list[int] | None, actor: Staff) ->
         stored[row] = result
     counts = subsidies_service.store_payouts(session, list(stored.values()))
     conflicts = set(counts.conflicts)
+    replayed = 0
     for row, record in stored.items():
         if record in conflicts:  # the feed has sent this version since, otherwise
-            row.reason, row.message = "version_conflict", version_conflict(record).message
+            # No replay can settle which truth holds: only the platform can, with a new version.
+            row.reason, row.message = "version_conflict", _UNREPLAYABLE_CONFLICT
+            row.replayable = False
         else:
             row.resolved_at = now
-    replayed = len(stored) - len(conflicts)
+            replayed += 1
     summary = {"replayed": replayed, "still_rejected": len(rows) - replayed}
     audit.record(
         session,
