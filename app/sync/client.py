@@ -13,6 +13,7 @@ import hashlib
 import json
 import random
 import time
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -81,7 +82,12 @@ class FeedClient:
         (a body that trickles in is cut off too), and each wait within it."""
         self._http = httpx.Client(
             base_url=base_url.rstrip("/"),
-            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            # gzip or nothing: the only encoding `_capped_body` decodes.
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Accept": "application/json",
+                "Accept-Encoding": "gzip",
+            },
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             transport=transport,
         )
@@ -229,20 +235,32 @@ class FeedClient:
                 response.stream = httpx.ByteStream(b"")  # the stream of the cycle, closed
 
     def _capped_body(self, response: httpx.Response, deadline: float) -> bytes:
-        """The body, read as it comes: FeedPageTooLarge past `max_page_bytes` (nothing more is
-        read), a transient failure past `deadline`."""
+        """The body, read and decoded as it comes: FeedPageTooLarge past `max_page_bytes`, sent
+        or decoded (nothing more is read, and a gzip chunk is decoded no further than the cap:
+        a small chunk can inflate a thousandfold), a transient failure past `deadline`."""
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_page_bytes:
             raise self._too_large()
+        encoding = response.headers.get("content-encoding", "").strip().lower() or "identity"
+        if encoding not in ("identity", "gzip"):
+            raise FeedRejected(
+                f"一卡通接口使用了不支持的压缩方式（{encoding[:20]}），请改用 gzip 或不压缩。"
+            )
+        inflate = zlib.decompressobj(wbits=31) if encoding == "gzip" else None
         chunks: list[bytes] = []
-        size = 0
-        for chunk in response.iter_bytes():
+        sent = size = 0
+        for raw in response.iter_raw():
+            sent += len(raw)
+            # At most one byte past the cap: enough to know the page is too large.
+            chunk = inflate.decompress(raw, self.max_page_bytes + 1 - size) if inflate else raw
             size += len(chunk)
-            if size > self.max_page_bytes:
+            if max(sent, size) > self.max_page_bytes:
                 raise self._too_large()
             if time.monotonic() > deadline:
                 raise _Transient(f"一页未能在 {self.timeout:g} 秒内读完")
             chunks.append(chunk)
+        if inflate is not None and not inflate.eof:
+            raise _Transient("压缩的响应不完整")
         return b"".join(chunks)
 
     def _too_large(self) -> "FeedPageTooLarge":

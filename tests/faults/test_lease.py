@@ -20,7 +20,7 @@ from app.sync import scheduler, service
 from app.sync.models import SyncLease, SyncRun
 from tests.factories import make_staff
 from tests.faults.feed import Blocking
-from tests.faults.test_feed import client_for
+from tests.faults.test_feed import feed_client
 from tests.sync.feed_server import TOKEN, TinyFeed, serving
 from tests.sync.test_service import record
 
@@ -80,7 +80,7 @@ def test_a_killed_sync_s_lease_lapses_and_the_next_run_marks_it_failed(
     def next_run() -> SyncRun | None:
         try:
             return service.run_sync(
-                get_settings(), trigger="cli", client=client_for(url), page_size=5
+                get_settings(), trigger="cli", client=feed_client(url), page_size=5
             )
         except service.SyncAlreadyRunning:
             return None
@@ -103,7 +103,7 @@ def test_a_live_sync_keeps_its_lease_past_its_expiry_while_the_feed_is_slow(
     runs: list[SyncRun] = []
     worker = threading.Thread(
         target=lambda: runs.append(
-            service.run_sync(get_settings(), trigger="cli", client=client_for(url), page_size=5)
+            service.run_sync(get_settings(), trigger="cli", client=feed_client(url), page_size=5)
         )
     )
     worker.start()
@@ -145,7 +145,7 @@ def test_a_staff_run_that_starts_after_its_lease_was_taken_leaves_the_live_run_a
         trigger="admin",
         holder="the-late-request",
         run_id=late,
-        client=client_for(url),
+        client=feed_client(url),
         page_size=5,
     )
     assert (run.id, run.outcome, run.fetched) == (late, "failed", 0)
@@ -190,7 +190,7 @@ def test_a_run_whose_lease_was_taken_while_it_waited_writes_no_more_pages(
     runs: list[SyncRun] = []
     worker = threading.Thread(
         target=lambda: runs.append(
-            service.run_sync(get_settings(), trigger="cli", client=client_for(url), page_size=5)
+            service.run_sync(get_settings(), trigger="cli", client=feed_client(url), page_size=5)
         )
     )
     worker.start()
