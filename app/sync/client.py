@@ -22,6 +22,7 @@ import httpx
 import orjson
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
+from app.config import Settings
 from app.sync.records import storable_text
 
 TRANSIENT_STATUSES = {429, 500, 502, 503, 504}
@@ -43,7 +44,6 @@ class FeedStuck(FeedError):
     """The feed says there is more but leads back to where the run has been."""
 
 
-DEFAULT_MAX_PAGE_BYTES = 20 * 1024 * 1024
 # A cursor is stored with every page; the platform's are a few dozen characters.
 MAX_CURSOR_CHARS = 1024
 
@@ -75,7 +75,7 @@ class FeedClient:
         max_attempts: int = 6,
         backoff_initial: float = 0.5,
         backoff_max: float = 30.0,
-        max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES,
+        max_page_bytes: int = Settings.model_fields["feed_max_page_bytes"].default,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         """`timeout` bounds each page as a whole, from the request to the body's last byte
@@ -128,6 +128,15 @@ class FeedClient:
         `timeout`), each followed by at most `backoff_max`."""
         return self.max_attempts * (2 * self.timeout + self.backoff_max)
 
+    def _retrying(self, error: type[Exception]) -> Retrying:
+        """Tries again on `error`, up to `max_attempts` in all, with backoff; then raises it."""
+        return Retrying(
+            stop=stop_after_attempt(self.max_attempts),
+            wait=self._wait,
+            retry=retry_if_exception_type(error),
+            reraise=True,
+        )
+
     def _wait(self, state: RetryCallState) -> float:
         exponential = min(self.backoff_max, self.backoff_initial * 2 ** (state.attempt_number - 1))
         wait = random.uniform(exponential / 2, exponential)  # noqa: S311 (jitter, not crypto)
@@ -137,14 +146,8 @@ class FeedClient:
         return wait
 
     def fetch_page(self, cursor: str | None, limit: int) -> FeedPage:
-        retrying = Retrying(
-            stop=stop_after_attempt(self.max_attempts),
-            wait=self._wait,
-            retry=retry_if_exception_type(_Transient),
-            reraise=True,
-        )
         try:
-            for attempt in retrying:
+            for attempt in self._retrying(_Transient):
                 with attempt:
                     return self._fetch_once(cursor, limit)
         except _Transient as exc:
@@ -158,14 +161,8 @@ class FeedClient:
         `cursor_key`, of the cursors this run has fetched from) unless it is the last: a page
         that leads back (the same cursor again, or a cycle) is asked for again, up to
         `max_attempts` times with backoff, then FeedStuck. Adds the cursor it leads to."""
-        retrying = Retrying(
-            stop=stop_after_attempt(self.max_attempts),
-            wait=self._wait,
-            retry=retry_if_exception_type(_NoProgress),
-            reraise=True,
-        )
         try:
-            for attempt in retrying:
+            for attempt in self._retrying(_NoProgress):
                 with attempt:
                     page = self.fetch_page(cursor, limit)
                     if page.has_more and cursor_key(page.next_cursor) in visited:

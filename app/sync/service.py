@@ -31,7 +31,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
-from app.config import Settings
+from app.config import Settings, get_settings
 from app.db import (
     bulk_write_session_scope,
     dialect_insert,
@@ -54,7 +54,6 @@ logger = logging.getLogger(__name__)
 
 FEED = "yikatong"
 LEASE = "payout-sync"
-LEASE_SECONDS = 30  # as LIANYUN_SYNC_LEASE_SECONDS by default
 HEARTBEATS_PER_LEASE = 6
 PAGE_SIZE = 5000
 # Pages are committed in groups (one commit per page wrote the same index pages to the WAL again
@@ -82,10 +81,13 @@ class LeaseLost(Exception):
 
 
 def acquire_lease(
-    holder: str, *, seconds: int = LEASE_SECONDS, session: Session | None = None
+    holder: str, *, seconds: int | None = None, session: Session | None = None
 ) -> bool:
-    """Take the lease for `holder` if it is free, expired or theirs already; in its own
-    transaction, or in `session`'s (a request that must not wait on itself for the lock)."""
+    """Take the lease for `holder` (for `seconds`, by default LIANYUN_SYNC_LEASE_SECONDS) if it
+    is free, expired or theirs already; in its own transaction, or in `session`'s (a request
+    that must not wait on itself for the lock)."""
+    if seconds is None:
+        seconds = get_settings().sync_lease_seconds
     if session is None:
         with session_scope().begin() as own:
             return _acquire(own, holder, seconds)
@@ -121,7 +123,7 @@ def renew_lease(session: Session, holder: str, *, seconds: int) -> bool:
     return bool(renewed)
 
 
-def take_lease(session: Session | None = None, *, seconds: int = LEASE_SECONDS) -> str:
+def take_lease(session: Session | None = None, *, seconds: int | None = None) -> str:
     """A new holder id that now holds the lease, or SyncAlreadyRunning."""
     holder = uuid.uuid4().hex
     if not acquire_lease(holder, seconds=seconds, session=session):
@@ -385,7 +387,7 @@ def _store_feed(
     known_persons = subsidies_service.KnownPersons()
     with stream, bulk_write_session_scope()() as session, _gc_paused() as collect:
         uncommitted, since = 0, time.monotonic()
-        for page in _pages_until_the_feed_fails(stream, session):
+        for page in _pages_committing_on_feed_failure(stream, session):
             # The lease first: a run that stalled past it writes nothing once another has it.
             if not renew_lease(session, holder, seconds=lease_seconds):
                 raise LeaseLost
@@ -407,7 +409,9 @@ def _store_feed(
         session.commit()
 
 
-def _pages_until_the_feed_fails(stream: PageStream, session: Session) -> Iterator[CheckedPage]:
+def _pages_committing_on_feed_failure(
+    stream: PageStream, session: Session
+) -> Iterator[CheckedPage]:
     """The stream's pages; a FeedError is raised once the pages stored so far are committed."""
     try:
         yield from stream
@@ -478,11 +482,13 @@ _UNREPLAYABLE_CONFLICT = (
 )
 
 
-def replay_rejected(session: Session, *, ids: list[int] | None, actor: Staff) -> dict[str, int]:
+def replay_rejected(
+    session: Session, *, ids: list[int] | None, actor: Staff, lease_seconds: int
+) -> dict[str, int]:
     """Try the replayable, unresolved rejections again against today's reference data. Holds
     the sync lease for the request's transaction, as every writer of payouts does (see
     `store_payouts`): SyncAlreadyRunning while a sync runs."""
-    holder = take_lease(session)
+    holder = take_lease(session, seconds=lease_seconds)
     stmt = select(RejectedRecord).where(
         RejectedRecord.replayable.is_(True), RejectedRecord.resolved_at.is_(None)
     )
