@@ -13,7 +13,7 @@ Invariants:
 import hmac
 from functools import cache
 from operator import attrgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Integer, bindparam, cast, func, literal_column, select
 from sqlalchemy.orm import Session
@@ -169,10 +169,10 @@ def store_payouts(
         known[record.record_id] = record.version
         latest[record.record_id] = record
     if replayed:
-        new_history, same, conflicting = _compare_with_stored(session, replayed, existing)
-        superseded += new_history
-        unchanged += len(new_history) + same
-        conflicts += conflicting
+        compared = _compare_with_stored(session, replayed, existing)
+        superseded += compared.new_history
+        unchanged += len(compared.new_history) + compared.same
+        conflicts += compared.conflicts
 
     to_store = latest.values()
     person_ids = _write_persons(
@@ -201,9 +201,15 @@ def store_payouts(
     )
 
 
+class StoredComparison(NamedTuple):
+    new_history: list[PayoutIn]  # a lower version not kept yet
+    same: int  # how many are the same as stored
+    conflicts: list[PayoutIn]  # other content than stored of that version
+
+
 def _compare_with_stored(
     session: Session, records: list[PayoutIn], stored_versions: dict[str, int]
-) -> tuple[list[PayoutIn], int, list[PayoutIn]]:
+) -> StoredComparison:
     """Records whose version is at most the stored one's, against what is stored of that
     version (the line, or its history): those to add to the history (a lower version not kept
     yet), how many are the same as stored, and those with other content (conflicts). Content
@@ -248,7 +254,7 @@ def _compare_with_stored(
             same += 1
         else:
             conflicts.append(record)
-    return new_history, same, conflicts
+    return StoredComparison(new_history, same, conflicts)
 
 
 def _write_persons(

@@ -13,6 +13,7 @@ import hashlib
 import json
 import random
 import time
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,7 @@ import httpx
 import orjson
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
+from app.config import Settings
 from app.sync.records import storable_text
 
 TRANSIENT_STATUSES = {429, 500, 502, 503, 504}
@@ -42,7 +44,6 @@ class FeedStuck(FeedError):
     """The feed says there is more but leads back to where the run has been."""
 
 
-DEFAULT_MAX_PAGE_BYTES = 20 * 1024 * 1024
 # A cursor is stored with every page; the platform's are a few dozen characters.
 MAX_CURSOR_CHARS = 1024
 
@@ -74,14 +75,19 @@ class FeedClient:
         max_attempts: int = 6,
         backoff_initial: float = 0.5,
         backoff_max: float = 30.0,
-        max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES,
+        max_page_bytes: int = Settings.model_fields["feed_max_page_bytes"].default,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         """`timeout` bounds each page as a whole, from the request to the body's last byte
         (a body that trickles in is cut off too), and each wait within it."""
         self._http = httpx.Client(
             base_url=base_url.rstrip("/"),
-            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            # gzip or nothing: the only encoding `_capped_body` decodes.
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Accept": "application/json",
+                "Accept-Encoding": "gzip",
+            },
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             transport=transport,
         )
@@ -115,6 +121,22 @@ class FeedClient:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
+    @property
+    def longest_page_seconds(self) -> float:
+        """How long `fetch_page` can take at most: each attempt is cut off within about twice
+        `timeout` (the whole-page deadline is checked between reads, each read waits up to
+        `timeout`), each followed by at most `backoff_max`."""
+        return self.max_attempts * (2 * self.timeout + self.backoff_max)
+
+    def _retrying(self, error: type[Exception]) -> Retrying:
+        """Tries again on `error`, up to `max_attempts` in all, with backoff; then raises it."""
+        return Retrying(
+            stop=stop_after_attempt(self.max_attempts),
+            wait=self._wait,
+            retry=retry_if_exception_type(error),
+            reraise=True,
+        )
+
     def _wait(self, state: RetryCallState) -> float:
         exponential = min(self.backoff_max, self.backoff_initial * 2 ** (state.attempt_number - 1))
         wait = random.uniform(exponential / 2, exponential)  # noqa: S311 (jitter, not crypto)
@@ -124,14 +146,8 @@ class FeedClient:
         return wait
 
     def fetch_page(self, cursor: str | None, limit: int) -> FeedPage:
-        retrying = Retrying(
-            stop=stop_after_attempt(self.max_attempts),
-            wait=self._wait,
-            retry=retry_if_exception_type(_Transient),
-            reraise=True,
-        )
         try:
-            for attempt in retrying:
+            for attempt in self._retrying(_Transient):
                 with attempt:
                     return self._fetch_once(cursor, limit)
         except _Transient as exc:
@@ -145,14 +161,8 @@ class FeedClient:
         `cursor_key`, of the cursors this run has fetched from) unless it is the last: a page
         that leads back (the same cursor again, or a cycle) is asked for again, up to
         `max_attempts` times with backoff, then FeedStuck. Adds the cursor it leads to."""
-        retrying = Retrying(
-            stop=stop_after_attempt(self.max_attempts),
-            wait=self._wait,
-            retry=retry_if_exception_type(_NoProgress),
-            reraise=True,
-        )
         try:
-            for attempt in retrying:
+            for attempt in self._retrying(_NoProgress):
                 with attempt:
                     page = self.fetch_page(cursor, limit)
                     if page.has_more and cursor_key(page.next_cursor) in visited:
@@ -222,20 +232,32 @@ class FeedClient:
                 response.stream = httpx.ByteStream(b"")  # the stream of the cycle, closed
 
     def _capped_body(self, response: httpx.Response, deadline: float) -> bytes:
-        """The body, read as it comes: FeedPageTooLarge past `max_page_bytes` (nothing more is
-        read), a transient failure past `deadline`."""
+        """The body, read and decoded as it comes: FeedPageTooLarge past `max_page_bytes`, sent
+        or decoded (nothing more is read, and a gzip chunk is decoded no further than the cap:
+        a small chunk can inflate a thousandfold), a transient failure past `deadline`."""
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_page_bytes:
             raise self._too_large()
+        encoding = response.headers.get("content-encoding", "").strip().lower() or "identity"
+        if encoding not in ("identity", "gzip"):
+            raise FeedRejected(
+                f"一卡通接口使用了不支持的压缩方式（{encoding[:20]}），请改用 gzip 或不压缩。"
+            )
+        inflate = zlib.decompressobj(wbits=31) if encoding == "gzip" else None
         chunks: list[bytes] = []
-        size = 0
-        for chunk in response.iter_bytes():
+        sent = size = 0
+        for raw in response.iter_raw():
+            sent += len(raw)
+            # At most one byte past the cap: enough to know the page is too large.
+            chunk = inflate.decompress(raw, self.max_page_bytes + 1 - size) if inflate else raw
             size += len(chunk)
-            if size > self.max_page_bytes:
+            if max(sent, size) > self.max_page_bytes:
                 raise self._too_large()
             if time.monotonic() > deadline:
                 raise _Transient(f"一页未能在 {self.timeout:g} 秒内读完")
             chunks.append(chunk)
+        if inflate is not None and not inflate.eof:
+            raise _Transient("压缩的响应不完整")
         return b"".join(chunks)
 
     def _too_large(self) -> "FeedPageTooLarge":

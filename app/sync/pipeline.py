@@ -28,6 +28,10 @@ from app.subsidies.schemas import PayoutIn
 from app.sync.client import FeedClient, FeedError, FeedUnavailable, cursor_key
 from app.sync.records import RecordChecker, Rejection
 
+# Beyond the longest the client can take for a page: starting the child, checking the page and
+# handing it over.
+HANDOVER_SECONDS = 10.0
+
 
 @dataclass(frozen=True)
 class CheckedPage:
@@ -42,7 +46,9 @@ class PageStream:
     """The child process and what it hands over, as a context manager: iterate for the checked
     pages (a FeedError of the child is raised there); `ready` says whether the next page has
     arrived already. A reader thread unpickles the next page while the caller stores this one.
-    Leaving the context, however it is left, ends the child."""
+    A next page that has not come when the client must have given up on it (a hung child) is
+    FeedUnavailable: the lease's heartbeat shows only that this process lives. Leaving the
+    context, however it is left, ends the child."""
 
     def __init__(
         self,
@@ -53,6 +59,7 @@ class PageStream:
         max_pages: int | None,
     ) -> None:
         self._job = (client, checker, cursor, page_size, max_pages)
+        self._page_wait = client.longest_page_seconds + HANDOVER_SECONDS
         self._pages: queue.Queue[CheckedPage | BaseException] = queue.Queue(maxsize=1)
         self._stopping = threading.Event()
         self._child: subprocess.Popen[bytes] | None = None
@@ -93,7 +100,13 @@ class PageStream:
 
     def __iter__(self) -> Iterator[CheckedPage]:
         while True:
-            item = self._pages.get()
+            try:
+                item = self._pages.get(timeout=self._page_wait)
+            except queue.Empty:
+                raise FeedUnavailable(
+                    f"读取一卡通数据的子进程 {self._page_wait:.0f} 秒内没有交出下一页（已卡住），"
+                    "本次同步中止；下次同步从上次保存的位置继续。"
+                ) from None
             if isinstance(item, BaseException):
                 raise item
             yield item

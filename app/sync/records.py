@@ -299,7 +299,10 @@ def _field_problem(raw: dict[str, Any]) -> tuple[str, str]:
 
 
 def storable_text(text: str) -> bool:
-    """No NUL and no lone surrogate: text that both databases can store."""
+    """No NUL and no lone surrogate: text that both databases can store. Deliberately looser
+    than the request rule (`app.schemas.single_line`/`multiline`, which refuse every control
+    character) and the poster's (`app.onboarding.schemas`, printable only): the feed's text is
+    kept as the platform sent it, and only what cannot be stored is refused."""
     if "\x00" in text:
         return False
     try:

@@ -92,5 +92,9 @@ def replay_rejected_records(
     body: ReplayRequest,
     staff: Annotated[Staff, Depends(require_role(Role.county_admin))],
     session: SessionDep,
+    settings: SettingsDep,
 ) -> ReplayResult:
-    return ReplayResult(**service.replay_rejected(session, ids=body.ids, actor=staff))
+    summary = service.replay_rejected(
+        session, ids=body.ids, actor=staff, lease_seconds=settings.sync_lease_seconds
+    )
+    return ReplayResult(**summary)

@@ -31,7 +31,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
-from app.config import Settings
+from app.config import Settings, get_settings
 from app.db import (
     bulk_write_session_scope,
     dialect_insert,
@@ -54,7 +54,6 @@ logger = logging.getLogger(__name__)
 
 FEED = "yikatong"
 LEASE = "payout-sync"
-LEASE_SECONDS = 30  # as LIANYUN_SYNC_LEASE_SECONDS by default
 HEARTBEATS_PER_LEASE = 6
 PAGE_SIZE = 5000
 # Pages are committed in groups (one commit per page wrote the same index pages to the WAL again
@@ -82,10 +81,13 @@ class LeaseLost(Exception):
 
 
 def acquire_lease(
-    holder: str, *, seconds: int = LEASE_SECONDS, session: Session | None = None
+    holder: str, *, seconds: int | None = None, session: Session | None = None
 ) -> bool:
-    """Take the lease for `holder` if it is free, expired or theirs already; in its own
-    transaction, or in `session`'s (a request that must not wait on itself for the lock)."""
+    """Take the lease for `holder` (for `seconds`, by default LIANYUN_SYNC_LEASE_SECONDS) if it
+    is free, expired or theirs already; in its own transaction, or in `session`'s (a request
+    that must not wait on itself for the lock)."""
+    if seconds is None:
+        seconds = get_settings().sync_lease_seconds
     if session is None:
         with session_scope().begin() as own:
             return _acquire(own, holder, seconds)
@@ -121,7 +123,7 @@ def renew_lease(session: Session, holder: str, *, seconds: int) -> bool:
     return bool(renewed)
 
 
-def take_lease(session: Session | None = None, *, seconds: int = LEASE_SECONDS) -> str:
+def take_lease(session: Session | None = None, *, seconds: int | None = None) -> str:
     """A new holder id that now holds the lease, or SyncAlreadyRunning."""
     holder = uuid.uuid4().hex
     if not acquire_lease(holder, seconds=seconds, session=session):
@@ -174,8 +176,9 @@ class LeaseHeartbeat:
             except Exception as exc:
                 logger.warning("sync lease not renewed", extra={"reason": type(exc).__name__})
                 continue
-            if not renewed:
-                return  # taken by another: the run's next page finds out (LeaseLost)
+            if not renewed:  # taken by another: the run's next page finds out
+                logger.warning("sync lease taken by another run", extra={"reason": "LeaseLost"})
+                return
 
 
 def feed_settings(settings: Settings) -> tuple[str, str]:
@@ -238,19 +241,8 @@ def _store_page(
     }
 
 
-def _advance(
-    session: Session,
-    run_id: int,
-    holder: str,
-    cursor: str,
-    counts: dict[str, int],
-    *,
-    lease_seconds: int,
-) -> None:
-    """The cursor after a stored page and the run's counters, in the page's transaction; a
-    LeaseLost when another has taken the lease meanwhile."""
-    if not renew_lease(session, holder, seconds=lease_seconds):
-        raise LeaseLost
+def _advance(session: Session, run_id: int, cursor: str, counts: dict[str, int]) -> None:
+    """The cursor after a stored page and the run's counters, in the page's transaction."""
     session.execute(
         update(SyncCursor).where(SyncCursor.feed == FEED).values(cursor=cursor, updated_at=utcnow())
     )
@@ -313,33 +305,38 @@ def run_sync(
     group with the cursor after its last page. `run_id` is a run recorded already
     (`record_staff_run`)."""
     seconds = settings.sync_lease_seconds
-    if client is None:
-        client = FeedClient(*feed_settings(settings), max_page_bytes=settings.feed_max_page_bytes)
+    if client is None and run_id is None:
+        client = _feed_client(settings)  # FeedNotConfigured before anything is recorded
     if holder is None:
         holder = take_lease(seconds=seconds)
     try:
         with LeaseHeartbeat(holder, seconds=seconds):
-            run_id, cursor, checker = _start_run(settings, trigger, run_id)
-            logger.info("sync started", extra={"run_id": run_id, "trigger": trigger})
-            interrupted: BaseException | None = None
+            outcome, error, interrupted = "failed", None, None
             try:
+                run_id, cursor, checker = _start_run(
+                    settings, trigger, run_id, holder=holder, lease_seconds=seconds
+                )
+                logger.info("sync started", extra={"run_id": run_id, "trigger": trigger})
                 _store_feed(
-                    PageStream(client, checker, cursor, page_size, max_pages),
+                    PageStream(
+                        client or _feed_client(settings), checker, cursor, page_size, max_pages
+                    ),
                     run_id,
                     holder,
                     commit_records=commit_records,
                     lease_seconds=seconds,
                 )
-                outcome, error = "succeeded", None
-            except FeedError as exc:
-                outcome, error = "failed", str(exc)
-                logger.warning(
-                    "sync failed", extra={"run_id": run_id, "reason": type(exc).__name__}
-                )
+                outcome = "succeeded"
             except BaseException as exc:
-                outcome, error = "failed", _failure_message(exc)
+                if run_id is None:  # a new run not recorded: nothing to end
+                    raise
+                error = _failure_message(exc)
                 # Its kind only: a message or traceback could carry a record's values.
-                logger.error("sync crashed", extra={"run_id": run_id, "reason": type(exc).__name__})
+                logger.log(
+                    logging.WARNING if isinstance(exc, FeedError) else logging.ERROR,
+                    "sync failed",
+                    extra={"run_id": run_id, "reason": type(exc).__name__},
+                )
                 if not isinstance(exc, Exception):
                     interrupted = exc
             finished = _finish_run(run_id, outcome, error)
@@ -354,12 +351,19 @@ def run_sync(
         release_lease(holder)
 
 
+def _feed_client(settings: Settings) -> FeedClient:
+    return FeedClient(*feed_settings(settings), max_page_bytes=settings.feed_max_page_bytes)
+
+
 def _start_run(
-    settings: Settings, trigger: str, run_id: int | None
+    settings: Settings, trigger: str, run_id: int | None, *, holder: str, lease_seconds: int
 ) -> tuple[int, str | None, RecordChecker]:
-    """Mark the runs of dead processes, then start the run `run_id` (recorded already) or a
-    new one from the saved cursor."""
+    """Renew the lease (LeaseLost if another holds it: a run started by staff may begin after
+    its lease lapsed), mark the runs of dead processes, then start the run `run_id` (recorded
+    already) or a new one from the saved cursor."""
     with session_scope().begin() as session:
+        if not renew_lease(session, holder, seconds=lease_seconds):
+            raise LeaseLost
         _mark_abandoned_runs(session, starting=run_id)
         state = session.get(SyncCursor, FEED) or SyncCursor(feed=FEED, cursor=None)
         session.add(state)
@@ -383,9 +387,12 @@ def _store_feed(
     known_persons = subsidies_service.KnownPersons()
     with stream, bulk_write_session_scope()() as session, _gc_paused() as collect:
         uncommitted, since = 0, time.monotonic()
-        for page in _pages_until_the_feed_fails(stream, session):
+        for page in _pages_committing_on_feed_failure(stream, session):
+            # The lease first: a run that stalled past it writes nothing once another has it.
+            if not renew_lease(session, holder, seconds=lease_seconds):
+                raise LeaseLost
             counts = _store_page(session, run_id, page, known_persons)
-            _advance(session, run_id, holder, page.next_cursor, counts, lease_seconds=lease_seconds)
+            _advance(session, run_id, page.next_cursor, counts)
             uncommitted += page.fetched + 1
             # Commit before waiting for the feed (no lock held while idle), often enough that
             # other writers would wait at most about COMMIT_SECONDS, and at once when one
@@ -402,7 +409,9 @@ def _store_feed(
         session.commit()
 
 
-def _pages_until_the_feed_fails(stream: PageStream, session: Session) -> Iterator[CheckedPage]:
+def _pages_committing_on_feed_failure(
+    stream: PageStream, session: Session
+) -> Iterator[CheckedPage]:
     """The stream's pages; a FeedError is raised once the pages stored so far are committed."""
     try:
         yield from stream
@@ -412,6 +421,8 @@ def _pages_until_the_feed_fails(stream: PageStream, session: Session) -> Iterato
 
 
 def _failure_message(exc: BaseException) -> str:
+    if isinstance(exc, FeedError | FeedNotConfigured):
+        return str(exc)
     if isinstance(exc, LeaseLost):
         return "同步租约已被另一次同步接管（本次同步停顿过久），本次同步中止；未保存的页已撤回。"
     return (
@@ -464,11 +475,20 @@ def list_rejected(
     return paginate(session, stmt, page)
 
 
-def replay_rejected(session: Session, *, ids: list[int] | None, actor: Staff) -> dict[str, int]:
+_UNREPLAYABLE_CONFLICT = (
+    "重新导入时发现，一卡通平台此后送来了同一记录同一版本的另一份内容；已保留那一份。"
+    "重新导入无法判断哪一份是真的，这条记录不再重新导入：请向一卡通平台核实，"
+    "由平台以新的版本号重新发送正确的内容。"
+)
+
+
+def replay_rejected(
+    session: Session, *, ids: list[int] | None, actor: Staff, lease_seconds: int
+) -> dict[str, int]:
     """Try the replayable, unresolved rejections again against today's reference data. Holds
     the sync lease for the request's transaction, as every writer of payouts does (see
     `store_payouts`): SyncAlreadyRunning while a sync runs."""
-    holder = take_lease(session)
+    holder = take_lease(session, seconds=lease_seconds)
     stmt = select(RejectedRecord).where(
         RejectedRecord.replayable.is_(True), RejectedRecord.resolved_at.is_(None)
     )
@@ -487,20 +507,24 @@ def replay_rejected(session: Session, *, ids: list[int] | None, actor: Staff) ->
         stored[row] = result
     counts = subsidies_service.store_payouts(session, list(stored.values()))
     conflicts = set(counts.conflicts)
+    replayed = 0
     for row, record in stored.items():
         if record in conflicts:  # the feed has sent this version since, otherwise
-            row.reason, row.message = "version_conflict", version_conflict(record).message
+            # No replay can settle which truth holds: only the platform can, with a new version.
+            row.reason, row.message = "version_conflict", _UNREPLAYABLE_CONFLICT
+            row.replayable = False
         else:
             row.resolved_at = now
-    replayed = len(stored) - len(conflicts)
+            replayed += 1
     summary = {"replayed": replayed, "still_rejected": len(rows) - replayed}
     audit.record(
         session,
         actor=actor,
         action="sync.replay",
         entity_type="sync_rejected",
-        entity_id=",".join(str(i) for i in ids) if ids else "all",
-        after=summary,
+        # The ids go in `after`: entity_id is a short column (64 characters).
+        entity_id="selected" if ids else "all",
+        after={**summary, "ids": ids} if ids else summary,
     )
     release_lease(holder, session=session)
     return summary

@@ -4,6 +4,7 @@ sends too much. Each is served over real HTTP on 127.0.0.1."""
 import asyncio
 import json
 import threading
+import zlib
 from typing import Any
 
 from tests.sync.feed_server import Answer, send_json
@@ -107,6 +108,33 @@ class Oversized:
     async def _send(self, send: Any, body: bytes, *, more: bool = True) -> None:
         await send({"type": "http.response.body", "body": body, "more_body": more})
         self.sent += len(body)
+
+
+def gzipped(body: bytes, *, padding: int = 0) -> bytes:
+    """`body` gzipped, with `padding` spaces inserted before its last byte (a JSON object's
+    closing brace): a few hundred kilobytes that inflate to `padding` bytes."""
+    deflate = zlib.compressobj(9, zlib.DEFLATED, 31)
+    parts = [deflate.compress(body[:-1])]
+    block = b" " * (1024 * 1024)
+    for start in range(0, padding, len(block)):
+        parts.append(deflate.compress(block[: padding - start]))
+    parts += [deflate.compress(body[-1:]), deflate.flush()]
+    return b"".join(parts)
+
+
+def gzip_page(compressed: bytes) -> Answer:
+    """A 200 with `compressed` as a gzip-encoded body."""
+
+    async def answer(_receive: Any, send: Any) -> None:
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-encoding", b"gzip"),
+            (b"content-length", str(len(compressed)).encode()),
+        ]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": compressed})
+
+    return answer
 
 
 class Blocking:

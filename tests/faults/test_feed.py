@@ -2,6 +2,8 @@
 127.0.0.1. Whatever it does, the run ends (never left `running`) with a Chinese reason, the
 cursor stays after the last page stored, and the lease is free for the next run."""
 
+import json
+import tracemalloc
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,16 +14,16 @@ from app.config import get_settings
 from app.db import session_scope
 from app.subsidies.models import Payout
 from app.sync import service
-from app.sync.client import FeedClient
+from app.sync.client import FeedClient, FeedPageTooLarge
 from app.sync.models import RejectedRecord, SyncCursor, SyncRun
-from tests.faults.feed import Looping, Oversized, Trickling, page, raw
+from tests.faults.feed import Looping, Oversized, Trickling, gzip_page, gzipped, page, raw
 from tests.sync.feed_server import TOKEN, Answer, TinyFeed, serving
 from tests.sync.test_service import record
 
 ATTEMPTS = 4
 
 
-def client_for(url: str, **options: Any) -> FeedClient:
+def feed_client(url: str, **options: Any) -> FeedClient:
     options = {"max_attempts": ATTEMPTS, "backoff_initial": 0.01, "backoff_max": 0.05, **options}
     return FeedClient(url, TOKEN, **options)
 
@@ -37,7 +39,7 @@ def feed(committed_db: str) -> Iterator[tuple[TinyFeed, str]]:
 
 def sync(url: str, **options: Any) -> SyncRun:
     return service.run_sync(
-        get_settings(), trigger="cli", client=client_for(url, **options), page_size=5
+        get_settings(), trigger="cli", client=feed_client(url, **options), page_size=5
     )
 
 
@@ -209,3 +211,30 @@ def test_a_page_past_the_size_cap_fails_the_run_without_being_read_whole(
     assert_failed_cleanly(run, cursor="5", says="超过了 1048576 字节的上限")
     assert tiny.requests_at["5"] == 1  # not asked again: it would only be as large
     assert huge.sent < huge.total // 4  # the client stopped reading
+
+
+def test_a_gzip_bomb_is_not_inflated_past_the_size_cap(feed: tuple[TinyFeed, str]) -> None:
+    """The cap counted decoded bytes after httpx had inflated a whole chunk: 64 KiB sent
+    became about 64 MiB in memory before the check (now: about the cap)."""
+    tiny, url = feed
+    page_json = json.dumps({"records": [], "next_cursor": "5", "has_more": False}).encode()
+    tiny.answers["5"] = gzip_page(gzipped(page_json, padding=256 * 1024 * 1024))
+    cap = 1024 * 1024
+    client = feed_client(url, max_page_bytes=cap, max_attempts=1)
+    tracemalloc.start()
+    try:
+        with pytest.raises(FeedPageTooLarge, match="超过了 1048576 字节的上限"):
+            client.fetch_page("5", 5)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        client.close()
+    assert peak < 8 * cap
+
+
+def test_a_gzipped_page_is_read(feed: tuple[TinyFeed, str]) -> None:
+    tiny, url = feed
+    body = {"records": [record(n) for n in range(6, 11)], "next_cursor": "10", "has_more": False}
+    tiny.answers["5"] = gzip_page(gzipped(json.dumps(body).encode(), padding=100_000))
+    run = sync(url)
+    assert (run.outcome, run.created, run.cursor_end) == ("succeeded", 10, "10")

@@ -12,14 +12,15 @@ from datetime import timedelta
 from typing import TypeVar
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text, update
 
 from app.config import get_settings
-from app.db import session_scope, utcnow
-from app.sync import service
+from app.db import engine_for, session_scope, utcnow
+from app.sync import scheduler, service
 from app.sync.models import SyncLease, SyncRun
+from tests.factories import make_staff
 from tests.faults.feed import Blocking
-from tests.faults.test_feed import client_for
+from tests.faults.test_feed import feed_client
 from tests.sync.feed_server import TOKEN, TinyFeed, serving
 from tests.sync.test_service import record
 
@@ -79,7 +80,7 @@ def test_a_killed_sync_s_lease_lapses_and_the_next_run_marks_it_failed(
     def next_run() -> SyncRun | None:
         try:
             return service.run_sync(
-                get_settings(), trigger="cli", client=client_for(url), page_size=5
+                get_settings(), trigger="cli", client=feed_client(url), page_size=5
             )
         except service.SyncAlreadyRunning:
             return None
@@ -102,7 +103,7 @@ def test_a_live_sync_keeps_its_lease_past_its_expiry_while_the_feed_is_slow(
     runs: list[SyncRun] = []
     worker = threading.Thread(
         target=lambda: runs.append(
-            service.run_sync(get_settings(), trigger="cli", client=client_for(url), page_size=5)
+            service.run_sync(get_settings(), trigger="cli", client=feed_client(url), page_size=5)
         )
     )
     worker.start()
@@ -118,3 +119,102 @@ def test_a_live_sync_keeps_its_lease_past_its_expiry_while_the_feed_is_slow(
         held.release.set()
         worker.join()
     assert runs[0].outcome == "succeeded" and runs[0].created == 10
+
+
+def record_a_staff_run(holder: str) -> int:
+    """What a staff member's request commits: the lease taken and the run recorded."""
+    with session_scope().begin() as session:
+        assert service.acquire_lease(holder, session=session)
+        return service.record_staff_run(session, actor=make_staff(session)).id
+
+
+def test_a_staff_run_that_starts_after_its_lease_was_taken_leaves_the_live_run_alone(
+    held_feed: tuple[Blocking, str],
+) -> None:
+    """The thread of a staff run started late: its lease had lapsed and another run held it.
+    It marked that live run failed as if its process had died, then stored pages."""
+    _, url = held_feed
+    late = record_a_staff_run("the-late-request")
+    service.release_lease("the-late-request")  # lapsed
+    assert service.acquire_lease("a-live-run")
+    with session_scope().begin() as session:
+        live = SyncRun(trigger="schedule", outcome="running")
+        session.add(live)
+    run = service.run_sync(
+        get_settings(),
+        trigger="admin",
+        holder="the-late-request",
+        run_id=late,
+        client=feed_client(url),
+        page_size=5,
+    )
+    assert (run.id, run.outcome, run.fetched) == (late, "failed", 0)
+    assert run.error is not None and "租约已被另一次同步接管" in run.error
+    with session_scope()() as session:
+        assert session.get_one(SyncRun, live.id).outcome == "running"
+    assert not service.acquire_lease("an-intruder")  # still the live run's
+
+
+def test_a_staff_run_that_fails_before_its_first_page_is_ended_with_its_reason(
+    committed_db: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The feed's settings gone between the request and the run: the run stayed `running`,
+    to be called a dead process's by the next run, and the error was logged with its
+    traceback."""
+    run_id = record_a_staff_run("a-staff-request")
+    with caplog.at_level("INFO"):
+        scheduler.run_in_thread(get_settings(), holder="a-staff-request", run_id=run_id)
+        run = wait_for(
+            lambda: (found := first_run()) is not None and found.outcome != "running" and found
+        )
+    assert run.id == run_id and run.outcome == "failed"
+    assert run.error is not None and "LIANYUN_FEED_URL" in run.error
+    assert all(entry.exc_info is None for entry in caplog.records)
+    wait_for(lambda: service.acquire_lease("the-next-run"))  # let go
+
+
+def test_a_run_whose_lease_was_taken_while_it_waited_writes_no_more_pages(
+    held_feed: tuple[Blocking, str],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The lease was checked after the page was written: a run that stalled past its lease
+    wrote persons and payouts (and waited on the new holder's locks) before it found out. On
+    PostgreSQL the new holder's locks on those tables made that run wait until they were let
+    go; SQLite has one write lock, so there nothing can be held that the page's writes alone
+    would wait for."""
+    held, url = held_feed
+    monkeypatch.setenv("LIANYUN_SYNC_LEASE_SECONDS", str(LEASE_SECONDS))
+    get_settings.cache_clear()
+    caplog.set_level("WARNING", logger="app.sync.service")
+    runs: list[SyncRun] = []
+    worker = threading.Thread(
+        target=lambda: runs.append(
+            service.run_sync(get_settings(), trigger="cli", client=feed_client(url), page_size=5)
+        )
+    )
+    worker.start()
+    try:
+        assert held.entered.wait(60)
+        wait_for(lambda: (run := first_run()) is not None and run.pages == 1)
+        with session_scope().begin() as session:  # the run stalled past its lease
+            session.execute(
+                update(SyncLease).values(
+                    holder="a-new-holder", expires_at=utcnow() + timedelta(minutes=5)
+                )
+            )
+        wait_for(lambda: "sync lease taken by another run" in caplog.messages)
+        with engine_for(get_settings().database_url).connect() as new_holder:
+            if new_holder.dialect.name == "postgresql":
+                new_holder.execute(text("LOCK TABLE person, payout IN EXCLUSIVE MODE"))
+            held.release.set()
+            ended = wait_for(
+                lambda: (run := first_run()) is not None and run.outcome != "running" and run
+            )
+            new_holder.rollback()
+    finally:
+        held.release.set()
+        worker.join()
+    assert ended.outcome == "failed" and ended.error is not None
+    assert "租约已被另一次同步接管" in ended.error
+    assert (ended.pages, ended.created) == (1, 5)

@@ -6,6 +6,7 @@ import pickle
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -73,3 +74,33 @@ def test_the_child_ends_when_the_sync_process_is_gone() -> None:
         assert child.poll() is None and hanging.requests >= 2  # busy retrying
         child.stdin.close()  # what the kernel does when the sync process dies
         assert child.wait(timeout=10) == 0
+
+
+def test_a_child_that_hangs_fails_the_run_once_the_next_page_is_overdue() -> None:
+    """The heartbeat kept the lease of a run whose child hung: the wait for the next page had
+    no end."""
+    tiny = TinyFeed([record(n) for n in range(1, 200)])
+    failures: list[FeedUnavailable] = []
+    with serving(tiny) as url:
+        client = FeedClient(url, TOKEN, timeout=0.2, max_attempts=2, backoff_max=0.05)
+        with PageStream(client, CHECKER, None, 1, None) as stream:
+            pages = iter(stream)
+            next(pages)
+            (child,) = children_of(os.getpid())
+            os.kill(child, signal.SIGSTOP)  # hung
+
+            def read_on() -> None:
+                try:
+                    for _ in pages:
+                        pass
+                except FeedUnavailable as exc:
+                    failures.append(exc)
+
+            reader = threading.Thread(target=read_on)
+            reader.start()
+            reader.join(timeout=120)
+            gave_up = not reader.is_alive()
+            os.kill(child, signal.SIGKILL)  # ends the wait of a reader that would not give up
+            reader.join()
+    assert gave_up
+    assert len(failures) == 1 and "秒内没有交出下一页" in str(failures[0])

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from app.audit.models import AuditEntry
 from app.regions.models import Region
 from app.staff.models import Role
+from app.subsidies import service as subsidies_service
 from app.subsidies.models import Payout
 from app.sync import service as sync_service
 from app.sync.models import RejectedRecord, SyncRun
@@ -96,3 +97,52 @@ def test_a_replay_waits_its_turn_while_a_sync_runs_and_leaves_the_lease_free(
     done = client.post("/api/v1/admin/sync/rejected/replay", headers=auth_headers(admin), json={})
     assert done.json() == {"replayed": 0, "still_rejected": 1}
     assert sync_service.acquire_lease("the-next-sync", session=session)
+
+
+def test_a_replay_of_thirty_chosen_records_is_audited_with_their_ids(
+    client: TestClient, session: Session
+) -> None:
+    """The ids joined with commas went into the audit entry's entity_id (64 characters): on
+    PostgreSQL a replay of more than a handful was a 500."""
+    admin = make_staff(session)
+    for n in range(30):
+        quarantine_in_a_new_village(session, f"LATE-{n}")
+    ids = sorted(session.scalars(select(RejectedRecord.id)))
+    response = client.post(
+        "/api/v1/admin/sync/rejected/replay", headers=auth_headers(admin), json={"ids": ids}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json() == {"replayed": 0, "still_rejected": 30}
+    audit = client.get(
+        "/api/v1/admin/audit", params={"action": "sync.replay"}, headers=auth_headers(admin)
+    ).json()
+    assert [entry["after"]["ids"] for entry in audit["items"]] == [ids]
+
+
+def test_two_same_records_that_meet_another_truth_are_counted_and_not_replayed_again(
+    client: TestClient, session: Session
+) -> None:
+    """The replayed were counted as the rows less the distinct conflicting records (two alike
+    rows in conflict: one replayed), and a row found in conflict stayed replayable, to be
+    tried again by every "replay all"."""
+    admin = make_staff(session)
+    quarantine_in_a_new_village(session, "LATE-3")
+    quarantine_in_a_new_village(session, "LATE-3")  # the platform sent it twice
+    session.add(Region(code=NEW_VILLAGE, name="新设村", level="village", parent_code=FOLOU))
+    session.flush()
+    other_truth = make_payout(record_id="LATE-3", village_code=NEW_VILLAGE, amount_fen=99900)
+    subsidies_service.store_payouts(session, [other_truth])  # sent since, with other content
+
+    url, headers = "/api/v1/admin/sync/rejected/replay", auth_headers(admin)
+    assert client.post(url, headers=headers, json={}).json() == {
+        "replayed": 0,
+        "still_rejected": 2,
+    }
+    rows = client.get("/api/v1/admin/sync/rejected", headers=headers).json()["items"]
+    assert [(r["reason"], r["replayable"]) for r in rows] == [("version_conflict", False)] * 2
+    assert "不再重新导入" in rows[0]["message"]
+    assert client.post(url, headers=headers, json={}).json() == {
+        "replayed": 0,
+        "still_rejected": 0,
+    }
+    assert session.get_one(Payout, "LATE-3").amount_fen == 99900
