@@ -68,7 +68,9 @@ class RequestIdFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if anonymous_var.get():
-            if getattr(record, "anonymous_safe", False):
+            # Once a record, however many handlers (each with this filter) it passes.
+            if getattr(record, "anonymous_safe", False) and not hasattr(record, "tallied"):
+                record.tallied = True
                 anonymous_trouble.add(record.getMessage())
             return False
         if not hasattr(record, "request_id"):

@@ -120,13 +120,17 @@ def app_log() -> Iterator[io.StringIO]:
     handler = logging.StreamHandler(stream)
     handler.setLevel(logging.WARNING)  # not the test client's own request lines
     handler.addFilter(logs.RequestIdFilter())
+    second = logging.StreamHandler(io.StringIO())  # a second handler, as a served app may have
+    second.addFilter(logs.RequestIdFilter())
     root = logging.getLogger()
     root.addHandler(handler)
+    root.addHandler(second)
     level = root.level
     root.setLevel(logging.INFO)
     yield stream
     root.setLevel(level)
     root.removeHandler(handler)
+    root.removeHandler(second)
 
 
 def test_a_failing_tip_writes_no_line_then_only_an_hourly_count(
