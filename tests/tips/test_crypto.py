@@ -36,8 +36,9 @@ def test_a_wrapped_key_opens_only_where_it_was_made_for() -> None:
         lambda: crypto.unwrap(crypto.master_key(TIP_KEY + "x"), WRAPPED_DATA_KEY, context=":1:abc"),
         lambda: crypto.decrypt(b"k" * 32, CONTENT, label="accused"),
     ):
-        with pytest.raises(crypto.KeyMismatch):
+        with pytest.raises(crypto.KeyMismatch) as refused:
             wrong()
+        assert str(refused.value) == "举报数据无法用现有密钥打开，请联系管理员。"
 
 
 def test_a_receipt_code_hashed_by_an_earlier_release_is_found_again() -> None:

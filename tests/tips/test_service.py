@@ -249,3 +249,14 @@ def test_a_wrong_receipt_code_is_told_to_check_the_16_digits(session: Session) -
     with pytest.raises(ReceiptNotFound) as wrong:
         service.receipt_status(session, "1" * 16, client="10.0.0.1", settings=get_settings())
     assert str(wrong.value) == "没有与这个回执码相符的举报，请核对 16 位数字后再试。"
+
+
+def test_a_changed_tip_key_sends_the_tipster_to_the_administrator(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code = submit(session)
+    monkeypatch.setenv("LIANYUN_TIP_KEY", NEW_KEY)
+    get_settings.cache_clear()
+    with pytest.raises(TipKeyUnavailable) as refused:
+        service.receipt_status(session, code, client="x", settings=get_settings())
+    assert str(refused.value) == "举报密钥与数据不符，请联系管理员。"
