@@ -12,12 +12,14 @@ from app.config import get_settings
 from app.db import session_scope
 from app.errors import RateLimited
 from app.staff.models import Role
-from app.tips import service
+from app.subsidies import service as subsidies_service
+from app.tips import crypto, service
 from app.tips.attachments import Upload
-from app.tips.errors import ReceiptNotFound, TipKeyUnavailable
+from app.tips.errors import PayoutUnknown, ReceiptNotFound, TipKeyUnavailable, VillageUnknown
 from app.tips.models import Tip, TipAttachment, TipMessage, TipMessageKind, TipState
 from app.tips.schemas import ReceiptMessageCreate, TipCreate, TipTransition
-from tests.factories import SANGUANZHAI, make_staff
+from tests.factories import FOLOU, SANGUANZHAI, make_staff
+from tests.subsidies.factories import make_payout
 from tests.tips import files
 
 CONTENT = "会计把公益林补偿款发给了自己的亲戚。"
@@ -260,3 +262,49 @@ def test_a_changed_tip_key_sends_the_tipster_to_the_administrator(
     with pytest.raises(TipKeyUnavailable) as refused:
         service.receipt_status(session, code, client="x", settings=get_settings())
     assert str(refused.value) == "举报密钥与数据不符，请联系管理员。"
+
+
+def test_a_tip_keeps_its_village_and_the_payout_line_it_points_at(session: Session) -> None:
+    settings = get_settings()
+    subsidies_service.store_payouts(session, [make_payout(record_id="PC202610-0000042")])
+    data = TipCreate(
+        category="funds",
+        village_code=SANGUANZHAI,
+        content=CONTENT,
+        payout_record_id="PC202610-0000042",
+    )
+    service.submit_tip(session, data=data, uploads=[], client="10.0.0.1", settings=settings)
+    anonymous = TipCreate(category="funds", content=CONTENT)
+    service.submit_tip(session, data=anonymous, uploads=[], client="10.0.0.1", settings=settings)
+    staff = make_staff(session, role=Role.commission)
+    placed, nowhere = session.scalars(select(Tip).order_by(Tip.id)).all()
+    read = service.read_tip(session, placed.id, actor=staff, settings=settings)
+    assert (read.village_code, read.township_code) == (SANGUANZHAI, FOLOU)
+    assert read.payout_record_id == "PC202610-0000042" and read.state == TipState.submitted
+    unplaced = service.read_tip(session, nowhere.id, actor=staff, settings=settings)
+    assert (unplaced.village_code, unplaced.township_code, unplaced.payout_record_id) == (
+        None,
+        None,
+        None,
+    )
+
+
+def test_a_tip_pointing_at_an_unknown_village_or_payout_line_is_told_which(
+    session: Session,
+) -> None:
+    settings = get_settings()
+
+    def refused(**fields: str) -> str:
+        data = TipCreate(category="funds", content=CONTENT, **fields)
+        with pytest.raises((VillageUnknown, PayoutUnknown)) as error:
+            service.submit_tip(session, data=data, uploads=[], client="10.0.0.1", settings=settings)
+        return str(error.value)
+
+    assert refused(village_code="511923120000") == "没有区划代码为 511923120000 的村（社区）。"
+    assert refused(payout_record_id="PC-NONE") == "没有这条发放记录，请从村务公示中选择。"
+
+
+def test_receipt_codes_are_16_random_digits() -> None:
+    codes = {crypto.new_receipt_code() for _ in range(20)}
+    assert len(codes) == 20 and all(len(c) == 16 and c.isdigit() for c in codes)
+    assert max(int(c) for c in codes) >= 10**15  # not all of them small numbers
