@@ -87,6 +87,16 @@ def session(engine: Engine) -> Iterator[Session]:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_settings() -> Iterator[None]:
+    """Settings are read again after each test: a test that changed the environment and cleared
+    the cache leaves its own settings cached once monkeypatch has put the environment back."""
+    from app.config import get_settings
+
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_rate_limits() -> Iterator[None]:
     from app import ratelimit
 

@@ -146,8 +146,9 @@ class RecordChecker:
         id_number, name = raw.get("id_number"), raw.get("name")
         if isinstance(id_number, str) and storable_text(id_number):
             number = identity.normalize_id(id_number)[:_MAX_TEXT]
+            # mask_id keeps the first six and last four: of ten characters or fewer, all of them
             payload["id_masked"] = (
-                identity.mask_id(number) if len(number) >= 10 else "*" * len(number)
+                identity.mask_id(number) if len(number) > 10 else "*" * len(number)
             )
             payload["id_hash"] = identity.keyed_hash(self.pepper, number).hex()
         if isinstance(name, str) and storable_text(name):

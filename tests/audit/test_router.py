@@ -1,7 +1,10 @@
+from datetime import datetime, timedelta
+
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from app.audit import service
+from app.schemas import COUNTY_TZ
 from app.staff.models import Role
 from tests.asserts import assert_problem
 from tests.factories import FOLOU, auth_headers, make_staff
@@ -61,3 +64,46 @@ def test_only_county_admin_reads_the_audit_log(client: TestClient, session: Sess
             client.get("/api/v1/admin/audit", headers=auth_headers(staff)), 403, "forbidden"
         )
     assert_problem(client.get("/api/v1/admin/audit"), 401, "authentication_required")
+
+
+def test_each_entry_names_the_staff_member_who_wrote_it(
+    client: TestClient, session: Session
+) -> None:
+    admin = make_staff(session, username="auditor-li")
+    service.record(session, actor=admin, action="z.named", entity_type="z", entity_id=1)
+    response = client.get(
+        "/api/v1/admin/audit", headers=auth_headers(admin), params={"action": "z.named"}
+    )
+    (entry,) = response.json()["items"]
+    assert entry["actor_username"] == "auditor-li" and entry["actor_id"] == admin.id
+
+
+def test_audit_filters_by_actor_by_entity_and_by_a_half_open_time_window(
+    client: TestClient, session: Session
+) -> None:
+    admin, other = make_staff(session), make_staff(session)
+    noon = datetime(2026, 3, 2, 12, tzinfo=COUNTY_TZ)
+    for hours, actor, entity_id in [(-1, admin, 7), (0, other, 8), (1, admin, 8)]:
+        entry = service.record(
+            session, actor=actor, action="w.step", entity_type="w", entity_id=entity_id
+        )
+        entry.at = noon + timedelta(hours=hours)
+    session.flush()
+
+    def found(**params: object) -> list[tuple[int, str, str]]:
+        response = client.get(
+            "/api/v1/admin/audit",
+            headers=auth_headers(admin),
+            params={"entity_type": "w", **params},
+        )
+        assert response.status_code == 200
+        return [(e["actor_id"], e["entity_id"], e["at"][11:16]) for e in response.json()["items"]]
+
+    assert found(actor_id=admin.id) == [(admin.id, "8", "13:00"), (admin.id, "7", "11:00")]
+    assert found(entity_id="8") == [(admin.id, "8", "13:00"), (other.id, "8", "12:00")]
+    # since is inclusive, until exclusive: an entry at noon is after noon, not before it
+    assert found(since=noon.isoformat()) == [(admin.id, "8", "13:00"), (other.id, "8", "12:00")]
+    assert found(until=noon.isoformat()) == [(admin.id, "7", "11:00")]
+    assert found(since=noon.isoformat(), until=(noon + timedelta(hours=1)).isoformat()) == [
+        (other.id, "8", "12:00")
+    ]

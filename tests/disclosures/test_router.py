@@ -97,3 +97,36 @@ def test_a_villager_looking_again_gets_304_until_a_sync_changes_the_month(
     changed = client.get(f"{BASE}/2026-10", headers={"If-None-Match": first.headers["etag"]})
     assert changed.status_code == 200
     assert "C-10" in {line["record_id"] for line in changed.json()["items"]}
+
+
+def test_a_month_list_reads_by_category_then_item_then_record(
+    client: TestClient, session: Session
+) -> None:
+    lines = [  # stored in no useful order
+        ("Z-1", "05", "高龄津贴"),
+        ("C-2", "05", "城乡居民基础养老金"),
+        ("C-1", "05", "城乡居民基础养老金"),
+        ("B-1", "01", "城乡居民最低生活保障金"),
+    ]
+    service.store_payouts(
+        session,
+        [
+            make_payout(record_id=record_id, category_code=code, item_name=item)
+            for record_id, code, item in lines
+        ],
+    )
+    body = client.get(f"{BASE}/2026-10").json()
+    assert [line["record_id"] for line in body["items"]] == ["B-1", "C-1", "C-2", "Z-1"]
+    assert [c["category_code"] for c in body["by_category"]] == ["01", "05"]
+
+
+def test_a_month_paid_in_another_village_only_is_not_found_here(
+    client: TestClient, session: Session
+) -> None:
+    _seed(session)  # 黄柳村 has 2026-08, 三官寨村 has not
+    body = assert_problem(client.get(f"{BASE}/2026-08"), 404, "not_found")
+    assert body["detail"] == "2026-08 没有公示的发放记录"
+    township = assert_problem(
+        client.get("/api/v1/villages/511923120000/disclosures/2026-10"), 404, "not_found"
+    )
+    assert township["detail"] == "511923120000 不是村（社区）"

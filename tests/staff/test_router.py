@@ -527,3 +527,39 @@ def test_token_responses_are_not_cached(client: TestClient, session: Session) ->
         TOKEN_URL, data={"username": staff.username, "password": DEFAULT_PASSWORD}
     )
     assert response.headers["cache-control"] == "no-store"
+
+
+def test_a_county_role_created_without_a_region_holds_the_county(
+    client: TestClient, session: Session
+) -> None:
+    admin = make_staff(session)
+    body = {
+        "username": "editor-wang",
+        "display_name": "王编辑",
+        "password": "a-long-password-1",
+        "role": "editor",
+    }
+    response = client.post("/api/v1/admin/staff", headers=auth_headers(admin), json=body)
+    assert response.status_code == 201, response.text
+    assert response.json()["region_code"] == COUNTY
+
+
+def test_the_staff_list_filters_by_role_and_state_in_the_order_made(
+    client: TestClient, session: Session
+) -> None:
+    officer = make_staff(session, role=Role.township_officer, region_code=FOLOU)
+    clerks = [
+        make_staff(session, role=Role.village_clerk, region_code=SANGUANZHAI) for _ in range(3)
+    ]
+    retired = make_staff(session, role=Role.village_clerk, region_code=SANGUANZHAI, is_active=False)
+    headers = auth_headers(officer)
+
+    def listed(**params: object) -> list[int]:
+        response = client.get("/api/v1/admin/staff", headers=headers, params=params)
+        assert response.status_code == 200
+        return [s["id"] for s in response.json()["items"]]
+
+    assert listed() == [officer.id, *(c.id for c in clerks), retired.id]
+    assert listed(role="village_clerk") == [*(c.id for c in clerks), retired.id]
+    assert listed(is_active="false") == [retired.id]
+    assert listed(role="village_clerk", is_active="true") == [c.id for c in clerks]

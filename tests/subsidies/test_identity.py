@@ -69,3 +69,19 @@ def test_keyed_hashes_are_hmac_sha256_cut_to_16_bytes_whatever_the_pepper() -> N
     for pepper in (b"pepper-one", b"pepper-two", b"k" * 100):
         expected = hmac.digest(pepper, VALID.encode(), "sha256")[:16]
         assert identity.keyed_hash(pepper, VALID) == expected
+
+
+def test_a_wrong_id_number_is_told_in_full_what_is_wrong() -> None:
+    # the villager reads these sentences as they are in the lookup's answer
+    with pytest.raises(identity.InvalidIdNumber) as shape:
+        identity.check_id("1101051949123100")
+    assert str(shape.value) == "身份证号应为 18 位，前 17 位是数字，最后一位是数字或 X"
+    with pytest.raises(identity.InvalidIdNumber) as check_character:
+        identity.check_id("110105194912310021")
+    assert str(check_character.value) == "身份证号校验位不对，请检查是否输错"
+
+
+def test_an_odd_seventeenth_digit_is_a_man() -> None:
+    man = "511923198806150034"  # 17th digit 3
+    assert identity.checked_identity(b"pepper-one", man).sex == "M"
+    assert identity.known_identity(man, b"h" * 16).sex == "M"

@@ -2,9 +2,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.config import get_settings
+from app.errors import RateLimited
 from app.subsidies import service
 from app.subsidies.models import Payout, PayoutVersion, Person
-from app.subsidies.schemas import PayoutIn
+from app.subsidies.schemas import LookupRequest, LookupResponse, PayoutIn
 from tests.factories import HUANGLIU
 from tests.subsidies.factories import ID_A, ID_B, ID_C, make_payout
 
@@ -106,3 +108,25 @@ def test_persons_are_numbered_as_first_met_and_keep_their_number(session: Sessio
     lines = session.scalars(select(Payout)).all()
     assert len(lines) == 9
     assert all(p.person_id == ids[first_met[int(p.record_id[-1])]] for p in lines)
+
+
+def test_lookups_are_counted_per_client_and_refusals_say_why(session: Session) -> None:
+    settings = get_settings()
+    service.store_payouts(session, [make_payout()])
+    connection = session.connection()
+
+    def look(client: str, id_number: str = ID_A, name: str = "张秀英") -> LookupResponse:
+        request = LookupRequest(id_number=id_number, name=name)
+        return service.lookup(connection, request=request, client=client, settings=settings)
+
+    with pytest.raises(service.IdNumberInvalid) as invalid:
+        look("10.0.0.9", id_number=ID_A[:-1] + "1")
+    assert str(invalid.value) == "身份证号校验位不对，请检查是否输错"
+    with pytest.raises(service.PersonNotFound) as not_found:
+        look("10.0.0.9", name="张秀兰")
+    assert str(not_found.value) == "没有查到与该身份证号和姓名相符的补贴记录，请核对后再试。"
+    for _ in range(8):  # 10 a minute, two spent above
+        look("10.0.0.9")
+    with pytest.raises(RateLimited):
+        look("10.0.0.9")
+    assert look("10.0.0.8").person.name_masked == "张*英"

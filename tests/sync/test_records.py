@@ -113,3 +113,54 @@ def test_a_person_met_again_is_checked_as_if_met_first(monkeypatch: pytest.Monke
         raw = record(n, id_number=id_number, name=name)
         first = RecordChecker(pepper=b"test-pepper", villages={SANGUANZHAI}).check(dict(raw))
         assert checker.check(raw) == first
+
+
+def test_quarantine_keeps_the_person_as_hashes_and_masks_only() -> None:
+    result = rejected(record(1, amount="-5.00"))  # 张秀英, ID_A
+    assert result.reason == "amount_invalid"
+    assert result.payload == {
+        "record_id": "PC202610-0000001",
+        "version": 1,
+        "village_code": SANGUANZHAI,
+        "category_code": "05",
+        "item_name": "城乡居民基础养老金",
+        "amount": "-5.00",
+        "period": "2026-10",
+        "paid_at": "2026-10-10",
+        "status": "paid",
+        "department": "县社会保险事业管理局",
+        "id_masked": ID_A[:6] + "********" + ID_A[-4:],
+        "id_hash": identity.keyed_hash(b"test-pepper", ID_A).hex(),
+        "name_masked": "张*英",
+        "name_hash": identity.name_hash(b"test-pepper", "张秀英").hex(),
+    }
+
+
+@pytest.mark.parametrize(
+    ("id_number", "masked"),
+    [
+        ("12345", "*****"),
+        ("5119231945", "**********"),  # 10 characters: the six and four kept would be all
+        ("51192319450", "511923*9450"),
+    ],
+)
+def test_a_number_too_short_to_mask_is_kept_as_stars(id_number: str, masked: str) -> None:
+    payload = rejected(record(1, id_number=id_number)).payload
+    assert payload["id_masked"] == masked
+    assert payload["id_hash"] == identity.keyed_hash(b"test-pepper", id_number).hex()
+
+
+def test_quarantine_keeps_the_type_of_a_value_it_cannot_keep() -> None:
+    not_text = rejected(record(1, id_number=51192319450301028, record_id=["PC", 1]))
+    assert not_text.reason == "field_type"
+    assert not_text.payload["record_id"] == "<list>"
+    assert "id_masked" not in not_text.payload and "id_hash" not in not_text.payload
+    assert not_text.payload["name_masked"] == "张*英"
+    unstorable = rejected(record(1, department="民政局\x00"))
+    assert unstorable.payload["department"] == "（含无法保存的字符）"
+
+
+def test_quarantine_keeps_a_version_up_to_the_largest_one_stored() -> None:
+    largest = 2**31 - 1
+    assert rejected(record(1, version=largest, amount="x")).payload["version"] == largest
+    assert rejected(record(1, version=largest + 1)).payload["version"] == "<int>"

@@ -11,13 +11,16 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings, get_settings
 from app.db import session_scope
+from app.errors import RateLimited
 from app.staff.models import Role
-from app.tips import service
+from app.subsidies import service as subsidies_service
+from app.tips import crypto, service
 from app.tips.attachments import Upload
-from app.tips.errors import ReceiptNotFound, TipKeyUnavailable
+from app.tips.errors import PayoutUnknown, ReceiptNotFound, TipKeyUnavailable, VillageUnknown
 from app.tips.models import Tip, TipAttachment, TipMessage, TipMessageKind, TipState
-from app.tips.schemas import TipCreate, TipTransition
-from tests.factories import SANGUANZHAI, make_staff
+from app.tips.schemas import ReceiptMessageCreate, TipCreate, TipTransition
+from tests.factories import FOLOU, SANGUANZHAI, make_staff
+from tests.subsidies.factories import make_payout
 from tests.tips import files
 
 CONTENT = "会计把公益林补偿款发给了自己的亲戚。"
@@ -187,3 +190,127 @@ def test_rows_swapped_without_the_key_open_nothing(session: Session) -> None:
     with pytest.raises(TipKeyUnavailable):  # the victim's key is bound to its own receipt hash
         service.receipt_status(session, attacker_code, client="10.0.0.6", settings=settings)
     assert victim_hash is not None
+
+
+def test_lookups_and_follow_ups_share_one_guessing_budget_per_client(session: Session) -> None:
+    settings = get_settings()
+    code = submit(session)
+    follow_up = ReceiptMessageCreate(receipt_code=code, body="补充：又扣了一个月。")
+    for _ in range(5):  # RECEIPT_LIMIT is 10 a minute
+        service.receipt_status(session, code, client="10.0.0.9", settings=settings)
+        service.add_tipster_message(
+            session, data=follow_up, uploads=[], client="10.0.0.9", settings=settings
+        )
+    with pytest.raises(RateLimited):
+        service.receipt_status(session, code, client="10.0.0.9", settings=settings)
+    with pytest.raises(RateLimited):
+        service.add_tipster_message(
+            session, data=follow_up, uploads=[], client="10.0.0.9", settings=settings
+        )
+    other = service.receipt_status(session, code, client="10.0.0.8", settings=settings)
+    assert len(other.messages) == 5
+
+
+def test_submissions_are_counted_per_client(session: Session) -> None:
+    for _ in range(5):  # SUBMIT_LIMIT is 5 an hour
+        submit(session, client="10.0.0.9")
+    with pytest.raises(RateLimited):
+        submit(session, client="10.0.0.9")
+    assert submit(session, client="10.0.0.8")
+
+
+def test_a_follow_up_shows_how_many_files_it_carries(session: Session) -> None:
+    settings = get_settings()
+    code = submit(session)  # one file with the tip itself, not with a message
+    staff = make_staff(session, role=Role.commission)
+    tip = session.scalars(select(Tip)).one()
+    service.add_staff_message(
+        session, tip.id, kind=TipMessageKind.reply, body="已受理。", actor=staff, settings=settings
+    )
+    status = service.add_tipster_message(
+        session,
+        data=ReceiptMessageCreate(receipt_code=code, body="两张照片。"),
+        uploads=[
+            Upload("b.png", "image/png", files.png()),
+            Upload("c.png", "image/png", files.png()),
+        ],
+        client="10.0.0.1",
+        settings=settings,
+    )
+    assert [(m.author, m.attachment_count) for m in status.messages] == [
+        ("staff", 0),
+        ("tipster", 2),
+    ]
+    again = service.receipt_status(session, code, client="10.0.0.1", settings=settings)
+    assert [m.attachment_count for m in again.messages] == [0, 2]
+
+
+def test_rotation_counts_every_tip_it_rewraps(session: Session) -> None:
+    for client in ("10.0.0.1", "10.0.0.2", "10.0.0.3"):
+        submit(session, client=client)
+    old = get_settings().secret("tip_key")
+    assert service.rotate_master_key(session, old_tip_key=old, new_tip_key=NEW_KEY) == 3
+
+
+def test_a_wrong_receipt_code_is_told_to_check_the_16_digits(session: Session) -> None:
+    submit(session)
+    with pytest.raises(ReceiptNotFound) as wrong:
+        service.receipt_status(session, "1" * 16, client="10.0.0.1", settings=get_settings())
+    assert str(wrong.value) == "没有与这个回执码相符的举报，请核对 16 位数字后再试。"
+
+
+def test_a_changed_tip_key_sends_the_tipster_to_the_administrator(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code = submit(session)
+    monkeypatch.setenv("LIANYUN_TIP_KEY", NEW_KEY)
+    get_settings.cache_clear()
+    with pytest.raises(TipKeyUnavailable) as refused:
+        service.receipt_status(session, code, client="x", settings=get_settings())
+    assert str(refused.value) == "举报密钥与数据不符，请联系管理员。"
+
+
+def test_a_tip_keeps_its_village_and_the_payout_line_it_points_at(session: Session) -> None:
+    settings = get_settings()
+    subsidies_service.store_payouts(session, [make_payout(record_id="PC202610-0000042")])
+    data = TipCreate(
+        category="funds",
+        village_code=SANGUANZHAI,
+        content=CONTENT,
+        payout_record_id="PC202610-0000042",
+    )
+    service.submit_tip(session, data=data, uploads=[], client="10.0.0.1", settings=settings)
+    anonymous = TipCreate(category="funds", content=CONTENT)
+    service.submit_tip(session, data=anonymous, uploads=[], client="10.0.0.1", settings=settings)
+    staff = make_staff(session, role=Role.commission)
+    placed, nowhere = session.scalars(select(Tip).order_by(Tip.id)).all()
+    read = service.read_tip(session, placed.id, actor=staff, settings=settings)
+    assert (read.village_code, read.township_code) == (SANGUANZHAI, FOLOU)
+    assert read.payout_record_id == "PC202610-0000042" and read.state == TipState.submitted
+    unplaced = service.read_tip(session, nowhere.id, actor=staff, settings=settings)
+    assert (unplaced.village_code, unplaced.township_code, unplaced.payout_record_id) == (
+        None,
+        None,
+        None,
+    )
+
+
+def test_a_tip_pointing_at_an_unknown_village_or_payout_line_is_told_which(
+    session: Session,
+) -> None:
+    settings = get_settings()
+
+    def refused(**fields: str) -> str:
+        data = TipCreate(category="funds", content=CONTENT, **fields)
+        with pytest.raises((VillageUnknown, PayoutUnknown)) as error:
+            service.submit_tip(session, data=data, uploads=[], client="10.0.0.1", settings=settings)
+        return str(error.value)
+
+    assert refused(village_code="511923120000") == "没有区划代码为 511923120000 的村（社区）。"
+    assert refused(payout_record_id="PC-NONE") == "没有这条发放记录，请从村务公示中选择。"
+
+
+def test_receipt_codes_are_16_random_digits() -> None:
+    codes = {crypto.new_receipt_code() for _ in range(20)}
+    assert len(codes) == 20 and all(len(c) == 16 and c.isdigit() for c in codes)
+    assert max(int(c) for c in codes) >= 10**15  # not all of them small numbers

@@ -1,0 +1,61 @@
+"""A pytest plugin for scripts/mutation (`-p tests.mutation_plugin`).
+
+mutmut runs pytest again and again in forks of one process, two at a time. conftest names the
+test database after the xdist worker, so each run is given a worker name of its own (its
+process id), hence a SQLite database of its own, removed when the run ends. Migrating a new
+database costs more than most mutants' tests: the first run (mutmut's, before any fork)
+migrates its database as conftest's `engine` fixture would and keeps a copy at
+MUTATION_TEMPLATE_DB; later runs start from that copy, which the fixture finds up to date.
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+
+def _database_file() -> Path:
+    from sqlalchemy.engine import make_url
+
+    url = make_url(os.environ["LIANYUN_DATABASE_URL"])
+    if url.get_backend_name() != "sqlite" or not url.database:
+        raise pytest.UsageError("scripts/mutation runs on SQLite only")
+    return Path(url.database)
+
+
+def _make_template(database: Path, template: Path) -> None:
+    from app.db import engine_for, session_scope, upgrade_head
+    from app.regions import service as regions
+
+    upgrade_head()
+    with session_scope().begin() as session:
+        regions.import_regions(session, regions.read_csv())
+    engine_for(os.environ["LIANYUN_DATABASE_URL"]).dispose()  # the WAL goes into the file
+    partial = template.with_suffix(".partial")
+    shutil.copyfile(database, partial)
+    partial.replace(template)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ["PYTEST_XDIST_WORKER"] = f"mutant{os.getpid()}"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """After every pytest_configure, conftest's too, which names the database."""
+    template = os.environ.get("MUTATION_TEMPLATE_DB")
+    if not template:
+        return
+    database = _database_file()
+    if Path(template).exists():
+        shutil.copyfile(template, database)
+    else:
+        _make_template(database, Path(template))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    database = _database_file()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
