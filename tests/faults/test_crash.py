@@ -22,7 +22,7 @@ from tests.databases import create_database, drop_database, unique_name
 from tests.faults.test_lease import wait_for
 
 KILLS = 3
-FEED = MockFeedConfig(token="crash-token", persons=120, months=4, fault_rate=0.05)
+FEED = MockFeedConfig(token="crash-token", persons=1000, months=4, fault_rate=0.05)
 
 
 def sync_process(database_url: str, feed_url: str) -> subprocess.Popen[bytes]:
@@ -58,6 +58,11 @@ def lease_free(database_url: str) -> bool:
 def run_count(database_url: str) -> int:
     with engine_for(database_url).connect() as connection:
         return connection.scalar(select(func.count()).select_from(SyncRun)) or 0
+
+
+def line_count(database_url: str) -> int:
+    with engine_for(database_url).connect() as connection:
+        return connection.scalar(select(func.count()).select_from(Payout)) or 0
 
 
 def contents(database_url: str) -> dict[str, Any]:
@@ -101,10 +106,14 @@ def test_syncs_killed_at_random_points_end_as_one_clean_sync(committed_db: str) 
                 wait_for(lambda: lease_free(committed_db))
                 runs_before = run_count(committed_db)
                 process = sync_process(committed_db, feed_url)
-                # Once the run has begun (its row is there), a random moment into it.
+                # Once the run has begun (its row is there) and has stored a random number of
+                # lines more (up to about a third of the feed), a random moment later: mostly
+                # in the middle of a group of pages, sometimes before its first commit.
                 wait_for(lambda p=process, n=runs_before: run_count(committed_db) > n or p.poll())
+                target = line_count(committed_db) + rng.randrange(0, 500)
+                wait_for(lambda p=process, t=target: line_count(committed_db) >= t or p.poll())
                 try:
-                    process.wait(rng.uniform(0.0, 1.5))
+                    process.wait(rng.uniform(0.0, 0.3))
                 except subprocess.TimeoutExpired:
                     process.send_signal(signal.SIGKILL)
                     process.wait()
