@@ -103,7 +103,7 @@ def test_a_month_list_reads_by_category_then_item_then_record(
     client: TestClient, session: Session
 ) -> None:
     lines = [  # stored in no useful order
-        ("Z-1", "05", "高龄津贴"),
+        ("A-1", "05", "高龄津贴"),  # first by record, last by item
         ("C-2", "05", "城乡居民基础养老金"),
         ("C-1", "05", "城乡居民基础养老金"),
         ("B-1", "01", "城乡居民最低生活保障金"),
@@ -116,7 +116,7 @@ def test_a_month_list_reads_by_category_then_item_then_record(
         ],
     )
     body = client.get(f"{BASE}/2026-10").json()
-    assert [line["record_id"] for line in body["items"]] == ["B-1", "C-1", "C-2", "Z-1"]
+    assert [line["record_id"] for line in body["items"]] == ["B-1", "C-1", "C-2", "A-1"]
     assert [c["category_code"] for c in body["by_category"]] == ["01", "05"]
 
 

@@ -563,3 +563,29 @@ def test_the_staff_list_filters_by_role_and_state_in_the_order_made(
     assert listed(role="village_clerk") == [*(c.id for c in clerks), retired.id]
     assert listed(is_active="false") == [retired.id]
     assert listed(role="village_clerk", is_active="true") == [c.id for c in clerks]
+
+
+def test_a_region_that_does_not_fit_is_explained(client: TestClient, session: Session) -> None:
+    headers = auth_headers(make_staff(session))
+    body = {"username": "newbie", "display_name": "新人", "password": "a-long-password-1"}
+
+    def refused(role: str, region_code: str | None, status: int, code: str) -> str:
+        data = {**body, "role": role, "region_code": region_code}
+        response = client.post("/api/v1/admin/staff", headers=headers, json=data)
+        return str(assert_problem(response, status, code)["detail"])
+
+    unfit = "region_role_mismatch"
+    assert (
+        refused("village_clerk", None, 422, unfit) == "角色 village_clerk 需要指定所辖村（社区）。"
+    )
+    assert (
+        refused("village_clerk", FOLOU, 422, unfit)
+        == "角色 village_clerk 的所辖地区应是村（社区）。"
+    )
+    assert refused("village_clerk", "511923999999", 404, "not_found") == (
+        "没有编码为 511923999999 的地区"
+    )
+    missing = assert_problem(
+        client.get("/api/v1/admin/staff/999999", headers=headers), 404, "not_found"
+    )
+    assert missing["detail"] == "没有这个工作人员"
