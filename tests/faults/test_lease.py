@@ -94,12 +94,8 @@ def test_a_killed_sync_s_lease_lapses_and_the_next_run_marks_it_failed(
     assert (dead.pages, dead.fetched, dead.created) == (1, 5, 5)  # its counters kept
 
 
-def test_a_live_sync_keeps_its_lease_past_its_expiry_while_the_feed_is_slow(
-    held_feed: tuple[Blocking, str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    held, url = held_feed
-    monkeypatch.setenv("LIANYUN_SYNC_LEASE_SECONDS", str(LEASE_SECONDS))
-    get_settings.cache_clear()
+def sync_in_thread(url: str) -> tuple[threading.Thread, list[SyncRun]]:
+    """A sync of pages of five from `url`, started in a thread; the run lands in the list."""
     runs: list[SyncRun] = []
     worker = threading.Thread(
         target=lambda: runs.append(
@@ -107,6 +103,16 @@ def test_a_live_sync_keeps_its_lease_past_its_expiry_while_the_feed_is_slow(
         )
     )
     worker.start()
+    return worker, runs
+
+
+def test_a_live_sync_keeps_its_lease_past_its_expiry_while_the_feed_is_slow(
+    held_feed: tuple[Blocking, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    held, url = held_feed
+    monkeypatch.setenv("LIANYUN_SYNC_LEASE_SECONDS", str(LEASE_SECONDS))
+    get_settings.cache_clear()
+    worker, runs = sync_in_thread(url)
     try:
         assert held.entered.wait(60)
         # The first page stored (its transaction renewed the lease too), the second held.
@@ -187,13 +193,7 @@ def test_a_run_whose_lease_was_taken_while_it_waited_writes_no_more_pages(
     monkeypatch.setenv("LIANYUN_SYNC_LEASE_SECONDS", str(LEASE_SECONDS))
     get_settings.cache_clear()
     caplog.set_level("WARNING", logger="app.sync.service")
-    runs: list[SyncRun] = []
-    worker = threading.Thread(
-        target=lambda: runs.append(
-            service.run_sync(get_settings(), trigger="cli", client=feed_client(url), page_size=5)
-        )
-    )
-    worker.start()
+    worker, _ = sync_in_thread(url)
     try:
         assert held.entered.wait(60)
         wait_for(lambda: (run := first_run()) is not None and run.pages == 1)
