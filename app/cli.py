@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from app.sync.models import SyncRun
 
 DEMO_ADMIN = "admin"
-DEMO_POSTER_VILLAGE = "511923120201"  # 佛楼镇三官寨村
+DEMO_POSTER_VILLAGE = "511923103204"  # 佛楼镇三官寨村
 DEMO_POSTER_CHANNEL = "村务公开栏"
 
 
@@ -36,10 +36,17 @@ def _import_regions(args: argparse.Namespace) -> int:
 
     from app.regions import service as regions
 
-    rows = regions.read_csv(Path(args.file)) if args.file else regions.read_csv()
+    try:
+        rows = regions.read_csv(Path(args.file)) if args.file else regions.read_csv()
+    except (OSError, ValueError) as exc:
+        print(f"地区未导入：{exc}", file=sys.stderr)
+        return 2
     with session_scope().begin() as session:
         summary = regions.import_regions(session, rows)
-    print(f"地区已导入：新增 {summary.created}，更新 {summary.updated}，未变 {summary.unchanged}。")
+    print(
+        f"地区已导入：新增 {summary.created}，更新 {summary.updated}，未变 {summary.unchanged}，"
+        f"不再现行 {summary.retired}（保留，原有引用不受影响）。"
+    )
     return 0
 
 
@@ -312,7 +319,11 @@ def build_parser() -> argparse.ArgumentParser:
     staff.add_argument("--role", required=True)
     staff.add_argument("--region", default=None, help="12 位区划代码；县级角色可省略")
     staff.add_argument("--display-name", default=None)
-    regions = add("import-regions", _import_regions, "导入地区 CSV（可重复运行）")
+    regions = add(
+        "import-regions",
+        _import_regions,
+        "导入地区 CSV（可重复运行；新一年的文件改名、新增，文件里没有的编码标为不再现行，不删除）",
+    )
     regions.add_argument("--file", default=None, help="CSV 文件；默认为内置的平昌县数据")
     policies = add("import-policies", _import_policies, "导入政策内容文件并发布（可重复运行）")
     policies.add_argument(

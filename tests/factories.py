@@ -9,10 +9,10 @@ from app.security import create_access_token, hash_password
 from app.staff.models import Role, Staff
 
 COUNTY = "511923000000"
-FOLOU = "511923120000"  # 佛楼镇
-SANGUANZHAI = "511923120201"  # 佛楼镇三官寨村
-HUANGLIU = "511923121201"  # 西兴镇黄柳村
-XIXING = "511923121000"  # 西兴镇
+FOLOU = "511923103000"  # 佛楼镇
+SANGUANZHAI = "511923103204"  # 佛楼镇三官寨村
+HUANGLIU = "511923102205"  # 西兴镇黄柳村
+XIXING = "511923102000"  # 西兴镇
 DEFAULT_PASSWORD = "correct-horse-battery"
 
 _numbers = count(1)

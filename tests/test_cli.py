@@ -14,7 +14,7 @@ from app.cli import main
 from app.config import get_settings
 from app.db import engine_for
 from app.regions.models import Region
-from app.regions.service import read_csv
+from app.regions.service import DEFAULT_CSV, read_csv
 from app.security import verify_password
 from app.staff.models import Staff
 
@@ -70,13 +70,13 @@ def test_create_staff_takes_the_password_from_the_environment(
             "--role",
             "village_clerk",
             "--region",
-            "511923120201",
+            "511923103204",
         ]
     )
     assert code == 0
     assert "clerk-password-123" not in capsys.readouterr().out
     clerk = _staff(cli_db, "clerk1")
-    assert clerk is not None and clerk.region_code == "511923120201"
+    assert clerk is not None and clerk.region_code == "511923103204"
     assert verify_password(clerk.password_hash, "clerk-password-123")
 
 
@@ -162,3 +162,42 @@ def test_serve_keeps_a_configured_public_base_url(tmp_path: Path) -> None:
     (tmp_path / "other").mkdir()
     demo, _ = _serve_script(tmp_path / "other", {}, dotenv=f"LIANYUN_PUBLIC_BASE_URL={phone}\n")
     assert demo.startswith("demo unset ")  # left to the app, which reads .env
+
+
+def test_import_regions_of_a_newer_year_keeps_what_refers_to_a_dropped_code(
+    cli_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["migrate"]) == 0 and main(["import-regions"]) == 0
+    with sessionmaker(engine_for(cli_db)).begin() as session:
+        session.add(
+            Staff(
+                username="tianma",
+                display_name="天马村文书",
+                password_hash="x",
+                role="village_clerk",
+                region_code="511923103206",
+            )
+        )
+    lines = DEFAULT_CSV.read_text(encoding="utf-8").splitlines(keepends=True)
+    newer = tmp_path / "2024.csv"
+    newer.write_text(
+        "".join(line for line in lines if not line.startswith("511923103206,"))
+        + "511923103212,新设村村民委员会,village,511923103000,220\n",
+        encoding="utf-8",
+    )
+    capsys.readouterr()
+    assert main(["import-regions", "--file", str(newer)]) == 0
+    out = capsys.readouterr().out
+    assert "新增 1，更新 0，" in out and "不再现行 1（保留" in out
+    with sessionmaker(engine_for(cli_db))() as session:
+        dropped = session.get(Region, "511923103206")
+        added = session.get(Region, "511923103212")
+        assert dropped is not None and dropped.current is False and dropped.name == "天马村"
+        assert added is not None and added.name == "新设村" and added.urban_rural_code == "220"
+        clerk = session.scalar(select(Staff).where(Staff.username == "tianma"))
+        assert clerk is not None and clerk.region_code == "511923103206"
+
+    broken = tmp_path / "broken.csv"
+    broken.write_text("code,name\n511923000000,平昌县\n", encoding="utf-8")
+    assert main(["import-regions", "--file", str(broken)]) == 2
+    assert "地区未导入：文件缺少列：level、parent_code" in capsys.readouterr().err

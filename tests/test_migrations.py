@@ -50,18 +50,18 @@ def test_hex_person_hashes_become_their_first_16_bytes_and_payouts_stay_found(
     engine = create_engine(fresh_database_url)
     with engine.begin() as conn:
         conn.execute(
-            text("INSERT INTO region (code, name, level) VALUES ('511923102203', '村', 'village')")
+            text("INSERT INTO region (code, name, level) VALUES ('511923102205', '村', 'village')")
         )
         conn.execute(
             text(
-                "INSERT INTO person VALUES (:h, :n, '张*', '511923****123X', '511923102203',"
+                "INSERT INTO person VALUES (:h, :n, '张*', '511923****123X', '511923102205',"
                 " '1950-01-01', 'M', '2026-01-01 00:00:00')"
             ),
             {"h": old_id, "n": old_name},
         )
         conn.execute(
             text(
-                "INSERT INTO payout VALUES ('PC-1', 1, :h, '511923102203', '05', '养老金', 16300,"
+                "INSERT INTO payout VALUES ('PC-1', 1, :h, '511923102205', '05', '养老金', 16300,"
                 " '2026-01', '2026-01-15', 'paid', '社保局', '2026-01-16 00:00:00')"
             ),
             {"h": old_id},

@@ -73,7 +73,7 @@ def _sign_in_refresh_and_out(walk: Walk) -> None:
 def _tip_and_follow_up(walk: Walk) -> None:
     tip = {
         "category": "dibao",
-        "village_code": "511923120201",
+        "village_code": "511923103204",
         "accused": ACCUSED,
         "content": CONTENT,
         "contact": CONTACT,

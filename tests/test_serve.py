@@ -24,7 +24,7 @@ def server(fresh_database_url: str, tmp_path: Path) -> Iterator[tuple[str, Path]
 
 def test_served_logs_are_json_with_request_ids_and_no_secrets(server: tuple[str, Path]) -> None:
     base, log_path = server
-    regions = httpx.get(f"{base}/api/v1/regions/511923120201?token={SECRET_QUERY}")
+    regions = httpx.get(f"{base}/api/v1/regions/511923103204?token={SECRET_QUERY}")
     assert regions.status_code == 200 and regions.json()["name"] == "三官寨村"
     login = httpx.post(
         f"{base}/api/v1/auth/token",

@@ -31,7 +31,7 @@ Channel = Annotated[
 
 class PosterCreate(BaseModel):
     village_code: str = Field(
-        pattern=r"^\d{12}$", description="村（社区）的 12 位区划代码", examples=["511923120201"]
+        pattern=r"^\d{12}$", description="村（社区）的 12 位区划代码", examples=["511923103204"]
     )
     channel: Channel
 

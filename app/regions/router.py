@@ -12,7 +12,7 @@ from app.regions.schemas import RegionRead, RegionTree
 router = APIRouter(prefix="/api/v1/regions", tags=["地区"], route_class=cached_route(3600))
 
 RegionCode = Annotated[
-    str, Path(pattern=r"^\d{12}$", description="12 位统计用区划代码", examples=["511923106201"])
+    str, Path(pattern=r"^\d{12}$", description="12 位统计用区划代码", examples=["511923103204"])
 ]
 
 

@@ -2,6 +2,13 @@
 
 Invariants: a code is 12 digits; a township's code ends in 000 and its villages share its first
 nine digits; the county's code ends in 000000. Importing the same file twice changes nothing.
+A code that a newer file no longer lists is kept and marked not current, never deleted: payout
+lines, tips, posters, surveys and staff scopes may still refer to it.
+
+The file: lines starting with `#` are comments (where the data came from, which year); then a
+header `code,name,level,parent_code[,urban_rural_code]`. Village names may be given as the
+statistics bureau writes them (三官寨村委会, 佛楼寺社区居民委员会): they are shortened to the
+names villagers use (三官寨村, 佛楼寺社区).
 """
 
 import csv
@@ -15,9 +22,39 @@ from sqlalchemy.orm import Session, aliased, selectinload
 
 from app.errors import NotFound
 from app.regions.models import Region, RegionLevel
-from app.regions.schemas import ImportSummary, RegionBrief, RegionRead, RegionTree, TownshipRead
+from app.regions.schemas import (
+    ImportSummary,
+    RegionBrief,
+    RegionRead,
+    RegionTree,
+    TownshipRead,
+    VillageBrief,
+)
 
 DEFAULT_CSV = Path(__file__).parent / "data" / "511923.csv"
+
+# 国家统计局《统计用区划代码和城乡划分代码编制规则》 (国统字〔2009〕91号)
+URBAN_RURAL_CODES = {
+    "111": "主城区",
+    "112": "城乡结合区",
+    "121": "镇中心区",
+    "122": "镇乡结合区",
+    "123": "特殊区域",
+    "210": "乡中心区",
+    "220": "村庄",
+}
+
+# The bureau's committee suffixes, longest first, and what villagers call the place.
+_COMMITTEE_SUFFIXES = (
+    ("村村民委员会", "村"),
+    ("村民委员会", "村"),
+    ("村村委会", "村"),
+    ("村委会", "村"),
+    ("社区居民委员会", "社区"),
+    ("社区居委会", "社区"),
+    ("居民委员会", "社区"),
+    ("居委会", "社区"),
+)
 
 
 @dataclass(frozen=True)
@@ -26,19 +63,41 @@ class RegionRow:
     name: str
     level: RegionLevel
     parent_code: str | None
+    urban_rural_code: str | None = None
+
+
+def short_name(name: str) -> str:
+    """三官寨村委会 → 三官寨村, 佛楼寺社区居民委员会 → 佛楼寺社区; other names unchanged."""
+    for suffix, plain in _COMMITTEE_SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)] + plain
+    return name
 
 
 def read_csv(path: Path = DEFAULT_CSV) -> list[RegionRow]:
     with path.open(encoding="utf-8", newline="") as f:
-        rows = [
+        lines = [line for line in f if not line.startswith("#")]
+    reader = csv.DictReader(lines)
+    missing = {"code", "name", "level", "parent_code"} - set(reader.fieldnames or ())
+    if missing:
+        raise ValueError(f"文件缺少列：{'、'.join(sorted(missing))}")
+    rows = []
+    for r in reader:
+        try:
+            level = RegionLevel(r["level"].strip())
+        except ValueError:
+            message = f"{r['code']} 的层级 {r['level']} 不对（county、township、village）"
+            raise ValueError(message) from None
+        name = r["name"].strip()
+        rows.append(
             RegionRow(
                 code=r["code"].strip(),
-                name=r["name"].strip(),
-                level=RegionLevel(r["level"].strip()),
+                name=short_name(name) if level is RegionLevel.village else name,
+                level=level,
                 parent_code=(r["parent_code"] or "").strip() or None,
+                urban_rural_code=(r.get("urban_rural_code") or "").strip() or None,
             )
-            for r in csv.DictReader(f)
-        ]
+        )
     _check_rows(rows)
     return rows
 
@@ -54,31 +113,55 @@ def _check_rows(rows: list[RegionRow]) -> None:
             raise ValueError(f"{r.code} 的上级 {r.parent_code} 不在文件中")
         if r.parent_code is not None and not r.code.startswith(scope_prefix(r.parent_code)):
             raise ValueError(f"{r.code} 不在上级 {r.parent_code} 的编码范围内")
+        if r.urban_rural_code is not None and r.urban_rural_code not in URBAN_RURAL_CODES:
+            raise ValueError(f"{r.code} 的城乡分类代码 {r.urban_rural_code} 不是国家统计局的代码")
 
 
 def import_regions(session: Session, rows: Iterable[RegionRow]) -> ImportSummary:
-    """Insert new regions and update renamed ones; parents before children."""
+    """Insert new regions, update renamed or moved ones (parents before children), and mark the
+    codes of the file's counties that the file no longer lists as not current. Nothing is
+    deleted, so every reference to an old code keeps working."""
     order = {RegionLevel.county: 0, RegionLevel.township: 1, RegionLevel.village: 2}
+    rows = sorted(rows, key=lambda r: (order[r.level], r.code))
     existing = {r.code: r for r in session.scalars(select(Region))}
     created = updated = unchanged = 0
-    for row in sorted(rows, key=lambda r: (order[r.level], r.code)):
+    for row in rows:
         region = existing.get(row.code)
+        wanted = (row.name, row.level, row.parent_code, row.urban_rural_code, True)
         if region is None:
             session.add(
-                Region(code=row.code, name=row.name, level=row.level, parent_code=row.parent_code)
+                Region(
+                    code=row.code,
+                    name=row.name,
+                    level=row.level,
+                    parent_code=row.parent_code,
+                    urban_rural_code=row.urban_rural_code,
+                    current=True,
+                )
             )
             created += 1
-        elif (region.name, region.level, region.parent_code) != (
-            row.name,
-            row.level,
-            row.parent_code,
-        ):
+        elif (
+            region.name,
+            region.level,
+            region.parent_code,
+            region.urban_rural_code,
+            region.current,
+        ) != wanted:
             region.name, region.level, region.parent_code = row.name, row.level, row.parent_code
+            region.urban_rural_code, region.current = row.urban_rural_code, True
             updated += 1
         else:
             unchanged += 1
         session.flush()
-    return ImportSummary(created=created, updated=updated, unchanged=unchanged)
+    listed = {r.code for r in rows}
+    counties = tuple(r.code[:6] for r in rows if r.level is RegionLevel.county)
+    retired = 0
+    for code, region in existing.items():
+        if region.current and code not in listed and code.startswith(counties):
+            region.current = False
+            retired += 1
+    session.flush()
+    return ImportSummary(created=created, updated=updated, unchanged=unchanged, retired=retired)
 
 
 def scope_prefix(code: str) -> str:
@@ -148,6 +231,8 @@ def region_detail(session: Session, code: str) -> RegionRead:
         name=region.name,
         level=RegionLevel(region.level),
         full_name=full_name(region),
+        urban_rural_code=region.urban_rural_code,
+        current=region.current,
         parent=RegionBrief.model_validate(region.parent) if region.parent else None,
         children=[RegionBrief.model_validate(c) for c in region.children],
     )
@@ -157,7 +242,7 @@ def region_tree(session: Session) -> RegionTree:
     county_region = county(session)
     townships = session.scalars(
         select(Region)
-        .where(Region.parent_code == county_region.code)
+        .where(Region.parent_code == county_region.code, Region.current)
         .order_by(Region.code)
         .options(selectinload(Region.children))
     )
@@ -167,7 +252,7 @@ def region_tree(session: Session) -> RegionTree:
             TownshipRead(
                 code=t.code,
                 name=t.name,
-                villages=[RegionBrief.model_validate(v) for v in t.children],
+                villages=[VillageBrief.model_validate(v) for v in t.children if v.current],
             )
             for t in townships
         ],

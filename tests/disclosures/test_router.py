@@ -72,7 +72,7 @@ def test_unknown_village_month_or_bad_period(client: TestClient, session: Sessio
     assert_problem(client.get(f"{BASE}/2026-07"), 404, "not_found")
     assert_problem(client.get("/api/v1/villages/511923999999/disclosures"), 404, "not_found")
     assert_problem(client.get(f"{BASE}/2026-13"), 422, "validation_failed")
-    assert_problem(client.get("/api/v1/villages/511923120000/disclosures"), 404, "not_found")
+    assert_problem(client.get("/api/v1/villages/511923103000/disclosures"), 404, "not_found")
 
 
 def test_a_category_with_no_lines_that_month_is_an_empty_list(
@@ -127,6 +127,6 @@ def test_a_month_paid_in_another_village_only_is_not_found_here(
     body = assert_problem(client.get(f"{BASE}/2026-08"), 404, "not_found")
     assert body["detail"] == "2026-08 没有公示的发放记录"
     township = assert_problem(
-        client.get("/api/v1/villages/511923120000/disclosures/2026-10"), 404, "not_found"
+        client.get("/api/v1/villages/511923103000/disclosures/2026-10"), 404, "not_found"
     )
-    assert township["detail"] == "511923120000 不是村（社区）"
+    assert township["detail"] == "511923103000 不是村（社区）"

@@ -13,8 +13,8 @@ from tests.private_servers import PrivatePostgres, wait_until
 from tests.serving import serving
 
 LOOKUP = {"id_number": "511923195203220271", "name": "徐平"}
-TIP = {"category": "dibao", "village_code": "511923120201", "content": "村干部把低保给了亲戚。"}
-VILLAGE = "/api/v1/regions/511923120201"
+TIP = {"category": "dibao", "village_code": "511923103204", "content": "村干部把低保给了亲戚。"}
+VILLAGE = "/api/v1/regions/511923103204"
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ USERNAME = "fault-admin"
 PASSWORD = "fault-admin-password-1"
 LOOKUP = {"id_number": "511923195203220271", "name": "徐平"}
 TIP_CONTENT = "村主任把我家的低保钱扣下了三个月。"
-TIP = {"category": "dibao", "village_code": "511923120201", "content": TIP_CONTENT}
+TIP = {"category": "dibao", "village_code": "511923103204", "content": TIP_CONTENT}
 
 
 @pytest.fixture

@@ -15,14 +15,14 @@ def test_regions_list_townships_with_their_villages(client: TestClient) -> None:
 
 
 def test_region_detail_has_full_name_and_parent(client: TestClient) -> None:
-    response = client.get("/api/v1/regions/511923120201")
+    response = client.get("/api/v1/regions/511923103204")
     assert response.status_code == 200
     body = response.json()
     assert body["full_name"] == "平昌县佛楼镇三官寨村"
     assert body["level"] == "village"
-    assert body["parent"] == {"code": "511923120000", "name": "佛楼镇"}
+    assert body["parent"] == {"code": "511923103000", "name": "佛楼镇"}
 
-    township = client.get("/api/v1/regions/511923120000").json()
+    township = client.get("/api/v1/regions/511923103000").json()
     assert "三官寨村" in {c["name"] for c in township["children"]}
 
 

@@ -16,7 +16,7 @@ from tests.asserts import assert_problem
 from tests.factories import FOLOU, auth_headers, make_staff
 from tests.subsidies.factories import make_payout
 
-NEW_VILLAGE = "511923120299"
+NEW_VILLAGE = "511923103299"
 
 
 def quarantine_in_a_new_village(session: Session, record_id: str) -> None:

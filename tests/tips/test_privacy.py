@@ -27,7 +27,7 @@ FOLLOW_UP = "PLAINTEXT-FOLLOWUP-又扣了一个月"
 AGENT = "VillagePhone/7.3 (Redmi 9A; SecretAgentString)"
 TIP = {
     "category": "dibao",
-    "village_code": "511923120201",
+    "village_code": "511923103204",
     "accused": ACCUSED,
     "content": CONTENT,
     "contact": CONTACT,

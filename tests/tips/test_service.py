@@ -306,7 +306,7 @@ def test_a_tip_pointing_at_an_unknown_village_or_payout_line_is_told_which(
             service.submit_tip(session, data=data, uploads=[], client="10.0.0.1", settings=settings)
         return str(error.value)
 
-    assert refused(village_code="511923120000") == "没有区划代码为 511923120000 的村（社区）。"
+    assert refused(village_code="511923103000") == "没有区划代码为 511923103000 的村（社区）。"
     assert refused(payout_record_id="PC-NONE") == "没有这条发放记录，请从村务公示中选择。"
 
 
