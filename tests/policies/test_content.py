@@ -37,6 +37,17 @@ _CENTS = re.compile(r"\d\.00(?!\d)")
 PAGES = sorted(p for p in service.CONTENT_DIR.glob("*.md") if p.name != "README.md")
 
 
+def _jargon(word: str) -> re.Pattern[str]:
+    """The word as written, "C级" also as "C 级", "c级" or "Ｃ级"."""
+    letters = [
+        f"[{c}{c.lower()}{chr(ord(c) + 0xFEE0)}{chr(ord(c.lower()) + 0xFEE0)}]"
+        if c.isascii()
+        else re.escape(c)
+        for c in word
+    ]
+    return re.compile(r"\s*".join(letters))
+
+
 def _around(text: str, start: int, end: int) -> str:
     return text[max(start - 10, 0) : end + 10].replace("\n", " ")
 
@@ -49,7 +60,7 @@ def problems(path: Path) -> list[str]:
 
     plain = _BOOK_TITLE.sub(lambda m: "《" + "＿" * (len(m.group()) - 2) + "》", raw)
     for word in JARGON:
-        for hit in re.finditer(re.escape(word), plain):
+        for hit in _jargon(word).finditer(plain):
             if not plain.startswith("（", hit.end()):
                 found.append(f"难懂的词“{word}”后面没有紧跟（解释）：…{_around(raw, *hit.span())}…")
     for hit in _CENTS.finditer(raw):
@@ -99,7 +110,8 @@ def test_a_page_in_the_format_passes(tmp_path: Path) -> None:
 def test_each_fault_is_named_with_the_file_and_the_offending_text(tmp_path: Path) -> None:
     body = (
         "> 本页金额为演示县的数据。\n\n## 谁能享受\n\n由政府兜底，按确权承包面积，"
-        "每月 540.00 元；县里审核确认后发放。\n\n## 政策依据\n\n有疑问打 12388。\n"
+        "每月 540.00 元；县里审核确认后发放。\n\n## 政策依据\n\n有疑问打 12388。"
+        "C 级危房修，ｄ级危房拆。\n"
     )
     path = _page(tmp_path, "01-bad.md", summary="长" * 61, body=body)
 
@@ -114,6 +126,8 @@ def test_each_fault_is_named_with_the_file_and_the_offending_text(tmp_path: Path
             "难懂的词“审核确认”后面没有紧跟（解释）：…40.00 元；县里审核确认后发放。  ## 政…",
             "金额不要写“.00”：…承包面积，每月 540.00 元；县里审核确认后…",
             "不要写“演示县”：…-- > 本页金额为演示县的数据。  ## 谁…",
+            "难懂的词“C级”后面没有紧跟（解释）：…疑问打 12388。C 级危房修，ｄ级危房拆。…",
+            "难懂的词“D级”后面没有紧跟（解释）：…88。C 级危房修，ｄ级危房拆。 …",
             "没有写 12345（政务服务便民热线）",
             "没有“## 怎么申请”一节",
             "小标题应依次为 谁能领、能领多少、怎么申请、要多久、不批怎么办、找谁问、政策依据；"
