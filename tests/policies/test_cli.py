@@ -8,6 +8,7 @@ from sqlalchemy.orm import sessionmaker
 from app.cli import main
 from app.config import get_settings
 from app.db import engine_for
+from app.policies import service
 from app.policies.models import Policy, PolicyVersion
 
 
@@ -23,14 +24,15 @@ def cli_db(fresh_database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator
 def test_import_policies_publishes_the_content_and_can_run_again(
     cli_db: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    pages = len(service.read_content())
     assert main(["import-policies"]) == 0
-    assert "政策已导入：新增 18，更新 0，未变 0。" in capsys.readouterr().out
+    assert f"政策已导入：新增 {pages}，更新 0，未变 0。" in capsys.readouterr().out
     assert main(["import-policies"]) == 0
-    assert "新增 0，更新 0，未变 18" in capsys.readouterr().out
+    assert f"新增 0，更新 0，未变 {pages}" in capsys.readouterr().out
     with sessionmaker(engine_for(cli_db))() as session:
-        assert session.scalar(select(func.count()).select_from(PolicyVersion)) == 18
+        assert session.scalar(select(func.count()).select_from(PolicyVersion)) == pages
         published = select(func.count()).where(Policy.published_version_id.is_not(None))
-        assert session.scalar(published) == 18
+        assert session.scalar(published) == pages
 
 
 def test_a_missing_directory_fails_clearly(

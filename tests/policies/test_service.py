@@ -44,23 +44,25 @@ def _policy_audits(session: Session) -> int:
 
 
 def test_import_publishes_real_content_in_all_eleven_categories(session: Session) -> None:
+    pages = len(service.read_content())
     summary = service.import_policies(session)
 
-    assert (summary.created, summary.updated, summary.unchanged) == (18, 0, 0)
+    assert (summary.created, summary.updated, summary.unchanged) == (pages, 0, 0)
     categories = service.category_counts(session).items
     assert [c.code for c in categories] == list(CATEGORIES)
     assert [c.name for c in categories][:2] == ["社会救助", "农业生产"]
     assert all(c.policy_count >= 1 for c in categories)
-    assert sum(c.policy_count for c in categories) == 18
+    assert sum(c.policy_count for c in categories) == pages
     assert {c.code: c.policy_count for c in categories}["01"] == 3
 
     listed = service.list_published(session, category=None, q=None, page=PAGE)
-    assert listed.total == 18
-    dibao = next(p for p in listed.items if p.title == "城乡居民最低生活保障（低保）")
+    assert listed.total == pages
+    dibao = next(p for p in listed.items if p.title == "低保")
     detail = service.get_published(session, dibao.id)
-    assert "<h2>谁能享受</h2>" in detail.body_html
-    assert "演示" in detail.body_html  # the demo-figures notice
+    assert "<h2>谁能领</h2>" in detail.body_html and "12345" in detail.body_html
+    assert "（示例，以县里公布为准）" in detail.body_html  # an example figure says so
     assert detail.items == [DIBAO] and detail.version == 1
+    assert detail.department == "平昌县民政局"
 
 
 def test_importing_the_same_files_again_changes_nothing(session: Session) -> None:
@@ -70,7 +72,7 @@ def test_importing_the_same_files_again_changes_nothing(session: Session) -> Non
 
     again = service.import_policies(session)
 
-    assert (again.created, again.updated, again.unchanged) == (0, 0, 18)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, len(service.read_content()))
     assert session.scalar(select(func.count()).select_from(PolicyVersion)) == versions
     assert _policy_audits(session) == audits
 
@@ -82,17 +84,17 @@ def test_a_changed_file_becomes_a_new_published_version_and_the_old_one_is_kept(
     service.import_policies(session, tmp_path)
     path = tmp_path / "01-dibao.md"
     path.write_text(
-        path.read_text(encoding="utf-8").replace("540.00 元", "560.00 元"), encoding="utf-8"
+        path.read_text(encoding="utf-8").replace("每人每月540元", "每人每月560元"), encoding="utf-8"
     )
 
     summary = service.import_policies(session, tmp_path)
 
     assert (summary.created, summary.updated, summary.unchanged) == (0, 1, 0)
     first, second = _versions(session, "01-dibao")
-    assert first.state == VersionState.superseded and "540.00 元" in first.body_md
-    assert second.state == VersionState.published and "560.00 元" in second.body_md
+    assert first.state == VersionState.superseded and "每人每月540元" in first.body_md
+    assert second.state == VersionState.published and "每人每月560元" in second.body_md
     policy_id = second.policy_id
-    assert "560.00 元" in service.get_published(session, policy_id).body_html
+    assert "每人每月560元" in service.get_published(session, policy_id).body_html
     entry = session.scalars(
         select(AuditEntry).where(AuditEntry.action == "policy.import").order_by(AuditEntry.id)
     ).all()[-1]
@@ -130,10 +132,12 @@ def test_every_item_name_leads_to_its_published_policy(session: Session) -> None
     service.import_policies(session)
     by_item = service.policy_ids_by_item(session.connection())
 
-    assert len(by_item) == 18
+    assert set(by_item) == {item for page in service.read_content() for item in page.content.items}
     dibao_id = _versions(session, "01-dibao")[0].policy_id
     assert by_item[DIBAO] == dibao_id
-    assert by_item["高龄津贴"] == _versions(session, "05-gaoling-jintie")[0].policy_id
+    gongyilin = _versions(session, "03-shengtai-gongyilin")[0].policy_id
+    assert by_item["森林生态效益补偿"] == gongyilin  # the item renamed on the card's lists
+    assert by_item["生态护林员补助"] == _versions(session, "03-shengtai-huliyuan")[0].policy_id
 
     service.unpublish_policy(session, dibao_id, actor=make_staff(session, role=Role.editor))
     assert DIBAO not in service.policy_ids_by_item(session.connection())
