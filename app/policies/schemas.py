@@ -18,7 +18,7 @@ Slug = Annotated[
     ),
 ]
 Title = Annotated[
-    Text, Field(min_length=1, max_length=100, examples=["城乡居民最低生活保障（低保）"])
+    Text, Field(min_length=1, max_length=100, examples=["低保"])
 ]
 Summary = Annotated[
     MultilineText, Field(min_length=1, max_length=200, description="一两句话的要点")
