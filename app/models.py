@@ -1,6 +1,7 @@
 """Every domain's ORM models, imported once so that `Base.metadata` knows every table."""
 
 from app.audit.models import AuditEntry
+from app.inquiries.models import InquiryEvent, InquiryItem, InquiryMeeting, InquiryVote
 from app.onboarding.models import Poster, PosterScan
 from app.policies.models import Policy, PolicyVersion
 from app.regions.models import Region
@@ -19,6 +20,10 @@ from app.tips.models import Tip, TipAttachment, TipKeyring, TipMessage
 
 __all__ = [
     "AuditEntry",
+    "InquiryEvent",
+    "InquiryItem",
+    "InquiryMeeting",
+    "InquiryVote",
     "Payout",
     "PayoutVersion",
     "Person",

@@ -1,0 +1,291 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Response, status
+
+from app.config import SettingsDep
+from app.db import SessionDep
+from app.errors import problems
+from app.inquiries import pdf, service
+from app.inquiries.schemas import (
+    ConfirmationCreate,
+    ExtensionCreate,
+    InquiryStats,
+    ItemAdminRead,
+    ItemBrief,
+    ItemCreate,
+    ItemFilter,
+    ItemRead,
+    MeetingBrief,
+    MeetingCreate,
+    MeetingRead,
+    ProgressCreate,
+    StateChange,
+    VoteCreate,
+    VoteReceipt,
+)
+from app.pagination import Page, PageDep
+from app.ratelimit import ClientAddress
+from app.routing import ApiRoute
+from app.schemas import RowId
+from app.staff.deps import CurrentStaff
+
+TAG = "阳光问廉"
+ADMIN_TAG = "阳光问廉管理"
+router = APIRouter(prefix="/api/v1", tags=[TAG], route_class=ApiRoute)
+admin_router = APIRouter(prefix="/api/v1/admin", tags=[ADMIN_TAG], route_class=ApiRoute)
+
+Number = Annotated[
+    str,
+    Path(
+        pattern=r"^[Ww][Ll]-\d{4}-\d{4,6}$",
+        description="问题编号，如 WL-2026-0001",
+        examples=["WL-2026-0001"],
+    ),
+]
+RegionCode = Annotated[str | None, Query(pattern=r"^\d{12}$", description="12 位区划代码")]
+
+
+@router.get(
+    "/inquiries",
+    summary="问廉问题清单：按村、乡镇、状态、是否逾期、年份筛选；未办完的在前",
+    response_model=Page[ItemBrief],
+    responses=problems(422),
+)
+def list_inquiries(
+    session: SessionDep, page: PageDep, filters: Annotated[ItemFilter, Depends()]
+) -> Page[ItemBrief]:
+    return service.list_items(session, filters=filters, page=page)
+
+
+@router.get(
+    "/inquiries/stats",
+    summary="各乡镇一年的问廉统计：会议数、问题数、销号数、按期销号数和比率、未办结、逾期、清退资金",
+    response_model=InquiryStats,
+    responses=problems(404, 422),
+)
+def read_inquiry_stats(
+    session: SessionDep,
+    year: Annotated[int, Query(ge=2000, le=2100, description="年份")],
+    township_code: RegionCode = None,
+) -> InquiryStats:
+    return service.stats(session, year=year, township_code=township_code)
+
+
+@router.get(
+    "/inquiries/{number}",
+    summary="一个问题的详情和整改时间线",
+    response_model=ItemRead,
+    responses=problems(404, 422),
+)
+def read_inquiry(number: Number, session: SessionDep, settings: SettingsDep) -> ItemRead:
+    return service.get_item(session, number, settings=settings)
+
+
+@router.post(
+    "/inquiries/{number}/confirmations",
+    summary="群众确认“已解决”或“没解决”：每台手机每轮只能投一次，匿名",
+    response_model=VoteReceipt,
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(404, 409, 422, 429),
+)
+def create_inquiry_vote(
+    number: Number,
+    data: VoteCreate,
+    client: ClientAddress,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> VoteReceipt:
+    return service.vote(session, number, data=data, client=client, settings=settings)
+
+
+@router.get(
+    "/inquiry-meetings",
+    summary="已公开的问廉会议，最近的在前",
+    response_model=Page[MeetingBrief],
+    responses=problems(422),
+)
+def list_inquiry_meetings(
+    session: SessionDep,
+    page: PageDep,
+    village_code: RegionCode = None,
+    township_code: RegionCode = None,
+) -> Page[MeetingBrief]:
+    return service.list_meetings(
+        session, village_code=village_code, township_code=township_code, page=page
+    )
+
+
+@router.get(
+    "/inquiry-meetings/{meeting_id}",
+    summary="一次问廉会议和会上提出的问题",
+    response_model=MeetingRead,
+    responses=problems(404, 422),
+)
+def read_inquiry_meeting(meeting_id: RowId, session: SessionDep) -> MeetingRead:
+    return service.get_meeting(session, meeting_id)
+
+
+# --- staff --------------------------------------------------------------------------------------
+
+
+@admin_router.post(
+    "/inquiry-meetings",
+    summary="登记一次问廉会议（草稿，公开后群众才能看到）",
+    response_model=MeetingRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(401, 403, 404, 422),
+)
+def create_inquiry_meeting(
+    data: MeetingCreate, actor: CurrentStaff, session: SessionDep
+) -> MeetingRead:
+    return service.create_meeting(session, data=data, actor=actor)
+
+
+@admin_router.get(
+    "/inquiry-meetings/{meeting_id}",
+    summary="查看一次会议（含草稿）",
+    response_model=MeetingRead,
+    responses=problems(401, 403, 404, 422),
+)
+def read_inquiry_meeting_admin(
+    meeting_id: RowId, actor: CurrentStaff, session: SessionDep
+) -> MeetingRead:
+    return service.get_meeting_admin(session, meeting_id, staff=actor)
+
+
+@admin_router.post(
+    "/inquiry-meetings/{meeting_id}/publish",
+    summary="公开会议和会上登记的问题",
+    response_model=MeetingRead,
+    responses=problems(401, 403, 404, 422),
+)
+def publish_inquiry_meeting(
+    meeting_id: RowId, actor: CurrentStaff, session: SessionDep
+) -> MeetingRead:
+    return service.publish_meeting(session, meeting_id, actor=actor)
+
+
+@admin_router.post(
+    "/inquiry-meetings/{meeting_id}/items",
+    summary="登记会上提出的一个问题，返回它的编号 WL-年份-序号",
+    response_model=ItemAdminRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(401, 403, 404, 422),
+)
+def create_inquiry_item(
+    meeting_id: RowId,
+    data: ItemCreate,
+    actor: CurrentStaff,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> ItemAdminRead:
+    return service.add_item(session, meeting_id, data=data, actor=actor, settings=settings)
+
+
+@admin_router.get(
+    "/inquiry-meetings/{meeting_id}/list.pdf",
+    summary="打印问题清单（A4，每个问题一个二维码，扫码看整改进展）",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}, **problems(401, 403, 404, 422, 503)},
+)
+def read_inquiry_list_pdf(
+    meeting_id: RowId, actor: CurrentStaff, session: SessionDep, settings: SettingsDep
+) -> Response:
+    meeting = service.get_meeting_admin(session, meeting_id, staff=actor)
+    body = pdf.item_list(meeting, settings=settings)
+    return Response(
+        body,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="wenlian-{meeting_id}.pdf"'},
+    )
+
+
+@admin_router.get(
+    "/inquiries/due",
+    summary="所辖地区内即将到期或已逾期的问题，逾期最久的在前",
+    response_model=Page[ItemBrief],
+    responses=problems(401, 403, 422),
+)
+def list_due_inquiries(
+    actor: CurrentStaff,
+    session: SessionDep,
+    page: PageDep,
+    within_days: Annotated[int, Query(ge=0, le=365, description="几天内到期")] = 3,
+) -> Page[ItemBrief]:
+    return service.list_due(session, staff=actor, within_days=within_days, page=page)
+
+
+@admin_router.get(
+    "/inquiries/{number}",
+    summary="查看一个问题（含群众投票时留的话）",
+    response_model=ItemAdminRead,
+    responses=problems(401, 403, 404, 422),
+)
+def read_inquiry_admin(
+    number: Number, actor: CurrentStaff, session: SessionDep, settings: SettingsDep
+) -> ItemAdminRead:
+    return service.get_item_admin(session, number, staff=actor, settings=settings)
+
+
+@admin_router.post(
+    "/inquiries/{number}/progress",
+    summary="添加整改进展（村廉政专干也可以）；已登记的问题随之转入整改中",
+    response_model=ItemAdminRead,
+    responses=problems(401, 403, 404, 422),
+)
+def create_inquiry_progress(
+    number: Number,
+    data: ProgressCreate,
+    actor: CurrentStaff,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> ItemAdminRead:
+    return service.add_progress(session, number, data=data, actor=actor, settings=settings)
+
+
+@admin_router.post(
+    "/inquiries/{number}/extend",
+    summary="延期：新的期限和理由公开在时间线上",
+    response_model=ItemAdminRead,
+    responses=problems(401, 403, 404, 422),
+)
+def extend_inquiry(
+    number: Number,
+    data: ExtensionCreate,
+    actor: CurrentStaff,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> ItemAdminRead:
+    return service.extend_deadline(session, number, data=data, actor=actor, settings=settings)
+
+
+@admin_router.post(
+    "/inquiries/{number}/confirmations",
+    summary="记录群众代表在会上确认已解决（随之销号）",
+    response_model=ItemAdminRead,
+    responses=problems(401, 403, 404, 422),
+)
+def create_inquiry_confirmation(
+    number: Number,
+    data: ConfirmationCreate,
+    actor: CurrentStaff,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> ItemAdminRead:
+    return service.record_confirmation(session, number, data=data, actor=actor, settings=settings)
+
+
+@admin_router.post(
+    "/inquiries/{number}/state",
+    summary="改变问题的状态；没有群众确认的销号会被拒绝（409 confirmation_required）",
+    response_model=ItemAdminRead,
+    responses=problems(401, 403, 404, 409, 422),
+)
+def change_inquiry_state(
+    number: Number,
+    data: StateChange,
+    actor: CurrentStaff,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> ItemAdminRead:
+    return service.change_state(session, number, data=data, actor=actor, settings=settings)
