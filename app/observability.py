@@ -56,6 +56,12 @@ RATE_LIMIT_FALLBACK_HITS = Counter(
     "Rate-limited requests (tips excepted) counted in a worker's memory because Redis did "
     "not answer",
 )
+# 阳光问廉: published items past their deadline and not yet rectified (app.scheduler sets it).
+INQUIRIES_OVERDUE = Gauge(
+    "lianyun_inquiries_overdue",
+    "阳光问廉 items past their deadline and not yet rectified",
+    multiprocess_mode="livemax",
+)
 UNMATCHED = "<unmatched>"
 # Body limits above the app-wide one for multipart uploads, by path prefix (tips carry up to
 # 5 files of 10 MB); other bodies on those paths keep the app-wide limit.

@@ -57,6 +57,8 @@ def _row(
     text_width = WIDTH - 2 * MARGIN - QR_SIDE - 40
     draw.text((MARGIN, top + 20), item.number, font=face.at(50), fill=INK)
     status = f"{item.state_name}　限 {item.deadline.isoformat()} 前"
+    if item.overdue:
+        status += f"　已逾期 {item.days_overdue} 天"
     draw.text((MARGIN + 430, top + 28), status, font=face.at(38), fill=RED)
     body = face.at(40)
     y = top + 100

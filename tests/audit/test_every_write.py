@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from app import ratelimit
 from app.audit.models import AuditEntry
 from app.config import Settings, settings_dependency
+from app.inquiries.models import ItemState
 from app.policies import service as policies_service
 from app.staff.deps import current_staff
 from app.staff.models import Role, Staff
@@ -25,6 +26,7 @@ from app.surveys.models import SurveyState
 from app.sync import scheduler
 from app.tips.models import Tip
 from tests.factories import SANGUANZHAI, auth_headers, make_staff
+from tests.inquiries.factories import days, item_data, make_item, make_meeting, meeting_data
 from tests.onboarding.factories import link_settings
 from tests.policies.factories import make_policy
 from tests.surveys.factories import make_survey, survey_data
@@ -100,6 +102,14 @@ def _quarantined(call: Call) -> dict[str, Any]:
 
 def _survey(call: Call, state: SurveyState) -> int:
     return make_survey(call.session, call.actor, state=state).id
+
+
+def _meeting(call: Call, *, published: bool) -> int:
+    return make_meeting(call.session, call.actor, published=published).id
+
+
+def _inquiry(call: Call, state: ItemState = ItemState.registered) -> str:
+    return make_item(call.session, call.actor, state=state).number
 
 
 POLICY = {
@@ -203,6 +213,45 @@ WRITES: dict[tuple[str, str], Write] = {
     ("POST", "/api/v1/admin/surveys/{survey_id}/publish"): Write(
         Role.county_admin,
         lambda c: (f"/api/v1/admin/surveys/{_survey(c, SurveyState.closed)}/publish", {}),
+    ),
+    ("POST", "/api/v1/admin/inquiry-meetings"): Write(
+        Role.commission,
+        lambda c: ("/api/v1/admin/inquiry-meetings", meeting_data()),
+        changes_existing=False,
+    ),
+    ("POST", "/api/v1/admin/inquiry-meetings/{meeting_id}/publish"): Write(
+        Role.commission,
+        lambda c: (f"/api/v1/admin/inquiry-meetings/{_meeting(c, published=False)}/publish", {}),
+    ),
+    ("POST", "/api/v1/admin/inquiry-meetings/{meeting_id}/items"): Write(
+        Role.commission,
+        lambda c: (
+            f"/api/v1/admin/inquiry-meetings/{_meeting(c, published=True)}/items",
+            item_data(),
+        ),
+        changes_existing=False,
+    ),
+    ("POST", "/api/v1/admin/inquiries/{number}/progress"): Write(
+        Role.commission,
+        lambda c: (f"/api/v1/admin/inquiries/{_inquiry(c)}/progress", {"text": "已经开始整改。"}),
+    ),
+    ("POST", "/api/v1/admin/inquiries/{number}/extend"): Write(
+        Role.commission,
+        lambda c: (
+            f"/api/v1/admin/inquiries/{_inquiry(c)}/extend",
+            {"deadline": days(60).isoformat(), "reason": "等资金下达"},
+        ),
+    ),
+    ("POST", "/api/v1/admin/inquiries/{number}/confirmations"): Write(
+        Role.commission,
+        lambda c: (
+            f"/api/v1/admin/inquiries/{_inquiry(c, ItemState.awaiting_confirmation)}/confirmations",
+            {"confirmed_by_count": 9},
+        ),
+    ),
+    ("POST", "/api/v1/admin/inquiries/{number}/state"): Write(
+        Role.commission,
+        lambda c: (f"/api/v1/admin/inquiries/{_inquiry(c)}/state", {"state": "rectifying"}),
     ),
     ("POST", "/api/v1/admin/posters"): Write(
         Role.county_admin,
