@@ -4,6 +4,7 @@ from app.audit.router import router as audit_router
 from app.disclosures.router import router as disclosures_router
 from app.health.router import router as health_router
 from app.inquiries.router import admin_router as inquiries_admin_router
+from app.inquiries.router import page_router as inquiries_page_router
 from app.inquiries.router import router as inquiries_router
 from app.onboarding.router import admin_router as onboarding_admin_router
 from app.onboarding.router import landing_router
@@ -37,6 +38,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     surveys_admin_router,
     inquiries_router,
     inquiries_admin_router,
+    inquiries_page_router,
     onboarding_admin_router,
     landing_router,
 )

@@ -29,6 +29,7 @@ from app.schemas import COUNTY_TZ, Text
 
 ANONYMOUS_PATHS = re.compile(
     r"/api/v1/(tips(/.*)?|surveys/[^/]+/responses|inquiries/[^/]+/confirmations)"
+    r"|/wl/[^/]+/votes"
 )
 CODE_DIGITS = 16
 # argon2id at OWASP's minimum profile (19 MiB, 2 passes): ~30 ms per code on one core.

@@ -1,11 +1,12 @@
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Response, status
+from fastapi import APIRouter, Cookie, Depends, Form, Path, Query, Response, status
+from fastapi.responses import HTMLResponse
 
 from app.config import SettingsDep
 from app.db import SessionDep
-from app.errors import problems
-from app.inquiries import pdf, service
+from app.errors import LianyunError, ok_content, problems
+from app.inquiries import pages, pdf, service
 from app.inquiries.schemas import (
     ConfirmationCreate,
     ExtensionCreate,
@@ -32,6 +33,7 @@ from app.staff.deps import CurrentStaff
 TAG = "阳光问廉"
 ADMIN_TAG = "阳光问廉管理"
 router = APIRouter(prefix="/api/v1", tags=[TAG], route_class=ApiRoute)
+page_router = APIRouter(prefix="/wl", tags=[TAG], route_class=ApiRoute)
 admin_router = APIRouter(prefix="/api/v1/admin", tags=[ADMIN_TAG], route_class=ApiRoute)
 
 Number = Annotated[
@@ -289,3 +291,77 @@ def change_inquiry_state(
     settings: SettingsDep,
 ) -> ItemAdminRead:
     return service.change_state(session, number, data=data, actor=actor, settings=settings)
+
+
+# --- the item's page (where the printed list's QR codes lead) -----------------------------------
+
+NO_CACHE = {"Cache-Control": "no-cache"}
+HTML_PAGE = {
+    **ok_content("text/html", "中文 H5 页面"),
+    404: {"content": {"text/html": {}}, "description": "没有这个问题：中文 H5 页面"},
+}
+PhoneCookie = Annotated[str | None, Cookie(alias=pages.PHONE_COOKIE, max_length=64)]
+
+
+def _with_phone(response: HTMLResponse, token: str | None) -> HTMLResponse:
+    if token is not None:
+        response.set_cookie(
+            pages.PHONE_COOKIE,
+            token,
+            max_age=pages.PHONE_COOKIE_SECONDS,
+            path="/wl",
+            httponly=True,
+            samesite="lax",
+        )
+    return response
+
+
+@page_router.get(
+    "/{number}",
+    summary="问题的 H5 页面：整改进展和时间线，整改完成后可以点“已解决”或“没解决”",
+    response_class=HTMLResponse,
+    responses={**HTML_PAGE, **problems(422)},
+)
+def read_item_page(
+    number: Number, session: SessionDep, settings: SettingsDep, phone: PhoneCookie = None
+) -> HTMLResponse:
+    try:
+        item = service.get_item(session, number, settings=settings)
+    except LianyunError:
+        body = pages.not_found(app_name=settings.app_name)
+        return HTMLResponse(body, status_code=404, headers=NO_CACHE)
+    page = HTMLResponse(pages.item_page(item, app_name=settings.app_name), headers=NO_CACHE)
+    return _with_phone(page, None if phone else pages.new_phone_token())
+
+
+@page_router.post(
+    "/{number}/votes",
+    summary="在 H5 页面上点“已解决”（resolved=1）或“没解决”（resolved=0）；匿名",
+    response_class=HTMLResponse,
+    responses={
+        **HTML_PAGE,
+        409: {"content": {"text/html": {}}, "description": "这台手机已经投过：中文 H5 页面"},
+        **problems(422, 429),
+    },
+)
+def create_item_page_vote(
+    number: Number,
+    resolved: Annotated[Literal["0", "1"], Form(description="1：已解决；0：没解决")],
+    client: ClientAddress,
+    session: SessionDep,
+    settings: SettingsDep,
+    phone: PhoneCookie = None,
+) -> HTMLResponse:
+    token = phone if phone and len(phone) >= 16 else pages.new_phone_token()
+    vote = VoteCreate(device_token=token, resolved=resolved == "1")
+    status_code = status.HTTP_200_OK
+    try:
+        message = service.vote(session, number, data=vote, client=client, settings=settings).message
+    except LianyunError as error:
+        if error.status in (404, 429):
+            raise
+        message, status_code = error.detail, error.status
+    item = service.get_item(session, number, settings=settings)
+    body = pages.item_page(item, app_name=settings.app_name, message=message)
+    page = HTMLResponse(body, status_code=status_code, headers={"Cache-Control": "no-store"})
+    return _with_phone(page, None if token == phone else token)
