@@ -34,7 +34,7 @@ def _text_fields(
     """The path and schema of every free-text string in a body (lists walked through item 0)."""
     schema = _resolve(schema)
     if schema.get("type") == "string" and "enum" not in schema and "const" not in schema:
-        if schema.get("format") != "binary":
+        if schema.get("format") not in ("binary", "date", "date-time"):  # not free text
             yield path, schema
     elif schema.get("type") == "array":
         yield from _text_fields(schema["items"], (*path, 0))

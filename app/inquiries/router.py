@@ -7,6 +7,7 @@ from app.config import SettingsDep
 from app.db import SessionDep
 from app.errors import LianyunError, ok_content, problems
 from app.inquiries import pages, pdf, service
+from app.inquiries.errors import InquiryNotFound
 from app.inquiries.schemas import (
     ConfirmationCreate,
     ExtensionCreate,
@@ -300,6 +301,12 @@ HTML_PAGE = {
     **ok_content("text/html", "中文 H5 页面"),
     404: {"content": {"text/html": {}}, "description": "没有这个问题：中文 H5 页面"},
 }
+PAGE_OR_PROBLEM = {
+    "content": {
+        "text/html": {},
+        "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}},
+    }
+}
 PhoneCookie = Annotated[str | None, Cookie(alias=pages.PHONE_COOKIE, max_length=64)]
 
 
@@ -319,7 +326,7 @@ def _with_phone(response: HTMLResponse, token: str | None) -> HTMLResponse:
 @page_router.get(
     "/{number}",
     summary="问题的 H5 页面：整改进展和时间线，整改完成后可以点“已解决”或“没解决”",
-    response_class=HTMLResponse,
+    response_class=Response,
     responses={**HTML_PAGE, **problems(422)},
 )
 def read_item_page(
@@ -337,11 +344,12 @@ def read_item_page(
 @page_router.post(
     "/{number}/votes",
     summary="在 H5 页面上点“已解决”（resolved=1）或“没解决”（resolved=0）；匿名",
-    response_class=HTMLResponse,
+    response_class=Response,
     responses={
         **HTML_PAGE,
         409: {"content": {"text/html": {}}, "description": "这台手机已经投过：中文 H5 页面"},
-        **problems(422, 429),
+        422: {**PAGE_OR_PROBLEM, "description": "现在不能投票（页面），或表单不对（problem）"},
+        429: {**PAGE_OR_PROBLEM, "description": "操作太频繁"},
     },
 )
 def create_item_page_vote(
@@ -355,13 +363,16 @@ def create_item_page_vote(
     token = phone if phone and len(phone) >= 16 else pages.new_phone_token()
     vote = VoteCreate(device_token=token, resolved=resolved == "1")
     status_code = status.HTTP_200_OK
+    headers = {"Cache-Control": "no-store"}
     try:
         message = service.vote(session, number, data=vote, client=client, settings=settings).message
-    except LianyunError as error:
-        if error.status in (404, 429):
-            raise
+    except InquiryNotFound:
+        body = pages.not_found(app_name=settings.app_name)
+        return HTMLResponse(body, status_code=404, headers={"Cache-Control": "no-store"})
+    except LianyunError as error:  # said on the page, in the words of the problem
         message, status_code = error.detail, error.status
+        headers.update(error.headers)
     item = service.get_item(session, number, settings=settings)
     body = pages.item_page(item, app_name=settings.app_name, message=message)
-    page = HTMLResponse(body, status_code=status_code, headers={"Cache-Control": "no-store"})
+    page = HTMLResponse(body, status_code=status_code, headers=headers)
     return _with_phone(page, None if token == phone else token)
