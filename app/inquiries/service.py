@@ -88,7 +88,6 @@ from app.staff.models import Role, Staff
 
 MEETING = "inquiry_meeting"
 ITEM = "inquiry_item"
-VOTE_LIMIT = "30/minute"  # generous: a meeting's villagers may share one address
 ORGANISERS = (Role.commission, Role.township_officer)
 READERS = (Role.county_admin, Role.commission, Role.township_officer, Role.village_clerk)
 REPORTERS = (Role.commission, Role.township_officer, Role.village_clerk)
@@ -726,7 +725,7 @@ def vote(
 ) -> VoteReceipt:
     """One "已解决 / 没解决" per phone per round. Enough "已解决" votes close an item awaiting
     confirmation; enough "没解决" votes return it to rectification, or reopen a closed one."""
-    public_writes.limit(VOTE_LIMIT, "inquiry-vote", client)
+    public_writes.limit(settings.inquiry_vote_limit_per_client, "inquiry-vote", client)
     item = _public_item(session, number, for_update=True)
     if item.state not in (ItemState.awaiting_confirmation, ItemState.closed):
         raise VotingClosed(
