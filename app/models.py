@@ -1,7 +1,13 @@
 """Every domain's ORM models, imported once so that `Base.metadata` knows every table."""
 
 from app.audit.models import AuditEntry
-from app.inquiries.models import InquiryEvent, InquiryItem, InquiryMeeting, InquiryVote
+from app.inquiries.models import (
+    InquiryEvent,
+    InquiryItem,
+    InquiryMeeting,
+    InquiryPhoto,
+    InquiryVote,
+)
 from app.onboarding.models import Poster, PosterScan
 from app.policies.models import Policy, PolicyVersion
 from app.regions.models import Region
@@ -23,6 +29,7 @@ __all__ = [
     "InquiryEvent",
     "InquiryItem",
     "InquiryMeeting",
+    "InquiryPhoto",
     "InquiryVote",
     "Payout",
     "PayoutVersion",

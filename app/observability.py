@@ -64,8 +64,12 @@ INQUIRIES_OVERDUE = Gauge(
 )
 UNMATCHED = "<unmatched>"
 # Body limits above the app-wide one for multipart uploads, by path prefix (tips carry up to
-# 5 files of 10 MB); other bodies on those paths keep the app-wide limit.
-BODY_LIMITS = {"/api/v1/tips": 52 * 1024 * 1024}
+# 5 files of 10 MB, 阳光问廉 9 photos); other bodies on those paths keep the app-wide limit.
+BODY_LIMITS = {
+    "/api/v1/tips": 52 * 1024 * 1024,
+    "/api/v1/admin/inquiry-meetings": 92 * 1024 * 1024,  # 9 photos of 10 MB
+    "/api/v1/admin/inquiries": 92 * 1024 * 1024,
+}
 
 
 def route_template(scope: Scope) -> str:

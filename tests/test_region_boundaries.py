@@ -125,6 +125,7 @@ def _bodies(other: Township) -> dict[tuple[str, str], dict[str, Any]]:
         ("POST", "/api/v1/admin/policies"): {},
         ("POST", "/api/v1/admin/inquiry-meetings"): meeting_data(village_code=other.village),
         ("POST", "/api/v1/admin/inquiry-meetings/{meeting_id}/items"): item_data(),
+        ("POST", "/api/v1/admin/inquiry-meetings/{meeting_id}/photos"): {},
         ("POST", "/api/v1/admin/inquiries/{number}/progress"): {"text": "越界"},
         ("POST", "/api/v1/admin/inquiries/{number}/extend"): {
             "deadline": days(90).isoformat(),

@@ -54,3 +54,13 @@ class AlreadyVoted(Conflict):
 class ReasonRequired(InvalidState):
     code = "inquiry_reason_required"
     title = "请写明不予受理的原因"
+
+
+class PhotoInvalid(InvalidState):
+    code = "inquiry_photo_invalid"
+    title = "照片有误"
+
+
+class PhotoNotFound(NotFound):
+    code = "inquiry_photo_not_found"
+    title = "找不到该照片"

@@ -1,7 +1,7 @@
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, utcnow
@@ -62,6 +62,9 @@ class InquiryMeeting(Base):
 
     items: Mapped[list["InquiryItem"]] = relationship(
         back_populates="meeting", order_by="InquiryItem.id"
+    )
+    photos: Mapped[list["InquiryPhoto"]] = relationship(
+        order_by="InquiryPhoto.id", cascade="all, delete-orphan"
     )
 
 
@@ -125,6 +128,28 @@ class InquiryEvent(Base):
     progress: Mapped[int | None] = mapped_column(default=None)
     deadline: Mapped[date | None] = mapped_column(default=None)  # an extension's new deadline
     confirmed_by_count: Mapped[int | None] = mapped_column(default=None)
+
+    photos: Mapped[list["InquiryPhoto"]] = relationship(
+        order_by="InquiryPhoto.id", cascade="all, delete-orphan"
+    )
+
+
+class InquiryPhoto(Base):
+    """A photo of a meeting or of a progress note: re-encoded from its pixels alone (no EXIF,
+    GPS or camera), at most 1080 px wide, kept in the database like every upload."""
+
+    __tablename__ = "inquiry_photo"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int | None] = mapped_column(
+        ForeignKey(InquiryMeeting.id, ondelete="CASCADE"), index=True, default=None
+    )
+    event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("inquiry_event.id", ondelete="CASCADE"), index=True, default=None
+    )
+    width: Mapped[int]
+    height: Mapped[int]
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
 
 
 class InquiryVote(Base):

@@ -1,11 +1,13 @@
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Cookie, Depends, Form, Path, Query, Response, status
+from fastapi import APIRouter, Cookie, Depends, Form, Path, Query, Request, Response, status
 from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, ConfigDict
 
+from app import uploads
 from app.config import SettingsDep
 from app.db import SessionDep
-from app.errors import LianyunError, ok_content, problems
+from app.errors import LianyunError, Problem, ok_content, problems
 from app.inquiries import pages, pdf, service
 from app.inquiries.errors import InquiryNotFound
 from app.inquiries.schemas import (
@@ -30,6 +32,7 @@ from app.ratelimit import ClientAddress
 from app.routing import ApiRoute
 from app.schemas import RowId
 from app.staff.deps import CurrentStaff
+from app.uploads import Upload
 
 TAG = "阳光问廉"
 ADMIN_TAG = "阳光问廉管理"
@@ -45,6 +48,33 @@ Number = Annotated[
         examples=["WL-2026-0001"],
     ),
 ]
+PHOTOS = uploads.Files(
+    field="photos",
+    max_files=service.MAX_PHOTOS,
+    max_file_bytes=service.PHOTO_MAX_BYTES,
+    description="照片：JPEG 或 PNG，最多 9 张，每张不超过 10 MB",
+)
+TOO_LARGE: dict[int | str, dict[str, Any]] = {
+    413: {"model": Problem, "description": "照片或请求太大"}
+}
+
+
+class NoFields(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# The path parameter is named here too, so that a bad one is reported before the body is read.
+async def _progress(number: Number, request: Request) -> tuple[ProgressCreate, list[Upload]]:
+    return await uploads.parse_body(request, ProgressCreate, PHOTOS)
+
+
+async def _photos_only(meeting_id: RowId, request: Request) -> tuple[NoFields, list[Upload]]:
+    return await uploads.parse_body(request, NoFields, PHOTOS)
+
+
+ProgressSubmission = Annotated[tuple[ProgressCreate, list[Upload]], Depends(_progress)]
+PhotoSubmission = Annotated[tuple[NoFields, list[Upload]], Depends(_photos_only)]
+
 RegionCode = Annotated[str | None, Query(pattern=r"^\d{12}$", description="12 位区划代码")]
 
 
@@ -99,6 +129,20 @@ def create_inquiry_vote(
     settings: SettingsDep,
 ) -> VoteReceipt:
     return service.vote(session, number, data=data, client=client, settings=settings)
+
+
+@router.get(
+    "/inquiry-photos/{photo_id}",
+    summary="会议或整改进展的照片（JPEG，已去除拍摄信息；可长期缓存）",
+    response_class=Response,
+    responses={**ok_content("image/jpeg", "JPEG 照片"), **problems(404, 422)},
+)
+def read_inquiry_photo(photo_id: RowId, session: SessionDep) -> Response:
+    return Response(
+        service.get_photo(session, photo_id),
+        media_type="image/jpeg",
+        headers={"Cache-Control": "public, max-age=31536000, immutable"},
+    )
 
 
 @router.get(
@@ -232,18 +276,36 @@ def read_inquiry_admin(
 
 @admin_router.post(
     "/inquiries/{number}/progress",
-    summary="添加整改进展（村廉政专干也可以）；已登记的问题随之转入整改中",
+    summary="添加整改进展（可附 9 张照片；村廉政专干也可以）；已登记的问题随之转入整改中",
     response_model=ItemAdminRead,
-    responses=problems(401, 403, 404, 422),
+    responses={**problems(401, 403, 404, 422), **TOO_LARGE},
+    openapi_extra=uploads.body_schema(ProgressCreate, PHOTOS),
 )
 def create_inquiry_progress(
     number: Number,
-    data: ProgressCreate,
-    actor: CurrentStaff,
+    actor: CurrentStaff,  # before the body: who asks is checked first
+    submission: ProgressSubmission,
     session: SessionDep,
     settings: SettingsDep,
 ) -> ItemAdminRead:
-    return service.add_progress(session, number, data=data, actor=actor, settings=settings)
+    data, photos = submission
+    return service.add_progress(
+        session, number, data=data, actor=actor, settings=settings, uploads=photos
+    )
+
+
+@admin_router.post(
+    "/inquiry-meetings/{meeting_id}/photos",
+    summary="上传会议照片（字段 photos，共不超过 9 张；去除拍摄信息，缩到 1080 像素宽）",
+    response_model=MeetingRead,
+    responses={**problems(401, 403, 404, 422), **TOO_LARGE},
+    openapi_extra=uploads.body_schema(NoFields, PHOTOS),
+)
+def create_inquiry_meeting_photos(
+    meeting_id: RowId, actor: CurrentStaff, submission: PhotoSubmission, session: SessionDep
+) -> MeetingRead:
+    _, photos = submission
+    return service.add_meeting_photos(session, meeting_id, uploads=photos, actor=actor)
 
 
 @admin_router.post(

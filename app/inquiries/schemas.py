@@ -2,11 +2,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, computed_field
 
 from app.inquiries.models import EventKind, ItemState, MeetingKind, MeetingState
 from app.public_writes import DeviceToken
-from app.schemas import Id, IsoDate, MultilineText, StrictInt, Text
+from app.schemas import FormInt, Id, IsoDate, MultilineText, StrictInt, Text
 from app.subsidies.schemas import Yuan
 from app.tips.schemas import CATEGORY_NAMES, TipCategory
 
@@ -64,7 +64,7 @@ class ItemCreate(_Input):
 
 class ProgressCreate(_Input):
     text: MultilineText = Field(min_length=2, max_length=MAX_TEXT)
-    progress: StrictInt | None = Field(default=None, ge=0, le=100, description="完成百分比")
+    progress: FormInt | None = Field(default=None, ge=0, le=100, description="完成百分比")
     funds_recovered: Decimal | None = Field(
         default=None,
         ge=Decimal("0.01"),
@@ -111,6 +111,19 @@ class ItemFilter(BaseModel):
     year: int | None = Field(default=None, ge=2000, le=2100)
 
 
+class PhotoRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    width: int
+    height: int
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def url(self) -> str:
+        return f"/api/v1/inquiry-photos/{self.id}"
+
+
 class EventRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -121,6 +134,7 @@ class EventRead(BaseModel):
     progress: int | None
     deadline: date | None
     confirmed_by_count: int | None
+    photos: list[PhotoRead]
 
 
 class ItemBrief(BaseModel):
@@ -178,6 +192,7 @@ class MeetingRead(MeetingBrief):
     summary: str
     state: MeetingState
     published_on: date | None
+    photos: list[PhotoRead]
     items: list[ItemBrief]
 
 

@@ -21,7 +21,7 @@ Invariants:
   Every staff write goes through the audit log.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import astuple, dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -29,9 +29,9 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, selectinload, undefer
 
-from app import public_writes
+from app import images, public_writes
 from app.audit import service as audit
 from app.config import Settings
 from app.errors import Forbidden
@@ -45,6 +45,8 @@ from app.inquiries.errors import (
     MeetingNotFound,
     MeetingStateInvalid,
     NotAPlace,
+    PhotoInvalid,
+    PhotoNotFound,
     ReasonRequired,
     VotingClosed,
 )
@@ -53,6 +55,7 @@ from app.inquiries.models import (
     InquiryEvent,
     InquiryItem,
     InquiryMeeting,
+    InquiryPhoto,
     InquiryVote,
     ItemState,
     MeetingState,
@@ -73,6 +76,7 @@ from app.inquiries.schemas import (
     MeetingBrief,
     MeetingCreate,
     MeetingRead,
+    PhotoRead,
     ProgressCreate,
     StateChange,
     TownshipStats,
@@ -85,6 +89,7 @@ from app.regions import service as regions_service
 from app.regions.models import RegionLevel
 from app.staff import service as staff_service
 from app.staff.models import Role, Staff
+from app.uploads import Upload
 
 MEETING = "inquiry_meeting"
 ITEM = "inquiry_item"
@@ -94,6 +99,9 @@ REPORTERS = (Role.commission, Role.township_officer, Role.village_clerk)
 OPEN = (ItemState.registered, ItemState.rectifying, ItemState.awaiting_confirmation)
 CAN_BE_OVERDUE = (ItemState.registered, ItemState.rectifying)
 ON_TIME_RATE_MIN_ITEMS = 5
+MAX_PHOTOS = 9  # of a meeting, and of a progress note
+PHOTO_MAX_BYTES = 10 * 1024 * 1024
+PHOTO_WIDTH = 1080  # px: sharp on a phone, small on a weak network
 _NEXT: dict[str, set[str]] = {
     ItemState.registered: {ItemState.rectifying, ItemState.not_accepted},
     ItemState.rectifying: {ItemState.awaiting_confirmation},
@@ -183,7 +191,10 @@ def _find_item(session: Session, number: str, *, for_update: bool = False) -> In
     stmt = (
         select(InquiryItem)
         .where(InquiryItem.number == number.upper())
-        .options(selectinload(InquiryItem.events), selectinload(InquiryItem.meeting))
+        .options(
+            selectinload(InquiryItem.events).selectinload(InquiryEvent.photos),
+            selectinload(InquiryItem.meeting),
+        )
     )
     if for_update:
         stmt = stmt.with_for_update()
@@ -230,6 +241,7 @@ def _meeting_read(session: Session, meeting: InquiryMeeting) -> MeetingRead:
         summary=meeting.summary,
         state=MeetingState(meeting.state),
         published_on=meeting.published_on,
+        photos=[PhotoRead.model_validate(p) for p in meeting.photos],
         items=_briefs(session, meeting.items, public_writes.today()),
     )
 
@@ -238,7 +250,7 @@ def _load_meeting(session: Session, meeting_id: int) -> InquiryMeeting | None:
     return session.scalar(
         select(InquiryMeeting)
         .where(InquiryMeeting.id == meeting_id)
-        .options(selectinload(InquiryMeeting.items))
+        .options(selectinload(InquiryMeeting.items), selectinload(InquiryMeeting.photos))
     )
 
 
@@ -520,6 +532,61 @@ def publish_meeting(session: Session, meeting_id: int, *, actor: Staff) -> Meeti
     return _meeting_read(session, meeting)
 
 
+def _photos(uploads: Sequence[Upload], *, already: int = 0) -> list[InquiryPhoto]:
+    """Each upload as a photo for phones, without metadata; PhotoInvalid names the one that is
+    not a readable JPEG or PNG, and nothing is kept of any."""
+    if already + len(uploads) > MAX_PHOTOS:
+        raise PhotoInvalid(f"最多 {MAX_PHOTOS} 张照片（已有 {already} 张）。")
+    photos = []
+    for number, upload in enumerate(uploads, start=1):
+        if len(upload.data) > PHOTO_MAX_BYTES:
+            raise PhotoInvalid(f"第 {number} 张照片超过 10 MB。")
+        if images.sniff(upload.data) not in (images.JPEG, images.PNG):
+            raise PhotoInvalid(f"第 {number} 张不是 JPEG 或 PNG 照片。")
+        try:
+            data, width, height = images.photo_for_phones(upload.data, max_width=PHOTO_WIDTH)
+        except images.UNREADABLE as exc:
+            raise PhotoInvalid(f"第 {number} 张照片已损坏或太大，无法读取。") from exc
+        photos.append(InquiryPhoto(width=width, height=height, data=data))
+    return photos
+
+
+def add_meeting_photos(
+    session: Session, meeting_id: int, *, uploads: list[Upload], actor: Staff
+) -> MeetingRead:
+    meeting = _staff_meeting(session, meeting_id, staff=actor)
+    if not uploads:
+        raise PhotoInvalid("请选择要上传的照片。")
+    before = {**_meeting_snapshot(meeting), "photos": len(meeting.photos)}
+    meeting.photos.extend(_photos(uploads, already=len(meeting.photos)))
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="inquiry_meeting.photos",
+        entity_type=MEETING,
+        entity_id=meeting.id,
+        before=before,
+        after={**_meeting_snapshot(meeting), "photos": len(meeting.photos)},
+    )
+    return _meeting_read(session, meeting)
+
+
+def get_photo(session: Session, photo_id: int) -> bytes:
+    """A published meeting's photo, or a photo of a published item's timeline."""
+    photo = session.get(InquiryPhoto, photo_id, options=[undefer(InquiryPhoto.data)])
+    meeting = None
+    if photo is not None and photo.meeting_id is not None:
+        meeting = session.get(InquiryMeeting, photo.meeting_id)
+    elif photo is not None and photo.event_id is not None:
+        event = session.get(InquiryEvent, photo.event_id)
+        item = session.get(InquiryItem, event.item_id) if event else None
+        meeting = item.meeting if item and item.published else None
+    if photo is None or meeting is None or meeting.state != MeetingState.published:
+        raise PhotoNotFound(f"没有编号为 {photo_id} 的照片，或它还没有公开。")
+    return photo.data
+
+
 # --- staff: items -------------------------------------------------------------------------------
 
 
@@ -615,13 +682,20 @@ def _audited(
 
 
 def add_progress(
-    session: Session, number: str, *, data: ProgressCreate, actor: Staff, settings: Settings
+    session: Session,
+    number: str,
+    *,
+    data: ProgressCreate,
+    actor: Staff,
+    settings: Settings,
+    uploads: Sequence[Upload] = (),
 ) -> ItemAdminRead:
     """A progress note (a village clerk may add one in their village); the first one starts
     the rectification of a registered item."""
     item = _staff_item(session, number, staff=actor, roles=REPORTERS)
     if item.state not in CAN_BE_OVERDUE:
         raise InquiryStateInvalid(f"问题{STATE_NAMES[item.state]}，不能再添加整改进展。")
+    photos = _photos(uploads)
     before = _item_snapshot(item)
     item.state = ItemState.rectifying
     if data.funds_recovered is not None:
@@ -629,7 +703,7 @@ def add_progress(
     text = data.text
     if data.funds_recovered is not None:
         text += f"（本次清退资金 {_yuan(data.funds_recovered)}元）"
-    _event(item, EventKind.progress, text, progress=data.progress)
+    _event(item, EventKind.progress, text, progress=data.progress).photos.extend(photos)
     _audited(session, item, "inquiry_item.progress", actor, before)
     return get_item_admin(session, item.number, staff=actor, settings=settings)
 

@@ -31,6 +31,7 @@ from tests.onboarding.factories import link_settings
 from tests.policies.factories import make_policy
 from tests.surveys.factories import make_survey, survey_data
 from tests.sync.test_router import quarantine_in_a_new_village
+from tests.tips import files
 from tests.tips.test_router import submit
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -75,6 +76,7 @@ class Write:
     prepare: Callable[[Call], tuple[str, dict[str, Any]]]
     changes_existing: bool = True
     region_code: str = field(default="511923000000")
+    files: list[tuple[str, tuple[str, bytes, str]]] | None = None  # sent as multipart
 
 
 def _tip_id(call: Call) -> int:
@@ -231,6 +233,11 @@ WRITES: dict[tuple[str, str], Write] = {
         ),
         changes_existing=False,
     ),
+    ("POST", "/api/v1/admin/inquiry-meetings/{meeting_id}/photos"): Write(
+        Role.commission,
+        lambda c: (f"/api/v1/admin/inquiry-meetings/{_meeting(c, published=True)}/photos", {}),
+        files=[("photos", ("p.png", files.png(), "image/png"))],
+    ),
     ("POST", "/api/v1/admin/inquiries/{number}/progress"): Write(
         Role.commission,
         lambda c: (f"/api/v1/admin/inquiries/{_inquiry(c)}/progress", {"text": "已经开始整改。"}),
@@ -296,7 +303,12 @@ def test_every_staff_write_is_audited_with_its_actor_and_the_change(
         actor = make_staff(session, role=write.role, region_code=write.region_code)
         url, body = write.prepare(Call(session, client, actor))
         since = _last_entry_id(session)
-        response = client.request(method, url, json=body, headers=auth_headers(actor))
+        if write.files:
+            response = client.request(
+                method, url, data=body, files=write.files, headers=auth_headers(actor)
+            )
+        else:
+            response = client.request(method, url, json=body, headers=auth_headers(actor))
         assert response.is_success, f"{method} {path}: {response.text}"
         entries = session.scalars(select(AuditEntry).where(AuditEntry.id > since)).all()
         if not any(
