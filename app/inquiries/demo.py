@@ -2,9 +2,11 @@
 items in every state, some overdue, one extended, one reopened. Made through the service (so
 every rule holds), then dated back to when each step would have happened. Loaded once."""
 
+import io
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from PIL import Image, ImageDraw
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -23,6 +25,7 @@ from app.inquiries.schemas import (
 )
 from app.regions import service as regions_service
 from app.staff.models import Staff
+from app.uploads import Upload
 
 
 @dataclass(frozen=True)
@@ -203,6 +206,24 @@ NOT_ACCEPTED = "这件事归县住房和城乡建设局管，镇上已转过去�
 FUNDS = (320000, 0, 0, 185000, 0)  # 清退资金 in fen, where the work recovered some
 
 
+def _scene(seed: int) -> Upload:
+    """A drawn stand-in for a meeting photo: sky, hills, a red banner and rows of people."""
+    image = Image.new("RGB", (1600, 1200), (170, 205, 235))
+    draw = ImageDraw.Draw(image)
+    draw.polygon(
+        [(0, 700), (500, 420 + seed * 20), (1000, 640), (1600, 460), (1600, 1200), (0, 1200)],
+        fill=(95, 140, 80),
+    )
+    draw.rectangle((300, 260, 1300, 380), fill=(184, 35, 47))
+    for row in range(4):
+        for seat in range(14):
+            x, y = 150 + seat * 95 + (row % 2) * 40, 760 + row * 100
+            draw.ellipse((x, y, x + 50, y + 50), fill=(60 + row * 30, 50, 40))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85)
+    return Upload("scene.jpg", "image/jpeg", out.getvalue())
+
+
 def _place(session: Session, township: str, village: str) -> str | None:
     tree = regions_service.region_tree(session)
     for each in tree.townships:
@@ -271,7 +292,9 @@ def _follow(
     progress = ProgressCreate.model_validate(
         {"text": "责任单位已到村里核实，正在整改。", "progress": 40, "funds_recovered": recovered}
     )
-    service.add_progress(session, number, data=progress, actor=actor, settings=settings)
+    service.add_progress(
+        session, number, data=progress, actor=actor, settings=settings, uploads=[_scene(3)]
+    )
     step(held + timedelta(days=7))
     if plan == "extended":
         extension = ExtensionCreate(
@@ -324,6 +347,9 @@ def load_demo(session: Session, *, actor: Staff, settings: Settings) -> int:
                 "问题清单会后张贴在村务公开栏。",
             ),
             actor=actor,
+        )
+        service.add_meeting_photos(
+            session, created.id, uploads=[_scene(index), _scene(index + 1)], actor=actor
         )
         service.publish_meeting(session, created.id, actor=actor)
         for slot, plan in enumerate(PLANS[index]):

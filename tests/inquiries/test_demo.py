@@ -29,4 +29,11 @@ def test_the_demo_year_shows_real_life_on_the_board(session: Session) -> None:
         for year in {i.year for i in items}  # a demo loaded in January spans two years
     ]
     assert sum(t.funds_recovered for t in totals) > 0 and sum(t.closed for t in totals) == 15
+    meeting = service.get_meeting(session, items[0].meeting_id)
+    assert len(meeting.photos) == 2
+    assert any(
+        e.photos
+        for i in board.items
+        for e in service.get_item(session, i.number, settings=get_settings()).timeline
+    )
     assert demo.load_demo(session, actor=commission, settings=get_settings()) == 0  # once
