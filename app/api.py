@@ -3,6 +3,9 @@ from fastapi import APIRouter
 from app.audit.router import router as audit_router
 from app.disclosures.router import router as disclosures_router
 from app.health.router import router as health_router
+from app.inquiries.router import admin_router as inquiries_admin_router
+from app.inquiries.router import page_router as inquiries_page_router
+from app.inquiries.router import router as inquiries_router
 from app.onboarding.router import admin_router as onboarding_admin_router
 from app.onboarding.router import landing_router
 from app.policies.router import admin_router as policies_admin_router
@@ -33,6 +36,9 @@ ROUTERS: tuple[APIRouter, ...] = (
     tips_admin_router,
     surveys_router,
     surveys_admin_router,
+    inquiries_router,
+    inquiries_admin_router,
+    inquiries_page_router,
     onboarding_admin_router,
     landing_router,
 )
@@ -60,6 +66,15 @@ TAGS = [
         "name": "民意测评",
         "description": "对部门和干部的满意度测评：村民每台手机答一次（匿名），公布后可看统计结果；"
         "工作人员新建、开始、结束、公布、导出",
+    },
+    {
+        "name": "阳光问廉",
+        "description": "群众来问廉、干部述职质询会、村居巡检上提出的问题：公开编号、整改期限、"
+        "整改时间线；群众扫码确认“已解决”才能销号；各乡镇的统计",
+    },
+    {
+        "name": "阳光问廉管理",
+        "description": "登记会议和问题、公开、添加进展、延期、记录群众代表确认、打印问题清单",
     },
     {
         "name": "扫码安装",

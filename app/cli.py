@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from app.sync.models import SyncRun
 
 DEMO_ADMIN = "admin"
+DEMO_COMMISSION = "jiwei"
 DEMO_POSTER_VILLAGE = "511923103204"  # 佛楼镇三官寨村
 DEMO_POSTER_CHANNEL = "村务公开栏"
 
@@ -99,7 +100,7 @@ def _create_staff(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     """Regions, a demo admin, a demo poster and payouts synced from the built-in mock; safe to
     run again."""
-    code = _demo_admin(args) or _demo_poster()
+    code = _demo_admin(args) or _demo_poster() or _demo_inquiries()
     return code or _demo_sync(args)
 
 
@@ -152,6 +153,37 @@ def _demo_poster() -> int:
     url = onboarding.poster_url(code, settings)
     print(f"演示海报（佛楼镇三官寨村 · {DEMO_POSTER_CHANNEL}）：扫码打开 {url}")
     print(f"  可打印的 A4 海报（登录后）：GET /api/v1/admin/posters/{code}/poster.png")
+    return 0
+
+
+def _demo_inquiries() -> int:
+    """A demo commission member (password shown once) and a year of 阳光问廉."""
+    from app.inquiries import demo as inquiries_demo
+    from app.staff import service as staff_service
+    from app.staff.models import Role
+    from app.staff.schemas import StaffCreate
+
+    with session_scope().begin() as session:
+        member = staff_service.find_by_username(session, DEMO_COMMISSION)
+        if member is None:
+            password = secrets.token_urlsafe(12)
+            member = staff_service.create_staff(
+                session,
+                data=StaffCreate(
+                    username=DEMO_COMMISSION,
+                    display_name="演示纪委工作人员",
+                    password=password,
+                    role=Role.commission,
+                ),
+                actor=None,
+            )
+            print(
+                f"演示纪委工作人员：用户名 {DEMO_COMMISSION}  密码 {password}  "
+                "（只显示这一次，请记下；可登记问廉会议和问题）"
+            )
+        made = inquiries_demo.load_demo(session, actor=member, settings=get_settings())
+    if made:
+        print(f"阳光问廉：载入 8 次会议、{made} 个问题（GET /api/v1/inquiries）。")
     return 0
 
 

@@ -77,6 +77,12 @@ class Settings(BaseSettings):
     # again after this many seconds.
     redis_retry_seconds: float = Field(default=5.0, gt=0, le=300)
 
+    # 阳光问廉: "已解决" votes from different phones that close an item awaiting confirmation
+    # (and "没解决" votes that return or reopen it).
+    inquiry_confirmations: int = Field(default=3, ge=1, le=100)
+    # Votes on 阳光问廉 items from one client address (generous: a meeting may share one).
+    inquiry_vote_limit_per_client: str = "30/minute"
+
     def secret(self, name: str) -> str:
         value = getattr(self, name)
         if value is None:

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 
-from app import __version__
+from app import __version__, public_writes
 from app.api import ROUTERS, TAGS
 from app.config import get_settings
 from app.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
@@ -60,7 +60,11 @@ def create_app(*, configure_logs: bool = True, schedule_jobs: bool = True) -> Fa
     for router in ROUTERS:  # on the app itself: each level of routers costs every request
         app.include_router(router)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        RequestContextMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        is_anonymous=public_writes.is_anonymous,
+    )
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -1,6 +1,13 @@
 """Every domain's ORM models, imported once so that `Base.metadata` knows every table."""
 
 from app.audit.models import AuditEntry
+from app.inquiries.models import (
+    InquiryEvent,
+    InquiryItem,
+    InquiryMeeting,
+    InquiryPhoto,
+    InquiryVote,
+)
 from app.onboarding.models import Poster, PosterScan
 from app.policies.models import Policy, PolicyVersion
 from app.regions.models import Region
@@ -19,6 +26,11 @@ from app.tips.models import Tip, TipAttachment, TipKeyring, TipMessage
 
 __all__ = [
     "AuditEntry",
+    "InquiryEvent",
+    "InquiryItem",
+    "InquiryMeeting",
+    "InquiryPhoto",
+    "InquiryVote",
     "Payout",
     "PayoutVersion",
     "Person",

@@ -8,7 +8,7 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from prometheus_client import (
@@ -56,14 +56,20 @@ RATE_LIMIT_FALLBACK_HITS = Counter(
     "Rate-limited requests (tips excepted) counted in a worker's memory because Redis did "
     "not answer",
 )
+# 阳光问廉: published items past their deadline and not yet rectified (app.scheduler sets it).
+INQUIRIES_OVERDUE = Gauge(
+    "lianyun_inquiries_overdue",
+    "阳光问廉 items past their deadline and not yet rectified",
+    multiprocess_mode="livemax",
+)
 UNMATCHED = "<unmatched>"
-# Routes whose callers must stay unidentifiable (tips): no request id anywhere, and no log
-# line or metric sample at all (their times would say when the tipster acted); trouble they
-# meet reaches the log only as an hourly count (app.logs.AnonymousTroubleTally).
-ANONYMOUS_PATH_PREFIXES = ("/api/v1/tips",)
 # Body limits above the app-wide one for multipart uploads, by path prefix (tips carry up to
-# 5 files of 10 MB); other bodies on those paths keep the app-wide limit.
-BODY_LIMITS = {"/api/v1/tips": 52 * 1024 * 1024}
+# 5 files of 10 MB, 阳光问廉 9 photos); other bodies on those paths keep the app-wide limit.
+BODY_LIMITS = {
+    "/api/v1/tips": 52 * 1024 * 1024,
+    "/api/v1/admin/inquiry-meetings": 92 * 1024 * 1024,  # 9 photos of 10 MB
+    "/api/v1/admin/inquiries": 92 * 1024 * 1024,
+}
 
 
 def route_template(scope: Scope) -> str:
@@ -77,7 +83,12 @@ def route_template(scope: Scope) -> str:
 
 class RequestContextMiddleware:
     """Request id, metrics, the access line, a size limit on request bodies, and a problem
-    response (logged once, with the request id) for any error the app did not handle."""
+    response (logged once, with the request id) for any error the app did not handle.
+
+    Requests whose callers must stay unidentifiable (`is_anonymous(path)`: the public writes)
+    get no request id anywhere, and leave no log line or metric sample at all (their times
+    would say when the villager acted); trouble they meet reaches the log only as an hourly
+    count (app.logs.AnonymousTroubleTally)."""
 
     def __init__(
         self,
@@ -85,19 +96,19 @@ class RequestContextMiddleware:
         *,
         max_body_bytes: int = 1024 * 1024,
         body_limits: Mapping[str, int] = BODY_LIMITS,
-        anonymous_prefixes: Sequence[str] = ANONYMOUS_PATH_PREFIXES,
+        is_anonymous: Callable[[str], bool],
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.body_limits = dict(body_limits)
-        self.anonymous_prefixes = tuple(anonymous_prefixes)
+        self.is_anonymous = is_anonymous
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        anonymous = _under(path, self.anonymous_prefixes)
+        anonymous = self.is_anonymous(path)
         max_body = self.max_body_bytes
         if _is_multipart(scope):  # the larger limits are for file uploads only
             max_body = next(

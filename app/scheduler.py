@@ -1,6 +1,7 @@
 """The jobs that run inside `lianyun serve` (APScheduler, Asia/Shanghai):
 - the nightly payout sync at LIANYUN_SYNC_CRON, when a feed is configured;
-- the daily purge of tips past their retention time (LIANYUN_TIP_RETENTION_DAYS)."""
+- the daily purge of tips past their retention time (LIANYUN_TIP_RETENTION_DAYS);
+- the gauge of overdue 阳光问廉 items, counted again every few minutes (and at start)."""
 
 import logging
 from datetime import datetime
@@ -10,6 +11,8 @@ from apscheduler.triggers.cron import CronTrigger
 
 from app.config import Settings, get_settings
 from app.db import session_scope
+from app.inquiries import service as inquiries_service
+from app.observability import INQUIRIES_OVERDUE
 from app.schemas import COUNTY_TZ
 from app.sync.scheduler import run_scheduled_sync
 from app.tips import service as tips_service
@@ -17,6 +20,7 @@ from app.tips import service as tips_service
 logger = logging.getLogger(__name__)
 TIMEZONE = "Asia/Shanghai"
 PURGE_CRON = "30 3 * * *"
+OVERDUE_GAUGE_MINUTES = 5
 
 
 def run_scheduled_purge() -> None:
@@ -26,6 +30,11 @@ def run_scheduled_purge() -> None:
             session, datetime.now(COUNTY_TZ).date(), settings=settings
         )
     logger.info("tips purged", extra={"purged": summary.purged})
+
+
+def refresh_overdue_gauge() -> None:
+    with session_scope().begin() as session:
+        INQUIRIES_OVERDUE.set(inquiries_service.count_overdue(session))
 
 
 def start_scheduler(settings: Settings) -> BackgroundScheduler:
@@ -48,6 +57,15 @@ def start_scheduler(settings: Settings) -> BackgroundScheduler:
         max_instances=1,
         coalesce=True,
         misfire_grace_time=6 * 3600,
+    )
+    scheduler.add_job(
+        refresh_overdue_gauge,
+        "interval",
+        minutes=OVERDUE_GAUGE_MINUTES,
+        id="inquiries-overdue-gauge",
+        next_run_time=datetime.now(COUNTY_TZ),
+        max_instances=1,
+        coalesce=True,
     )
     scheduler.start()
     return scheduler

@@ -70,6 +70,19 @@ QueryId = Annotated[int, Field(ge=1, le=MAX_ID)]
 # A count or amount in a JSON body: an integer, never `true`, `1.0` or "1".
 StrictInt = Annotated[int, Field(strict=True)]
 
+
+def _digits_or_int(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError("应为整数")
+    if isinstance(value, str) and not value.strip().isdigit():
+        raise ValueError("应为整数")
+    return int(value)
+
+
+# An integer in a body that may also come as a form (multipart fields are text): an integer or
+# its digits, never `true` or `1.5`.
+FormInt = Annotated[int, BeforeValidator(_digits_or_int)]
+
 # --- dates ------------------------------------------------------------------------------------
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")

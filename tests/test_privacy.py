@@ -11,12 +11,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.db import session_scope
+from app.inquiries.models import ItemState
+from app.inquiries.pages import PHONE_COOKIE
 from app.main import create_app
 from app.staff.models import Role
 from app.subsidies import service as subsidies_service
 from app.surveys.models import SurveyState
 from tests.audit.test_every_write import WRITE_METHODS, api_routes, needs_staff
 from tests.factories import DEFAULT_PASSWORD, make_staff
+from tests.inquiries.factories import make_item
 from tests.onboarding.factories import LINK_ENV, make_poster
 from tests.privacy import database_dump
 from tests.subsidies.factories import ID_A, ID_C, make_payout
@@ -93,6 +96,16 @@ def _survey_response(walk: Walk) -> None:
     walk.secrets.append(DEVICE_TOKEN)
 
 
+def _inquiry_votes(walk: Walk) -> None:
+    number = walk.context["inquiry"]
+    body = {"device_token": DEVICE_TOKEN + "-wl", "resolved": True, "comment": "路修好了"}
+    assert walk.post(f"/api/v1/inquiries/{number}/confirmations", json=body).status_code == 201
+    page = walk.client.get(f"/wl/{number}", headers={"User-Agent": AGENT})
+    phone = page.cookies[PHONE_COOKIE]
+    assert walk.post(f"/wl/{number}/votes", data={"resolved": "1"}).status_code == 200
+    walk.secrets += [DEVICE_TOKEN + "-wl", phone]
+
+
 def _scan(walk: Walk) -> None:
     # a GET that writes (a count of scans)
     page = walk.client.get(f"/i/{walk.context['poster']}", headers={"User-Agent": AGENT})
@@ -119,6 +132,10 @@ STEPS: list[tuple[Callable[[Walk], None], set[tuple[str, str]]]] = [
         },
     ),
     (_survey_response, {("POST", "/api/v1/surveys/{survey_id}/responses")}),
+    (
+        _inquiry_votes,
+        {("POST", "/api/v1/inquiries/{number}/confirmations"), ("POST", "/wl/{number}/votes")},
+    ),
     (_scan, {("GET", "/i/{code}")}),
 ]
 
@@ -156,6 +173,11 @@ def test_public_writes_keep_nothing_identifying_in_clear(
             "survey": survey.id,
             "answers": answers_for(survey),
             "poster": make_poster(session, admin, settings=get_settings()).code,
+            "inquiry": make_item(
+                session,
+                make_staff(session, role=Role.commission),
+                state=ItemState.awaiting_confirmation,
+            ).number,
         }
     with (
         caplog.at_level(logging.DEBUG),

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEntry
 from app.config import settings_dependency
+from app.inquiries.models import ItemState
 from app.staff.models import Role, Staff
 from app.surveys.models import SurveyState
 from app.sync.models import SyncRun
@@ -29,6 +30,7 @@ from tests.factories import (
     auth_headers,
     make_staff,
 )
+from tests.inquiries.factories import days, item_data, make_item, make_meeting, meeting_data
 from tests.onboarding.factories import link_settings, make_poster
 from tests.policies.factories import make_policy
 from tests.surveys.factories import make_survey, survey_data
@@ -46,6 +48,8 @@ class Township:
     survey_id: int
     poster_code: str
     tip_id: int
+    meeting_id: int
+    number: str  # an item of the meeting
 
     def path_values(self) -> dict[str, object]:
         return {
@@ -54,6 +58,8 @@ class Township:
             "code": self.poster_code,
             "tip_id": self.tip_id,
             "attachment_id": 1,
+            "meeting_id": self.meeting_id,
+            "number": self.number,
         }
 
 
@@ -65,7 +71,11 @@ def _township(client: TestClient, session: Session, code: str, village: str) -> 
     submit(client, village_code=village)
     tip_id = session.scalars(select(Tip.id).order_by(Tip.id.desc())).first()
     assert tip_id is not None
-    return Township(code, village, officer, clerk, survey.id, poster.code, tip_id)
+    meeting = make_meeting(session, officer, village_code=village)
+    item = make_item(session, officer, meeting_id=meeting.id, state=ItemState.rectifying)
+    return Township(
+        code, village, officer, clerk, survey.id, poster.code, tip_id, meeting.id, item.number
+    )
 
 
 @pytest.fixture
@@ -113,6 +123,16 @@ def _bodies(other: Township) -> dict[tuple[str, str], dict[str, Any]]:
         ("POST", "/api/v1/admin/tips/{tip_id}/state"): {"state": "accepted"},
         ("PATCH", "/api/v1/admin/policies/{policy_id}"): {"title": "越界"},
         ("POST", "/api/v1/admin/policies"): {},
+        ("POST", "/api/v1/admin/inquiry-meetings"): meeting_data(village_code=other.village),
+        ("POST", "/api/v1/admin/inquiry-meetings/{meeting_id}/items"): item_data(),
+        ("POST", "/api/v1/admin/inquiry-meetings/{meeting_id}/photos"): {},
+        ("POST", "/api/v1/admin/inquiries/{number}/progress"): {"text": "越界"},
+        ("POST", "/api/v1/admin/inquiries/{number}/extend"): {
+            "deadline": days(90).isoformat(),
+            "reason": "越界",
+        },
+        ("POST", "/api/v1/admin/inquiries/{number}/confirmations"): {"confirmed_by_count": 3},
+        ("POST", "/api/v1/admin/inquiries/{number}/state"): {"state": "awaiting_confirmation"},
     }
 
 
@@ -166,6 +186,9 @@ def test_an_officer_reaches_the_same_objects_of_their_own_township(
         f"/api/v1/admin/surveys/{own.survey_id}/results",
         f"/api/v1/admin/posters/{own.poster_code}",
         f"/api/v1/admin/posters/{own.poster_code}/stats",
+        f"/api/v1/admin/inquiry-meetings/{own.meeting_id}",
+        f"/api/v1/admin/inquiry-meetings/{own.meeting_id}/list.pdf",
+        f"/api/v1/admin/inquiries/{own.number}",
     ):
         assert client.get(url, headers=headers).status_code == 200, url
     for step in ("publish",):
@@ -187,6 +210,8 @@ def test_an_officers_lists_and_filters_show_nothing_of_another_township(
     assert [s["id"] for s in surveys] == [own.survey_id]
     posters = client.get("/api/v1/admin/posters", headers=headers).json()["items"]
     assert [p["code"] for p in posters] == [own.poster_code]
+    due = client.get("/api/v1/admin/inquiries/due", params={"within_days": 365}, headers=headers)
+    assert [i["number"] for i in due.json()["items"]] == [own.number]
     townships_seen = client.get("/api/v1/admin/posters/townships", headers=headers).json()
     assert {t["township_code"] for t in townships_seen} == {own.code}
     for url, params in (

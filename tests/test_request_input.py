@@ -18,7 +18,11 @@ from tests.factories import SANGUANZHAI, auth_headers, make_staff
 NUL = "a\x00b"
 OPENAPI = openapi_schema()
 REGION_SCOPED = {"region_code", "township_code"}  # read by require_role(region_param=...)
-SAMPLE_PATH_VALUES = {r"^\d{12}$": SANGUANZHAI, r"^\d{4}-(0[1-9]|1[0-2])$": "2026-10"}
+SAMPLE_PATH_VALUES = {
+    r"^\d{12}$": SANGUANZHAI,
+    r"^\d{4}-(0[1-9]|1[0-2])$": "2026-10",
+    r"^[Ww][Ll]-\d{4}-\d{4,6}$": "WL-2026-0001",
+}
 
 
 def _resolve(schema: dict[str, Any]) -> dict[str, Any]:
@@ -34,7 +38,7 @@ def _text_fields(
     """The path and schema of every free-text string in a body (lists walked through item 0)."""
     schema = _resolve(schema)
     if schema.get("type") == "string" and "enum" not in schema and "const" not in schema:
-        if schema.get("format") != "binary":
+        if schema.get("format") not in ("binary", "date", "date-time"):  # not free text
             yield path, schema
     elif schema.get("type") == "array":
         yield from _text_fields(schema["items"], (*path, 0))

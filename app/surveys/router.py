@@ -7,6 +7,7 @@ from app.db import SessionDep
 from app.errors import ok_content, problems
 from app.http_cache import NOT_MODIFIED, cached_route
 from app.pagination import Page, PageDep, page_of
+from app.ratelimit import ClientAddress
 from app.routing import ApiRoute
 from app.schemas import QueryId, RowId
 from app.staff.deps import require_role
@@ -73,12 +74,16 @@ def read_survey(survey_id: RowId, session: SessionDep) -> Survey:
     summary="提交答卷：每台手机每次测评只能提交一次，匿名",
     response_model=ResponseReceipt,
     status_code=status.HTTP_201_CREATED,
-    responses=problems(404, 409, 422),
+    responses=problems(404, 409, 422, 429),
 )
 def create_response(
-    survey_id: RowId, data: ResponseCreate, session: SessionDep, settings: SettingsDep
+    survey_id: RowId,
+    data: ResponseCreate,
+    client: ClientAddress,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> ResponseReceipt:
-    return service.submit_response(session, survey_id, data=data, settings=settings)
+    return service.submit_response(session, survey_id, data=data, client=client, settings=settings)
 
 
 @router.get(

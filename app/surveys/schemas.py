@@ -12,6 +12,7 @@ from pydantic import (
     model_validator,
 )
 
+from app.public_writes import DeviceToken
 from app.schemas import Id, LocalDateTime, MultilineText, StrictInt, Text, single_line
 from app.surveys.models import QuestionKind, SurveyState
 
@@ -128,9 +129,7 @@ class AnswerCreate(BaseModel):
 
 
 class ResponseCreate(BaseModel):
-    device_token: Text = Field(
-        min_length=16, max_length=128, description="应用安装时生成的随机令牌；只存它的带密钥哈希"
-    )
+    device_token: DeviceToken
     answers: list[AnswerCreate] = Field(max_length=500)
 
 

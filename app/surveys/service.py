@@ -6,29 +6,26 @@ Invariants:
   a survey only while it is open (to answer) or published (to read its results).
 - A survey's scope is a county, township or village; staff act only on surveys inside their own
   region (a township officer: their township). Every staff write goes through the audit log.
-- One response per device per survey: the device token is kept only as an HMAC keyed with the ID
-  pepper and the survey id, so two surveys' hashes of one device cannot be linked. No IP address,
-  user agent or time of day is stored with a response, only the date.
+- One response per device per survey, under the shared rules of public writes
+  (app.public_writes): the device token kept only as a keyed hash scoped to the survey, the
+  date only, no address or user agent, an expiring per-client limit.
 - Every answer is checked against its question before anything is stored.
 - Results are GROUP BY queries over `survey_answer`; free-text answers go only to staff.
 """
 
-import hashlib
-import hmac
 from collections import defaultdict
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from app import public_writes
 from app.audit import service as audit
 from app.config import Settings
 from app.db import utcnow
 from app.pagination import PageParams, paginate
 from app.regions import service as regions_service
-from app.schemas import COUNTY_TZ
 from app.staff import service as staff_service
 from app.staff.models import Staff
 from app.surveys import export
@@ -62,6 +59,7 @@ from app.surveys.schemas import (
 )
 
 ENTITY = "survey"
+RESPONSE_LIMIT = "60/minute"  # generous: a village hall shares one address
 _NEXT_STATE = {
     SurveyState.draft: SurveyState.open,
     SurveyState.open: SurveyState.closed,
@@ -262,12 +260,6 @@ def get_public_survey(session: Session, survey_id: int) -> Survey:
     return survey
 
 
-def device_hash(survey_id: int, device_token: str, *, settings: Settings) -> str:
-    key = settings.secret("id_pepper").encode()
-    message = f"survey:{survey_id}:{device_token}".encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
-
-
 def _invalid(number: int, question: SurveyQuestion, problem: str) -> SurveyAnswerInvalid:
     return SurveyAnswerInvalid(
         f"第 {number} 题「{question.text}」{problem}", question_id=question.id
@@ -337,14 +329,15 @@ def _check_answers(survey: Survey, answers: list[AnswerCreate]) -> list[SurveyAn
 
 
 def submit_response(
-    session: Session, survey_id: int, *, data: ResponseCreate, settings: Settings
+    session: Session, survey_id: int, *, data: ResponseCreate, client: str, settings: Settings
 ) -> ResponseReceipt:
+    public_writes.limit(RESPONSE_LIMIT, "survey-response", client)
     survey = _load(session, survey_id)
     if survey is None or survey.state == SurveyState.draft:
         raise SurveyNotFound(f"没有编号为 {survey_id} 的测评，或它尚未开始。")
     if survey.state != SurveyState.open:
         raise SurveyNotOpen("这次测评已经结束，不能再提交答卷。")
-    digest = device_hash(survey.id, data.device_token, settings=settings)
+    digest = public_writes.device_hash(f"survey:{survey.id}", data.device_token, settings=settings)
     answered = session.scalar(
         select(SurveyResponse.id).where(
             SurveyResponse.survey_id == survey.id, SurveyResponse.device_hash == digest
@@ -354,7 +347,7 @@ def submit_response(
     if answered is not None:
         raise already
     rows = _check_answers(survey, data.answers)
-    today = datetime.now(COUNTY_TZ).date()
+    today = public_writes.today()
     response = SurveyResponse(survey_id=survey.id, device_hash=digest, submitted_on=today)
     try:
         with session.begin_nested():  # two submissions at once: the unique key decides

@@ -1,7 +1,7 @@
 """Attachments: the type is read from the bytes, never believed from the client; images are
-re-encoded from their pixels alone (no EXIF, GPS, ICC or text chunks survive) and PDFs are
-rewritten page by page without document info or XMP. Stored files are AES-GCM encrypted under
-the tip's data key, named by a random token, and dated to midnight (no precise time)."""
+re-encoded from their pixels alone (app.images: no EXIF, GPS, ICC or text chunks survive) and
+PDFs are rewritten page by page without document info or XMP. Stored files are AES-GCM
+encrypted under the tip's data key, named by a random token, and dated to midnight."""
 
 import io
 import warnings
@@ -9,44 +9,28 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pypdfium2 as pdfium
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
+from app.images import JPEG, MAX_PIXELS, PDF, PNG, UNREADABLE, reencode, sniff
 from app.tips import crypto
 from app.tips.errors import AttachmentInvalid, AttachmentTooLarge
+from app.uploads import Upload
+
+__all__ = ["Upload"]
 
 MAX_FILES = 5
 MAX_FILE_BYTES = 10 * 1024 * 1024
-MAX_PIXELS = 50_000_000
-Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # larger images are refused before they are decoded
 MAX_PDF_PAGES = 200
 _PDF_DPI = 150
-JPEG, PNG, PDF = "image/jpeg", "image/png", "application/pdf"
 _EXTENSIONS = {".jpg": JPEG, ".jpeg": JPEG, ".png": PNG, ".pdf": PDF}
 _NAMES = {JPEG: "JPEG 图片", PNG: "PNG 图片", PDF: "PDF 文件"}
 _LABEL = "attachment"
 
 
 @dataclass(frozen=True)
-class Upload:
-    filename: str
-    content_type: str
-    data: bytes
-
-
-@dataclass(frozen=True)
 class CleanFile:
     media_type: str
     data: bytes
-
-
-def sniff(data: bytes) -> str | None:
-    if data.startswith(b"\xff\xd8\xff"):
-        return JPEG
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return PNG
-    if data.startswith(b"%PDF-"):
-        return PDF
-    return None
 
 
 def _claimed(upload: Upload) -> set[str]:
@@ -79,40 +63,10 @@ def clean(upload: Upload, position: int) -> CleanFile:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            data = _clean_pdf(upload.data) if media_type == PDF else _clean_image(upload.data)
-    except (
-        OSError,
-        ValueError,
-        SyntaxError,
-        UnidentifiedImageError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
-    ) as exc:
+            data = _clean_pdf(upload.data) if media_type == PDF else reencode(upload.data)
+    except UNREADABLE as exc:
         raise AttachmentInvalid(f"{which}已损坏或太大，无法读取。") from exc
     return CleanFile(media_type=media_type, data=data)
-
-
-def _clean_image(data: bytes) -> bytes:
-    with Image.open(io.BytesIO(data)) as image:
-        if image.format not in {"JPEG", "PNG"}:
-            raise ValueError(image.format)
-        if image.width * image.height > MAX_PIXELS:
-            raise ValueError("too many pixels")
-        image.load()
-        target = image.format
-        keep = {"RGB", "L"} if target == "JPEG" else {"RGB", "RGBA", "L", "LA"}
-        alpha = "A" in image.mode or "transparency" in image.info
-        pixels = image if image.mode in keep else image.convert("RGBA" if alpha else "RGB")
-        if target == "JPEG" and pixels.mode not in {"RGB", "L"}:
-            pixels = pixels.convert("RGB")
-        # A new image from the raw pixels alone: nothing of `info` (EXIF, GPS, XMP, ICC) follows.
-        bare = Image.frombytes(pixels.mode, pixels.size, pixels.tobytes())
-    out = io.BytesIO()
-    if target == "JPEG":
-        bare.save(out, "JPEG", quality=90)
-    else:
-        bare.save(out, "PNG", optimize=True)
-    return out.getvalue()
 
 
 def _clean_pdf(data: bytes) -> bytes:

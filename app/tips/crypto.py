@@ -4,14 +4,14 @@
 - Each tip has its own random 256-bit data key, stored wrapped (AES-GCM) by the master key;
   every encrypted field and file of the tip is AES-GCM under that data key, with the field's
   name as associated data so that ciphertexts cannot be swapped between fields.
-- Receipt codes are hashed with argon2id under one installation-wide random salt, itself
-  stored wrapped by the master key (`tip_keyring`): a database copy alone cannot even start
-  guessing codes, and rotating the master key keeps every receipt code working.
+- Receipt codes are hashed with argon2id (app.public_writes.code_hash) under one
+  installation-wide random salt, itself stored wrapped by the master key (`tip_keyring`): a
+  database copy alone cannot even start guessing codes, and rotating the master key keeps
+  every receipt code working.
 """
 
 import secrets
 
-from argon2.low_level import Type, hash_secret_raw
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -23,9 +23,6 @@ KEY_BYTES = 32
 SALT_BYTES = 16
 _WRAP_AAD = b"lianyun-tip-data-key"
 _SALT_AAD = b"lianyun-tip-receipt-salt"
-# argon2id at OWASP's minimum profile (19 MiB, 2 passes): ~30 ms per code on one core.
-_ARGON2_TIME_COST = 2
-_ARGON2_MEMORY_KIB = 19 * 1024
 
 
 class KeyMismatch(TipKeyUnavailable):
@@ -79,26 +76,3 @@ def wrap(master: bytes, key: bytes, *, salt: bool = False, context: str = "") ->
 def unwrap(master: bytes, wrapped: bytes, *, salt: bool = False, context: str = "") -> bytes:
     """KeyMismatch when the master key or the context is not the one it was wrapped with."""
     return decrypt(master, wrapped, label=(_SALT_AAD if salt else _WRAP_AAD).decode() + context)
-
-
-def receipt_hash(code: str, salt: bytes) -> str:
-    """argon2id of the 16 digits; the same work for every code, right or wrong."""
-    digest = hash_secret_raw(
-        secret=code.encode(),
-        salt=salt,
-        time_cost=_ARGON2_TIME_COST,
-        memory_cost=_ARGON2_MEMORY_KIB,
-        parallelism=1,
-        hash_len=32,
-        type=Type.ID,
-    )
-    return digest.hex()
-
-
-def new_receipt_code() -> str:
-    """16 random digits (log2(10¹⁶) ≈ 53.2 bits)."""
-    return f"{secrets.randbelow(10**16):016d}"
-
-
-def group_receipt_code(code: str) -> str:
-    return " ".join(code[i : i + 4] for i in range(0, 16, 4))

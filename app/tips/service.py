@@ -1,11 +1,10 @@
 """Tips (信访举报): anonymous reports, followed with a receipt code, triaged by the commission.
 
 Invariants:
-- Nothing identifies the tipster: no address, user agent, account or time of day is stored;
-  rows carry dates only. Rate limits count per client in expiring counters (app.ratelimit),
-  never in a table.
-- The receipt code is returned once and stored only as argon2id under the installation salt
-  (see crypto.py); a lookup costs the same for right and wrong codes.
+- The shared rules of public writes (app.public_writes): nothing identifies the tipster, rows
+  carry dates only, limits count in expiring counters; the receipt code is returned once and
+  stored only as its slow hash under the installation salt (wrapped in crypto.py); a lookup
+  costs the same for right and wrong codes.
 - Content, accused, contact, the payout line, messages, reasons, results and files are
   encrypted under the tip's data key; the key is stored wrapped by the master key.
 - Everything is checked (limits, types, references) before anything is written; files written
@@ -14,20 +13,19 @@ Invariants:
 - Purging keeps category, place, state and dates, nothing else.
 """
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, selectinload
 
-from app import ratelimit
+from app import public_writes
 from app.audit import service as audit
 from app.config import Settings
 from app.db import dialect_insert
 from app.pagination import Page, PageParams, paginate
 from app.regions import service as regions_service
 from app.regions.models import RegionLevel
-from app.schemas import COUNTY_TZ
 from app.staff.models import Role, Staff
 from app.subsidies.models import Payout
 from app.tips import attachments, crypto
@@ -70,10 +68,6 @@ TRANSITIONS: dict[str, set[str]] = {
     TipState.investigating: {TipState.concluded},
 }
 CLOSED = (TipState.concluded, TipState.rejected)
-
-
-def today() -> date:
-    return datetime.now(COUNTY_TZ).date()
 
 
 # --- keys --------------------------------------------------------------------------------
@@ -172,7 +166,7 @@ def _attach(
                 media_type=file.media_type,
                 size=len(file.data),
                 data_enc=attachments.seal(key, file.data),
-                created_on=today(),
+                created_on=public_writes.today(),
             )
         )
     session.flush()
@@ -186,7 +180,7 @@ def _yuan(amount: str | None) -> str | None:
 def submit_tip(
     session: Session, *, data: TipCreate, uploads: list[Upload], client: str, settings: Settings
 ) -> TipReceipt:
-    ratelimit.hit(SUBMIT_LIMIT, "tip-submit", client, private=True)
+    public_writes.limit(SUBMIT_LIMIT, "tip-submit", client)
     files = _check_files(uploads)
     township_code = None
     if data.village_code is not None:
@@ -198,11 +192,11 @@ def submit_tip(
         raise PayoutUnknown("没有这条发放记录，请从村务公示中选择。")
 
     master = _master(settings)
-    code = crypto.new_receipt_code()
+    code = public_writes.new_code()
     key = crypto.new_key()
-    submitted_on = today()
+    submitted_on = public_writes.today()
     tip = Tip(
-        receipt_hash=crypto.receipt_hash(code, _salt(session, master)),
+        receipt_hash=public_writes.code_hash(code, _salt(session, master)),
         category=data.category,
         village_code=data.village_code,
         township_code=township_code,
@@ -220,7 +214,7 @@ def submit_tip(
     session.flush()  # the id, which the wrapped key is bound to
     tip.wrapped_key = crypto.wrap(master, key, context=_key_context(tip))
     _attach(session, tip, files, key=key, message=None)
-    return TipReceipt(receipt_code=crypto.group_receipt_code(code), submitted_on=submitted_on)
+    return TipReceipt(receipt_code=public_writes.grouped(code), submitted_on=submitted_on)
 
 
 def _by_receipt(
@@ -228,9 +222,9 @@ def _by_receipt(
 ) -> Tip:
     """`counted`: the caller already counted this attempt against the guessing limit."""
     if not counted:
-        ratelimit.hit(RECEIPT_LIMIT, "tip-receipt", client, private=True)
+        public_writes.limit(RECEIPT_LIMIT, "tip-receipt", client)
     master = _master(settings)
-    digest = crypto.receipt_hash(code, _salt(session, master))  # the same work for any code
+    digest = public_writes.code_hash(code, _salt(session, master))  # the same work for any code
     tip = session.scalar(
         select(Tip)
         .where(Tip.receipt_hash == digest)
@@ -281,7 +275,7 @@ def add_tipster_message(
     client: str,
     settings: Settings,
 ) -> TipStatus:
-    ratelimit.hit(RECEIPT_LIMIT, "tip-receipt", client, private=True)  # before costly work
+    public_writes.limit(RECEIPT_LIMIT, "tip-receipt", client)  # before costly work
     files = _check_files(uploads)
     tip = _by_receipt(session, data.receipt_code, client=client, settings=settings, counted=True)
     key = _data_key(tip, _master(settings))
@@ -291,7 +285,7 @@ def add_tipster_message(
         body_enc=crypto.encrypt(
             key, data.body.encode(), label=_message_label(tip, TipMessageKind.tipster)
         ),
-        created_on=today(),
+        created_on=public_writes.today(),
     )
     tip.messages.append(message)
     session.flush()
@@ -470,7 +464,7 @@ def add_staff_message(
         kind=kind,
         author_id=actor.id,
         body_enc=crypto.encrypt(key, body.encode(), label=_message_label(tip, kind)),
-        created_on=today(),
+        created_on=public_writes.today(),
     )
     tip.messages.append(message)
     session.flush()
@@ -508,7 +502,7 @@ def change_state(
     if data.state == TipState.concluded:
         tip.public_result_enc = crypto.encrypt_text(key, data.result, label="result")
     if data.state in CLOSED:
-        tip.closed_on = today()
+        tip.closed_on = public_writes.today()
     session.flush()
     audit.record(
         session,

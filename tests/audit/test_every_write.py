@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from app import ratelimit
 from app.audit.models import AuditEntry
 from app.config import Settings, settings_dependency
+from app.inquiries.models import ItemState
 from app.policies import service as policies_service
 from app.staff.deps import current_staff
 from app.staff.models import Role, Staff
@@ -25,10 +26,12 @@ from app.surveys.models import SurveyState
 from app.sync import scheduler
 from app.tips.models import Tip
 from tests.factories import SANGUANZHAI, auth_headers, make_staff
+from tests.inquiries.factories import days, item_data, make_item, make_meeting, meeting_data
 from tests.onboarding.factories import link_settings
 from tests.policies.factories import make_policy
 from tests.surveys.factories import make_survey, survey_data
 from tests.sync.test_router import quarantine_in_a_new_village
+from tests.tips import files
 from tests.tips.test_router import submit
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -73,6 +76,7 @@ class Write:
     prepare: Callable[[Call], tuple[str, dict[str, Any]]]
     changes_existing: bool = True
     region_code: str = field(default="511923000000")
+    files: list[tuple[str, tuple[str, bytes, str]]] | None = None  # sent as multipart
 
 
 def _tip_id(call: Call) -> int:
@@ -100,6 +104,14 @@ def _quarantined(call: Call) -> dict[str, Any]:
 
 def _survey(call: Call, state: SurveyState) -> int:
     return make_survey(call.session, call.actor, state=state).id
+
+
+def _meeting(call: Call, *, published: bool) -> int:
+    return make_meeting(call.session, call.actor, published=published).id
+
+
+def _inquiry(call: Call, state: ItemState = ItemState.registered) -> str:
+    return make_item(call.session, call.actor, state=state).number
 
 
 POLICY = {
@@ -204,6 +216,50 @@ WRITES: dict[tuple[str, str], Write] = {
         Role.county_admin,
         lambda c: (f"/api/v1/admin/surveys/{_survey(c, SurveyState.closed)}/publish", {}),
     ),
+    ("POST", "/api/v1/admin/inquiry-meetings"): Write(
+        Role.commission,
+        lambda c: ("/api/v1/admin/inquiry-meetings", meeting_data()),
+        changes_existing=False,
+    ),
+    ("POST", "/api/v1/admin/inquiry-meetings/{meeting_id}/publish"): Write(
+        Role.commission,
+        lambda c: (f"/api/v1/admin/inquiry-meetings/{_meeting(c, published=False)}/publish", {}),
+    ),
+    ("POST", "/api/v1/admin/inquiry-meetings/{meeting_id}/items"): Write(
+        Role.commission,
+        lambda c: (
+            f"/api/v1/admin/inquiry-meetings/{_meeting(c, published=True)}/items",
+            item_data(),
+        ),
+        changes_existing=False,
+    ),
+    ("POST", "/api/v1/admin/inquiry-meetings/{meeting_id}/photos"): Write(
+        Role.commission,
+        lambda c: (f"/api/v1/admin/inquiry-meetings/{_meeting(c, published=True)}/photos", {}),
+        files=[("photos", ("p.png", files.png(), "image/png"))],
+    ),
+    ("POST", "/api/v1/admin/inquiries/{number}/progress"): Write(
+        Role.commission,
+        lambda c: (f"/api/v1/admin/inquiries/{_inquiry(c)}/progress", {"text": "已经开始整改。"}),
+    ),
+    ("POST", "/api/v1/admin/inquiries/{number}/extend"): Write(
+        Role.commission,
+        lambda c: (
+            f"/api/v1/admin/inquiries/{_inquiry(c)}/extend",
+            {"deadline": days(60).isoformat(), "reason": "等资金下达"},
+        ),
+    ),
+    ("POST", "/api/v1/admin/inquiries/{number}/confirmations"): Write(
+        Role.commission,
+        lambda c: (
+            f"/api/v1/admin/inquiries/{_inquiry(c, ItemState.awaiting_confirmation)}/confirmations",
+            {"confirmed_by_count": 9},
+        ),
+    ),
+    ("POST", "/api/v1/admin/inquiries/{number}/state"): Write(
+        Role.commission,
+        lambda c: (f"/api/v1/admin/inquiries/{_inquiry(c)}/state", {"state": "rectifying"}),
+    ),
     ("POST", "/api/v1/admin/posters"): Write(
         Role.county_admin,
         lambda c: ("/api/v1/admin/posters", {"village_code": SANGUANZHAI, "channel": "走查"}),
@@ -247,7 +303,12 @@ def test_every_staff_write_is_audited_with_its_actor_and_the_change(
         actor = make_staff(session, role=write.role, region_code=write.region_code)
         url, body = write.prepare(Call(session, client, actor))
         since = _last_entry_id(session)
-        response = client.request(method, url, json=body, headers=auth_headers(actor))
+        if write.files:
+            response = client.request(
+                method, url, data=body, files=write.files, headers=auth_headers(actor)
+            )
+        else:
+            response = client.request(method, url, json=body, headers=auth_headers(actor))
         assert response.is_success, f"{method} {path}: {response.text}"
         entries = session.scalars(select(AuditEntry).where(AuditEntry.id > since)).all()
         if not any(

@@ -2,6 +2,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app import public_writes
 from app.audit.models import AuditEntry
 from app.config import get_settings
 from app.errors import Forbidden
@@ -24,6 +25,7 @@ def _submit(session: Session, survey_id: int, token: str, answers: list[dict[str
         session,
         survey_id,
         data=ResponseCreate.model_validate({"device_token": token, "answers": answers}),
+        client=token,
         settings=get_settings(),
     )
 
@@ -69,8 +71,11 @@ def test_one_response_per_device_stored_only_as_a_keyed_hash(session: Session) -
         _submit(session, survey.id, token, answers_for(survey))
     stored = session.scalars(select(SurveyResponse.device_hash)).all()
     assert len(stored) == 1 and token not in stored[0]
-    assert stored[0] == service.device_hash(survey.id, token, settings=get_settings())
-    assert stored[0] != service.device_hash(survey.id + 1, token, settings=get_settings())
+    settings = get_settings()
+    assert stored[0] == public_writes.device_hash(f"survey:{survey.id}", token, settings=settings)
+    assert stored[0] != public_writes.device_hash(
+        f"survey:{survey.id + 1}", token, settings=settings
+    )
 
 
 def test_answers_are_checked_against_their_questions(session: Session) -> None:

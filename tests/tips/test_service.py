@@ -14,7 +14,7 @@ from app.db import session_scope
 from app.errors import RateLimited
 from app.staff.models import Role
 from app.subsidies import service as subsidies_service
-from app.tips import crypto, service
+from app.tips import service
 from app.tips.attachments import Upload
 from app.tips.errors import PayoutUnknown, ReceiptNotFound, TipKeyUnavailable, VillageUnknown
 from app.tips.models import Tip, TipAttachment, TipMessage, TipMessageKind, TipState
@@ -308,9 +308,3 @@ def test_a_tip_pointing_at_an_unknown_village_or_payout_line_is_told_which(
 
     assert refused(village_code="511923103000") == "没有区划代码为 511923103000 的村（社区）。"
     assert refused(payout_record_id="PC-NONE") == "没有这条发放记录，请从村务公示中选择。"
-
-
-def test_receipt_codes_are_16_random_digits() -> None:
-    codes = {crypto.new_receipt_code() for _ in range(20)}
-    assert len(codes) == 20 and all(len(c) == 16 and c.isdigit() for c in codes)
-    assert max(int(c) for c in codes) >= 10**15  # not all of them small numbers

@@ -1,0 +1,440 @@
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Cookie, Depends, Form, Path, Query, Request, Response, status
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, ConfigDict
+
+from app import uploads
+from app.config import SettingsDep
+from app.db import SessionDep
+from app.errors import LianyunError, Problem, ok_content, problems
+from app.inquiries import pages, pdf, service
+from app.inquiries.errors import InquiryNotFound
+from app.inquiries.schemas import (
+    ConfirmationCreate,
+    ExtensionCreate,
+    InquiryStats,
+    ItemAdminRead,
+    ItemBrief,
+    ItemCreate,
+    ItemFilter,
+    ItemRead,
+    MeetingBrief,
+    MeetingCreate,
+    MeetingRead,
+    ProgressCreate,
+    StateChange,
+    VoteCreate,
+    VoteReceipt,
+)
+from app.pagination import Page, PageDep
+from app.ratelimit import ClientAddress
+from app.routing import ApiRoute
+from app.schemas import RowId
+from app.staff.deps import CurrentStaff
+from app.uploads import Upload
+
+TAG = "阳光问廉"
+ADMIN_TAG = "阳光问廉管理"
+router = APIRouter(prefix="/api/v1", tags=[TAG], route_class=ApiRoute)
+page_router = APIRouter(prefix="/wl", tags=[TAG], route_class=ApiRoute)
+admin_router = APIRouter(prefix="/api/v1/admin", tags=[ADMIN_TAG], route_class=ApiRoute)
+
+Number = Annotated[
+    str,
+    Path(
+        pattern=r"^[Ww][Ll]-\d{4}-\d{4,6}$",
+        description="问题编号，如 WL-2026-0001",
+        examples=["WL-2026-0001"],
+    ),
+]
+PHOTOS = uploads.Files(
+    field="photos",
+    max_files=service.MAX_PHOTOS,
+    max_file_bytes=service.PHOTO_MAX_BYTES,
+    description="照片：JPEG 或 PNG，最多 9 张，每张不超过 10 MB",
+)
+TOO_LARGE: dict[int | str, dict[str, Any]] = {
+    413: {"model": Problem, "description": "照片或请求太大"}
+}
+
+
+class NoFields(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# The path parameter is named here too, so that a bad one is reported before the body is read.
+async def _progress(number: Number, request: Request) -> tuple[ProgressCreate, list[Upload]]:
+    return await uploads.parse_body(request, ProgressCreate, PHOTOS)
+
+
+async def _photos_only(meeting_id: RowId, request: Request) -> tuple[NoFields, list[Upload]]:
+    return await uploads.parse_body(request, NoFields, PHOTOS)
+
+
+ProgressSubmission = Annotated[tuple[ProgressCreate, list[Upload]], Depends(_progress)]
+PhotoSubmission = Annotated[tuple[NoFields, list[Upload]], Depends(_photos_only)]
+
+RegionCode = Annotated[str | None, Query(pattern=r"^\d{12}$", description="12 位区划代码")]
+
+
+@router.get(
+    "/inquiries",
+    summary="问廉问题清单：按村、乡镇、状态、是否逾期、年份筛选；未办完的在前",
+    response_model=Page[ItemBrief],
+    responses=problems(422),
+)
+def list_inquiries(
+    session: SessionDep, page: PageDep, filters: Annotated[ItemFilter, Depends()]
+) -> Page[ItemBrief]:
+    return service.list_items(session, filters=filters, page=page)
+
+
+@router.get(
+    "/inquiries/stats",
+    summary="各乡镇一年的问廉统计：会议数、问题数、销号数、按期销号数和比率、未办结、逾期、清退资金",
+    response_model=InquiryStats,
+    responses=problems(404, 422),
+)
+def read_inquiry_stats(
+    session: SessionDep,
+    year: Annotated[int, Query(ge=2000, le=2100, description="年份")],
+    township_code: RegionCode = None,
+) -> InquiryStats:
+    return service.stats(session, year=year, township_code=township_code)
+
+
+@router.get(
+    "/inquiries/{number}",
+    summary="一个问题的详情和整改时间线",
+    response_model=ItemRead,
+    responses=problems(404, 422),
+)
+def read_inquiry(number: Number, session: SessionDep, settings: SettingsDep) -> ItemRead:
+    return service.get_item(session, number, settings=settings)
+
+
+@router.post(
+    "/inquiries/{number}/confirmations",
+    summary="群众确认“已解决”或“没解决”：每台手机每轮只能投一次，匿名",
+    response_model=VoteReceipt,
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(404, 409, 422, 429),
+)
+def create_inquiry_vote(
+    number: Number,
+    data: VoteCreate,
+    client: ClientAddress,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> VoteReceipt:
+    return service.vote(session, number, data=data, client=client, settings=settings)
+
+
+@router.get(
+    "/inquiry-photos/{photo_id}",
+    summary="会议或整改进展的照片（JPEG，已去除拍摄信息；可长期缓存）",
+    response_class=Response,
+    responses={**ok_content("image/jpeg", "JPEG 照片"), **problems(404, 422)},
+)
+def read_inquiry_photo(photo_id: RowId, session: SessionDep) -> Response:
+    return Response(
+        service.get_photo(session, photo_id),
+        media_type="image/jpeg",
+        headers={"Cache-Control": "public, max-age=31536000, immutable"},
+    )
+
+
+@router.get(
+    "/inquiry-meetings",
+    summary="已公开的问廉会议，最近的在前",
+    response_model=Page[MeetingBrief],
+    responses=problems(422),
+)
+def list_inquiry_meetings(
+    session: SessionDep,
+    page: PageDep,
+    village_code: RegionCode = None,
+    township_code: RegionCode = None,
+) -> Page[MeetingBrief]:
+    return service.list_meetings(
+        session, village_code=village_code, township_code=township_code, page=page
+    )
+
+
+@router.get(
+    "/inquiry-meetings/{meeting_id}",
+    summary="一次问廉会议和会上提出的问题",
+    response_model=MeetingRead,
+    responses=problems(404, 422),
+)
+def read_inquiry_meeting(meeting_id: RowId, session: SessionDep) -> MeetingRead:
+    return service.get_meeting(session, meeting_id)
+
+
+# --- staff --------------------------------------------------------------------------------------
+
+
+@admin_router.post(
+    "/inquiry-meetings",
+    summary="登记一次问廉会议（草稿，公开后群众才能看到）",
+    response_model=MeetingRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(401, 403, 404, 422),
+)
+def create_inquiry_meeting(
+    data: MeetingCreate, actor: CurrentStaff, session: SessionDep
+) -> MeetingRead:
+    return service.create_meeting(session, data=data, actor=actor)
+
+
+@admin_router.get(
+    "/inquiry-meetings/{meeting_id}",
+    summary="查看一次会议（含草稿）",
+    response_model=MeetingRead,
+    responses=problems(401, 403, 404, 422),
+)
+def read_inquiry_meeting_admin(
+    meeting_id: RowId, actor: CurrentStaff, session: SessionDep
+) -> MeetingRead:
+    return service.get_meeting_admin(session, meeting_id, staff=actor)
+
+
+@admin_router.post(
+    "/inquiry-meetings/{meeting_id}/publish",
+    summary="公开会议和会上登记的问题",
+    response_model=MeetingRead,
+    responses=problems(401, 403, 404, 422),
+)
+def publish_inquiry_meeting(
+    meeting_id: RowId, actor: CurrentStaff, session: SessionDep
+) -> MeetingRead:
+    return service.publish_meeting(session, meeting_id, actor=actor)
+
+
+@admin_router.post(
+    "/inquiry-meetings/{meeting_id}/items",
+    summary="登记会上提出的一个问题，返回它的编号 WL-年份-序号",
+    response_model=ItemAdminRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(401, 403, 404, 422),
+)
+def create_inquiry_item(
+    meeting_id: RowId,
+    data: ItemCreate,
+    actor: CurrentStaff,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> ItemAdminRead:
+    return service.add_item(session, meeting_id, data=data, actor=actor, settings=settings)
+
+
+@admin_router.get(
+    "/inquiry-meetings/{meeting_id}/list.pdf",
+    summary="打印问题清单（A4，每个问题一个二维码，扫码看整改进展）",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}, **problems(401, 403, 404, 422, 503)},
+)
+def read_inquiry_list_pdf(
+    meeting_id: RowId, actor: CurrentStaff, session: SessionDep, settings: SettingsDep
+) -> Response:
+    meeting = service.get_meeting_admin(session, meeting_id, staff=actor)
+    body = pdf.item_list(meeting, settings=settings)
+    return Response(
+        body,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="wenlian-{meeting_id}.pdf"'},
+    )
+
+
+@admin_router.get(
+    "/inquiries/due",
+    summary="所辖地区内即将到期或已逾期的问题，逾期最久的在前",
+    response_model=Page[ItemBrief],
+    responses=problems(401, 403, 422),
+)
+def list_due_inquiries(
+    actor: CurrentStaff,
+    session: SessionDep,
+    page: PageDep,
+    within_days: Annotated[int, Query(ge=0, le=365, description="几天内到期")] = 3,
+) -> Page[ItemBrief]:
+    return service.list_due(session, staff=actor, within_days=within_days, page=page)
+
+
+@admin_router.get(
+    "/inquiries/{number}",
+    summary="查看一个问题（含群众投票时留的话）",
+    response_model=ItemAdminRead,
+    responses=problems(401, 403, 404, 422),
+)
+def read_inquiry_admin(
+    number: Number, actor: CurrentStaff, session: SessionDep, settings: SettingsDep
+) -> ItemAdminRead:
+    return service.get_item_admin(session, number, staff=actor, settings=settings)
+
+
+@admin_router.post(
+    "/inquiries/{number}/progress",
+    summary="添加整改进展（可附 9 张照片；村廉政专干也可以）；已登记的问题随之转入整改中",
+    response_model=ItemAdminRead,
+    responses={**problems(401, 403, 404, 422), **TOO_LARGE},
+    openapi_extra=uploads.body_schema(ProgressCreate, PHOTOS),
+)
+def create_inquiry_progress(
+    number: Number,
+    actor: CurrentStaff,  # before the body: who asks is checked first
+    submission: ProgressSubmission,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> ItemAdminRead:
+    data, photos = submission
+    return service.add_progress(
+        session, number, data=data, actor=actor, settings=settings, uploads=photos
+    )
+
+
+@admin_router.post(
+    "/inquiry-meetings/{meeting_id}/photos",
+    summary="上传会议照片（字段 photos，共不超过 9 张；去除拍摄信息，缩到 1080 像素宽）",
+    response_model=MeetingRead,
+    responses={**problems(401, 403, 404, 422), **TOO_LARGE},
+    openapi_extra=uploads.body_schema(NoFields, PHOTOS),
+)
+def create_inquiry_meeting_photos(
+    meeting_id: RowId, actor: CurrentStaff, submission: PhotoSubmission, session: SessionDep
+) -> MeetingRead:
+    _, photos = submission
+    return service.add_meeting_photos(session, meeting_id, uploads=photos, actor=actor)
+
+
+@admin_router.post(
+    "/inquiries/{number}/extend",
+    summary="延期：新的期限和理由公开在时间线上",
+    response_model=ItemAdminRead,
+    responses=problems(401, 403, 404, 422),
+)
+def extend_inquiry(
+    number: Number,
+    data: ExtensionCreate,
+    actor: CurrentStaff,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> ItemAdminRead:
+    return service.extend_deadline(session, number, data=data, actor=actor, settings=settings)
+
+
+@admin_router.post(
+    "/inquiries/{number}/confirmations",
+    summary="记录群众代表在会上确认已解决（随之销号）",
+    response_model=ItemAdminRead,
+    responses=problems(401, 403, 404, 422),
+)
+def create_inquiry_confirmation(
+    number: Number,
+    data: ConfirmationCreate,
+    actor: CurrentStaff,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> ItemAdminRead:
+    return service.record_confirmation(session, number, data=data, actor=actor, settings=settings)
+
+
+@admin_router.post(
+    "/inquiries/{number}/state",
+    summary="改变问题的状态；没有群众确认的销号会被拒绝（409 confirmation_required）",
+    response_model=ItemAdminRead,
+    responses=problems(401, 403, 404, 409, 422),
+)
+def change_inquiry_state(
+    number: Number,
+    data: StateChange,
+    actor: CurrentStaff,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> ItemAdminRead:
+    return service.change_state(session, number, data=data, actor=actor, settings=settings)
+
+
+# --- the item's page (where the printed list's QR codes lead) -----------------------------------
+
+NO_CACHE = {"Cache-Control": "no-cache"}
+HTML_PAGE = {
+    **ok_content("text/html", "中文 H5 页面"),
+    404: {"content": {"text/html": {}}, "description": "没有这个问题：中文 H5 页面"},
+}
+PAGE_OR_PROBLEM = {
+    "content": {
+        "text/html": {},
+        "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}},
+    }
+}
+PhoneCookie = Annotated[str | None, Cookie(alias=pages.PHONE_COOKIE, max_length=64)]
+
+
+def _with_phone(response: HTMLResponse, token: str | None) -> HTMLResponse:
+    if token is not None:
+        response.set_cookie(
+            pages.PHONE_COOKIE,
+            token,
+            max_age=pages.PHONE_COOKIE_SECONDS,
+            path="/wl",
+            httponly=True,
+            samesite="lax",
+        )
+    return response
+
+
+@page_router.get(
+    "/{number}",
+    summary="问题的 H5 页面：整改进展和时间线，整改完成后可以点“已解决”或“没解决”",
+    response_class=Response,
+    responses={**HTML_PAGE, **problems(422)},
+)
+def read_item_page(
+    number: Number, session: SessionDep, settings: SettingsDep, phone: PhoneCookie = None
+) -> HTMLResponse:
+    try:
+        item = service.get_item(session, number, settings=settings)
+    except LianyunError:
+        body = pages.not_found(app_name=settings.app_name)
+        return HTMLResponse(body, status_code=404, headers=NO_CACHE)
+    page = HTMLResponse(pages.item_page(item, app_name=settings.app_name), headers=NO_CACHE)
+    return _with_phone(page, None if phone else pages.new_phone_token())
+
+
+@page_router.post(
+    "/{number}/votes",
+    summary="在 H5 页面上点“已解决”（resolved=1）或“没解决”（resolved=0）；匿名",
+    response_class=Response,
+    responses={
+        **HTML_PAGE,
+        409: {"content": {"text/html": {}}, "description": "这台手机已经投过：中文 H5 页面"},
+        422: {**PAGE_OR_PROBLEM, "description": "现在不能投票（页面），或表单不对（problem）"},
+        429: {**PAGE_OR_PROBLEM, "description": "操作太频繁"},
+    },
+)
+def create_item_page_vote(
+    number: Number,
+    resolved: Annotated[Literal["0", "1"], Form(description="1：已解决；0：没解决")],
+    client: ClientAddress,
+    session: SessionDep,
+    settings: SettingsDep,
+    phone: PhoneCookie = None,
+) -> HTMLResponse:
+    token = phone if phone and len(phone) >= 16 else pages.new_phone_token()
+    vote = VoteCreate(device_token=token, resolved=resolved == "1")
+    status_code = status.HTTP_200_OK
+    headers = {"Cache-Control": "no-store"}
+    try:
+        message = service.vote(session, number, data=vote, client=client, settings=settings).message
+    except InquiryNotFound:
+        body = pages.not_found(app_name=settings.app_name)
+        return HTMLResponse(body, status_code=404, headers={"Cache-Control": "no-store"})
+    except LianyunError as error:  # said on the page, in the words of the problem
+        message, status_code = error.detail, error.status
+        headers.update(error.headers)
+    item = service.get_item(session, number, settings=settings)
+    body = pages.item_page(item, app_name=settings.app_name, message=message)
+    page = HTMLResponse(body, status_code=status_code, headers=headers)
+    return _with_phone(page, None if token == phone else token)

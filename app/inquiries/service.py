@@ -1,0 +1,848 @@
+"""阳光问廉 (inquiries): what villagers raise at 问廉 meetings, tracked in public until they say it
+is fixed.
+
+Invariants:
+- Nothing is public until its meeting is published; then each item has a public number
+  `WL-<year>-<seq>` (the year of its meeting), and every change is a line of its timeline.
+- Who raised an item is never recorded. A villager's vote follows the shared rules of public
+  writes (app.public_writes): the phone only as a keyed hash scoped to the item, the date only,
+  one vote per phone per round, an expiring per-client limit; votes are not in the audit log
+  (its times would date the villager).
+- States: registered → rectifying → awaiting_confirmation → closed, or registered →
+  not_accepted with a reason. A township cannot close its own item: an item is closed by the
+  villagers only, through representatives confirming it at a later meeting or through
+  LIANYUN_INQUIRY_CONFIRMATIONS "已解决" votes; as many "没解决" votes return an item awaiting
+  confirmation to rectification, or reopen a closed one (back on the commission's list).
+- Overdue is computed from the deadline and the state at read time (`overdue_clause`), never
+  stored; only registered and rectifying items can be overdue. "Closed on time" is measured
+  against the first deadline, so an extension does not make a late item punctual.
+- Staff act in their own region: the commission anywhere, a township officer in their
+  township; a village clerk adds progress to their village's items and does nothing else.
+  Every staff write goes through the audit log.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import astuple, dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload, undefer
+
+from app import images, public_writes
+from app.audit import service as audit
+from app.config import Settings
+from app.errors import Forbidden
+from app.inquiries.errors import (
+    AlreadyVoted,
+    ConfirmationRequired,
+    DeadlineInvalid,
+    InquiryNotFound,
+    InquiryStateInvalid,
+    MeetingDateInvalid,
+    MeetingNotFound,
+    MeetingStateInvalid,
+    NotAPlace,
+    PhotoInvalid,
+    PhotoNotFound,
+    ReasonRequired,
+    VotingClosed,
+)
+from app.inquiries.models import (
+    EventKind,
+    InquiryEvent,
+    InquiryItem,
+    InquiryMeeting,
+    InquiryPhoto,
+    InquiryVote,
+    ItemState,
+    MeetingState,
+)
+from app.inquiries.schemas import (
+    CATEGORY_NAMES,
+    KIND_NAMES,
+    STATE_NAMES,
+    ConfirmationCreate,
+    EventRead,
+    ExtensionCreate,
+    InquiryStats,
+    ItemAdminRead,
+    ItemBrief,
+    ItemCreate,
+    ItemFilter,
+    ItemRead,
+    MeetingBrief,
+    MeetingCreate,
+    MeetingRead,
+    PhotoRead,
+    ProgressCreate,
+    StateChange,
+    TownshipStats,
+    VoteCreate,
+    VoteReceipt,
+    Votes,
+)
+from app.pagination import Page, PageParams, paginate
+from app.regions import service as regions_service
+from app.regions.models import RegionLevel
+from app.staff import service as staff_service
+from app.staff.models import Role, Staff
+from app.uploads import Upload
+
+MEETING = "inquiry_meeting"
+ITEM = "inquiry_item"
+ORGANISERS = (Role.commission, Role.township_officer)
+READERS = (Role.county_admin, Role.commission, Role.township_officer, Role.village_clerk)
+REPORTERS = (Role.commission, Role.township_officer, Role.village_clerk)
+OPEN = (ItemState.registered, ItemState.rectifying, ItemState.awaiting_confirmation)
+CAN_BE_OVERDUE = (ItemState.registered, ItemState.rectifying)
+ON_TIME_RATE_MIN_ITEMS = 5
+MAX_PHOTOS = 9  # of a meeting, and of a progress note
+PHOTO_MAX_BYTES = 10 * 1024 * 1024
+PHOTO_WIDTH = 1080  # px: sharp on a phone, small on a weak network
+_NEXT: dict[str, set[str]] = {
+    ItemState.registered: {ItemState.rectifying, ItemState.not_accepted},
+    ItemState.rectifying: {ItemState.awaiting_confirmation},
+    ItemState.awaiting_confirmation: {ItemState.rectifying, ItemState.closed},
+}
+_NUMBER_ATTEMPTS = 5
+
+
+def overdue_clause(today: date) -> ColumnElement[bool]:
+    return and_(InquiryItem.state.in_(CAN_BE_OVERDUE), InquiryItem.deadline < today)
+
+
+def is_overdue(item: InquiryItem, today: date) -> bool:
+    return item.state in CAN_BE_OVERDUE and item.deadline < today
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+def _brief(item: InquiryItem, region_name: str, today: date) -> ItemBrief:
+    overdue = is_overdue(item, today)
+    return ItemBrief(
+        number=item.number,
+        state=ItemState(item.state),
+        state_name=STATE_NAMES[item.state],
+        question=item.question,
+        category=item.category,
+        category_name=CATEGORY_NAMES.get(item.category, item.category),
+        region_code=item.region_code,
+        region_name=region_name,
+        responsible_unit=item.responsible_unit,
+        registered_on=item.registered_on,
+        deadline=item.deadline,
+        overdue=overdue,
+        days_overdue=(today - item.deadline).days if overdue else 0,
+        closed_on=item.closed_on,
+        funds_recovered=item.funds_recovered_cents,
+        reopened=item.reopened_count > 0,
+    )
+
+
+def _briefs(session: Session, items: Iterable[InquiryItem], today: date) -> list[ItemBrief]:
+    items = list(items)
+    names = regions_service.full_names(session, sorted({i.region_code for i in items}))
+    return [_brief(i, names.get(i.region_code, i.region_code), today) for i in items]
+
+
+def _meeting_brief(session: Session, meeting: InquiryMeeting) -> MeetingBrief:
+    names = regions_service.full_names(session, [meeting.region_code])
+    return MeetingBrief(
+        id=meeting.id,
+        kind=meeting.kind,
+        kind_name=KIND_NAMES[meeting.kind],
+        region_code=meeting.region_code,
+        region_name=names.get(meeting.region_code, meeting.region_code),
+        held_on=meeting.held_on,
+        place=meeting.place,
+    )
+
+
+def _votes(session: Session, item: InquiryItem, *, settings: Settings) -> Votes:
+    resolved, unresolved = session.execute(
+        select(
+            func.coalesce(func.sum(case((InquiryVote.resolved, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((InquiryVote.resolved, 0), else_=1)), 0),
+        ).where(InquiryVote.item_id == item.id, InquiryVote.vote_round == item.vote_round)
+    ).one()
+    return Votes(resolved=resolved, unresolved=unresolved, needed=settings.inquiry_confirmations)
+
+
+def _read(session: Session, item: InquiryItem, *, settings: Settings) -> dict[str, Any]:
+    today = public_writes.today()
+    brief = _briefs(session, [item], today)[0]
+    return {
+        **brief.model_dump(),
+        "funds_recovered": item.funds_recovered_cents,
+        "answer_on_site": item.answer_on_site,
+        "original_deadline": item.original_deadline,
+        "not_accepted_reason": item.not_accepted_reason,
+        "meeting": _meeting_brief(session, item.meeting),
+        "votes": _votes(session, item, settings=settings),
+        "timeline": [EventRead.model_validate(e) for e in item.events],
+    }
+
+
+def _find_item(session: Session, number: str, *, for_update: bool = False) -> InquiryItem | None:
+    stmt = (
+        select(InquiryItem)
+        .where(InquiryItem.number == number.upper())
+        .options(
+            selectinload(InquiryItem.events).selectinload(InquiryEvent.photos),
+            selectinload(InquiryItem.meeting),
+        )
+    )
+    if for_update:
+        stmt = stmt.with_for_update()
+    return session.scalar(stmt)
+
+
+def _public_item(session: Session, number: str, *, for_update: bool = False) -> InquiryItem:
+    item = _find_item(session, number, for_update=for_update)
+    if item is None or not item.published:
+        raise InquiryNotFound(f"没有编号为 {number} 的问题，或它所在的会议还没有公开。")
+    return item
+
+
+def get_item(session: Session, number: str, *, settings: Settings) -> ItemRead:
+    return ItemRead(**_read(session, _public_item(session, number), settings=settings))
+
+
+def list_items(session: Session, *, filters: ItemFilter, page: PageParams) -> Page[ItemBrief]:
+    """The public board: open items first (the most overdue on top), then the finished ones."""
+    today = public_writes.today()
+    stmt = select(InquiryItem).where(InquiryItem.published.is_(True))
+    if filters.village_code:
+        stmt = stmt.where(InquiryItem.region_code == filters.village_code)
+    if filters.township_code:
+        stmt = stmt.where(InquiryItem.township_code == filters.township_code)
+    if filters.state:
+        stmt = stmt.where(InquiryItem.state == filters.state)
+    if filters.overdue is not None:
+        clause = overdue_clause(today)
+        stmt = stmt.where(clause if filters.overdue else ~clause)
+    if filters.year:
+        stmt = stmt.where(InquiryItem.year == filters.year)
+    finished = case((InquiryItem.state.in_(OPEN), 0), else_=1)
+    stmt = stmt.order_by(finished, InquiryItem.deadline, InquiryItem.id)
+    rows, total = paginate(session, stmt, page)
+    return Page(items=_briefs(session, rows, today), total=total, page=page.page, size=page.size)
+
+
+def _meeting_read(session: Session, meeting: InquiryMeeting) -> MeetingRead:
+    return MeetingRead(
+        **_meeting_brief(session, meeting).model_dump(),
+        answered_by=meeting.answered_by,
+        attendee_count=meeting.attendee_count,
+        summary=meeting.summary,
+        state=MeetingState(meeting.state),
+        published_on=meeting.published_on,
+        photos=[PhotoRead.model_validate(p) for p in meeting.photos],
+        items=_briefs(session, meeting.items, public_writes.today()),
+    )
+
+
+def _load_meeting(session: Session, meeting_id: int) -> InquiryMeeting | None:
+    return session.scalar(
+        select(InquiryMeeting)
+        .where(InquiryMeeting.id == meeting_id)
+        .options(selectinload(InquiryMeeting.items), selectinload(InquiryMeeting.photos))
+    )
+
+
+def get_meeting(session: Session, meeting_id: int) -> MeetingRead:
+    meeting = _load_meeting(session, meeting_id)
+    if meeting is None or meeting.state != MeetingState.published:
+        raise MeetingNotFound(f"没有编号为 {meeting_id} 的会议，或它还没有公开。")
+    return _meeting_read(session, meeting)
+
+
+def list_meetings(
+    session: Session, *, village_code: str | None, township_code: str | None, page: PageParams
+) -> Page[MeetingBrief]:
+    stmt = select(InquiryMeeting).where(InquiryMeeting.state == MeetingState.published)
+    if village_code:
+        stmt = stmt.where(InquiryMeeting.region_code == village_code)
+    if township_code:
+        stmt = stmt.where(InquiryMeeting.township_code == township_code)
+    stmt = stmt.order_by(InquiryMeeting.held_on.desc(), InquiryMeeting.id.desc())
+    rows, total = paginate(session, stmt, page)
+    return Page(
+        items=[_meeting_brief(session, m) for m in rows],
+        total=total,
+        page=page.page,
+        size=page.size,
+    )
+
+
+# --- statistics --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Counts:
+    meetings: int = 0
+    raised: int = 0
+    closed: int = 0
+    closed_on_time: int = 0
+    open: int = 0
+    overdue: int = 0
+    due: int = 0  # accepted items closed, or past their first deadline: the on-time rate's base
+    funds_cents: int = 0
+
+    def __add__(self, other: "_Counts") -> "_Counts":
+        return _Counts(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
+
+
+def _township_stats(code: str, name: str, counts: _Counts) -> TownshipStats:
+    rate = None
+    if counts.raised >= ON_TIME_RATE_MIN_ITEMS and counts.due:
+        rate = round(counts.closed_on_time / counts.due, 3)
+    return TownshipStats(
+        township_code=code,
+        township_name=name,
+        meetings=counts.meetings,
+        raised=counts.raised,
+        closed=counts.closed,
+        closed_on_time=counts.closed_on_time,
+        on_time_rate=rate,
+        open=counts.open,
+        overdue=counts.overdue,
+        funds_recovered=counts.funds_cents,
+    )
+
+
+def _count(condition: ColumnElement[bool]) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def stats(session: Session, *, year: int, township_code: str | None) -> InquiryStats:
+    """Per township of the county (those without a meeting too), counted by the database."""
+    today = public_writes.today()
+    closed = InquiryItem.state == ItemState.closed
+    items = (
+        select(
+            InquiryItem.township_code,
+            func.count(),
+            _count(closed),
+            _count(and_(closed, InquiryItem.closed_on <= InquiryItem.original_deadline)),
+            _count(InquiryItem.state.in_(OPEN)),
+            _count(overdue_clause(today)),
+            _count(
+                and_(
+                    InquiryItem.state != ItemState.not_accepted,
+                    closed | (InquiryItem.original_deadline < today),
+                )
+            ),
+            func.coalesce(func.sum(InquiryItem.funds_recovered_cents), 0),
+        )
+        .where(InquiryItem.published.is_(True), InquiryItem.year == year)
+        .group_by(InquiryItem.township_code)
+    )
+    meetings = (
+        select(InquiryMeeting.township_code, func.count())
+        .where(
+            InquiryMeeting.state == MeetingState.published,
+            InquiryMeeting.held_on.between(date(year, 1, 1), date(year, 12, 31)),
+        )
+        .group_by(InquiryMeeting.township_code)
+    )
+    counts: dict[str, _Counts] = {}
+    for code, *numbers in session.execute(items):
+        counts[code] = _Counts(0, *numbers)
+    for code, number in session.execute(meetings):
+        counts[code] = counts.get(code, _Counts()) + _Counts(meetings=number)
+
+    county = regions_service.county(session)
+    townships = regions_service.get_region(session, county.code).children
+    if township_code is not None:
+        townships = [t for t in townships if t.code == township_code]
+        if not townships:
+            raise NotAPlace(f"{township_code} 不是本县的乡镇（街道）代码。")
+    rows = [_township_stats(t.code, t.name, counts.get(t.code, _Counts())) for t in townships]
+    total = sum((counts.get(t.code, _Counts()) for t in townships), _Counts())
+    return InquiryStats(
+        year=year, total=_township_stats(county.code, county.name, total), townships=rows
+    )
+
+
+def count_overdue(session: Session) -> int:
+    """Published items past their deadline and not yet rectified (for the gauge)."""
+    today = public_writes.today()
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(InquiryItem)
+            .where(InquiryItem.published.is_(True), overdue_clause(today))
+        )
+        or 0
+    )
+
+
+# --- staff: access ------------------------------------------------------------------------------
+
+
+def _check(staff: Staff, roles: tuple[Role, ...], region_code: str) -> None:
+    staff_service.check_role(staff, roles)
+    staff_service.check_region(staff, region_code)
+
+
+def _staff_item(
+    session: Session, number: str, *, staff: Staff, roles: tuple[Role, ...] = ORGANISERS
+) -> InquiryItem:
+    """The item for a staff member allowed `roles` in its region; others learn nothing of it."""
+    item = _find_item(session, number, for_update=True)
+    if item is None:
+        raise InquiryNotFound(f"没有编号为 {number} 的问题。")
+    _check(staff, roles, item.region_code)
+    return item
+
+
+def _staff_meeting(
+    session: Session, meeting_id: int, *, staff: Staff, roles: tuple[Role, ...] = ORGANISERS
+) -> InquiryMeeting:
+    meeting = _load_meeting(session, meeting_id)
+    if meeting is None:
+        raise MeetingNotFound(f"没有编号为 {meeting_id} 的会议。")
+    _check(staff, roles, meeting.region_code)
+    return meeting
+
+
+def _item_snapshot(item: InquiryItem) -> dict[str, Any]:
+    return {
+        "number": item.number,
+        "state": item.state,
+        "deadline": item.deadline.isoformat(),
+        "responsible_unit": item.responsible_unit,
+        "funds_recovered_cents": item.funds_recovered_cents,
+    }
+
+
+def _meeting_snapshot(meeting: InquiryMeeting) -> dict[str, Any]:
+    return {
+        "kind": meeting.kind,
+        "region_code": meeting.region_code,
+        "held_on": meeting.held_on.isoformat(),
+        "state": meeting.state,
+    }
+
+
+def get_item_admin(
+    session: Session, number: str, *, staff: Staff, settings: Settings
+) -> ItemAdminRead:
+    item = _staff_item(session, number, staff=staff, roles=READERS)
+    comments = session.scalars(
+        select(InquiryVote.comment)
+        .where(InquiryVote.item_id == item.id, InquiryVote.comment.is_not(None))
+        .order_by(InquiryVote.id)
+    ).all()
+    return ItemAdminRead(
+        **_read(session, item, settings=settings),
+        responsible_staff_id=item.responsible_staff_id,
+        comments=[c for c in comments if c],
+    )
+
+
+def get_meeting_admin(session: Session, meeting_id: int, *, staff: Staff) -> MeetingRead:
+    return _meeting_read(session, _staff_meeting(session, meeting_id, staff=staff, roles=READERS))
+
+
+def list_due(
+    session: Session, *, staff: Staff, within_days: int, page: PageParams
+) -> Page[ItemBrief]:
+    """Open items of the caller's region due within `within_days` days or overdue, the most
+    overdue first; reopened items are among them again."""
+    staff_service.check_role(staff, READERS)
+    today = public_writes.today()
+    prefix = regions_service.scope_prefix(staff.region_code)
+    stmt = (
+        select(InquiryItem)
+        .where(
+            InquiryItem.state.in_(CAN_BE_OVERDUE),
+            InquiryItem.deadline <= today + timedelta(days=within_days),
+            InquiryItem.region_code.startswith(prefix, autoescape=True),
+        )
+        .order_by(InquiryItem.deadline, InquiryItem.id)
+    )
+    rows, total = paginate(session, stmt, page)
+    return Page(items=_briefs(session, rows, today), total=total, page=page.page, size=page.size)
+
+
+# --- staff: meetings ----------------------------------------------------------------------------
+
+
+def create_meeting(session: Session, *, data: MeetingCreate, actor: Staff) -> MeetingRead:
+    region = regions_service.get_region(session, data.village_code)  # NotFound
+    if region.level == RegionLevel.village:
+        township_code = region.parent_code or region.code
+    elif region.level == RegionLevel.township:
+        township_code = region.code
+    else:
+        raise NotAPlace("问廉会议开在村（社区）或乡镇（街道），请填写村或乡镇的区划代码。")
+    _check(actor, ORGANISERS, region.code)
+    if data.held_on > public_writes.today():
+        raise MeetingDateInvalid("开会日期不能晚于今天：会开过以后再登记。")
+    meeting = InquiryMeeting(
+        kind=data.kind,
+        region_code=region.code,
+        township_code=township_code,
+        held_on=data.held_on,
+        place=data.place,
+        answered_by=data.answered_by,
+        attendee_count=data.attendee_count,
+        summary=data.summary,
+        state=MeetingState.draft,
+        created_by_id=actor.id,
+    )
+    session.add(meeting)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="inquiry_meeting.create",
+        entity_type=MEETING,
+        entity_id=meeting.id,
+        after=_meeting_snapshot(meeting),
+    )
+    return _meeting_read(session, meeting)
+
+
+def publish_meeting(session: Session, meeting_id: int, *, actor: Staff) -> MeetingRead:
+    meeting = _staff_meeting(session, meeting_id, staff=actor)
+    if meeting.state != MeetingState.draft:
+        raise MeetingStateInvalid("这次会议已经公开了。")
+    before = _meeting_snapshot(meeting)
+    meeting.state = MeetingState.published
+    meeting.published_on = public_writes.today()
+    for item in meeting.items:
+        item.published = True
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="inquiry_meeting.publish",
+        entity_type=MEETING,
+        entity_id=meeting.id,
+        before=before,
+        after=_meeting_snapshot(meeting),
+    )
+    return _meeting_read(session, meeting)
+
+
+def _photos(uploads: Sequence[Upload], *, already: int = 0) -> list[InquiryPhoto]:
+    """Each upload as a photo for phones, without metadata; PhotoInvalid names the one that is
+    not a readable JPEG or PNG, and nothing is kept of any."""
+    if already + len(uploads) > MAX_PHOTOS:
+        raise PhotoInvalid(f"最多 {MAX_PHOTOS} 张照片（已有 {already} 张）。")
+    photos = []
+    for number, upload in enumerate(uploads, start=1):
+        if len(upload.data) > PHOTO_MAX_BYTES:
+            raise PhotoInvalid(f"第 {number} 张照片超过 10 MB。")
+        if images.sniff(upload.data) not in (images.JPEG, images.PNG):
+            raise PhotoInvalid(f"第 {number} 张不是 JPEG 或 PNG 照片。")
+        try:
+            data, width, height = images.photo_for_phones(upload.data, max_width=PHOTO_WIDTH)
+        except images.UNREADABLE as exc:
+            raise PhotoInvalid(f"第 {number} 张照片已损坏或太大，无法读取。") from exc
+        photos.append(InquiryPhoto(width=width, height=height, data=data))
+    return photos
+
+
+def add_meeting_photos(
+    session: Session, meeting_id: int, *, uploads: list[Upload], actor: Staff
+) -> MeetingRead:
+    meeting = _staff_meeting(session, meeting_id, staff=actor)
+    if not uploads:
+        raise PhotoInvalid("请选择要上传的照片。")
+    before = {**_meeting_snapshot(meeting), "photos": len(meeting.photos)}
+    meeting.photos.extend(_photos(uploads, already=len(meeting.photos)))
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="inquiry_meeting.photos",
+        entity_type=MEETING,
+        entity_id=meeting.id,
+        before=before,
+        after={**_meeting_snapshot(meeting), "photos": len(meeting.photos)},
+    )
+    return _meeting_read(session, meeting)
+
+
+def get_photo(session: Session, photo_id: int) -> bytes:
+    """A published meeting's photo, or a photo of a published item's timeline."""
+    photo = session.get(InquiryPhoto, photo_id, options=[undefer(InquiryPhoto.data)])
+    meeting = None
+    if photo is not None and photo.meeting_id is not None:
+        meeting = session.get(InquiryMeeting, photo.meeting_id)
+    elif photo is not None and photo.event_id is not None:
+        event = session.get(InquiryEvent, photo.event_id)
+        item = session.get(InquiryItem, event.item_id) if event else None
+        meeting = item.meeting if item and item.published else None
+    if photo is None or meeting is None or meeting.state != MeetingState.published:
+        raise PhotoNotFound(f"没有编号为 {photo_id} 的照片，或它还没有公开。")
+    return photo.data
+
+
+# --- staff: items -------------------------------------------------------------------------------
+
+
+def _next_seq(session: Session, year: int) -> int:
+    return (
+        session.scalar(select(func.max(InquiryItem.seq)).where(InquiryItem.year == year)) or 0
+    ) + 1
+
+
+def _event(item: InquiryItem, kind: EventKind, text: str, **fields: Any) -> InquiryEvent:
+    event = InquiryEvent(
+        happened_on=public_writes.today(), kind=kind, state=item.state, text=text, **fields
+    )
+    item.events.append(event)
+    return event
+
+
+def add_item(
+    session: Session, meeting_id: int, *, data: ItemCreate, actor: Staff, settings: Settings
+) -> ItemAdminRead:
+    meeting = _staff_meeting(session, meeting_id, staff=actor)
+    if data.deadline < meeting.held_on:
+        raise DeadlineInvalid(
+            f"整改期限 {data.deadline} 早于开会日期 {meeting.held_on}，请重新填写。"
+        )
+    if data.responsible_staff_id is not None:
+        responsible = staff_service.get_staff(session, data.responsible_staff_id, viewer=actor)
+        if not regions_service.contains(responsible.region_code, meeting.region_code):
+            raise Forbidden("负责的工作人员应管辖这个村（社区）。")
+    year = meeting.held_on.year
+    for _attempt in range(_NUMBER_ATTEMPTS):  # two staff adding at once: the unique key decides
+        seq = _next_seq(session, year)
+        item = InquiryItem(
+            number=f"WL-{year}-{seq:04d}",
+            year=year,
+            seq=seq,
+            meeting_id=meeting.id,
+            region_code=meeting.region_code,
+            township_code=meeting.township_code,
+            published=meeting.state == MeetingState.published,
+            question=data.question,
+            category=data.category,
+            answer_on_site=data.answer_on_site,
+            responsible_unit=data.responsible_unit,
+            responsible_staff_id=data.responsible_staff_id,
+            original_deadline=data.deadline,
+            deadline=data.deadline,
+            state=ItemState.registered,
+            registered_on=meeting.held_on,
+        )
+        try:
+            with session.begin_nested():
+                session.add(item)
+                session.flush()
+        except IntegrityError:
+            continue
+        break
+    else:
+        raise InquiryStateInvalid("现在登记的人太多，请稍后再试。")
+    registered = InquiryEvent(
+        happened_on=meeting.held_on,
+        kind=EventKind.registered,
+        state=item.state,
+        text=f"在{KIND_NAMES[meeting.kind]}上提出，交{item.responsible_unit}办理，"
+        f"限{item.deadline.isoformat()}前整改。",
+    )
+    item.events.append(registered)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="inquiry_item.create",
+        entity_type=ITEM,
+        entity_id=item.number,
+        after=_item_snapshot(item),
+    )
+    return get_item_admin(session, item.number, staff=actor, settings=settings)
+
+
+def _audited(
+    session: Session, item: InquiryItem, action: str, actor: Staff, before: dict[str, Any]
+) -> None:
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        entity_type=ITEM,
+        entity_id=item.number,
+        before=before,
+        after=_item_snapshot(item),
+    )
+
+
+def add_progress(
+    session: Session,
+    number: str,
+    *,
+    data: ProgressCreate,
+    actor: Staff,
+    settings: Settings,
+    uploads: Sequence[Upload] = (),
+) -> ItemAdminRead:
+    """A progress note (a village clerk may add one in their village); the first one starts
+    the rectification of a registered item."""
+    item = _staff_item(session, number, staff=actor, roles=REPORTERS)
+    if item.state not in CAN_BE_OVERDUE:
+        raise InquiryStateInvalid(f"问题{STATE_NAMES[item.state]}，不能再添加整改进展。")
+    photos = _photos(uploads)
+    before = _item_snapshot(item)
+    item.state = ItemState.rectifying
+    if data.funds_recovered is not None:
+        item.funds_recovered_cents += int(data.funds_recovered * 100)
+    text = data.text
+    if data.funds_recovered is not None:
+        text += f"（本次清退资金 {_yuan(data.funds_recovered)}元）"
+    _event(item, EventKind.progress, text, progress=data.progress).photos.extend(photos)
+    _audited(session, item, "inquiry_item.progress", actor, before)
+    return get_item_admin(session, item.number, staff=actor, settings=settings)
+
+
+def _yuan(amount: Decimal) -> str:
+    """3200.00 → "3200", 3200.50 → "3200.5"."""
+    return format(amount.normalize(), "f")
+
+
+def extend_deadline(
+    session: Session, number: str, *, data: ExtensionCreate, actor: Staff, settings: Settings
+) -> ItemAdminRead:
+    item = _staff_item(session, number, staff=actor)
+    if item.state not in CAN_BE_OVERDUE:
+        raise InquiryStateInvalid(f"问题{STATE_NAMES[item.state]}，不能延期。")
+    if data.deadline <= item.deadline:
+        raise DeadlineInvalid(f"新的期限 {data.deadline} 应晚于现在的期限 {item.deadline}。")
+    before = _item_snapshot(item)
+    item.deadline = data.deadline
+    _event(item, EventKind.extension, data.reason, deadline=data.deadline)
+    _audited(session, item, "inquiry_item.extend", actor, before)
+    return get_item_admin(session, item.number, staff=actor, settings=settings)
+
+
+def _close(item: InquiryItem) -> None:
+    item.state = ItemState.closed
+    item.closed_on = public_writes.today()
+    item.vote_round += 1
+
+
+def record_confirmation(
+    session: Session, number: str, *, data: ConfirmationCreate, actor: Staff, settings: Settings
+) -> ItemAdminRead:
+    """Representatives confirmed at a later meeting that it is fixed: the item is closed."""
+    item = _staff_item(session, number, staff=actor)
+    if item.state != ItemState.awaiting_confirmation:
+        raise InquiryStateInvalid(
+            f"问题{STATE_NAMES[item.state]}：整改完成、等待群众确认时，才能记录群众代表的确认。"
+        )
+    before = _item_snapshot(item)
+    _close(item)
+    text = f"{data.confirmed_by_count}名群众代表在会上确认已解决，销号。"
+    if data.note:
+        text += data.note
+    _event(item, EventKind.confirmation, text, confirmed_by_count=data.confirmed_by_count)
+    _audited(session, item, "inquiry_item.confirm", actor, before)
+    return get_item_admin(session, item.number, staff=actor, settings=settings)
+
+
+def change_state(
+    session: Session, number: str, *, data: StateChange, actor: Staff, settings: Settings
+) -> ItemAdminRead:
+    item = _staff_item(session, number, staff=actor)
+    if data.state not in _NEXT.get(item.state, set()):
+        raise InquiryStateInvalid(
+            f"问题{STATE_NAMES[item.state]}，不能改为“{STATE_NAMES[data.state]}”。"
+        )
+    votes = _votes(session, item, settings=settings)
+    if data.state == ItemState.closed and votes.resolved < votes.needed:
+        raise ConfirmationRequired(
+            f"销号要由群众确认：需要 {votes.needed} 部手机投“已解决”（现在 {votes.resolved} 票），"
+            "或在之后的会上记录群众代表的确认。"
+        )
+    if data.state == ItemState.not_accepted and not data.reason:
+        raise ReasonRequired("不予受理时，请写明应由谁负责、群众该去哪里反映。")
+    before = _item_snapshot(item)
+    if data.state == ItemState.closed:
+        _close(item)
+    else:
+        item.state = data.state
+    if data.state == ItemState.not_accepted:
+        item.not_accepted_reason = data.reason
+    if data.state == ItemState.awaiting_confirmation:
+        item.vote_round += 1  # votes from before the rectification do not count
+    _event(item, EventKind.state, data.reason or _STATE_TEXT[data.state])
+    _audited(session, item, f"inquiry_item.{data.state}", actor, before)
+    return get_item_admin(session, item.number, staff=actor, settings=settings)
+
+
+_STATE_TEXT: dict[str, str] = {
+    ItemState.rectifying: "开始整改。",
+    ItemState.awaiting_confirmation: "整改完成，请群众扫码确认“已解决”或“没解决”。",
+    ItemState.closed: "群众确认已解决，销号。",
+    ItemState.not_accepted: "不予受理。",
+}
+
+
+# --- villagers: votes ---------------------------------------------------------------------------
+
+
+def vote(
+    session: Session, number: str, *, data: VoteCreate, client: str, settings: Settings
+) -> VoteReceipt:
+    """One "已解决 / 没解决" per phone per round. Enough "已解决" votes close an item awaiting
+    confirmation; enough "没解决" votes return it to rectification, or reopen a closed one."""
+    public_writes.limit(settings.inquiry_vote_limit_per_client, "inquiry-vote", client)
+    item = _public_item(session, number, for_update=True)
+    if item.state not in (ItemState.awaiting_confirmation, ItemState.closed):
+        raise VotingClosed(
+            f"这个问题{STATE_NAMES[item.state]}，整改完成、等待群众确认以后才能投票。"
+        )
+    digest = public_writes.device_hash(f"inquiry:{item.id}", data.device_token, settings=settings)
+    ballot = InquiryVote(
+        item_id=item.id,
+        vote_round=item.vote_round,
+        device_hash=digest,
+        resolved=data.resolved,
+        comment=data.comment or None,
+        voted_on=public_writes.today(),
+    )
+    try:
+        with session.begin_nested():  # two votes of one phone at once: the unique key decides
+            session.add(ballot)
+            session.flush()
+    except IntegrityError:
+        raise AlreadyVoted("这台手机已经对这个问题投过票了，每台手机只能投一次。") from None
+    votes = _votes(session, item, settings=settings)
+    message = "谢谢！您的意见已记下。"
+    if item.state == ItemState.awaiting_confirmation and votes.resolved >= votes.needed:
+        _close(item)
+        _event(item, EventKind.votes, f"{votes.resolved}位群众扫码确认已解决，销号。")
+        message = "谢谢！已有足够的群众确认已解决，这个问题已销号。"
+    elif votes.unresolved >= votes.needed:
+        reopened = item.state == ItemState.closed
+        item.state = ItemState.rectifying
+        item.closed_on = None
+        item.vote_round += 1
+        if reopened:
+            item.reopened_count += 1
+            text = f"销号后有{votes.unresolved}位群众扫码说没解决，重新整改，纪委监委跟踪督办。"
+        else:
+            text = f"{votes.unresolved}位群众扫码说没解决，退回重新整改。"
+        _event(item, EventKind.votes, text)
+        message = "谢谢！已有足够的群众说没解决，这个问题已退回重新整改。"
+    session.flush()
+    return VoteReceipt(
+        number=item.number,
+        state=ItemState(item.state),
+        state_name=STATE_NAMES[item.state],
+        votes=votes,  # of the round this vote was cast in
+        message=message,
+    )

@@ -1,0 +1,94 @@
+"""What the benchmark scripts share to measure a served app: start and stop it, and load it
+with concurrent keep-alive clients. Imported by scripts/bench_* (not part of the app)."""
+
+import asyncio
+import json
+import random
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+
+def wait_for(url: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url, timeout=2)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise SystemExit(f"{url} did not come up")
+
+
+def serve(
+    cmd: list[str], env: dict[str, str], health: str, cwd: Path | None = None
+) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    wait_for(health)
+    return process
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def post_request(url: str, body: Any) -> bytes:
+    """A JSON POST to `url`, encoded once, ready to be sent again and again."""
+    parsed = httpx.URL(url)
+    raw = json.dumps(body, ensure_ascii=False).encode()
+    head = (
+        f"POST {parsed.raw_path.decode()} HTTP/1.1\r\nHost: {parsed.host}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(raw)}\r\n\r\n"
+    )
+    return head.encode() + raw
+
+
+async def load(
+    base: str, requests: list[bytes], seconds: float, clients: int, *, ok: bytes = b"200"
+) -> dict[str, float]:
+    """`clients` keep-alive connections to `base`, each sending one of `requests` (at random)
+    as soon as its last is answered. Raw HTTP/1.1 over asyncio streams, requests encoded
+    beforehand: a Python HTTP client would take a good part of this two-core machine from the
+    server it measures. An answer whose status is not `ok` counts as an error."""
+    parsed = httpx.URL(base)
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+
+    async def worker(seed: int) -> None:
+        nonlocal errors
+        rng = random.Random(seed)
+        reader, writer = await asyncio.open_connection(parsed.host, parsed.port)
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            writer.write(rng.choice(requests))
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))  # type: ignore[union-attr]
+            await reader.readexactly(length)
+            latencies.append(time.perf_counter() - started)
+            if not head.startswith(b"HTTP/1.1 " + ok):
+                errors += 1
+        writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(i) for i in range(clients)))
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "rps": len(latencies) / elapsed,
+        "p50_ms": 1000 * latencies[len(latencies) // 2],
+        "p99_ms": 1000 * latencies[int(len(latencies) * 0.99)],
+    }

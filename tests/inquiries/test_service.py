@@ -1,0 +1,427 @@
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.audit.models import AuditEntry
+from app.config import get_settings
+from app.errors import Forbidden
+from app.inquiries import service
+from app.inquiries.errors import (
+    AlreadyVoted,
+    ConfirmationRequired,
+    DeadlineInvalid,
+    InquiryNotFound,
+    InquiryStateInvalid,
+    MeetingDateInvalid,
+    NotAPlace,
+    ReasonRequired,
+    VotingClosed,
+)
+from app.inquiries.models import InquiryItem, InquiryVote, ItemState
+from app.inquiries.schemas import (
+    ConfirmationCreate,
+    ExtensionCreate,
+    ItemCreate,
+    ItemFilter,
+    MeetingCreate,
+    ProgressCreate,
+    StateChange,
+)
+from app.pagination import PageParams
+from app.staff.models import Role, Staff
+from tests.factories import COUNTY, FOLOU, HUANGLIU, SANGUANZHAI, XIXING, make_staff
+from tests.inquiries.factories import days, item_data, make_item, make_meeting, meeting_data, vote
+
+PAGE = PageParams(page=1, size=50)
+
+
+@pytest.fixture
+def officer(session: Session) -> Staff:
+    """A township officer of 佛楼镇, where 三官寨村 is."""
+    return make_staff(session, role=Role.township_officer, region_code=FOLOU)
+
+
+def _state(session: Session, number: str, state: str, actor: Staff, reason: str | None = None):  # type: ignore[no-untyped-def]
+    return service.change_state(
+        session,
+        number,
+        data=StateChange.model_validate({"state": state, "reason": reason}),
+        actor=actor,
+        settings=get_settings(),
+    )
+
+
+def _board(session: Session, **filters: object) -> list[str]:
+    page = service.list_items(session, filters=ItemFilter.model_validate(filters), page=PAGE)
+    return [item.number for item in page.items]
+
+
+# --- meetings and numbers ---------------------------------------------------------------------
+
+
+def test_items_are_numbered_per_year_of_their_meeting(session: Session, officer: Staff) -> None:
+    this_year = days(0).year
+    first = make_item(session, officer)
+    second = make_item(session, officer, meeting_id=make_meeting(session, officer).id)
+    held = days(0).replace(month=1, day=1) - timedelta(days=20)  # last December
+    old = make_item(
+        session,
+        officer,
+        meeting_id=make_meeting(session, officer, held_on=held.isoformat()).id,
+        deadline=(held + timedelta(days=30)).isoformat(),
+    )
+    assert first.number == f"WL-{this_year}-0001"
+    assert second.number == f"WL-{this_year}-0002"
+    assert old.number == f"WL-{this_year - 1}-0001"
+    assert service.get_item(session, first.number.lower(), settings=get_settings()).number == (
+        first.number
+    )
+
+
+def test_nothing_is_public_until_the_meeting_is_published(session: Session, officer: Staff) -> None:
+    meeting = make_meeting(session, officer, published=False)
+    item = make_item(session, officer, meeting_id=meeting.id)
+    with pytest.raises(InquiryNotFound):
+        service.get_item(session, item.number, settings=get_settings())
+    assert _board(session, village_code=SANGUANZHAI) == []
+    with pytest.raises(InquiryNotFound):
+        vote(session, item.number, "1")
+
+    service.publish_meeting(session, meeting.id, actor=officer)
+
+    public = service.get_item(session, item.number, settings=get_settings())
+    assert public.state == "registered" and public.meeting.kind_name == "群众来问廉"
+    assert public.timeline[0].kind == "registered" and public.timeline[0].on == days(-30)
+    assert _board(session, village_code=SANGUANZHAI) == [item.number]
+
+
+def test_a_meeting_is_held_in_a_village_or_township_and_not_in_the_future(
+    session: Session, officer: Staff
+) -> None:
+    commission = make_staff(session, role=Role.commission)
+    with pytest.raises(NotAPlace):
+        make_meeting(session, commission, village_code=COUNTY)
+    with pytest.raises(MeetingDateInvalid):
+        make_meeting(session, officer, held_on=days(1).isoformat())
+    township_wide = make_meeting(session, officer, village_code=FOLOU, kind="shuzhi")
+    assert township_wide.kind_name == "干部述职质询会" and township_wide.region_code == FOLOU
+
+
+def test_a_deadline_before_the_meeting_is_refused_and_nothing_is_stored(
+    session: Session, officer: Staff
+) -> None:
+    meeting = make_meeting(session, officer)
+    with pytest.raises(DeadlineInvalid) as refused:
+        make_item(session, officer, meeting_id=meeting.id, deadline=days(-31).isoformat())
+    assert str(days(-30)) in str(refused.value)
+    assert session.scalar(select(func.count()).select_from(InquiryItem)) == 0
+    # the day of the meeting itself is a valid (already passed) deadline
+    item = make_item(session, officer, meeting_id=meeting.id, deadline=days(-30).isoformat())
+    assert item.overdue and item.days_overdue == 30
+
+
+# --- overdue, extensions ----------------------------------------------------------------------
+
+
+def test_overdue_is_computed_from_the_deadline_and_the_state(
+    session: Session, officer: Staff
+) -> None:
+    late = make_item(session, officer, state=ItemState.rectifying, deadline=days(-2).isoformat())
+    due_today = make_item(session, officer, deadline=days(0).isoformat())
+    waiting = make_item(
+        session, officer, state=ItemState.awaiting_confirmation, deadline=days(-5).isoformat()
+    )
+    assert (late.overdue, late.days_overdue) == (True, 2)
+    assert (due_today.overdue, due_today.days_overdue) == (False, 0)
+    assert not waiting.overdue  # rectified: now the villagers' turn
+    assert _board(session, overdue=True) == [late.number]
+    assert set(_board(session, overdue=False)) == {due_today.number, waiting.number}
+    assert service.count_overdue(session) == 1
+
+
+def test_an_extension_must_be_later_and_is_public_with_its_reason(
+    session: Session, officer: Staff
+) -> None:
+    item = make_item(session, officer, state=ItemState.rectifying, deadline=days(-1).isoformat())
+    with pytest.raises(DeadlineInvalid):
+        service.extend_deadline(
+            session,
+            item.number,
+            data=ExtensionCreate(deadline=days(-3), reason="往前改"),
+            actor=officer,
+            settings=get_settings(),
+        )
+    extended = service.extend_deadline(
+        session,
+        item.number,
+        data=ExtensionCreate(deadline=days(20), reason="要等县里的资金下来"),
+        actor=officer,
+        settings=get_settings(),
+    )
+    assert extended.deadline == days(20) and extended.original_deadline == days(-1)
+    assert not extended.overdue
+    last = extended.timeline[-1]
+    assert (last.kind, last.text, last.deadline) == ("extension", "要等县里的资金下来", days(20))
+
+
+# --- states and the villagers' confirmation ----------------------------------------------------
+
+
+def test_a_township_cannot_close_its_own_item(session: Session, officer: Staff) -> None:
+    item = make_item(session, officer, state=ItemState.awaiting_confirmation)
+    with pytest.raises(ConfirmationRequired) as refused:
+        _state(session, item.number, "closed", officer)
+    assert "3" in str(refused.value)
+    vote(session, item.number, "1")
+    vote(session, item.number, "2")
+    with pytest.raises(ConfirmationRequired):
+        _state(session, item.number, "closed", officer)
+    assert service.get_item(session, item.number, settings=get_settings()).state == (
+        "awaiting_confirmation"
+    )
+
+
+def test_three_phones_saying_fixed_close_the_item(session: Session, officer: Staff) -> None:
+    item = make_item(session, officer, state=ItemState.awaiting_confirmation)
+    assert vote(session, item.number, "1").votes.resolved == 1
+    with pytest.raises(AlreadyVoted):
+        vote(session, item.number, "1")  # the same phone again, even from another address
+    assert vote(session, item.number, "2").state == "awaiting_confirmation"
+    receipt = vote(session, item.number, "3")
+    assert receipt.state == "closed" and receipt.votes.resolved == 3
+    closed = service.get_item(session, item.number, settings=get_settings())
+    assert closed.closed_on == days(0)
+    assert closed.timeline[-1].text == "3位群众扫码确认已解决，销号。"
+
+
+def test_phones_saying_not_fixed_after_closing_reopen_the_item(
+    session: Session, officer: Staff
+) -> None:
+    commission = make_staff(session, role=Role.commission)
+    item = make_item(session, officer, state=ItemState.closed, deadline=days(-1).isoformat())
+    assert vote(session, item.number, "1").state == "closed"  # agreeing changes nothing
+    with pytest.raises(AlreadyVoted):
+        vote(session, item.number, "1", resolved=False)
+    vote(session, item.number, "2", resolved=False)
+    vote(session, item.number, "3", resolved=False)
+    receipt = vote(session, item.number, "4", resolved=False)
+    assert receipt.state == "rectifying"
+    reopened = service.get_item(session, item.number, settings=get_settings())
+    assert reopened.reopened and reopened.closed_on is None and reopened.overdue
+    assert "重新整改" in reopened.timeline[-1].text
+    due = service.list_due(session, staff=commission, within_days=0, page=PAGE)
+    assert [i.number for i in due.items] == [item.number]
+
+
+def test_phones_saying_not_fixed_return_an_item_awaiting_confirmation(
+    session: Session, officer: Staff
+) -> None:
+    item = make_item(session, officer, state=ItemState.awaiting_confirmation)
+    for phone in "123":
+        receipt = vote(session, item.number, phone, resolved=False)
+    assert receipt.state == "rectifying"
+    again = _state(session, item.number, "awaiting_confirmation", officer)
+    assert again.votes.resolved == again.votes.unresolved == 0  # a new round
+    vote(session, item.number, "1")  # the same phones may confirm the new rectification
+
+
+def test_votes_only_once_the_work_is_done(session: Session, officer: Staff) -> None:
+    for state in (ItemState.registered, ItemState.rectifying, ItemState.not_accepted):
+        item = make_item(session, officer, state=state)
+        with pytest.raises(VotingClosed):
+            vote(session, item.number, "1")
+
+
+def test_representatives_confirming_at_a_later_meeting_close_the_item(
+    session: Session, officer: Staff
+) -> None:
+    item = make_item(session, officer, state=ItemState.closed)
+    assert item.state == "closed" and item.closed_on == days(0)
+    last = item.timeline[-1]
+    assert last.kind == "confirmation" and last.confirmed_by_count == 12
+    rectifying = make_item(session, officer, state=ItemState.rectifying)
+    with pytest.raises(InquiryStateInvalid):
+        service.record_confirmation(
+            session,
+            rectifying.number,
+            data=ConfirmationCreate(confirmed_by_count=5),
+            actor=officer,
+            settings=get_settings(),
+        )
+
+
+def test_not_accepting_needs_a_reason_that_is_shown(session: Session, officer: Staff) -> None:
+    item = make_item(session, officer)
+    with pytest.raises(ReasonRequired):
+        _state(session, item.number, "not_accepted", officer)
+    refused = _state(
+        session, item.number, "not_accepted", officer, reason="归县住建局管，请打12345。"
+    )
+    assert refused.not_accepted_reason == "归县住建局管，请打12345。"
+    assert refused.timeline[-1].text == "归县住建局管，请打12345。"
+    with pytest.raises(InquiryStateInvalid):
+        _state(session, item.number, "rectifying", officer)
+
+
+def test_progress_starts_the_work_and_adds_the_funds_recovered(
+    session: Session, officer: Staff
+) -> None:
+    item = make_item(session, officer)
+    for text, amount in (("已退回冒领的低保金。", "3200.00"), ("又追回一笔。", "150.50")):
+        item = service.add_progress(
+            session,
+            item.number,
+            data=ProgressCreate.model_validate(
+                {"text": text, "progress": 60, "funds_recovered": amount}
+            ),
+            actor=officer,
+            settings=get_settings(),
+        )
+    assert item.state == "rectifying" and item.funds_recovered == 335050
+    assert item.model_dump(mode="json")["funds_recovered"] == "3350.50"
+    assert item.timeline[-2].text == "已退回冒领的低保金。（本次清退资金 3200元）"
+    assert item.timeline[-1].progress == 60
+
+
+# --- who may do what -----------------------------------------------------------------------------
+
+
+def test_a_village_clerk_adds_progress_in_their_village_and_nothing_else(
+    session: Session, officer: Staff
+) -> None:
+    item = make_item(session, officer, state=ItemState.awaiting_confirmation)
+    open_item = make_item(session, officer)
+    clerk = make_staff(session, role=Role.village_clerk, region_code=SANGUANZHAI)
+    other_clerk = make_staff(session, role=Role.village_clerk, region_code=HUANGLIU)
+    progress = ProgressCreate(text="清理了名单。")
+    service.add_progress(
+        session, open_item.number, data=progress, actor=clerk, settings=get_settings()
+    )
+    with pytest.raises(Forbidden):
+        service.add_progress(
+            session, open_item.number, data=progress, actor=other_clerk, settings=get_settings()
+        )
+    with pytest.raises(Forbidden):
+        _state(session, item.number, "closed", clerk)
+    with pytest.raises(Forbidden):
+        service.extend_deadline(
+            session,
+            open_item.number,
+            data=ExtensionCreate(deadline=days(60), reason="延期"),
+            actor=clerk,
+            settings=get_settings(),
+        )
+    with pytest.raises(Forbidden):
+        make_meeting(session, clerk)
+
+
+def test_a_township_officer_acts_only_in_their_township(session: Session, officer: Staff) -> None:
+    xixing = make_staff(session, role=Role.township_officer, region_code=XIXING)
+    with pytest.raises(Forbidden):
+        make_meeting(session, xixing)  # 三官寨村 is in 佛楼镇
+    item = make_item(session, officer)
+    with pytest.raises(Forbidden):
+        _state(session, item.number, "rectifying", xixing)
+    with pytest.raises(Forbidden):
+        service.get_item_admin(session, item.number, staff=xixing, settings=get_settings())
+    assert service.list_due(session, staff=xixing, within_days=30, page=PAGE).total == 0
+    assert service.list_due(session, staff=officer, within_days=30, page=PAGE).total == 1
+    meeting = make_meeting(session, officer, published=False)
+    with pytest.raises(Forbidden):
+        service.add_item(
+            session,
+            meeting.id,
+            data=ItemCreate.model_validate(item_data()),
+            actor=xixing,
+            settings=get_settings(),
+        )
+
+
+def test_every_staff_write_is_audited_but_no_vote_is(session: Session, officer: Staff) -> None:
+    before = session.scalar(select(func.count()).select_from(AuditEntry)) or 0
+    item = make_item(session, officer, state=ItemState.awaiting_confirmation)
+    actions = session.scalars(
+        select(AuditEntry.action).where(AuditEntry.id > before).order_by(AuditEntry.id)
+    ).all()
+    assert actions == [
+        "inquiry_meeting.create",
+        "inquiry_meeting.publish",
+        "inquiry_item.create",
+        "inquiry_item.rectifying",
+        "inquiry_item.awaiting_confirmation",
+    ]
+    after_writes = session.scalar(select(func.count()).select_from(AuditEntry))
+    for phone in "123":
+        vote(session, item.number, phone)
+    assert session.scalar(select(func.count()).select_from(AuditEntry)) == after_writes
+
+
+def test_a_vote_keeps_only_a_keyed_hash_of_the_phone_and_the_date(
+    session: Session, officer: Staff
+) -> None:
+    item = make_item(session, officer, state=ItemState.awaiting_confirmation)
+    vote(session, item.number, "7")
+    stored = session.scalars(select(InquiryVote)).one()
+    assert "phone-token" not in stored.device_hash and len(stored.device_hash) == 64
+    assert stored.voted_on == days(0)
+    assert {c.name for c in InquiryVote.__table__.columns} == {
+        "id",
+        "item_id",
+        "vote_round",
+        "device_hash",
+        "resolved",
+        "comment",
+        "voted_on",
+    }
+
+
+# --- statistics ----------------------------------------------------------------------------------
+
+
+def test_stats_count_per_township_and_rate_only_from_five_items(
+    session: Session, officer: Staff
+) -> None:
+    meeting = make_meeting(session, officer)
+    for state in (ItemState.closed, ItemState.closed, ItemState.rectifying, ItemState.not_accepted):
+        make_item(session, officer, meeting_id=meeting.id, state=state)
+    make_item(
+        session,
+        officer,
+        meeting_id=meeting.id,
+        state=ItemState.rectifying,
+        deadline=days(-3).isoformat(),
+    )
+    make_meeting(session, officer, published=False)  # a draft counts nowhere
+    year = days(0).year
+    folou = service.stats(session, year=year, township_code=FOLOU)
+    [row] = folou.townships
+    assert (row.meetings, row.raised, row.closed, row.open, row.overdue) == (1, 5, 2, 2, 1)
+    # on time: the two closed today (deadline in 10 days); due: those 2 and the overdue one
+    assert row.closed_on_time == 2 and row.on_time_rate == pytest.approx(0.667)
+    everyone = service.stats(session, year=year, township_code=None)
+    assert len(everyone.townships) > 20  # every township, those without meetings too
+    assert everyone.total.raised == 5 and everyone.total.on_time_rate == pytest.approx(0.667)
+    xixing = next(t for t in everyone.townships if t.township_code == XIXING)
+    assert xixing.raised == 0 and xixing.on_time_rate is None
+    with pytest.raises(NotAPlace):
+        service.stats(session, year=year, township_code=SANGUANZHAI)
+
+
+def test_stats_give_no_rate_below_five_items(session: Session, officer: Staff) -> None:
+    for _ in range(4):
+        make_item(session, officer, state=ItemState.closed)
+    [row] = service.stats(session, year=days(0).year, township_code=FOLOU).townships
+    assert row.raised == 4 and row.closed_on_time == 4 and row.on_time_rate is None
+
+
+def test_a_meeting_create_refuses_an_unknown_region(session: Session, officer: Staff) -> None:
+    from app.errors import NotFound
+
+    with pytest.raises(NotFound):
+        service.create_meeting(
+            session,
+            data=MeetingCreate.model_validate(meeting_data(village_code="511923999999")),
+            actor=officer,
+        )
