@@ -423,7 +423,9 @@ class _Profile(NamedTuple):
     ident: str  # JSON fragment: id_number, name, village_code
     # Month ordinals (year * 12 + month - 1), first and last inclusive, and amounts in fen.
     monthly: tuple[tuple[int, int, int, int], ...]  # (item, first, last, amount)
-    yearly: tuple[tuple[int, int, int, int, int], ...]  # (month of year, item, first, last, amount)
+    # Items paid in given months of the year (quarterly, yearly, per term) and the parts of
+    # items paid in installments: (month of year, item, first, last, amount).
+    yearly: tuple[tuple[int, int, int, int, int], ...]
     year_mask: int  # bit k set: something in `yearly` for month k of the year
     # Bit m set: month m has a one-off payout or an event, whose hash is in special_hashes.
     special: int
@@ -826,7 +828,8 @@ class FeedGenerator:
         return part, whole - part, 2 + (bits >> 32) % 5
 
     def _corrected(self, item: int, cents: int, h: int) -> int | None:
-        """The amount a correction sets; None for items paid at fixed rates (they get reversed)."""
+        """The amount a correction sets; None for items paid at fixed rates or by a schedule
+        (they get reversed)."""
         if _NOT_CORRECTED[item]:
             return None
         spec = ITEMS[item]
