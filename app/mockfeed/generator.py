@@ -18,8 +18,10 @@ The stream is a pure function of the config and a position; nothing of it is sto
   the two following months of the same person. Rates are in _SPECIAL_RATES.
 - A malformed line is an extra line with its own record id, never a replacement: the good
   records of a feed with faults are exactly those of the same feed without.
-- Record ids are `PC{period:YYYYMM}-{p*19 + slot + 1:07d}`, slot = item index (0..17) or 18 for
-  a malformed line: unique per payout line without any global counter.
+- Record ids are `PC{period:YYYYMM}-{p*24 + slot + 1:08d}`, slot = item index (0..22) or 23 for
+  a malformed line: unique per payout line without any global counter. An item paid in parts
+  has at most one part in a month (危房改造: one work per household, its two parts months
+  apart; 退耕还林: years apart).
 """
 
 import base64
@@ -50,8 +52,8 @@ MAX_BLOCK = 64
 PROFILE_CACHE_SIZE = MAX_PERSONS
 
 _M64 = (1 << 64) - 1
-_SLOTS = 19  # record numbers per person and month: one per item, one for a malformed line
-_FAULT_SLOT = 18
+_SLOTS = len(ITEMS) + 1  # record numbers per person and month: one per item, one for a fault
+_FAULT_SLOT = len(ITEMS)
 _NEVER = 1 << 40
 _ALWAYS = -_NEVER
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -306,20 +308,35 @@ class _Population:
 # --- the items and what a person is paid ----------------------------------------------------
 
 _INDEX = {item.key: i for i, item in enumerate(ITEMS)}
-_DIBAO, _TEKUN, _LINSHI, _GENGDI, _NONGJI, _TUIGENG, _GONGYILIN, _YILIAO, _YIBAO = (
+_DIBAO, _TEKUN, _LINSHI, _GENGDI, _NONGJI, _TUIGENG, _GONGYILIN, _HULINYUAN, _YILIAO = (
     _INDEX[k]
     for k in (
-        "dibao", "tekun", "linshi", "gengdi", "nongji", "tuigeng", "gongyilin", "yiliao", "yibao"
+        "dibao", "tekun", "linshi", "gengdi", "nongji", "tuigeng", "gongyilin", "hulinyuan",
+        "yiliao",
     )
 )  # fmt: skip
-_PENSION, _GAOLING, _KUNNAN, _ZHONGDU, _STUDENT, _WEIFANG, _GONGYI, _YOUFU, _JIHUA = (
+_PENSION, _GAOLING, _KUNNAN, _ZHONGDU, _YIWU, _GAOZHONG, _YULU, _WEIFANG = (
     _INDEX[k]
     for k in (
-        "pension", "gaoling", "kunnan_canji", "zhongdu_canji", "student", "weifang",
-        "gongyi_gangwei", "youfu", "jihua",
+        "pension", "gaoling", "kunnan_canji", "zhongdu_canji", "yiwu_shenghuo", "gaozhong",
+        "yulu", "weifang",
     )
 )  # fmt: skip
+_GONGYI, _YOUFU, _JIANGLI, _TEBIE, _YUER = (
+    _INDEX[k] for k in ("gongyi_gangwei", "youfu", "jiangli", "tebie", "yuer")
+)
 _MONTHLY = tuple(item.frequency is Frequency.monthly for item in ITEMS)
+# Items whose amounts are tied to a rate or to another part: a correction would break them,
+# so their events reverse the line instead.
+_NOT_CORRECTED = tuple(
+    bool(item.fixed_cents or item.per_mu_schedule or item.parts_percent) for item in ITEMS
+)
+_MONTHS_OF = tuple(item.period_months for item in ITEMS)
+_TUIGENG_MONTH = ITEMS[_TUIGENG].period_months[0]
+_TUIGENG_SCHEDULE = ITEMS[_TUIGENG].per_mu_schedule
+_YUER_MONTH = ITEMS[_YUER].period_months[0]
+_YUER_CENTS = ITEMS[_YUER].unit_cents or 0
+_WEIFANG_FIRST_PERCENT = ITEMS[_WEIFANG].parts_percent[0]
 
 
 def _fragment(**fields: str) -> str:
@@ -336,12 +353,14 @@ _DEPARTMENT_JSON = tuple(_fragment(department=item.department) for item in ITEMS
 # Besides their regular payouts, at most one of these happens to a person in a month: a one-off
 # payout, or an event on one of their payouts (of last month, or of this month for a replay).
 _ONE_OFF_ITEMS = (_LINSHI, _NONGJI, _YILIAO, _WEIFANG)
+_WEIFANG_KIND = _ONE_OFF_ITEMS.index(_WEIFANG)
 _NO_EVENT, _CORRECTION, _REVERSAL, _REPLAY_NEXT, _CORRECTION_STALE, _CORRECTION_REVERSAL = range(6)
 _SAME_MONTH_REPLAY = 6
 _FOLLOW_UPS = (_CORRECTION_STALE, _CORRECTION_REVERSAL)
 _SPECIAL_RATES = (
-    # 临时救助 1%, 农机 0.3%, 医疗救助 2% of persons a year; 危房 0.2% of households (heads)
-    *(rate / 12 for rate in (0.01, 0.003, 0.02, 0.002 * 2.9)),
+    # 临时救助 1%, 农机 0.3%, 医疗救助 (零星报销 only) 0.3% of persons a year; 危房 0.2% of
+    # households (heads; a household's first only)
+    *(rate / 12 for rate in (0.01, 0.003, 0.003, 0.002 * 2.9)),
     # correction, reversal, replay next month, correction then the old version again,
     # correction then reversal, replay in the same month
     *(0.012, 0.006, 0.006, 0.004, 0.003, 0.007),
@@ -380,6 +399,18 @@ UNKNOWN_VILLAGE_CODES = ("511923999001", "511921001001", "511923001999")
 _EMPTY: list[str] = []  # shared; never mutated
 
 
+def _tuopin(house: int) -> bool:
+    """Whether a household (by its hash) is a 脱贫户 or 监测户: about 15%."""
+    return _chance(mix(house ^ 0x7D), 0, 0.15)
+
+
+def _periodic(
+    yearly: list[tuple[int, int, int, int, int]], item: int, lo: int, hi: int, cents: int
+) -> None:
+    """An item paid in some months of each year, from month lo to month hi."""
+    yearly.extend((month, item, lo, hi, cents) for month in _MONTHS_OF[item])
+
+
 def _chance(bits: int, shift: int, p: float) -> bool:
     """A decision of probability p from 16 bits of a hash."""
     return (bits >> shift & 0xFFFF) < p * 65536
@@ -392,12 +423,15 @@ class _Profile(NamedTuple):
     ident: str  # JSON fragment: id_number, name, village_code
     # Month ordinals (year * 12 + month - 1), first and last inclusive, and amounts in fen.
     monthly: tuple[tuple[int, int, int, int], ...]  # (item, first, last, amount)
-    yearly: tuple[tuple[int, int, int, int, int], ...]  # (month of year, item, first, last, amount)
+    # Items paid in given months of the year (quarterly, yearly, per term) and the parts of
+    # items paid in installments: (month of year, item, first, last, amount).
+    yearly: tuple[tuple[int, int, int, int, int], ...]
     year_mask: int  # bit k set: something in `yearly` for month k of the year
     # Bit m set: month m has a one-off payout or an event, whose hash is in special_hashes.
     special: int
     special_hashes: tuple[int, ...]
     head: bool
+    weifang: int  # the month whose event starts the household's 危房改造 (-1: none)
 
 
 _GIVEN_BY_YEAR = tuple(limit for limit, _, _ in GIVEN_NAMES)
@@ -614,7 +648,12 @@ class FeedGenerator:
         bits = mix(bits)
         amounts = mix(bits)
 
+        more = mix(amounts)  # decisions of the items added later, so the older ones stay put
+
         monthly: list[tuple[int, int, int, int]] = []
+        # (month of year, item, first, last, amount): one entry per month of the year paid in.
+        yearly: list[tuple[int, int, int, int, int]] = []
+
         if dibao:
             monthly.append((_DIBAO, _ALWAYS, _NEVER, (150 + (amounts & 0xFFF) % 331) * 100))
         if tekun:
@@ -627,12 +666,10 @@ class FeedGenerator:
                 (_PENSION, a80, a90 - 1, 18_300),
                 (_PENSION, a90, _NEVER, 20_300),
             ]
-            if a80 <= last:
-                monthly += [
-                    (_GAOLING, a80, a90 - 1, 5_000),
-                    (_GAOLING, a90, a100 - 1, 10_000),
-                    (_GAOLING, a100, _NEVER, 30_000),
-                ]
+            if a80 <= last:  # 高龄津贴, per quarter
+                _periodic(yearly, _GAOLING, a80, a90 - 1, 15_000)
+                _periodic(yearly, _GAOLING, a90, a100 - 1, 30_000)
+                _periodic(yearly, _GAOLING, a100, _NEVER, 90_000)
         if poor_disabled:
             monthly.append((_KUNNAN, _ALWAYS, _NEVER, 9_000))
         if severe_disabled:
@@ -644,37 +681,53 @@ class FeedGenerator:
             cents = (600 + (amounts >> 36 & 0xFFF) % 191 * 10) * 100
             monthly.append((_YOUFU, at + 480, _NEVER, cents))
 
-        yearly: list[tuple[int, int, int, int, int]] = []
         if head:
             mu = mix(house)
             if _chance(house, 16, 0.85):  # a farming household
-                yearly.append((5, _GENGDI, at + 216, _NEVER, (1 + (mu & 0xFFFF) % 12) * 10_100))
-            if _chance(house, 32, 0.08):  # 退耕还林
-                cents = (1 + (mu >> 16 & 0xFFFF) % 10) * 15_000
-                yearly.append((11, _TUIGENG, _ALWAYS, _NEVER, cents))
+                _periodic(yearly, _GENGDI, at + 216, _NEVER, (1 + (mu & 0xFFFF) % 12) * 10_100)
+            if _chance(house, 32, 0.08):  # 退耕还林: by the year of enrolment
+                area = 1 + (mu >> 16 & 0xFFFF) % 10
+                enrolled = 2019 + (mix(mu) >> 16) % 8
+                for year, per_mu in _TUIGENG_SCHEDULE:
+                    month = (enrolled + year - 1) * 12 + _TUIGENG_MONTH - 1
+                    yearly.append((_TUIGENG_MONTH, _TUIGENG, month, month, area * per_mu))
             if _chance(house, 48, 0.10):  # 生态公益林
-                cents = (1 + (mu >> 32 & 0xFFFF) % 40) * 1_475
-                yearly.append((12, _GONGYILIN, _ALWAYS, _NEVER, cents))
-        if dibao or tekun or poor_disabled or severe_disabled:
-            full = tekun or (severe_disabled and grade_one)
-            cents = 40_000 if full else 30_000 if dibao else (1 + (amounts >> 48) % 4) * 10_000
-            yearly.append((1, _YIBAO, _ALWAYS, _NEVER, cents))
-        if _chance(bits, 0, 0.2) and at + 72 <= last and under + 276 >= first:  # 学生资助
-            a12, a15, a18 = at + 144, at + 180, at + 216
-            for month in (3, 9):
-                yearly += [
-                    (month, _STUDENT, at + 72, a12 - 1, 50_000),
-                    (month, _STUDENT, a12, a15 - 1, 62_500),
-                    (month, _STUDENT, a15, a18 - 1, 100_000),
-                    (month, _STUDENT, a18, under + 276, 150_000),
-                ]
+                _periodic(
+                    yearly, _GONGYILIN, _ALWAYS, _NEVER, (1 + (mu >> 32 & 0xFFFF) % 40) * 1_475
+                )
+            self._childcare(p, first, last, yearly)
+        if _chance(more, 0, 0.04) and _tuopin(house):  # 生态护林员
+            _periodic(yearly, _HULINYUAN, at + 216, under + 720, 250_000)
+        if at + 72 <= last and under + 276 >= first:  # of school age within the stream
+            # School from 6 or 7: six years of primary, three of junior middle, then three of
+            # high school, or 中职/高职 (雨露计划, for 脱贫户 and 监测户) from 16.
+            entry = 6 + (more >> 48 & 1)
+            boarder = more >> 49 & 1
+            needy = _chance(bits, 0, 0.2)  # a pupil of a family in difficulty
+            if needy:
+                junior = at + 12 * (entry + 6)
+                _periodic(yearly, _YIWU, at + 12 * entry, junior - 1, 62_500 if boarder else 31_250)
+                _periodic(
+                    yearly, _YIWU, junior, under + 12 * (entry + 9), 75_000 if boarder else 37_500
+                )
+            vocational = _chance(more, 32, 0.35) and (dibao or _tuopin(house))
+            if vocational:
+                _periodic(yearly, _YULU, at + 192, under + 12 * (entry + 16), 150_000)
+            elif needy:
+                cents = (75_000, 115_000, 175_000)[(amounts >> 50) % 3]
+                _periodic(
+                    yearly, _GAOZHONG, at + 12 * (entry + 9), under + 12 * (entry + 12), cents
+                )
         if _chance(bits, 48, 0.05):  # 计划生育奖励扶助
-            yearly.append((7, _JIHUA, at + 720, _NEVER, 96_000))
+            _periodic(yearly, _JIANGLI, at + 720, _NEVER, 96_000)
+        if _chance(more, 16, 0.003):  # 计划生育特别扶助
+            _periodic(yearly, _TEBIE, at + 588, _NEVER, 150_000 if more >> 56 & 1 else 120_000)
 
         # The months with something special, by geometric gaps: O(1) per person, and the same
         # months whatever the stream's length.
         special, hashes = 0, []
         state = mix(self._salt_month ^ p)
+        weifang = -1
         m = -1
         while True:
             state = mix(state)
@@ -682,7 +735,14 @@ class FeedGenerator:
             if m >= self.config.months:
                 break
             special |= 1 << m
-            hashes.append(mix(state ^ self._salt_month))
+            h = mix(state ^ self._salt_month)
+            hashes.append(h)
+            if head and weifang < 0 and _kind(h) == _WEIFANG_KIND:
+                # A household's one 危房改造: the rest after the check, 2 to 6 months later.
+                weifang = m
+                _, rest, after = self._weifang_parts(h)
+                month = first + m + after
+                yearly.append((month % 12 + 1, _WEIFANG, month, month, rest))
         name = self._name(p)  # from the pools in names.py: nothing to escape in JSON
         village = self._village_json[population.household_village[household]]
         # Only what can be paid within the stream, so that most blocks stay cheap.
@@ -695,7 +755,32 @@ class FeedGenerator:
             special=special,
             special_hashes=tuple(hashes),
             head=head,
+            weifang=weifang,
         )
+
+    def _childcare(
+        self, p: int, first: int, last: int, yearly: list[tuple[int, int, int, int, int]]
+    ) -> None:
+        """育儿补贴 to the head of household p: 3600元 for each child under 3 on the 1st of the
+        month it is paid for."""
+        population = self._population
+        household = population.household[p]
+        young = []
+        for q in range(
+            population.household_start[household], population.household_start[household + 1]
+        ):
+            ymd = population.birth[q]
+            at = (ymd // 10_000) * 12 + ymd // 100 % 100 - 1 + (ymd % 100 != 1)
+            if at + 35 >= first:  # under 3 on the 1st of some month of the stream
+                young.append(at)
+        if not young:
+            return
+        year = first // 12 + (first % 12 >= _YUER_MONTH)
+        while (month := year * 12 + _YUER_MONTH - 1) <= min(last, max(young) + 35):
+            children = sum(at <= month <= at + 35 for at in young)
+            if children:
+                _periodic(yearly, _YUER, month, month, children * _YUER_CENTS)
+            year += 1
 
     # --- blocks ---------------------------------------------------------------------------
 
@@ -729,16 +814,25 @@ class FeedGenerator:
                     paid.append((item, (8 + bits % 193) * 10_000))
             elif item == _YILIAO:
                 r = (bits >> 11) / (1 << 53)
-                paid.append((item, 20_000 + int(980_000 * r * r)))
-            elif profile.head:
-                paid.append((item, (10_000 + bits % 26 * 1000) * 100))
+                paid.append((item, 20_000 + int(480_000 * r * r)))
+            elif m == profile.weifang:  # the household's 危房改造 starts: its first part
+                paid.append((item, self._weifang_parts(h)[0]))
         return paid
 
+    def _weifang_parts(self, h: int) -> tuple[int, int, int]:
+        """A 危房改造 of the event hash h: its first part, the rest, and the months from the
+        first to the rest."""
+        bits = mix(h ^ self._salt_amount)
+        whole = (10_000 + bits % 26 * 1000) * 100
+        part = whole * _WEIFANG_FIRST_PERCENT // 100
+        return part, whole - part, 2 + (bits >> 32) % 5
+
     def _corrected(self, item: int, cents: int, h: int) -> int | None:
-        """The amount a correction sets; None for items paid at fixed rates (they get reversed)."""
-        spec = ITEMS[item]
-        if spec.fixed_cents:
+        """The amount a correction sets; None for items paid at fixed rates or by a schedule
+        (they get reversed)."""
+        if _NOT_CORRECTED[item]:
             return None
+        spec = ITEMS[item]
         step = spec.unit_cents or 100
         low, high = -(-spec.min_cents // step), spec.max_cents // step
         k = cents // step
@@ -767,14 +861,14 @@ class FeedGenerator:
             return _EMPTY
         ym, tails, ident, base = self._months[m][0], self._tails[m], profile.ident, p * _SLOTS + 1
         out = [
-            f'{{"record_id":"PC{ym}-{base + i:07d}","version":1,{ident},'
+            f'{{"record_id":"PC{ym}-{base + i:08d}","version":1,{ident},'
             f"{_HEAD_JSON[i]}{c // 100}.{c % 100:02d}{tails[i][0]}"
             for i, lo, hi, c in profile.monthly
             if lo <= month <= hi
         ]
         if yearly:
             out += [
-                f'{{"record_id":"PC{ym}-{base + i:07d}","version":1,{ident},'
+                f'{{"record_id":"PC{ym}-{base + i:08d}","version":1,{ident},'
                 f"{_HEAD_JSON[i]}{c // 100}.{c % 100:02d}{self._other_tail(i, m, p, False)}"
                 for mo, i, lo, hi, c in profile.yearly
                 if mo == of_year and lo <= month <= hi
@@ -835,7 +929,7 @@ class FeedGenerator:
         out = []
         for i, lm, v, c, rev in lines:
             out.append(
-                f'{{"record_id":"PC{months[lm][0]}-{base + i:07d}","version":{v},{ident},'
+                f'{{"record_id":"PC{months[lm][0]}-{base + i:08d}","version":{v},{ident},'
                 f"{_HEAD_JSON[i]}{c // 100}.{c % 100:02d}"
                 f"{tails[lm][i][rev] if _MONTHLY[i] else self._other_tail(i, lm, p, rev)}"
             )
@@ -869,7 +963,7 @@ class FeedGenerator:
         ym, period, first, days = self._months[m]
         bits = mix(h ^ 0xBAD)
         # A new line of this month, broken in one way only.
-        record["record_id"] = f"PC{ym}-{p * _SLOTS + _FAULT_SLOT + 1:07d}"
+        record["record_id"] = f"PC{ym}-{p * _SLOTS + _FAULT_SLOT + 1:08d}"
         record["version"] = 1
         record["period"] = period
         record["paid_at"] = date.fromordinal(first + (bits >> 8) % days).isoformat()

@@ -5,6 +5,7 @@ from typing import Annotated, Literal, NamedTuple
 from pydantic import BaseModel, Field, PlainSerializer
 
 from app.schemas import StrictInt, Text
+from app.subsidies.items import FrequencyLabel
 
 # Money travels as a decimal string in yuan with two places; it is kept in fen.
 Yuan = Annotated[int, PlainSerializer(lambda fen: f"{fen // 100}.{fen % 100:02d}", return_type=str)]
@@ -92,6 +93,9 @@ class PayoutRead(BaseModel):
     paid_at: date
     status: Literal["paid", "reversed"]
     department: str
+    frequency: FrequencyLabel | None = Field(
+        examples=["每月"], description="这项补贴多久发一次；县里名录之外的项目为 null"
+    )
     policy_id: int | None = Field(description="讲解这项补贴的政策（GET /api/v1/policies/{id}）")
 
 

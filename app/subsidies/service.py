@@ -26,6 +26,7 @@ from app.policies import service as policies_service
 from app.regions import service as regions_service
 from app.subsidies import identity
 from app.subsidies.categories import category_name
+from app.subsidies.items import frequency_label
 from app.subsidies.models import Payout, PayoutVersion, Person
 from app.subsidies.schemas import (
     CategoryTotal,
@@ -490,6 +491,7 @@ def lookup(
                 paid_at=paid_on,
                 status=status,
                 department=department,
+                frequency=frequency_label(item),
                 policy_id=policies.get(item),
             )
             for record_id, code, item, amount, period, paid_on, status, department in payouts

@@ -4,7 +4,7 @@ import re
 from datetime import date, timedelta
 from decimal import Decimal
 
-from app.mockfeed.catalog import CATEGORIES, ITEM_BY_NAME
+from app.mockfeed.catalog import CATEGORIES, ITEM_BY_NAME, Frequency
 from app.regions import service as regions_service
 from app.regions.models import RegionLevel
 
@@ -81,7 +81,7 @@ def check_good_record(record: dict[str, object]) -> None:
     item = ITEM_BY_NAME[str(record["item_name"])]
     period, paid_at = str(record["period"]), date.fromisoformat(str(record["paid_at"]))
     first = period_start(period)
-    assert re.fullmatch(rf"PC{period[:4]}{period[5:]}-[0-9]{{7}}", str(record["record_id"]))
+    assert re.fullmatch(rf"PC{period[:4]}{period[5:]}-[0-9]{{8}}", str(record["record_id"]))
     assert record["department"] == item.department
     assert first <= paid_at <= first + timedelta(days=31 + 15)
     cents = int(Decimal(str(record["amount"])) * 100)
@@ -90,8 +90,22 @@ def check_good_record(record: dict[str, object]) -> None:
         assert cents in item.fixed_cents, record
     if item.unit_cents:
         assert cents % item.unit_cents == 0, record
+    if item.per_mu_schedule:  # one installment of a whole number of 亩
+        rates = [rate for _, rate in item.per_mu_schedule]
+        most = item.max_cents // max(rates)
+        assert any(cents % rate == 0 and 1 <= cents // rate <= most for rate in rates), record
+    if item.parts_percent:  # one part of a whole of 1000元 steps within the item's range
+        wholes = [cents * 100 // share for share in item.parts_percent if cents * 100 % share == 0]
+        assert any(whole % 100_000 == 0 for whole in wholes), record
+    if item.frequency is Frequency.quarterly:
+        assert first.month in (3, 6, 9, 12), record
+    if item.frequency is Frequency.per_term:
+        spring, autumn = item.period_months  # two terms, half a year apart
+        assert autumn - spring == 6 and first.month in item.period_months, record
     if item.period_months:
         assert first.month in item.period_months, record
+    else:
+        assert item.frequency in (Frequency.monthly, Frequency.one_off, Frequency.installments)
     born = birth_date(str(record["id_number"]))
     if item.min_age is not None:
         assert age_on(born, first) >= item.min_age, record

@@ -12,7 +12,7 @@ from app.mockfeed.generator import FeedGenerator, MockFeedConfig
 from tests.mockfeed.checks import problem
 
 TOKEN = "mock-feed-test-token"
-CONFIG = MockFeedConfig(token=TOKEN, persons=300, months=8)
+CONFIG = MockFeedConfig(token=TOKEN, persons=350, months=8)
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 Record = dict[str, object]
 
@@ -128,7 +128,7 @@ def test_the_end_cursor_resumes_when_the_mock_has_more_months(stream: list[Recor
     again = client.get("/api/payouts", params={"cursor": end}, headers=AUTH).json()
     assert again == {"records": [], "next_cursor": end, "has_more": False}
 
-    later = MockFeedConfig(token=TOKEN, persons=300, months=10)
+    later = MockFeedConfig(token=TOKEN, persons=350, months=10)
     new, _, _ = sync(client_for(later), 500, cursor=end)
     full = list(FeedGenerator(later).iter_records())
     assert new and new == full[len(stream) :]
@@ -136,19 +136,20 @@ def test_the_end_cursor_resumes_when_the_mock_has_more_months(stream: list[Recor
 
 
 def test_faults_give_malformed_records_and_transient_errors_that_a_retry_gets_past() -> None:
-    config = MockFeedConfig(token=TOKEN, persons=300, months=8, fault_rate=0.2)
-    records, _, failures = sync(client_for(config), 50)
-    pages = len(records) // 50 + 1
+    config = MockFeedConfig(token=TOKEN, persons=350, months=8, fault_rate=0.2)
+    # Small pages: enough requests for each kind of failure to occur.
+    records, _, failures = sync(client_for(config), 10)
+    pages = len(records) // 10 + 1
     assert 0.1 * pages < sum(failures.values()) < 0.4 * pages
     assert failures[503] > failures[429] > 0 and failures[500] > 0
     bad = [r for r in records if problem(r) is not None]
     assert 0.05 * len(records) < len(bad) < 0.3 * len(records)
-    clean = list(FeedGenerator(MockFeedConfig(token=TOKEN, persons=300, months=8)).iter_records())
+    clean = list(FeedGenerator(MockFeedConfig(token=TOKEN, persons=350, months=8)).iter_records())
     assert [r for r in records if problem(r) is None] == clean
 
 
 def test_a_failed_request_succeeds_when_asked_again_soon() -> None:
-    client = client_for(MockFeedConfig(token=TOKEN, persons=300, months=8, fault_rate=0.9))
+    client = client_for(MockFeedConfig(token=TOKEN, persons=350, months=8, fault_rate=0.9))
     generator = FeedGenerator(CONFIG)
     cursors = [""]
     for _ in range(9):

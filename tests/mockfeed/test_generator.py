@@ -2,11 +2,12 @@ import base64
 import json
 from collections import Counter, defaultdict
 from datetime import date
+from decimal import Decimal
 from itertools import pairwise
 
 import pytest
 
-from app.mockfeed.catalog import ITEM_BY_KEY
+from app.mockfeed.catalog import ITEM_BY_KEY, ITEMS
 from app.mockfeed.generator import (
     MAX_LIMIT,
     CursorError,
@@ -18,6 +19,7 @@ from app.mockfeed.generator import (
     encode_cursor,
     total_positions,
 )
+from app.subsidies.items import COUNTY_ITEM_BY_NAME, COUNTY_ITEMS
 from tests.mockfeed.checks import (
     VILLAGES,
     age_on,
@@ -30,6 +32,7 @@ from tests.mockfeed.checks import (
 
 # 2025-11 .. 2026-12: every yearly and per-term month at least once.
 CONFIG = MockFeedConfig(token="t", persons=400, months=14)
+DEMO = MockFeedConfig(token="t", persons=2000, months=12)  # what `lianyun demo` syncs
 Record = dict[str, object]
 
 
@@ -41,6 +44,22 @@ def generator() -> FeedGenerator:
 @pytest.fixture(scope="module")
 def stream(generator: FeedGenerator) -> list[Record]:
     return list(generator.iter_records())
+
+
+@pytest.fixture(scope="module")
+def demo_stream() -> list[Record]:
+    return list(FeedGenerator(DEMO).iter_records())
+
+
+def lines_of(generator: FeedGenerator, item_name: str, months: range) -> list[Record]:
+    """The first versions of one item's lines in some months of a stream."""
+    return [
+        record
+        for m in months
+        for p in range(generator.config.persons)
+        for line in generator.block(m, p)
+        if item_name in line and (record := json.loads(line))["version"] == 1
+    ]
 
 
 def pages(
@@ -125,8 +144,11 @@ def test_every_clean_record_fits_its_item(stream: list[Record]) -> None:
         check_good_record(record)
     assert {record["item_name"] for record in stream} >= {
         ITEM_BY_KEY[key].item_name
-        for key in ("dibao", "gengdi", "pension", "gaoling", "student", "jihua", "yibao")
-    }
+        for key in (
+            "dibao", "gengdi", "tuigeng", "hulinyuan", "pension", "gaoling", "yiwu_shenghuo",
+            "gaozhong", "yulu", "weifang", "jiangli", "tebie", "yuer",
+        )
+    }  # fmt: skip
 
 
 def test_age_bound_items_follow_the_age_on_the_id(stream: list[Record]) -> None:
@@ -135,14 +157,20 @@ def test_age_bound_items_follow_the_age_on_the_id(stream: list[Record]) -> None:
         start = period_start(str(record["period"]))
         paid_at = date.fromisoformat(str(record["paid_at"]))
         age = age_on(born, start)
-        if record["item_name"] == "高龄津贴":
+        if record["item_name"] == "高龄津贴":  # per quarter
             assert age >= 80
-            band = "50.00" if age < 90 else "100.00" if age < 100 else "300.00"
+            band = "150.00" if age < 90 else "300.00" if age < 100 else "900.00"
             assert record["amount"] == band
-        if record["item_name"] == "学生资助金":
-            assert age >= 6 and age_on(born, paid_at) <= 22
-            level = "500.00" if age < 12 else "625.00" if age < 15 else "1000.00"
-            assert record["amount"] == (level if age < 18 else "1500.00")
+        if record["item_name"] == "义务教育家庭经济困难学生生活补助":  # per term
+            assert age >= 6 and age_on(born, paid_at) <= 15
+            primary, junior = {"312.50", "625.00"}, {"375.00", "750.00"}  # day pupil, boarder
+            levels = primary if age < 12 else junior if age > 12 else primary | junior
+            assert record["amount"] in levels
+        if record["item_name"] == "普通高中国家助学金":
+            assert age >= 15 and age_on(born, paid_at) <= 18
+        if record["item_name"] == "雨露计划补助":
+            assert age >= 16 and age_on(born, paid_at) <= 22
+            assert record["amount"] == "1500.00"
         if record["item_name"] == "城乡居民基础养老金":
             assert age >= 60
 
@@ -154,14 +182,17 @@ def test_everyone_80_or_older_gets_the_old_age_allowance(
     pension = {
         (r["id_number"], r["period"]) for r in stream if r["item_name"] == "城乡居民基础养老金"
     }
+    assert {str(period)[5:] for _, period in allowance} == {"03", "06", "09", "12"}
     checked = 0
     for p in range(CONFIG.persons):
         person = generator.person(p)
-        for period in ("2025-11", "2026-06", "2026-12"):
+        for period in ("2025-12", "2026-06", "2026-12"):  # paid per quarter
             age = age_on(person.born_on, period_start(period))
             if age >= 80:
                 assert (person.id_number, period) in allowance
                 checked += 1
+        for period in ("2025-11", "2026-06", "2026-12"):  # paid every month
+            age = age_on(person.born_on, period_start(period))
             if age >= 60:
                 assert (person.id_number, period) in pension
     assert checked > 10
@@ -312,3 +343,121 @@ def test_config_is_validated(overrides: dict[str, object]) -> None:
     values: dict[str, object] = {"token": "t", **overrides}
     with pytest.raises(ValueError):
         MockFeedConfig(**values)  # type: ignore[arg-type]
+
+
+def test_the_feed_pays_the_countys_card_items_under_their_names(
+    stream: list[Record], demo_stream: list[Record]
+) -> None:
+    on_card = {item.item_name for item in COUNTY_ITEMS if item.on_card}
+    assert {item.item_name for item in ITEMS} == on_card
+    assert {str(r["item_name"]) for r in demo_stream} == on_card  # each of them, in the demo
+    for record in [*stream, *demo_stream]:
+        county = COUNTY_ITEM_BY_NAME[str(record["item_name"])]
+        assert (record["category_code"], record["department"]) == (
+            county.category_code,
+            county.department,
+        )
+    # 医保参保资助 is deducted from the premium (代缴): it never reaches the card.
+    assert not any("医保" in str(r["item_name"]) for r in demo_stream)
+    assert "城乡居民医保参保资助" in COUNTY_ITEM_BY_NAME
+    assert not COUNTY_ITEM_BY_NAME["城乡居民医保参保资助"].on_card
+
+
+def test_medical_aid_is_rare_and_the_student_grants_are_split(demo_stream: list[Record]) -> None:
+    """医疗救助 mostly comes off the hospital bill: only 零星报销 reaches the card."""
+    medical = [r for r in demo_stream if r["item_name"] == "医疗救助金"]
+    assert 1 <= len(medical) <= 0.006 * DEMO.persons
+    assert all(int(str(r["amount"]).split(".")[0]) <= 5000 for r in medical)
+    names = {str(r["item_name"]) for r in demo_stream}
+    assert "学生资助金" not in names
+    assert {"义务教育家庭经济困难学生生活补助", "普通高中国家助学金", "雨露计划补助"} <= names
+
+
+def test_forest_ranger_pay_goes_to_a_few_adults_per_village(demo_stream: list[Record]) -> None:
+    rangers = {
+        (r["village_code"], r["id_number"])
+        for r in demo_stream
+        if r["item_name"] == "生态护林员补助"
+    }
+    assert len(rangers) >= 5
+    assert max(Counter(village for village, _ in rangers).values()) <= 3
+    periods = {r["period"] for r in demo_stream if r["item_name"] == "生态护林员补助"}
+    assert periods == {"2025-12", "2026-03", "2026-06", "2026-09"}
+
+
+def test_grain_for_green_is_paid_500_300_400_per_mu_in_years_1_3_5() -> None:
+    """新一轮退耕还林: 1200元/亩 in three installments, two years apart, in November."""
+    config = MockFeedConfig(token="t", persons=1500, months=61, start="2020-11")
+    generator = FeedGenerator(config)
+    novembers = range(0, config.months, 12)  # 2020-11 .. 2025-11
+    paid: dict[object, dict[int, int]] = defaultdict(dict)
+    for record in lines_of(generator, "退耕还林补助", novembers):
+        paid[record["id_number"]][int(str(record["period"])[:4])] = int(
+            Decimal(str(record["amount"])) * 100
+        )
+    assert len(paid) >= 20
+    rates = {0: 50_000, 2: 30_000, 4: 40_000}  # years after enrolment: fen per 亩
+    whole = 0
+    for years in paid.values():
+        first = min(years)
+        # Enrolled in the first year paid, or before the stream began.
+        fits = [
+            enrolled
+            for enrolled in range(first - 4, first + 1)
+            if all(y - enrolled in rates for y in years)
+            and len({years[y] // rates[y - enrolled] for y in years}) == 1
+            and all(years[y] % rates[y - enrolled] == 0 for y in years)
+            and (enrolled < 2020 or all(enrolled + k not in years for k in (1, 3)))
+        ]
+        assert fits, years
+        if len(years) == 3:
+            whole += 1
+            assert sum(years.values()) % 120_000 == 0  # 1200元 per 亩 in all
+    assert whole >= 2
+    # In one year, households at every stage: 500, 300 and 400 per 亩.
+    in_2025 = [r for r in lines_of(generator, "退耕还林补助", range(60, 61))]
+    assert len(in_2025) >= 3
+
+
+def test_rural_housing_aid_comes_in_two_parts_once_per_household() -> None:
+    config = MockFeedConfig(token="t", persons=3000, months=24)
+    generator = FeedGenerator(config)
+    parts: dict[object, list[tuple[int, int]]] = defaultdict(list)
+    for record in lines_of(generator, "农村危房改造补助", range(config.months)):
+        year, month = map(int, str(record["period"]).split("-"))
+        parts[record["id_number"]].append(
+            (year * 12 + month, int(Decimal(str(record["amount"])) * 100))
+        )
+    start = 2025 * 12 + 11
+    complete = 0
+    for lines in parts.values():
+        assert len(lines) <= 2, lines
+        if len(lines) == 2:
+            (started, first), (checked, rest) = sorted(lines)
+            assert 2 <= checked - started <= 6
+            assert first * 60 == rest * 40  # 40% when work starts, 60% after the check
+            assert 10_000_00 <= first + rest <= 35_000_00
+            complete += 1
+        else:  # a work begun late in the stream, or its first part before it
+            assert lines[0][0] >= start + config.months - 7 or lines[0][0] <= start + 6
+    assert complete >= 5
+
+
+def test_childcare_goes_to_each_household_with_a_child_under_3(
+    generator: FeedGenerator, stream: list[Record]
+) -> None:
+    """育儿补贴: 3600元 a year for each child under 3, to the head of the household."""
+    persons = [generator.person(p) for p in range(CONFIG.persons)]
+    september = date(2026, 9, 1)
+    under_3: Counter[int] = Counter(
+        person.household for person in persons if age_on(person.born_on, september) < 3
+    )
+    heads = {person.id_number: person for person in persons if person.head}
+    paid = {
+        heads[str(r["id_number"])].household: r["amount"]
+        for r in stream
+        if r["item_name"] == "育儿补贴"
+    }
+    assert {r["period"] for r in stream if r["item_name"] == "育儿补贴"} == {"2026-09"}
+    assert paid == {household: f"{3600 * n}.00" for household, n in under_3.items()}
+    assert len(paid) >= 3

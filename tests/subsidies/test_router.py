@@ -1,6 +1,6 @@
 import asyncio
 import logging
-from collections import Counter
+from collections import Counter, defaultdict
 from typing import Any
 
 import httpx
@@ -11,7 +11,12 @@ from sqlalchemy.orm import Session
 from app.config import get_settings
 from app.db import get_engine, session_scope
 from app.main import create_app
+from app.mockfeed import FeedGenerator, MockFeedConfig
+from app.regions import service as regions_service
+from app.regions.models import RegionLevel
 from app.subsidies import identity, service
+from app.subsidies.schemas import PayoutIn
+from app.sync.records import RecordChecker
 from tests.asserts import assert_problem
 from tests.subsidies.factories import ID_A, ID_B, ID_C, make_payout
 
@@ -68,6 +73,58 @@ def test_lookup_lists_own_payouts_newest_first_with_totals(client: TestClient) -
     }
     assert {y["year"]: y["total"] for y in summary["by_year"]} == {2026: "193.00", 2025: "505.00"}
     assert ID_A not in response.text
+    # How often each line is paid, as the county pays it.
+    assert {p["record_id"]: p["frequency"] for p in body["payouts"]} == {
+        "P-4": "每季度",
+        "P-2": "每月",
+        "P-1": "每月",
+        "P-3": "每年",
+    }
+
+
+def test_an_item_the_county_list_does_not_know_is_shown_without_a_frequency(
+    client: TestClient, session: Session
+) -> None:
+    service.store_payouts(
+        session, [make_payout(record_id="X-1", category_code="02", item_name="某县自设种粮奖励")]
+    )
+    response = client.post(URL, json={"id_number": ID_A, "name": "张秀英"})
+    assert response.status_code == 200, response.text
+    [line] = response.json()["payouts"]
+    assert (line["item_name"], line["frequency"]) == ("某县自设种粮奖励", None)
+
+
+def test_a_villager_of_the_mock_feed_sees_each_item_with_how_often_it_is_paid(
+    client: TestClient, session: Session
+) -> None:
+    """A 低保 household's elder, enrolled in 退耕还林, after a sync of the demo's feed: the
+    installment is 分期, the pension 每月, and no 医保参保资助 comes as money to the card."""
+    generator = FeedGenerator(MockFeedConfig(token="t", persons=2000, months=12))
+    checker = RecordChecker(
+        pepper=service.pepper(get_settings()),
+        villages={r.code for r in regions_service.read_csv() if r.level is RegionLevel.village},
+    )
+    items: dict[tuple[str, str], set[str]] = defaultdict(set)
+    records = []
+    for record in generator.iter_records():
+        items[str(record["id_number"]), str(record["name"])].add(str(record["item_name"]))
+        records.append(record)
+    id_number, name = next(
+        person
+        for person, paid in items.items()
+        if {"退耕还林补助", "城乡居民基础养老金", "城乡居民最低生活保障金"} <= paid
+    )
+    theirs = [checker.check(r) for r in records if r["id_number"] == id_number]
+    assert all(isinstance(r, PayoutIn) for r in theirs)
+    service.store_payouts(session, [r for r in theirs if isinstance(r, PayoutIn)])
+
+    body = client.post(URL, json={"id_number": id_number, "name": name}).json()
+    frequency = {line["item_name"]: line["frequency"] for line in body["payouts"]}
+    assert frequency["退耕还林补助"] == "分期"
+    assert frequency["城乡居民基础养老金"] == "每月"
+    assert frequency["城乡居民最低生活保障金"] == "每月"
+    assert not any("医保参保资助" in item for item in frequency)
+    assert None not in frequency.values()
 
 
 @pytest.mark.usefixtures("paid")
