@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from app.policies import service
+from app.subsidies.items import COUNTY_ITEMS
 
 SECTIONS = ("谁能领", "能领多少", "怎么申请", "要多久", "不批怎么办", "找谁问", "政策依据")
 # Words a villager may not know: each must be followed at once by its plain explanation in
@@ -148,3 +149,16 @@ def test_sections_out_of_order_fail_even_when_all_are_there(tmp_path: Path) -> N
         "01-order.md：小标题应依次为 谁能领、能领多少、怎么申请、要多久、不批怎么办、找谁问、"
         "政策依据；实际是 政策依据、能领多少、怎么申请、要多久、不批怎么办、找谁问、谁能领"
     ]
+
+
+def test_every_item_of_the_county_has_a_page_and_every_page_names_real_items() -> None:
+    """A villager's lookup links each line to the page of its item: a page naming an item the
+    card does not know, or an item without a page, leaves a line without its explanation."""
+    on_pages = {item for file in service.read_content() for item in file.content.items}
+    county = {item.item_name for item in COUNTY_ITEMS}
+    assert on_pages - county == set(), "pages name items that are not in app/subsidies/items.py"
+    assert county - on_pages == set(), "items of the county without a page"
+    departments = {item.item_name: item.department for item in COUNTY_ITEMS}
+    for file in service.read_content():
+        for item in file.content.items:
+            assert file.content.department == departments[item], (file.slug, item)
