@@ -5,6 +5,7 @@ from app.inquiries.models import (
     InquiryEvent,
     InquiryItem,
     InquiryMeeting,
+    InquiryNumber,
     InquiryPhoto,
     InquiryVote,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "InquiryEvent",
     "InquiryItem",
     "InquiryMeeting",
+    "InquiryNumber",
     "InquiryPhoto",
     "InquiryVote",
     "Payout",

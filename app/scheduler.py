@@ -11,7 +11,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from app.config import Settings, get_settings
 from app.db import session_scope
-from app.inquiries import service as inquiries_service
+from app.inquiries import stats as inquiries_stats
 from app.observability import INQUIRIES_OVERDUE
 from app.schemas import COUNTY_TZ
 from app.sync.scheduler import run_scheduled_sync
@@ -34,7 +34,7 @@ def run_scheduled_purge() -> None:
 
 def refresh_overdue_gauge() -> None:
     with session_scope().begin() as session:
-        INQUIRIES_OVERDUE.set(inquiries_service.count_overdue(session))
+        INQUIRIES_OVERDUE.set(inquiries_stats.count_overdue(session))
 
 
 def start_scheduler(settings: Settings) -> BackgroundScheduler:

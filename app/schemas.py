@@ -83,6 +83,18 @@ def _digits_or_int(value: Any) -> Any:
 # its digits, never `true` or `1.5`.
 FormInt = Annotated[int, BeforeValidator(_digits_or_int)]
 
+# --- money ------------------------------------------------------------------------------------
+
+# Money travels as a decimal string in yuan with two places; it is kept in fen.
+Yuan = Annotated[int, PlainSerializer(lambda fen: f"{fen // 100}.{fen % 100:02d}", return_type=str)]
+
+
+def yuan_text(fen: int) -> str:
+    """Yuan as a villager reads them on a page: 320000 → "3200", 320050 → "3200.5"."""
+    whole, cents = divmod(fen, 100)
+    return str(whole) if not cents else f"{whole}.{cents:02d}".rstrip("0")
+
+
 # --- dates ------------------------------------------------------------------------------------
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")

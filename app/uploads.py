@@ -45,7 +45,7 @@ def _parser(request: Request, files: Files) -> MultiPartParser:
     parser = MultiPartParser(
         request.headers,
         request.stream(),
-        max_files=files.max_files + 15,  # the rest is refused by count below, in Chinese
+        max_files=files.max_files + 15,  # each domain refuses one too many, in Chinese
         max_fields=20,
         max_part_size=MAX_FIELD_BYTES,
     )

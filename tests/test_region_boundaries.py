@@ -131,7 +131,10 @@ def _bodies(other: Township) -> dict[tuple[str, str], dict[str, Any]]:
             "deadline": days(90).isoformat(),
             "reason": "越界",
         },
-        ("POST", "/api/v1/admin/inquiries/{number}/confirmations"): {"confirmed_by_count": 3},
+        ("POST", "/api/v1/admin/inquiries/{number}/confirmations"): {
+            "meeting_id": other.meeting_id,
+            "confirmed_by_count": 3,
+        },
         ("POST", "/api/v1/admin/inquiries/{number}/state"): {"state": "awaiting_confirmation"},
     }
 

@@ -2,7 +2,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from app.subsidies.schemas import CategoryTotal, Yuan
+from app.schemas import Yuan
+from app.subsidies.schemas import CategoryTotal
 
 
 class DisclosureMonths(BaseModel):

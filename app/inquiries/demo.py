@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from app import public_writes
 from app.config import Settings
 from app.inquiries import service
-from app.inquiries.models import InquiryItem, InquiryMeeting
+from app.inquiries.models import InquiryItem, InquiryMeeting, ItemState
 from app.inquiries.schemas import (
     ConfirmationCreate,
     ExtensionCreate,
@@ -243,6 +243,8 @@ def _unit(township: str, unit: str) -> str:
 def _backdate(item: InquiryItem, on: date) -> None:
     """The last step of `item` happened on `on` (the service writes today)."""
     item.events[-1].happened_on = on
+    if item.state == ItemState.awaiting_confirmation:
+        item.rectified_on = on
     if item.closed_on is not None:
         item.closed_on = on
 
@@ -260,11 +262,27 @@ def _votes(session: Session, number: str, n: int, *, resolved: bool, settings: S
         )
 
 
+@dataclass(frozen=True)
+class _Held:
+    source: int  # its index in MEETINGS
+    id: int
+    region_code: str
+    held_on: date
+
+
+def _later_meeting(meetings: list[_Held], item: InquiryItem, done: date) -> _Held | None:
+    """A meeting of the item's village or township held once the work was done."""
+    places = (item.region_code, item.township_code)
+    later = [m for m in meetings if m.region_code in places and m.held_on >= done]
+    return min(later, key=lambda m: m.held_on, default=None)
+
+
 def _follow(
     session: Session,
     number: str,
     plan: str,
     *,
+    meetings: list[_Held],
     held: date,
     deadline: date,
     funds: int,
@@ -278,10 +296,10 @@ def _follow(
         _backdate(item, min(on, today))
         return item
 
-    def state(to: str, on: date, reason: str | None = None) -> None:
+    def state(to: str, on: date, reason: str | None = None) -> InquiryItem:
         change = StateChange.model_validate({"state": to, "reason": reason})
         service.change_state(session, number, data=change, actor=actor, settings=settings)
-        step(on)
+        return step(on)
 
     if plan == "registered":
         return
@@ -306,29 +324,31 @@ def _follow(
     if plan == "rectifying":
         return
     done = min(deadline - timedelta(days=8), today)
-    state("awaiting_confirmation", done)
+    item = state("awaiting_confirmation", done)
     if plan == "awaiting":
         _votes(session, number, 1, resolved=True, settings=settings)
         return
-    if plan in ("closed_votes", "reopened"):
-        _votes(session, number, settings.inquiry_confirmations, resolved=True, settings=settings)
-    else:
-        confirmation = ConfirmationCreate(confirmed_by_count=15, note="在下一次问廉会上确认。")
+    meeting = _later_meeting(meetings, item, done) if plan == "closed_reps" else None
+    if meeting is not None:
+        confirmation = ConfirmationCreate(
+            meeting_id=meeting.id, confirmed_by_count=15, note="会上群众代表举手确认。"
+        )
         service.record_confirmation(
             session, number, data=confirmation, actor=actor, settings=settings
         )
+        return
+    _votes(session, number, settings.inquiry_confirmations, resolved=True, settings=settings)
     step(min(done + timedelta(days=5), today))
     if plan == "reopened":
         _votes(session, number, settings.inquiry_confirmations, resolved=False, settings=settings)
         step(min(done + timedelta(days=40), today))
 
 
-def load_demo(session: Session, *, actor: Staff, settings: Settings) -> int:
-    """The demo year; nothing when any meeting exists already. Returns the items made."""
-    if session.scalar(select(func.count()).select_from(InquiryMeeting)):
-        return 0
+def _meetings(session: Session, *, actor: Staff) -> list[_Held]:
+    """The demo's meetings, published with their photos (a meeting not in the regions file is
+    left out)."""
     today = public_writes.today()
-    made = 0
+    made = []
     for index, meeting in enumerate(MEETINGS):
         code = _place(session, meeting.township, meeting.village)
         if code is None:
@@ -352,17 +372,29 @@ def load_demo(session: Session, *, actor: Staff, settings: Settings) -> int:
             session, created.id, uploads=[_scene(index), _scene(index + 1)], actor=actor
         )
         service.publish_meeting(session, created.id, actor=actor)
+        made.append(_Held(index, created.id, created.region_code, held))
+    return made
+
+
+def load_demo(session: Session, *, actor: Staff, settings: Settings) -> int:
+    """The demo year; nothing when any meeting exists already. Returns the items made."""
+    if session.scalar(select(func.count()).select_from(InquiryMeeting)):
+        return 0
+    meetings = _meetings(session, actor=actor)
+    made = 0
+    for meeting in meetings:
+        index = meeting.source
         for slot, plan in enumerate(PLANS[index]):
             source = ITEMS[(index * 3 + slot) % len(ITEMS)]
-            deadline = held + timedelta(days=source.days_to_fix)
+            deadline = meeting.held_on + timedelta(days=source.days_to_fix)
             item = service.add_item(
                 session,
-                created.id,
+                meeting.id,
                 data=ItemCreate(
                     question=source.question,
                     category=source.category,
                     answer_on_site=source.answer,
-                    responsible_unit=_unit(meeting.township, source.unit),
+                    responsible_unit=_unit(MEETINGS[index].township, source.unit),
                     deadline=deadline,
                 ),
                 actor=actor,
@@ -372,7 +404,8 @@ def load_demo(session: Session, *, actor: Staff, settings: Settings) -> int:
                 session,
                 item.number,
                 plan,
-                held=held,
+                meetings=meetings,
+                held=meeting.held_on,
                 deadline=deadline,
                 funds=FUNDS[slot] if plan.startswith("closed") else 0,
                 actor=actor,

@@ -68,6 +68,16 @@ class InquiryMeeting(Base):
     )
 
 
+class InquiryNumber(Base):
+    """The last sequence number given in a year: taken by one UPDATE … RETURNING, so that staff
+    adding items at once across the county wait for one another instead of failing."""
+
+    __tablename__ = "inquiry_number"
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last_seq: Mapped[int] = mapped_column(default=0)
+
+
 class InquiryItem(Base):
     """One demand raised at a meeting (问题清单 entry), public as `WL-<year>-<seq>` once its
     meeting is published. Who raised it is never recorded. Overdue is computed, not stored."""
@@ -84,7 +94,9 @@ class InquiryItem(Base):
     number: Mapped[str] = mapped_column(String(16), unique=True)
     year: Mapped[int]
     seq: Mapped[int]
-    meeting_id: Mapped[int] = mapped_column(ForeignKey(InquiryMeeting.id, ondelete="CASCADE"))
+    meeting_id: Mapped[int] = mapped_column(
+        ForeignKey(InquiryMeeting.id, ondelete="CASCADE"), index=True
+    )
     region_code: Mapped[str] = mapped_column(String(12))  # the meeting's
     township_code: Mapped[str] = mapped_column(String(12))
     # copied from the meeting when it is published: the public reads need no join
@@ -100,13 +112,16 @@ class InquiryItem(Base):
     deadline: Mapped[date]  # after any extensions
     state: Mapped[str] = mapped_column(String(32), default=ItemState.registered)
     registered_on: Mapped[date]
+    # When the work was last reported done (→ awaiting_confirmation): "closed on time" is this
+    # against the first deadline; the villagers' confirmation may come at a later meeting.
+    rectified_on: Mapped[date | None] = mapped_column(default=None)
     closed_on: Mapped[date | None] = mapped_column(default=None)
     funds_recovered_cents: Mapped[int] = mapped_column(default=0)
     not_accepted_reason: Mapped[str | None] = mapped_column(Text, default=None)
     # Votes count per round: a round ends when the votes close, return or reopen the item.
     vote_round: Mapped[int] = mapped_column(default=0)
     reopened_count: Mapped[int] = mapped_column(default=0)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # No time of the last change: a vote that closes or reopens an item would be dated by it.
 
     meeting: Mapped[InquiryMeeting] = relationship(back_populates="items")
     events: Mapped[list["InquiryEvent"]] = relationship(

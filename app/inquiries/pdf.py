@@ -5,10 +5,15 @@ villagers follow the rectification and say whether it is fixed."""
 from io import BytesIO
 
 from PIL import Image, ImageDraw, ImageFont
+from sqlalchemy.orm import Session
 
 from app.config import Settings
+from app.inquiries import service
+from app.inquiries.errors import MeetingStateInvalid
+from app.inquiries.models import MeetingState
 from app.inquiries.schemas import CATEGORY_NAMES, ItemBrief, MeetingRead
 from app.onboarding import fonts, qr
+from app.staff.models import Staff
 
 DPI = 200
 WIDTH, HEIGHT = 1654, 2339  # A4 (210 × 297 mm) at 200 dpi
@@ -87,6 +92,14 @@ def _footer(draw: ImageDraw.ImageDraw, face: fonts.FontFace, number: int, count:
         fill=GREY,
         anchor="ra",
     )
+
+
+def meeting_list(session: Session, meeting_id: int, *, staff: Staff, settings: Settings) -> bytes:
+    """The printed list of a published meeting (a draft's codes would open nothing yet)."""
+    meeting = service.get_meeting_admin(session, meeting_id, staff=staff)
+    if meeting.state != MeetingState.published:
+        raise MeetingStateInvalid("会议公开以后才能打印问题清单：草稿上的二维码还打不开。")
+    return item_list(meeting, settings=settings)
 
 
 def item_list(meeting: MeetingRead, *, settings: Settings) -> bytes:

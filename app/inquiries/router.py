@@ -7,9 +7,8 @@ from pydantic import BaseModel, ConfigDict
 from app import uploads
 from app.config import SettingsDep
 from app.db import SessionDep
-from app.errors import LianyunError, Problem, ok_content, problems
-from app.inquiries import pages, pdf, service
-from app.inquiries.errors import InquiryNotFound
+from app.errors import Problem, ok_content, problems
+from app.inquiries import pages, pdf, service, stats
 from app.inquiries.schemas import (
     ConfirmationCreate,
     ExtensionCreate,
@@ -21,6 +20,7 @@ from app.inquiries.schemas import (
     ItemRead,
     MeetingBrief,
     MeetingCreate,
+    MeetingFilter,
     MeetingRead,
     ProgressCreate,
     StateChange,
@@ -30,7 +30,7 @@ from app.inquiries.schemas import (
 from app.pagination import Page, PageDep
 from app.ratelimit import ClientAddress
 from app.routing import ApiRoute
-from app.schemas import RowId
+from app.schemas import RowId, Text
 from app.staff.deps import CurrentStaff
 from app.uploads import Upload
 
@@ -98,10 +98,10 @@ def list_inquiries(
 )
 def read_inquiry_stats(
     session: SessionDep,
-    year: Annotated[int, Query(ge=2000, le=2100, description="年份")],
+    year: Annotated[int | None, Query(ge=2000, le=2100, description="年份；默认今年")] = None,
     township_code: RegionCode = None,
 ) -> InquiryStats:
-    return service.stats(session, year=year, township_code=township_code)
+    return stats.stats(session, year=year, township_code=township_code)
 
 
 @router.get(
@@ -189,6 +189,21 @@ def create_inquiry_meeting(
 
 
 @admin_router.get(
+    "/inquiry-meetings",
+    summary="所辖地区的问廉会议（含草稿），最近的在前",
+    response_model=Page[MeetingBrief],
+    responses=problems(401, 403, 422),
+)
+def list_inquiry_meetings_admin(
+    actor: CurrentStaff,
+    session: SessionDep,
+    page: PageDep,
+    filters: Annotated[MeetingFilter, Depends()],
+) -> Page[MeetingBrief]:
+    return service.list_meetings_admin(session, staff=actor, filters=filters, page=page)
+
+
+@admin_router.get(
     "/inquiry-meetings/{meeting_id}",
     summary="查看一次会议（含草稿）",
     response_model=MeetingRead,
@@ -238,8 +253,7 @@ def create_inquiry_item(
 def read_inquiry_list_pdf(
     meeting_id: RowId, actor: CurrentStaff, session: SessionDep, settings: SettingsDep
 ) -> Response:
-    meeting = service.get_meeting_admin(session, meeting_id, staff=actor)
-    body = pdf.item_list(meeting, settings=settings)
+    body = pdf.meeting_list(session, meeting_id, staff=actor, settings=settings)
     return Response(
         body,
         media_type="application/pdf",
@@ -358,7 +372,6 @@ def change_inquiry_state(
 
 # --- the item's page (where the printed list's QR codes lead) -----------------------------------
 
-NO_CACHE = {"Cache-Control": "no-cache"}
 HTML_PAGE = {
     **ok_content("text/html", "中文 H5 页面"),
     404: {"content": {"text/html": {}}, "description": "没有这个问题：中文 H5 页面"},
@@ -372,19 +385,6 @@ PAGE_OR_PROBLEM = {
 PhoneCookie = Annotated[str | None, Cookie(alias=pages.PHONE_COOKIE, max_length=64)]
 
 
-def _with_phone(response: HTMLResponse, token: str | None) -> HTMLResponse:
-    if token is not None:
-        response.set_cookie(
-            pages.PHONE_COOKIE,
-            token,
-            max_age=pages.PHONE_COOKIE_SECONDS,
-            path="/wl",
-            httponly=True,
-            samesite="lax",
-        )
-    return response
-
-
 @page_router.get(
     "/{number}",
     summary="问题的 H5 页面：整改进展和时间线，整改完成后可以点“已解决”或“没解决”",
@@ -394,18 +394,13 @@ def _with_phone(response: HTMLResponse, token: str | None) -> HTMLResponse:
 def read_item_page(
     number: Number, session: SessionDep, settings: SettingsDep, phone: PhoneCookie = None
 ) -> HTMLResponse:
-    try:
-        item = service.get_item(session, number, settings=settings)
-    except LianyunError:
-        body = pages.not_found(app_name=settings.app_name)
-        return HTMLResponse(body, status_code=404, headers=NO_CACHE)
-    page = HTMLResponse(pages.item_page(item, app_name=settings.app_name), headers=NO_CACHE)
-    return _with_phone(page, None if phone else pages.new_phone_token())
+    return pages.item_page(session, number, cookie=phone, settings=settings)
 
 
 @page_router.post(
     "/{number}/votes",
-    summary="在 H5 页面上点“已解决”（resolved=1）或“没解决”（resolved=0）；匿名",
+    summary="在 H5 页面上点“已解决”（resolved=1）或“没解决”（resolved=0）；匿名，"
+    "只算先打开过这个页面的手机",
     response_class=Response,
     responses={
         **HTML_PAGE,
@@ -417,24 +412,18 @@ def read_item_page(
 def create_item_page_vote(
     number: Number,
     resolved: Annotated[Literal["0", "1"], Form(description="1：已解决；0：没解决")],
+    key: Annotated[Text, Form(max_length=64, description="页面表单带的校验码")],
     client: ClientAddress,
     session: SessionDep,
     settings: SettingsDep,
     phone: PhoneCookie = None,
 ) -> HTMLResponse:
-    token = phone if phone and len(phone) >= 16 else pages.new_phone_token()
-    vote = VoteCreate(device_token=token, resolved=resolved == "1")
-    status_code = status.HTTP_200_OK
-    headers = {"Cache-Control": "no-store"}
-    try:
-        message = service.vote(session, number, data=vote, client=client, settings=settings).message
-    except InquiryNotFound:
-        body = pages.not_found(app_name=settings.app_name)
-        return HTMLResponse(body, status_code=404, headers={"Cache-Control": "no-store"})
-    except LianyunError as error:  # said on the page, in the words of the problem
-        message, status_code = error.detail, error.status
-        headers.update(error.headers)
-    item = service.get_item(session, number, settings=settings)
-    body = pages.item_page(item, app_name=settings.app_name, message=message)
-    page = HTMLResponse(body, status_code=status_code, headers=headers)
-    return _with_phone(page, None if token == phone else token)
+    return pages.vote_on_page(
+        session,
+        number,
+        resolved=resolved == "1",
+        key=key,
+        cookie=phone,
+        client=client,
+        settings=settings,
+    )

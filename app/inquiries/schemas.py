@@ -6,8 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, computed_field
 
 from app.inquiries.models import EventKind, ItemState, MeetingKind, MeetingState
 from app.public_writes import DeviceToken
-from app.schemas import FormInt, Id, IsoDate, MultilineText, StrictInt, Text
-from app.subsidies.schemas import Yuan
+from app.schemas import FormInt, Id, IsoDate, MultilineText, StrictInt, Text, Yuan
 from app.tips.schemas import CATEGORY_NAMES, TipCategory
 
 __all__ = ["CATEGORY_NAMES"]
@@ -81,19 +80,23 @@ class ExtensionCreate(_Input):
 
 
 class ConfirmationCreate(_Input):
+    meeting_id: Id = Field(
+        description="确认所在的会议：已公开、同村（社区）或同乡镇、在整改完成以后召开"
+    )
     confirmed_by_count: StrictInt = Field(
-        ge=1, le=10_000, description="到会确认已解决的群众代表人数"
+        ge=1, le=10_000, description="到会确认已解决的群众代表人数（不超过会议到会人数）"
     )
     note: MultilineText = Field(default="", max_length=500)
 
 
 class StateChange(_Input):
-    state: Literal["rectifying", "awaiting_confirmation", "closed", "not_accepted"]
+    state: Literal["registered", "rectifying", "awaiting_confirmation", "closed", "not_accepted"]
     reason: MultilineText | None = Field(
         default=None,
         min_length=2,
         max_length=500,
-        description="不予受理时必填：应由谁负责、群众该去哪里反映",
+        description="不予受理（纪委监委）时必填：应由谁负责、群众该去哪里反映；纪委监委重新打开"
+        "已销号或不予受理的问题时也必填。销号只能由群众确认（本接口答 409）",
     )
 
 
@@ -101,6 +104,12 @@ class VoteCreate(_Input):
     device_token: DeviceToken
     resolved: StrictBool = Field(description="true：已解决；false：没解决")
     comment: MultilineText | None = Field(default=None, max_length=200)
+
+
+class MeetingFilter(BaseModel):
+    state: MeetingState | None = None
+    village_code: str | None = Field(default=None, pattern=r"^\d{12}$")
+    township_code: str | None = Field(default=None, pattern=r"^\d{12}$")
 
 
 class ItemFilter(BaseModel):
@@ -183,7 +192,7 @@ class ItemRead(ItemBrief):
 
 class ItemAdminRead(ItemRead):
     responsible_staff_id: int | None
-    comments: list[str] = Field(description="群众投票时留的话（只给工作人员看）")
+    comments: list[str] = Field(description="群众投票时留的话（只给纪委监委看）")
 
 
 class MeetingRead(MeetingBrief):

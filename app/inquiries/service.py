@@ -3,37 +3,40 @@ is fixed.
 
 Invariants:
 - Nothing is public until its meeting is published; then each item has a public number
-  `WL-<year>-<seq>` (the year of its meeting), and every change is a line of its timeline.
+  `WL-<year>-<seq>` (the year of its meeting, numbers from one counter row per year), and every
+  change is a line of its timeline.
 - Who raised an item is never recorded. A villager's vote follows the shared rules of public
   writes (app.public_writes): the phone only as a keyed hash scoped to the item, the date only,
-  one vote per phone per round, an expiring per-client limit; votes are not in the audit log
-  (its times would date the villager).
+  one vote per phone per round, expiring per-client limits (and one address alone never makes
+  up the villagers' number for an item); votes are not in the audit log, and no row they change
+  records a time of day.
 - States: registered → rectifying → awaiting_confirmation → closed, or registered →
-  not_accepted with a reason. A township cannot close its own item: an item is closed by the
-  villagers only, through representatives confirming it at a later meeting or through
-  LIANYUN_INQUIRY_CONFIRMATIONS "已解决" votes; as many "没解决" votes return an item awaiting
-  confirmation to rectification, or reopen a closed one (back on the commission's list).
+  not_accepted with a reason. Staff never close an item (409): the villagers do, through
+  representatives confirming it at a later published meeting of its village or township, or
+  through LIANYUN_INQUIRY_CONFIRMATIONS "已解决" votes; as many "没解决" votes return an item
+  awaiting confirmation to rectification, or reopen a closed one (back on the due lists).
 - Overdue is computed from the deadline and the state at read time (`overdue_clause`), never
-  stored; only registered and rectifying items can be overdue. "Closed on time" is measured
-  against the first deadline, so an extension does not make a late item punctual.
-- Staff act in their own region: the commission anywhere, a township officer in their
-  township; a village clerk adds progress to their village's items and does nothing else.
+  stored; only registered and rectifying items can be overdue, but the due lists keep items
+  awaiting confirmation past their deadline, and every reopened one.
+- Staff act in their own region: the commission anywhere, a township officer in their township
+  (moving items on, extending to a date after today); only the commission refuses an item,
+  reopens a closed one or accepts a refused one, always with a reason, and only it reads the
+  villagers' comments. A village clerk adds progress to their village's items and nothing else.
   Every staff write goes through the audit log.
 """
 
 from collections.abc import Iterable, Sequence
-from dataclasses import astuple, dataclass
 from datetime import date, timedelta
-from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy import ColumnElement, and_, case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, undefer
 
 from app import images, public_writes
 from app.audit import service as audit
 from app.config import Settings
+from app.db import dialect_insert
 from app.errors import Forbidden
 from app.inquiries.errors import (
     AlreadyVoted,
@@ -55,6 +58,7 @@ from app.inquiries.models import (
     InquiryEvent,
     InquiryItem,
     InquiryMeeting,
+    InquiryNumber,
     InquiryPhoto,
     InquiryVote,
     ItemState,
@@ -67,7 +71,6 @@ from app.inquiries.schemas import (
     ConfirmationCreate,
     EventRead,
     ExtensionCreate,
-    InquiryStats,
     ItemAdminRead,
     ItemBrief,
     ItemCreate,
@@ -75,11 +78,11 @@ from app.inquiries.schemas import (
     ItemRead,
     MeetingBrief,
     MeetingCreate,
+    MeetingFilter,
     MeetingRead,
     PhotoRead,
     ProgressCreate,
     StateChange,
-    TownshipStats,
     VoteCreate,
     VoteReceipt,
     Votes,
@@ -87,6 +90,7 @@ from app.inquiries.schemas import (
 from app.pagination import Page, PageParams, paginate
 from app.regions import service as regions_service
 from app.regions.models import RegionLevel
+from app.schemas import yuan_text
 from app.staff import service as staff_service
 from app.staff.models import Role, Staff
 from app.uploads import Upload
@@ -98,16 +102,22 @@ READERS = (Role.county_admin, Role.commission, Role.township_officer, Role.villa
 REPORTERS = (Role.commission, Role.township_officer, Role.village_clerk)
 OPEN = (ItemState.registered, ItemState.rectifying, ItemState.awaiting_confirmation)
 CAN_BE_OVERDUE = (ItemState.registered, ItemState.rectifying)
-ON_TIME_RATE_MIN_ITEMS = 5
 MAX_PHOTOS = 9  # of a meeting, and of a progress note
 PHOTO_MAX_BYTES = 10 * 1024 * 1024
 PHOTO_WIDTH = 1080  # px: sharp on a phone, small on a weak network
-_NEXT: dict[str, set[str]] = {
-    ItemState.registered: {ItemState.rectifying, ItemState.not_accepted},
-    ItemState.rectifying: {ItemState.awaiting_confirmation},
-    ItemState.awaiting_confirmation: {ItemState.rectifying, ItemState.closed},
+COMMISSION = (Role.commission,)
+# Who may move an item from one state to another (closing is the villagers' alone: see vote and
+# record_confirmation). Not accepting, and overruling a closing or a refusal, is the
+# commission's: a township cannot take its own items off the list.
+_MOVES: dict[tuple[str, str], tuple[Role, ...]] = {
+    (ItemState.registered, ItemState.rectifying): ORGANISERS,
+    (ItemState.rectifying, ItemState.awaiting_confirmation): ORGANISERS,
+    (ItemState.awaiting_confirmation, ItemState.rectifying): ORGANISERS,
+    (ItemState.registered, ItemState.not_accepted): COMMISSION,
+    (ItemState.closed, ItemState.rectifying): COMMISSION,  # reopened by the commission
+    (ItemState.not_accepted, ItemState.registered): COMMISSION,  # accepted after all
 }
-_NUMBER_ATTEMPTS = 5
+_NEEDS_REASON = {ItemState.not_accepted, ItemState.closed}  # moving to, or out of, these
 
 
 def overdue_clause(today: date) -> ColumnElement[bool]:
@@ -173,11 +183,10 @@ def _votes(session: Session, item: InquiryItem, *, settings: Settings) -> Votes:
 
 
 def _read(session: Session, item: InquiryItem, *, settings: Settings) -> dict[str, Any]:
-    today = public_writes.today()
-    brief = _briefs(session, [item], today)[0]
+    """The fields of ItemRead (the admin read adds its own)."""
+    brief = _briefs(session, [item], public_writes.today())[0]
     return {
-        **brief.model_dump(),
-        "funds_recovered": item.funds_recovered_cents,
+        **dict(brief),
         "answer_on_site": item.answer_on_site,
         "original_deadline": item.original_deadline,
         "not_accepted_reason": item.not_accepted_reason,
@@ -279,109 +288,6 @@ def list_meetings(
     )
 
 
-# --- statistics --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Counts:
-    meetings: int = 0
-    raised: int = 0
-    closed: int = 0
-    closed_on_time: int = 0
-    open: int = 0
-    overdue: int = 0
-    due: int = 0  # accepted items closed, or past their first deadline: the on-time rate's base
-    funds_cents: int = 0
-
-    def __add__(self, other: "_Counts") -> "_Counts":
-        return _Counts(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
-
-
-def _township_stats(code: str, name: str, counts: _Counts) -> TownshipStats:
-    rate = None
-    if counts.raised >= ON_TIME_RATE_MIN_ITEMS and counts.due:
-        rate = round(counts.closed_on_time / counts.due, 3)
-    return TownshipStats(
-        township_code=code,
-        township_name=name,
-        meetings=counts.meetings,
-        raised=counts.raised,
-        closed=counts.closed,
-        closed_on_time=counts.closed_on_time,
-        on_time_rate=rate,
-        open=counts.open,
-        overdue=counts.overdue,
-        funds_recovered=counts.funds_cents,
-    )
-
-
-def _count(condition: ColumnElement[bool]) -> Any:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-
-def stats(session: Session, *, year: int, township_code: str | None) -> InquiryStats:
-    """Per township of the county (those without a meeting too), counted by the database."""
-    today = public_writes.today()
-    closed = InquiryItem.state == ItemState.closed
-    items = (
-        select(
-            InquiryItem.township_code,
-            func.count(),
-            _count(closed),
-            _count(and_(closed, InquiryItem.closed_on <= InquiryItem.original_deadline)),
-            _count(InquiryItem.state.in_(OPEN)),
-            _count(overdue_clause(today)),
-            _count(
-                and_(
-                    InquiryItem.state != ItemState.not_accepted,
-                    closed | (InquiryItem.original_deadline < today),
-                )
-            ),
-            func.coalesce(func.sum(InquiryItem.funds_recovered_cents), 0),
-        )
-        .where(InquiryItem.published.is_(True), InquiryItem.year == year)
-        .group_by(InquiryItem.township_code)
-    )
-    meetings = (
-        select(InquiryMeeting.township_code, func.count())
-        .where(
-            InquiryMeeting.state == MeetingState.published,
-            InquiryMeeting.held_on.between(date(year, 1, 1), date(year, 12, 31)),
-        )
-        .group_by(InquiryMeeting.township_code)
-    )
-    counts: dict[str, _Counts] = {}
-    for code, *numbers in session.execute(items):
-        counts[code] = _Counts(0, *numbers)
-    for code, number in session.execute(meetings):
-        counts[code] = counts.get(code, _Counts()) + _Counts(meetings=number)
-
-    county = regions_service.county(session)
-    townships = regions_service.get_region(session, county.code).children
-    if township_code is not None:
-        townships = [t for t in townships if t.code == township_code]
-        if not townships:
-            raise NotAPlace(f"{township_code} 不是本县的乡镇（街道）代码。")
-    rows = [_township_stats(t.code, t.name, counts.get(t.code, _Counts())) for t in townships]
-    total = sum((counts.get(t.code, _Counts()) for t in townships), _Counts())
-    return InquiryStats(
-        year=year, total=_township_stats(county.code, county.name, total), townships=rows
-    )
-
-
-def count_overdue(session: Session) -> int:
-    """Published items past their deadline and not yet rectified (for the gauge)."""
-    today = public_writes.today()
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(InquiryItem)
-            .where(InquiryItem.published.is_(True), overdue_clause(today))
-        )
-        or 0
-    )
-
-
 # --- staff: access ------------------------------------------------------------------------------
 
 
@@ -391,10 +297,16 @@ def _check(staff: Staff, roles: tuple[Role, ...], region_code: str) -> None:
 
 
 def _staff_item(
-    session: Session, number: str, *, staff: Staff, roles: tuple[Role, ...] = ORGANISERS
+    session: Session,
+    number: str,
+    *,
+    staff: Staff,
+    roles: tuple[Role, ...] = ORGANISERS,
+    for_update: bool = True,
 ) -> InquiryItem:
-    """The item for a staff member allowed `roles` in its region; others learn nothing of it."""
-    item = _find_item(session, number, for_update=True)
+    """The item for a staff member allowed `roles` in its region (403 for anyone else), locked
+    for a change unless only read."""
+    item = _find_item(session, number, for_update=for_update)
     if item is None:
         raise InquiryNotFound(f"没有编号为 {number} 的问题。")
     _check(staff, roles, item.region_code)
@@ -427,22 +339,71 @@ def _meeting_snapshot(meeting: InquiryMeeting) -> dict[str, Any]:
         "region_code": meeting.region_code,
         "held_on": meeting.held_on.isoformat(),
         "state": meeting.state,
+        "photos": len(meeting.photos),
     }
+
+
+def _audited_meeting(
+    session: Session,
+    meeting: InquiryMeeting,
+    action: str,
+    actor: Staff,
+    before: dict[str, Any] | None,
+) -> None:
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        entity_type=MEETING,
+        entity_id=meeting.id,
+        before=before,
+        after=_meeting_snapshot(meeting),
+    )
 
 
 def get_item_admin(
     session: Session, number: str, *, staff: Staff, settings: Settings
 ) -> ItemAdminRead:
-    item = _staff_item(session, number, staff=staff, roles=READERS)
-    comments = session.scalars(
-        select(InquiryVote.comment)
-        .where(InquiryVote.item_id == item.id, InquiryVote.comment.is_not(None))
-        .order_by(InquiryVote.id)
-    ).all()
+    item = _staff_item(session, number, staff=staff, roles=READERS, for_update=False)
+    comments: list[str | None] = []
+    if staff.role == Role.commission:  # a clerk or township may be who the comments are about
+        comments = list(
+            session.scalars(
+                select(InquiryVote.comment)
+                .where(InquiryVote.item_id == item.id, InquiryVote.comment.is_not(None))
+                .order_by(InquiryVote.id)
+            )
+        )
     return ItemAdminRead(
         **_read(session, item, settings=settings),
         responsible_staff_id=item.responsible_staff_id,
         comments=[c for c in comments if c],
+    )
+
+
+def list_meetings_admin(
+    session: Session, *, staff: Staff, filters: MeetingFilter, page: PageParams
+) -> Page[MeetingBrief]:
+    """The meetings of the caller's region, drafts too, the latest first."""
+    staff_service.check_role(staff, READERS)
+    prefix = regions_service.scope_prefix(staff.region_code)
+    stmt = select(InquiryMeeting).where(
+        InquiryMeeting.region_code.startswith(prefix, autoescape=True)
+    )
+    if filters.state:
+        stmt = stmt.where(InquiryMeeting.state == filters.state)
+    if filters.village_code:
+        stmt = stmt.where(InquiryMeeting.region_code == filters.village_code)
+    if filters.township_code:
+        stmt = stmt.where(InquiryMeeting.township_code == filters.township_code)
+    stmt = stmt.order_by(InquiryMeeting.held_on.desc(), InquiryMeeting.id.desc())
+    rows, total = paginate(session, stmt, page)
+    return Page(
+        items=[_meeting_brief(session, m) for m in rows],
+        total=total,
+        page=page.page,
+        size=page.size,
     )
 
 
@@ -453,16 +414,18 @@ def get_meeting_admin(session: Session, meeting_id: int, *, staff: Staff) -> Mee
 def list_due(
     session: Session, *, staff: Staff, within_days: int, page: PageParams
 ) -> Page[ItemBrief]:
-    """Open items of the caller's region due within `within_days` days or overdue, the most
-    overdue first; reopened items are among them again."""
+    """Open items of the caller's region due within `within_days` days or past their deadline
+    (those awaiting the villagers' confirmation too), and every reopened item still open: the
+    most overdue first."""
     staff_service.check_role(staff, READERS)
     today = public_writes.today()
     prefix = regions_service.scope_prefix(staff.region_code)
     stmt = (
         select(InquiryItem)
         .where(
-            InquiryItem.state.in_(CAN_BE_OVERDUE),
-            InquiryItem.deadline <= today + timedelta(days=within_days),
+            InquiryItem.state.in_(OPEN),
+            (InquiryItem.deadline <= today + timedelta(days=within_days))
+            | (InquiryItem.reopened_count > 0),
             InquiryItem.region_code.startswith(prefix, autoescape=True),
         )
         .order_by(InquiryItem.deadline, InquiryItem.id)
@@ -498,15 +461,7 @@ def create_meeting(session: Session, *, data: MeetingCreate, actor: Staff) -> Me
         created_by_id=actor.id,
     )
     session.add(meeting)
-    session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="inquiry_meeting.create",
-        entity_type=MEETING,
-        entity_id=meeting.id,
-        after=_meeting_snapshot(meeting),
-    )
+    _audited_meeting(session, meeting, "inquiry_meeting.create", actor, None)
     return _meeting_read(session, meeting)
 
 
@@ -519,16 +474,7 @@ def publish_meeting(session: Session, meeting_id: int, *, actor: Staff) -> Meeti
     meeting.published_on = public_writes.today()
     for item in meeting.items:
         item.published = True
-    session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="inquiry_meeting.publish",
-        entity_type=MEETING,
-        entity_id=meeting.id,
-        before=before,
-        after=_meeting_snapshot(meeting),
-    )
+    _audited_meeting(session, meeting, "inquiry_meeting.publish", actor, before)
     return _meeting_read(session, meeting)
 
 
@@ -557,18 +503,9 @@ def add_meeting_photos(
     meeting = _staff_meeting(session, meeting_id, staff=actor)
     if not uploads:
         raise PhotoInvalid("请选择要上传的照片。")
-    before = {**_meeting_snapshot(meeting), "photos": len(meeting.photos)}
+    before = _meeting_snapshot(meeting)
     meeting.photos.extend(_photos(uploads, already=len(meeting.photos)))
-    session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="inquiry_meeting.photos",
-        entity_type=MEETING,
-        entity_id=meeting.id,
-        before=before,
-        after={**_meeting_snapshot(meeting), "photos": len(meeting.photos)},
-    )
+    _audited_meeting(session, meeting, "inquiry_meeting.photos", actor, before)
     return _meeting_read(session, meeting)
 
 
@@ -591,9 +528,20 @@ def get_photo(session: Session, photo_id: int) -> bytes:
 
 
 def _next_seq(session: Session, year: int) -> int:
-    return (
-        session.scalar(select(func.max(InquiryItem.seq)).where(InquiryItem.year == year)) or 0
-    ) + 1
+    """The year's next number. The counter's row lock makes staff adding at once wait for one
+    another (one UPDATE … RETURNING), so no one is refused and no number is given twice."""
+    session.execute(
+        dialect_insert(session, InquiryNumber)
+        .values(year=year, last_seq=0)
+        .on_conflict_do_nothing(index_elements=["year"])
+    )
+    seq: int = session.execute(
+        update(InquiryNumber)
+        .where(InquiryNumber.year == year)
+        .values(last_seq=InquiryNumber.last_seq + 1)
+        .returning(InquiryNumber.last_seq)
+    ).scalar_one()
+    return seq
 
 
 def _event(item: InquiryItem, kind: EventKind, text: str, **fields: Any) -> InquiryEvent:
@@ -617,35 +565,26 @@ def add_item(
         if not regions_service.contains(responsible.region_code, meeting.region_code):
             raise Forbidden("负责的工作人员应管辖这个村（社区）。")
     year = meeting.held_on.year
-    for _attempt in range(_NUMBER_ATTEMPTS):  # two staff adding at once: the unique key decides
-        seq = _next_seq(session, year)
-        item = InquiryItem(
-            number=f"WL-{year}-{seq:04d}",
-            year=year,
-            seq=seq,
-            meeting_id=meeting.id,
-            region_code=meeting.region_code,
-            township_code=meeting.township_code,
-            published=meeting.state == MeetingState.published,
-            question=data.question,
-            category=data.category,
-            answer_on_site=data.answer_on_site,
-            responsible_unit=data.responsible_unit,
-            responsible_staff_id=data.responsible_staff_id,
-            original_deadline=data.deadline,
-            deadline=data.deadline,
-            state=ItemState.registered,
-            registered_on=meeting.held_on,
-        )
-        try:
-            with session.begin_nested():
-                session.add(item)
-                session.flush()
-        except IntegrityError:
-            continue
-        break
-    else:
-        raise InquiryStateInvalid("现在登记的人太多，请稍后再试。")
+    seq = _next_seq(session, year)
+    item = InquiryItem(
+        number=f"WL-{year}-{seq:04d}",
+        year=year,
+        seq=seq,
+        meeting_id=meeting.id,
+        region_code=meeting.region_code,
+        township_code=meeting.township_code,
+        published=meeting.state == MeetingState.published,
+        question=data.question,
+        category=data.category,
+        answer_on_site=data.answer_on_site,
+        responsible_unit=data.responsible_unit,
+        responsible_staff_id=data.responsible_staff_id,
+        original_deadline=data.deadline,
+        deadline=data.deadline,
+        state=ItemState.registered,
+        registered_on=meeting.held_on,
+    )
+    session.add(item)
     registered = InquiryEvent(
         happened_on=meeting.held_on,
         kind=EventKind.registered,
@@ -702,15 +641,10 @@ def add_progress(
         item.funds_recovered_cents += int(data.funds_recovered * 100)
     text = data.text
     if data.funds_recovered is not None:
-        text += f"（本次清退资金 {_yuan(data.funds_recovered)}元）"
+        text += f"（本次清退资金 {yuan_text(int(data.funds_recovered * 100))}元）"
     _event(item, EventKind.progress, text, progress=data.progress).photos.extend(photos)
     _audited(session, item, "inquiry_item.progress", actor, before)
     return get_item_admin(session, item.number, staff=actor, settings=settings)
-
-
-def _yuan(amount: Decimal) -> str:
-    """3200.00 → "3200", 3200.50 → "3200.5"."""
-    return format(amount.normalize(), "f")
 
 
 def extend_deadline(
@@ -719,8 +653,10 @@ def extend_deadline(
     item = _staff_item(session, number, staff=actor)
     if item.state not in CAN_BE_OVERDUE:
         raise InquiryStateInvalid(f"问题{STATE_NAMES[item.state]}，不能延期。")
-    if data.deadline <= item.deadline:
-        raise DeadlineInvalid(f"新的期限 {data.deadline} 应晚于现在的期限 {item.deadline}。")
+    if data.deadline <= max(item.deadline, public_writes.today()):
+        raise DeadlineInvalid(
+            f"新的期限 {data.deadline} 应晚于现在的期限 {item.deadline}，也应晚于今天。"
+        )
     before = _item_snapshot(item)
     item.deadline = data.deadline
     _event(item, EventKind.extension, data.reason, deadline=data.deadline)
@@ -728,27 +664,68 @@ def extend_deadline(
     return get_item_admin(session, item.number, staff=actor, settings=settings)
 
 
-def _close(item: InquiryItem) -> None:
+def _close(item: InquiryItem, on: date) -> None:
     item.state = ItemState.closed
-    item.closed_on = public_writes.today()
+    item.closed_on = on
     item.vote_round += 1
+
+
+def _reopen(item: InquiryItem) -> None:
+    """Back to rectification after closing: on the due lists again, a new round of votes."""
+    item.state = ItemState.rectifying
+    item.closed_on = None
+    item.reopened_count += 1
+    item.vote_round += 1
+
+
+def _confirming_meeting(
+    session: Session, item: InquiryItem, data: ConfirmationCreate
+) -> InquiryMeeting:
+    """The later meeting at which representatives confirmed the item fixed: published, of the
+    item's village or township, held once the work was reported done, with enough people."""
+    meeting = session.get(InquiryMeeting, data.meeting_id)
+    done_on = item.rectified_on or item.registered_on
+    if (
+        meeting is None
+        or meeting.state != MeetingState.published
+        or meeting.region_code not in (item.region_code, item.township_code)
+    ):
+        raise MeetingNotFound(
+            f"没有编号为 {data.meeting_id} 的已公开会议在{item.number}所在的村（社区）或乡镇召开。"
+        )
+    if meeting.held_on < done_on:
+        raise MeetingDateInvalid(
+            f"这次会议（{meeting.held_on}）早于整改完成（{done_on}）：确认要在之后的会上。"
+        )
+    if data.confirmed_by_count > meeting.attendee_count:
+        raise InquiryStateInvalid(
+            f"确认的群众代表（{data.confirmed_by_count} 人）多于会议到会人数"
+            f"（{meeting.attendee_count} 人）。"
+        )
+    return meeting
 
 
 def record_confirmation(
     session: Session, number: str, *, data: ConfirmationCreate, actor: Staff, settings: Settings
 ) -> ItemAdminRead:
-    """Representatives confirmed at a later meeting that it is fixed: the item is closed."""
+    """Representatives confirmed at a later meeting that it is fixed: the item is closed, on
+    that meeting's day."""
     item = _staff_item(session, number, staff=actor)
     if item.state != ItemState.awaiting_confirmation:
         raise InquiryStateInvalid(
             f"问题{STATE_NAMES[item.state]}：整改完成、等待群众确认时，才能记录群众代表的确认。"
         )
+    meeting = _confirming_meeting(session, item, data)
     before = _item_snapshot(item)
-    _close(item)
-    text = f"{data.confirmed_by_count}名群众代表在会上确认已解决，销号。"
+    _close(item, meeting.held_on)
+    text = (
+        f"{data.confirmed_by_count}名群众代表在{meeting.held_on.isoformat()}的"
+        f"{KIND_NAMES[meeting.kind]}上确认已解决，销号。"
+    )
     if data.note:
         text += data.note
-    _event(item, EventKind.confirmation, text, confirmed_by_count=data.confirmed_by_count)
+    event = _event(item, EventKind.confirmation, text, confirmed_by_count=data.confirmed_by_count)
+    event.happened_on = meeting.held_on
     _audited(session, item, "inquiry_item.confirm", actor, before)
     return get_item_admin(session, item.number, staff=actor, settings=settings)
 
@@ -756,27 +733,30 @@ def record_confirmation(
 def change_state(
     session: Session, number: str, *, data: StateChange, actor: Staff, settings: Settings
 ) -> ItemAdminRead:
-    item = _staff_item(session, number, staff=actor)
-    if data.state not in _NEXT.get(item.state, set()):
+    """Staff move an item on (see _MOVES for who may do what). Closing is never theirs: 409."""
+    item = _staff_item(session, number, staff=actor, roles=READERS)
+    if data.state == ItemState.closed:
+        votes = _votes(session, item, settings=settings)
+        raise ConfirmationRequired(
+            f"销号要由群众确认：需要 {votes.needed} 部手机扫码说“已解决”，"
+            "或在之后的会上记录群众代表的确认（…/confirmations）。"
+        )
+    roles = _MOVES.get((item.state, data.state))
+    if roles is None:
         raise InquiryStateInvalid(
             f"问题{STATE_NAMES[item.state]}，不能改为“{STATE_NAMES[data.state]}”。"
         )
-    votes = _votes(session, item, settings=settings)
-    if data.state == ItemState.closed and votes.resolved < votes.needed:
-        raise ConfirmationRequired(
-            f"销号要由群众确认：需要 {votes.needed} 部手机投“已解决”（现在 {votes.resolved} 票），"
-            "或在之后的会上记录群众代表的确认。"
-        )
-    if data.state == ItemState.not_accepted and not data.reason:
-        raise ReasonRequired("不予受理时，请写明应由谁负责、群众该去哪里反映。")
+    _check(actor, roles, item.region_code)
+    if not data.reason and {item.state, data.state} & _NEEDS_REASON:
+        raise ReasonRequired("请写明理由：不予受理时写明应由谁负责、群众该去哪里反映。")
     before = _item_snapshot(item)
-    if data.state == ItemState.closed:
-        _close(item)
+    if item.state == ItemState.closed:
+        _reopen(item)
     else:
         item.state = data.state
-    if data.state == ItemState.not_accepted:
-        item.not_accepted_reason = data.reason
+    item.not_accepted_reason = data.reason if data.state == ItemState.not_accepted else None
     if data.state == ItemState.awaiting_confirmation:
+        item.rectified_on = public_writes.today()
         item.vote_round += 1  # votes from before the rectification do not count
     _event(item, EventKind.state, data.reason or _STATE_TEXT[data.state])
     _audited(session, item, f"inquiry_item.{data.state}", actor, before)
@@ -784,9 +764,9 @@ def change_state(
 
 
 _STATE_TEXT: dict[str, str] = {
+    ItemState.registered: "重新受理。",
     ItemState.rectifying: "开始整改。",
     ItemState.awaiting_confirmation: "整改完成，请群众扫码确认“已解决”或“没解决”。",
-    ItemState.closed: "群众确认已解决，销号。",
     ItemState.not_accepted: "不予受理。",
 }
 
@@ -801,6 +781,9 @@ def vote(
     confirmation; enough "没解决" votes return it to rectification, or reopen a closed one."""
     public_writes.limit(settings.inquiry_vote_limit_per_client, "inquiry-vote", client)
     item = _public_item(session, number, for_update=True)
+    # One address never makes up the villagers' number alone, even with fresh phone tokens.
+    alone = max(settings.inquiry_confirmations - 1, 1)
+    public_writes.limit(f"{alone} per 7 day", f"inquiry-vote-item:{item.id}", client)
     if item.state not in (ItemState.awaiting_confirmation, ItemState.closed):
         raise VotingClosed(
             f"这个问题{STATE_NAMES[item.state]}，整改完成、等待群众确认以后才能投票。"
@@ -823,18 +806,16 @@ def vote(
     votes = _votes(session, item, settings=settings)
     message = "谢谢！您的意见已记下。"
     if item.state == ItemState.awaiting_confirmation and votes.resolved >= votes.needed:
-        _close(item)
+        _close(item, public_writes.today())
         _event(item, EventKind.votes, f"{votes.resolved}位群众扫码确认已解决，销号。")
         message = "谢谢！已有足够的群众确认已解决，这个问题已销号。"
     elif votes.unresolved >= votes.needed:
-        reopened = item.state == ItemState.closed
-        item.state = ItemState.rectifying
-        item.closed_on = None
-        item.vote_round += 1
-        if reopened:
-            item.reopened_count += 1
+        if item.state == ItemState.closed:
+            _reopen(item)
             text = f"销号后有{votes.unresolved}位群众扫码说没解决，重新整改，纪委监委跟踪督办。"
         else:
+            item.state = ItemState.rectifying
+            item.vote_round += 1
             text = f"{votes.unresolved}位群众扫码说没解决，退回重新整改。"
         _event(item, EventKind.votes, text)
         message = "谢谢！已有足够的群众说没解决，这个问题已退回重新整改。"

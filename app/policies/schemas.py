@@ -17,9 +17,7 @@ Slug = Annotated[
         examples=["01-dibao"],
     ),
 ]
-Title = Annotated[
-    Text, Field(min_length=1, max_length=100, examples=["低保"])
-]
+Title = Annotated[Text, Field(min_length=1, max_length=100, examples=["低保"])]
 Summary = Annotated[
     MultilineText, Field(min_length=1, max_length=200, description="一两句话的要点")
 ]

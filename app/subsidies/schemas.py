@@ -1,14 +1,11 @@
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Literal, NamedTuple
+from typing import Literal, NamedTuple
 
-from pydantic import BaseModel, Field, PlainSerializer
+from pydantic import BaseModel, Field
 
-from app.schemas import StrictInt, Text
+from app.schemas import StrictInt, Text, Yuan
 from app.subsidies.items import FrequencyLabel
-
-# Money travels as a decimal string in yuan with two places; it is kept in fen.
-Yuan = Annotated[int, PlainSerializer(lambda fen: f"{fen // 100}.{fen % 100:02d}", return_type=str)]
 
 
 class PayoutIn(NamedTuple):  # a tuple: made, pickled and read fastest, per feed record

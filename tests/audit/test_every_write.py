@@ -253,7 +253,10 @@ WRITES: dict[tuple[str, str], Write] = {
         Role.commission,
         lambda c: (
             f"/api/v1/admin/inquiries/{_inquiry(c, ItemState.awaiting_confirmation)}/confirmations",
-            {"confirmed_by_count": 9},
+            {
+                "meeting_id": make_meeting(c.session, c.actor, held_on=days(0).isoformat()).id,
+                "confirmed_by_count": 9,
+            },
         ),
     ),
     ("POST", "/api/v1/admin/inquiries/{number}/state"): Write(

@@ -20,8 +20,8 @@ from app.inquiries.schemas import (
     VoteCreate,
     VoteReceipt,
 )
-from app.staff.models import Staff
-from tests.factories import SANGUANZHAI
+from app.staff.models import Role, Staff
+from tests.factories import SANGUANZHAI, make_staff
 
 
 def days(n: int) -> date:
@@ -92,16 +92,20 @@ def make_item(
         ItemState.not_accepted: ["not_accepted"],
     }[state]
     for step in path:
-        if step == "closed":
+        if step == "closed":  # representatives confirm it at a meeting held today
+            later = make_meeting(session, actor, held_on=days(0).isoformat())
             item = service.record_confirmation(
                 session,
                 item.number,
-                data=ConfirmationCreate(confirmed_by_count=12),
+                data=ConfirmationCreate(meeting_id=later.id, confirmed_by_count=12),
                 actor=actor,
                 settings=settings,
             )
             continue
-        reason = "应由县住建局负责，请到县政务服务中心反映。" if step == "not_accepted" else None
+        reason = None
+        if step == "not_accepted":  # the commission's decision, never a township's
+            actor = make_staff(session, role=Role.commission)
+            reason = "应由县住建局负责，请到县政务服务中心反映。"
         item = service.change_state(
             session,
             item.number,

@@ -34,7 +34,9 @@ class Board:
 @pytest.fixture(scope="module")
 def board(module_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Board]:
     log = tmp_path_factory.mktemp("inquiries-server") / "server.log"
-    with serving(module_database_url, log) as base:
+    # each phone on its own network (X-Forwarded-For from the local "proxy" is believed): one
+    # address alone never makes up the villagers' number
+    with serving(module_database_url, log, LIANYUN_FORWARDED_ALLOW_IPS="127.0.0.1") as base:
         env = {
             **os.environ,
             "LIANYUN_DATABASE_URL": module_database_url,
@@ -81,8 +83,17 @@ def board(module_database_url: str, tmp_path_factory: pytest.TempPathFactory) ->
         yield Board(base, headers, f"{base}/wl/{numbers[0]}", f"{base}/wl/{numbers[1]}")
 
 
-def _open(playwright: Playwright, tmp_path: Path, url: str, *, agent: str, name: str) -> Page:  # noqa: F811
+def _open(
+    playwright: Playwright,  # noqa: F811
+    tmp_path: Path,
+    url: str,
+    *,
+    agent: str,
+    name: str,
+    address: str = "10.0.0.1",
+) -> Page:
     context = _phone(playwright, tmp_path / name, agent)
+    context.set_extra_http_headers({"X-Forwarded-For": address})
     page = context.new_page()
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
@@ -118,7 +129,12 @@ def test_three_phones_tap_fixed_and_the_item_is_closed(
 ) -> None:
     for phone in range(3):
         page = _open(
-            playwright, tmp_path, board.waiting_url, agent=ANDROID_CHROME, name=f"phone-{phone}"
+            playwright,
+            tmp_path,
+            board.waiting_url,
+            agent=ANDROID_CHROME,
+            name=f"phone-{phone}",
+            address=f"10.0.0.{phone + 1}",
         )
         button = page.locator("#resolved")
         box = button.bounding_box()

@@ -2,7 +2,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
-from app.inquiries import demo, service
+from app.inquiries import demo, service, stats
 from app.inquiries.models import InquiryItem, ItemState
 from app.inquiries.schemas import ItemFilter
 from app.pagination import PageParams
@@ -25,7 +25,7 @@ def test_the_demo_year_shows_real_life_on_the_board(session: Session) -> None:
     assert {i.state for i in board.items} == set(ItemState)
     assert any(i.overdue for i in board.items)
     totals = [
-        service.stats(session, year=year, township_code=None).total
+        stats.stats(session, year=year, township_code=None).total
         for year in {i.year for i in items}  # a demo loaded in January spans two years
     ]
     assert sum(t.funds_recovered for t in totals) > 0 and sum(t.closed for t in totals) == 15

@@ -2,6 +2,7 @@ from io import BytesIO
 from typing import Any
 
 import pypdfium2
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from PIL import Image
 from pypdf import PdfReader
@@ -30,7 +31,7 @@ def _pages(pdf: bytes) -> list[Image.Image]:
 
 
 def test_a_meeting_recorded_by_staff_is_followed_by_the_public_until_villagers_close_it(
-    client: TestClient, session: Session
+    app: FastAPI, client: TestClient, session: Session
 ) -> None:
     officer = make_staff(session, role=Role.township_officer, region_code=FOLOU)
     headers = auth_headers(officer)
@@ -71,10 +72,15 @@ def test_a_meeting_recorded_by_staff_is_followed_by_the_public_until_villagers_c
     )
     assert_problem(refused, 409, "confirmation_required")
 
-    for phone in "12":
-        assert _vote(client, later, phone).status_code == 201
+    assert _vote(client, later, "1").status_code == 201
     assert_problem(_vote(client, later, "1"), 409, "inquiry_already_voted")
-    closing = _vote(client, later, "3")
+    # another "phone" from the same address: one address never makes up the number by itself
+    alone = _vote(client, later, "2")
+    assert_problem(alone, 429, "rate_limited")
+    assert int(alone.headers["retry-after"]) > 24 * 3600
+    with TestClient(app, client=("10.20.30.40", 50000)) as neighbour:
+        assert _vote(neighbour, later, "2").status_code == 201
+        closing = _vote(neighbour, later, "3")
     assert closing.status_code == 201 and closing.json()["state"] == "closed"
     assert "x-request-id" not in closing.headers  # a villager's vote leaves no trace in the log
     closed = client.get(f"{PUBLIC}/inquiries/{later}").json()
@@ -153,15 +159,19 @@ def test_meetings_and_stats_are_public(client: TestClient, session: Session) -> 
     commission = make_staff(session, role=Role.commission)
     meeting = make_meeting(session, commission, kind="xunjian")
     make_meeting(session, commission, published=False)
-    make_item(session, commission, meeting_id=meeting.id, state=ItemState.closed)
+    closed = make_item(session, commission, meeting_id=meeting.id, state=ItemState.closed)
+    confirming = closed.timeline[-1]  # at a meeting held today
     listed = client.get(f"{PUBLIC}/inquiry-meetings", params={"village_code": SANGUANZHAI}).json()
-    assert [m["id"] for m in listed["items"]] == [meeting.id]
-    assert listed["items"][0]["kind_name"] == "村居巡检"
+    assert [m["held_on"] for m in listed["items"]] == [
+        confirming.on.isoformat(),
+        days(-30).isoformat(),
+    ]
+    assert listed["items"][1]["id"] == meeting.id and listed["items"][1]["kind_name"] == "村居巡检"
     read = client.get(f"{PUBLIC}/inquiry-meetings/{meeting.id}").json()
     assert [i["state"] for i in read["items"]] == ["closed"]
     stats = client.get(f"{PUBLIC}/inquiries/stats", params={"year": days(0).year}).json()
     folou = next(t for t in stats["townships"] if t["township_code"] == FOLOU)
-    assert (folou["meetings"], folou["raised"], folou["closed"]) == (1, 1, 1)
+    assert (folou["meetings"], folou["raised"], folou["closed"]) == (2, 1, 1)
     assert folou["on_time_rate"] is None and folou["funds_recovered"] == "0.00"
     assert stats["total"]["raised"] == 1
 

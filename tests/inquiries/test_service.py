@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from app.audit.models import AuditEntry
 from app.config import get_settings
 from app.errors import Forbidden
-from app.inquiries import service
+from app.inquiries import service, stats
 from app.inquiries.errors import (
     AlreadyVoted,
     ConfirmationRequired,
@@ -15,6 +15,7 @@ from app.inquiries.errors import (
     InquiryNotFound,
     InquiryStateInvalid,
     MeetingDateInvalid,
+    MeetingNotFound,
     NotAPlace,
     ReasonRequired,
     VotingClosed,
@@ -138,7 +139,7 @@ def test_overdue_is_computed_from_the_deadline_and_the_state(
     assert not waiting.overdue  # rectified: now the villagers' turn
     assert _board(session, overdue=True) == [late.number]
     assert set(_board(session, overdue=False)) == {due_today.number, waiting.number}
-    assert service.count_overdue(session) == 1
+    assert stats.count_overdue(session) == 1
 
 
 def test_an_extension_must_be_later_and_is_public_with_its_reason(
@@ -241,28 +242,68 @@ def test_representatives_confirming_at_a_later_meeting_close_the_item(
     assert item.state == "closed" and item.closed_on == days(0)
     last = item.timeline[-1]
     assert last.kind == "confirmation" and last.confirmed_by_count == 12
-    rectifying = make_item(session, officer, state=ItemState.rectifying)
-    with pytest.raises(InquiryStateInvalid):
+    assert "群众来问廉上确认已解决" in last.text
+
+    def confirm(number: str, meeting_id: int, count: int = 5) -> None:
         service.record_confirmation(
             session,
-            rectifying.number,
-            data=ConfirmationCreate(confirmed_by_count=5),
+            number,
+            data=ConfirmationCreate(meeting_id=meeting_id, confirmed_by_count=count),
             actor=officer,
             settings=get_settings(),
         )
 
-
-def test_not_accepting_needs_a_reason_that_is_shown(session: Session, officer: Staff) -> None:
-    item = make_item(session, officer)
-    with pytest.raises(ReasonRequired):
-        _state(session, item.number, "not_accepted", officer)
-    refused = _state(
-        session, item.number, "not_accepted", officer, reason="归县住建局管，请打12345。"
-    )
-    assert refused.not_accepted_reason == "归县住建局管，请打12345。"
-    assert refused.timeline[-1].text == "归县住建局管，请打12345。"
+    rectifying = make_item(session, officer, state=ItemState.rectifying)
+    today = make_meeting(session, officer, held_on=days(0).isoformat())
     with pytest.raises(InquiryStateInvalid):
-        _state(session, item.number, "rectifying", officer)
+        confirm(rectifying.number, today.id)  # the work is not reported done
+    waiting = make_item(session, officer, state=ItemState.awaiting_confirmation)
+    with pytest.raises(MeetingDateInvalid):  # held before the work was done: not a later one
+        confirm(waiting.number, make_meeting(session, officer).id)
+    xixing = make_staff(session, role=Role.township_officer, region_code=XIXING)
+    elsewhere = make_meeting(session, xixing, village_code=HUANGLIU, held_on=days(0).isoformat())
+    with pytest.raises(MeetingNotFound):
+        confirm(waiting.number, elsewhere.id)
+    draft = make_meeting(session, officer, published=False, held_on=days(0).isoformat())
+    with pytest.raises(MeetingNotFound):
+        confirm(waiting.number, draft.id)
+    with pytest.raises(InquiryStateInvalid):
+        confirm(waiting.number, today.id, count=87)  # 86 came to that meeting
+    confirm(waiting.number, today.id, count=86)
+    assert service.get_item(session, waiting.number, settings=get_settings()).state == "closed"
+
+
+def test_only_the_commission_refuses_an_item_and_with_a_reason_that_is_shown(
+    session: Session, officer: Staff
+) -> None:
+    commission = make_staff(session, role=Role.commission)
+    item = make_item(session, officer)
+    with pytest.raises(Forbidden):  # a township cannot take its own item off the list
+        _state(session, item.number, "not_accepted", officer, reason="不归我们管。")
+    with pytest.raises(ReasonRequired):
+        _state(session, item.number, "not_accepted", commission)
+    reason = "归县住建局管，请打12345。"
+    refused = _state(session, item.number, "not_accepted", commission, reason=reason)
+    assert refused.not_accepted_reason == reason and refused.timeline[-1].text == reason
+    with pytest.raises(InquiryStateInvalid):
+        _state(session, item.number, "rectifying", commission)
+    again = _state(session, item.number, "registered", commission, reason="核实后属于镇里办理。")
+    assert again.state == "registered" and again.not_accepted_reason is None
+
+
+def test_the_commission_reopens_a_closed_item_with_a_reason(
+    session: Session, officer: Staff
+) -> None:
+    commission = make_staff(session, role=Role.commission)
+    item = make_item(session, officer, state=ItemState.closed)
+    with pytest.raises(Forbidden):
+        _state(session, item.number, "rectifying", officer, reason="再看看")
+    with pytest.raises(ReasonRequired):
+        _state(session, item.number, "rectifying", commission)
+    reopened = _state(session, item.number, "rectifying", commission, reason="回访发现又漏水了。")
+    assert reopened.reopened and reopened.closed_on is None
+    due = service.list_due(session, staff=commission, within_days=0, page=PAGE)
+    assert item.number in [i.number for i in due.items]  # not due for weeks, yet on the list
 
 
 def test_progress_starts_the_work_and_adds_the_funds_recovered(
@@ -303,8 +344,10 @@ def test_a_village_clerk_adds_progress_in_their_village_and_nothing_else(
         service.add_progress(
             session, open_item.number, data=progress, actor=other_clerk, settings=get_settings()
         )
-    with pytest.raises(Forbidden):
+    with pytest.raises(ConfirmationRequired):  # closing is no one's on staff
         _state(session, item.number, "closed", clerk)
+    with pytest.raises(Forbidden):
+        _state(session, item.number, "rectifying", clerk)
     with pytest.raises(Forbidden):
         service.extend_deadline(
             session,
@@ -384,36 +427,37 @@ def test_stats_count_per_township_and_rate_only_from_five_items(
     session: Session, officer: Staff
 ) -> None:
     meeting = make_meeting(session, officer)
-    for state in (ItemState.closed, ItemState.closed, ItemState.rectifying, ItemState.not_accepted):
-        make_item(session, officer, meeting_id=meeting.id, state=state)
-    make_item(
-        session,
-        officer,
-        meeting_id=meeting.id,
-        state=ItemState.rectifying,
-        deadline=days(-3).isoformat(),
-    )
+    for _ in range(3):  # done in time (deadline in 10 days), confirmed at a meeting today
+        make_item(session, officer, meeting_id=meeting.id, state=ItemState.closed)
+    late = days(-5).isoformat()  # reported done today, after its deadline
+    make_item(session, officer, meeting_id=meeting.id, state=ItemState.closed, deadline=late)
+    make_item(session, officer, meeting_id=meeting.id, state=ItemState.rectifying)
+    overdue = days(-3).isoformat()
+    make_item(session, officer, meeting_id=meeting.id, state=ItemState.rectifying, deadline=overdue)
+    make_item(session, officer, meeting_id=meeting.id, state=ItemState.not_accepted)
     make_meeting(session, officer, published=False)  # a draft counts nowhere
     year = days(0).year
-    folou = service.stats(session, year=year, township_code=FOLOU)
-    [row] = folou.townships
-    assert (row.meetings, row.raised, row.closed, row.open, row.overdue) == (1, 5, 2, 2, 1)
-    # on time: the two closed today (deadline in 10 days); due: those 2 and the overdue one
-    assert row.closed_on_time == 2 and row.on_time_rate == pytest.approx(0.667)
-    everyone = service.stats(session, year=year, township_code=None)
+    [row] = stats.stats(session, year=year, township_code=FOLOU).townships
+    # 1 meeting + the 4 at which representatives confirmed an item
+    assert (row.meetings, row.raised, row.closed, row.open, row.overdue) == (5, 7, 4, 2, 1)
+    # on time: 3 of the 5 accepted items closed or past their deadline (the refused one is not)
+    assert row.closed_on_time == 3 and row.on_time_rate == pytest.approx(0.6)
+    everyone = stats.stats(session, year=year, township_code=None)
     assert len(everyone.townships) > 20  # every township, those without meetings too
-    assert everyone.total.raised == 5 and everyone.total.on_time_rate == pytest.approx(0.667)
+    assert everyone.total.raised == 7 and everyone.total.on_time_rate == pytest.approx(0.6)
     xixing = next(t for t in everyone.townships if t.township_code == XIXING)
     assert xixing.raised == 0 and xixing.on_time_rate is None
     with pytest.raises(NotAPlace):
-        service.stats(session, year=year, township_code=SANGUANZHAI)
+        stats.stats(session, year=year, township_code=SANGUANZHAI)
 
 
 def test_stats_give_no_rate_below_five_items(session: Session, officer: Staff) -> None:
+    meeting = make_meeting(session, officer)
     for _ in range(4):
-        make_item(session, officer, state=ItemState.closed)
-    [row] = service.stats(session, year=days(0).year, township_code=FOLOU).townships
-    assert row.raised == 4 and row.closed_on_time == 4 and row.on_time_rate is None
+        make_item(session, officer, meeting_id=meeting.id, state=ItemState.closed)
+    make_item(session, officer, meeting_id=meeting.id, state=ItemState.not_accepted)
+    [row] = stats.stats(session, year=None, township_code=FOLOU).townships
+    assert row.raised == 5 and row.closed_on_time == 4 and row.on_time_rate is None
 
 
 def test_a_meeting_create_refuses_an_unknown_region(session: Session, officer: Staff) -> None:
