@@ -198,14 +198,13 @@ def test_public_writes_keep_nothing_identifying_in_clear(
         assert secret not in logs, f"logged: {secret}"
 
 
-# Public writes whose callers are not villagers writing anonymously: a lookup (its own rules),
-# staff signing in, and the scan page (a count by day and kind of phone only).
+# Public writes whose callers are not villagers writing anonymously: a lookup (its own rules)
+# and staff signing in.
 NOT_ANONYMOUS = {
     ("POST", "/api/v1/subsidies/lookup"),
     ("POST", "/api/v1/auth/token"),
     ("POST", "/api/v1/auth/refresh"),
     ("POST", "/api/v1/auth/logout"),
-    ("GET", "/i/{code}"),
 }
 
 
