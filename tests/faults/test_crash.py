@@ -22,6 +22,9 @@ from tests.databases import create_database, drop_database, unique_name
 from tests.faults.test_lease import wait_for
 
 KILLS = 3
+# A sync child starts slowly on a loaded two-core machine (CI runs two test workers): the
+# waits are for an event, not a measure of speed, so they may be long.
+SLOW = 90.0
 FEED = MockFeedConfig(token="crash-token", persons=1000, months=4, fault_rate=0.05)
 
 
@@ -103,15 +106,21 @@ def test_syncs_killed_at_random_points_end_as_one_clean_sync(committed_db: str) 
     try:
         with serving_in_thread(create_mock_feed_app(FEED)) as feed_url:
             for kill in range(KILLS):
-                wait_for(lambda: lease_free(committed_db))
+                wait_for(lambda: lease_free(committed_db), seconds=SLOW)
                 runs_before = run_count(committed_db)
                 process = sync_process(committed_db, feed_url)
                 # Once the run has begun (its row is there) and has stored a random number of
                 # lines more (up to about a third of the feed), a random moment later: mostly
                 # in the middle of a group of pages, sometimes before its first commit.
-                wait_for(lambda p=process, n=runs_before: run_count(committed_db) > n or p.poll())
+                wait_for(
+                    lambda p=process, n=runs_before: run_count(committed_db) > n or p.poll(),
+                    seconds=SLOW,
+                )
                 target = line_count(committed_db) + rng.randrange(0, 500)
-                wait_for(lambda p=process, t=target: line_count(committed_db) >= t or p.poll())
+                wait_for(
+                    lambda p=process, t=target: line_count(committed_db) >= t or p.poll(),
+                    seconds=SLOW,
+                )
                 try:
                     process.wait(rng.uniform(0.0, 0.3))
                 except subprocess.TimeoutExpired:
@@ -119,7 +128,7 @@ def test_syncs_killed_at_random_points_end_as_one_clean_sync(committed_db: str) 
                     process.wait()
                 stored = contents(committed_db)["count"]
                 print(f"kill {kill}: exit {process.returncode}, {stored} lines stored")
-            wait_for(lambda: lease_free(committed_db))
+            wait_for(lambda: lease_free(committed_db), seconds=SLOW)
             assert sync_process(committed_db, feed_url).wait() == 0
             assert sync_process(clean_url, feed_url).wait() == 0
         crashed, clean = contents(committed_db), contents(clean_url)
