@@ -43,12 +43,13 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.kill()
 
 
-def post_request(url: str, body: Any) -> bytes:
+def post_request(url: str, body: Any, headers: dict[str, str] | None = None) -> bytes:
     """A JSON POST to `url`, encoded once, ready to be sent again and again."""
     parsed = httpx.URL(url)
     raw = json.dumps(body, ensure_ascii=False).encode()
+    extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
     head = (
-        f"POST {parsed.raw_path.decode()} HTTP/1.1\r\nHost: {parsed.host}\r\n"
+        f"POST {parsed.raw_path.decode()} HTTP/1.1\r\nHost: {parsed.host}\r\n{extra}"
         f"Content-Type: application/json\r\nContent-Length: {len(raw)}\r\n\r\n"
     )
     return head.encode() + raw
