@@ -127,6 +127,10 @@ def _bodies(other: Township) -> dict[tuple[str, str], dict[str, Any]]:
         ("POST", "/api/v1/admin/inquiry-meetings/{meeting_id}/items"): item_data(),
         ("POST", "/api/v1/admin/inquiry-meetings/{meeting_id}/photos"): {},
         ("POST", "/api/v1/admin/inquiries/{number}/progress"): {"text": "越界"},
+        ("PATCH", "/api/v1/admin/inquiries/{number}"): {
+            "question": "越界改写问题",
+            "reason": "越界",
+        },
         ("POST", "/api/v1/admin/inquiries/{number}/extend"): {
             "deadline": days(90).isoformat(),
             "reason": "越界",

@@ -34,6 +34,7 @@ class EventKind(StrEnum):
     extension = "extension"  # a new deadline, with its reason
     confirmation = "confirmation"  # representatives confirmed it fixed at a meeting
     votes = "votes"  # the villagers' votes closed, returned or reopened it
+    correction = "correction"  # the text corrected (e.g. a name that must not be public)
 
 
 class InquiryMeeting(Base):

@@ -18,6 +18,7 @@ from app.inquiries.schemas import (
     ItemCreate,
     ItemFilter,
     ItemRead,
+    ItemUpdate,
     MeetingBrief,
     MeetingCreate,
     MeetingFilter,
@@ -286,6 +287,22 @@ def read_inquiry_admin(
     number: Number, actor: CurrentStaff, session: SessionDep, settings: SettingsDep
 ) -> ItemAdminRead:
     return service.get_item_admin(session, number, staff=actor, settings=settings)
+
+
+@admin_router.patch(
+    "/inquiries/{number}",
+    summary="更正问题的文字（会议公开后只有纪委监委可以，并在时间线上写明）",
+    response_model=ItemAdminRead,
+    responses=problems(401, 403, 404, 422),
+)
+def correct_inquiry(
+    number: Number,
+    data: ItemUpdate,
+    actor: CurrentStaff,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> ItemAdminRead:
+    return service.correct_item(session, number, data=data, actor=actor, settings=settings)
 
 
 @admin_router.post(

@@ -61,6 +61,18 @@ class ItemCreate(_Input):
     deadline: IsoDate = Field(description="整改期限，不能早于开会日期")
 
 
+class ItemUpdate(_Input):
+    question: MultilineText | None = Field(default=None, min_length=5, max_length=MAX_QUESTION)
+    answer_on_site: MultilineText | None = Field(default=None, max_length=MAX_TEXT)
+    responsible_unit: Text | None = Field(default=None, min_length=2, max_length=100)
+    reason: Text = Field(
+        min_length=2,
+        max_length=200,
+        description="为什么更正（公开的问题更正后，时间线上写明“内容已更正”和这个理由）",
+        examples=["删去了提问群众的姓名"],
+    )
+
+
 class ProgressCreate(_Input):
     text: MultilineText = Field(min_length=2, max_length=MAX_TEXT)
     progress: FormInt | None = Field(default=None, ge=0, le=100, description="完成百分比")

@@ -76,6 +76,7 @@ from app.inquiries.schemas import (
     ItemCreate,
     ItemFilter,
     ItemRead,
+    ItemUpdate,
     MeetingBrief,
     MeetingCreate,
     MeetingFilter,
@@ -602,6 +603,31 @@ def add_item(
         entity_id=item.number,
         after=_item_snapshot(item),
     )
+    return get_item_admin(session, item.number, staff=actor, settings=settings)
+
+
+def correct_item(
+    session: Session, number: str, *, data: ItemUpdate, actor: Staff, settings: Settings
+) -> ItemAdminRead:
+    """Correct an item's text: while its meeting is a draft, as any organiser; once public, by
+    the commission only, with the correction on the timeline. The audit log keeps which fields
+    changed, never their text (a name removed from a question must not survive anywhere)."""
+    item = _staff_item(session, number, staff=actor)
+    if item.published:
+        staff_service.check_role(actor, COMMISSION)
+    changes = {
+        field: value
+        for field, value in data.model_dump(exclude={"reason"}, exclude_none=True).items()
+        if value != getattr(item, field)
+    }
+    if not changes:
+        raise InquiryStateInvalid("没有要更正的内容。")
+    before = {**_item_snapshot(item), "fields": sorted(changes)}
+    for field, value in changes.items():
+        setattr(item, field, value)
+    if item.published:
+        _event(item, EventKind.correction, f"内容已更正：{data.reason}")
+    _audited(session, item, "inquiry_item.correct", actor, before)
     return get_item_admin(session, item.number, staff=actor, settings=settings)
 
 

@@ -238,6 +238,13 @@ WRITES: dict[tuple[str, str], Write] = {
         lambda c: (f"/api/v1/admin/inquiry-meetings/{_meeting(c, published=True)}/photos", {}),
         files=[("photos", ("p.png", files.png(), "image/png"))],
     ),
+    ("PATCH", "/api/v1/admin/inquiries/{number}"): Write(
+        Role.commission,
+        lambda c: (
+            f"/api/v1/admin/inquiries/{_inquiry(c)}",
+            {"question": "更正后的问题内容。", "reason": "删去姓名"},
+        ),
+    ),
     ("POST", "/api/v1/admin/inquiries/{number}/progress"): Write(
         Role.commission,
         lambda c: (f"/api/v1/admin/inquiries/{_inquiry(c)}/progress", {"text": "已经开始整改。"}),

@@ -26,6 +26,7 @@ from app.inquiries.schemas import (
     ExtensionCreate,
     ItemCreate,
     ItemFilter,
+    ItemUpdate,
     MeetingCreate,
     ProgressCreate,
     StateChange,
@@ -468,4 +469,36 @@ def test_a_meeting_create_refuses_an_unknown_region(session: Session, officer: S
             session,
             data=MeetingCreate.model_validate(meeting_data(village_code="511923999999")),
             actor=officer,
+        )
+
+
+def test_a_name_typed_into_a_question_can_be_taken_out_and_leaves_no_trace(
+    session: Session, officer: Staff
+) -> None:
+    named = "三组的王大妈说村里的低保评议没有开会。"
+    meeting = make_meeting(session, officer, published=False)
+    draft = make_item(session, officer, meeting_id=meeting.id, question=named)
+    fix = ItemUpdate(question="村里的低保评议没有开会。", reason="删去提问群众的姓名")
+    corrected = service.correct_item(
+        session, draft.number, data=fix, actor=officer, settings=get_settings()
+    )
+    assert corrected.question == fix.question and len(corrected.timeline) == 1  # a draft: no note
+
+    public = make_item(session, officer, question=named)
+    with pytest.raises(Forbidden):  # once public, only the commission corrects
+        service.correct_item(
+            session, public.number, data=fix, actor=officer, settings=get_settings()
+        )
+    commission = make_staff(session, role=Role.commission)
+    done = service.correct_item(
+        session, public.number, data=fix, actor=commission, settings=get_settings()
+    )
+    assert done.question == fix.question
+    assert done.timeline[-1].kind == "correction"
+    assert done.timeline[-1].text == "内容已更正：删去提问群众的姓名"
+    entries = session.scalars(select(AuditEntry).where(AuditEntry.action == "inquiry_item.correct"))
+    assert all("王大妈" not in str(e.before) + str(e.after) for e in entries)
+    with pytest.raises(InquiryStateInvalid):  # nothing to change
+        service.correct_item(
+            session, public.number, data=fix, actor=commission, settings=get_settings()
         )
