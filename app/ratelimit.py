@@ -126,8 +126,9 @@ class _RedisOutage:
         return retry_at is not None and time.monotonic() >= retry_at
 
     def seconds_left(self) -> int:
-        retry_at = self.retry_at
-        return 0 if retry_at is None else math.ceil(retry_at - time.monotonic())
+        """Until Redis is tried again; none when it answers (again, since the caller looked)."""
+        now = time.monotonic()
+        return math.ceil((self.retry_at or now) - now)
 
     def failed(self, error: StorageError) -> None:
         with self._lock:
