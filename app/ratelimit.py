@@ -11,6 +11,7 @@ passwords (`fail_closed`) refuse instead: a per-worker count would multiply the 
 attacker gets by the number of workers.
 """
 
+import hashlib
 import hmac
 import logging
 import math
@@ -23,7 +24,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, Request
 from limits import RateLimitItem, parse
 from limits.errors import StorageError
-from limits.storage import Storage, storage_from_string
+from limits.storage import MemoryStorage, Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -36,7 +37,6 @@ from app.observability import RATE_LIMIT_FALLBACK, RATE_LIMIT_FALLBACK_HITS
 
 logger = logging.getLogger(__name__)
 
-MEMORY = "memory://"
 # A counter that takes longer than this is not worth waiting for: the request goes on with
 # the worker's own count.
 _REDIS_TIMEOUT_SECONDS = 0.5
@@ -62,27 +62,34 @@ class Limiter:
     storage: Storage
 
 
-@lru_cache
-def _limiter_for(storage_uri: str) -> Limiter:
-    options: dict[str, Any] = {}
-    if storage_uri != MEMORY:
-        options = {
-            "wrap_exceptions": True,  # every failure of the store is a StorageError
-            "socket_timeout": _REDIS_TIMEOUT_SECONDS,
-            "socket_connect_timeout": _REDIS_TIMEOUT_SECONDS,
-            # one immediate retry when a pooled connection died with a restarted Redis (refused
-            # or closed: no wait); never after a timeout, so a Redis that does not answer costs
-            # one timeout, not two
-            "retry": Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
-        }
-    storage = storage_from_string(storage_uri, **options)
-    assert isinstance(storage, Storage)  # noqa: S101 (a sync storage URI gives a sync storage)
+def _limiter(storage: Storage) -> Limiter:
     return Limiter(MovingWindowRateLimiter(storage), FixedWindowRateLimiter(storage), storage)
+
+
+# This worker's own counters: all of them without Redis, and those counted while Redis is away.
+_memory = _limiter(MemoryStorage())
+
+
+@lru_cache
+def _redis(url: str) -> Limiter:
+    options: dict[str, Any] = {  # passed on to redis-py, whose types `limits` does not know
+        "wrap_exceptions": True,  # every failure of the store is a StorageError
+        "socket_timeout": _REDIS_TIMEOUT_SECONDS,
+        "socket_connect_timeout": _REDIS_TIMEOUT_SECONDS,
+        # one immediate retry when a pooled connection died with a restarted Redis (refused or
+        # closed: no wait); never after a timeout, so a Redis that does not answer costs one
+        # timeout, not two
+        "retry": Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+    }
+    storage = storage_from_string(url, **options)
+    assert isinstance(storage, Storage)  # noqa: S101 (a sync storage URI gives a sync storage)
+    return _limiter(storage)
 
 
 def limiter() -> Limiter:
     """The shared counters: Redis when configured, else this worker's memory."""
-    return _limiter_for(get_settings().redis_url or MEMORY)
+    url = get_settings().redis_url
+    return _memory if url is None else _redis(url)
 
 
 class _RedisOutage:
@@ -93,18 +100,18 @@ class _RedisOutage:
     or a gauge that changed at the moment of a tip would say when the tipster acted. An outage
     a tip found is told by the next other request that counts."""
 
+    retry_at: float | None  # time.monotonic(); None while Redis answers
+    _reported: bool  # what the log and the gauge last said: Redis is away
+    _cause: str  # the type of the error that began the outage (set by `failed`)
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self.retry_at: float | None = None  # time.monotonic(); None while Redis answers
-        self._cause = ""  # the type of the error that began the outage
-        self._reported = False  # what the log and the gauge last said: Redis is away
+        self.forget()
 
     def claim_try(self) -> bool:
         """Whether this caller should ask Redis: always while it answers; during an outage,
         once the retry time has passed, the first caller only (it moves the retry time on
         before it tries), so the others count in memory instead of waiting for Redis too."""
-        if self.retry_at is None:
-            return True  # the usual case, without the lock
         with self._lock:
             if self.retry_at is None:
                 return True
@@ -119,8 +126,9 @@ class _RedisOutage:
         return retry_at is not None and time.monotonic() >= retry_at
 
     def seconds_left(self) -> int:
-        retry_at = self.retry_at
-        return 0 if retry_at is None else math.ceil(retry_at - time.monotonic())
+        """Until Redis is tried again; none when it answers (again, since the caller looked)."""
+        now = time.monotonic()
+        return math.ceil((self.retry_at or now) - now)
 
     def failed(self, error: StorageError) -> None:
         with self._lock:
@@ -131,8 +139,6 @@ class _RedisOutage:
             self._report()
 
     def answered(self) -> None:
-        if self.retry_at is None and not self._reported:
-            return  # the usual case, without the lock
         with self._lock:
             self.retry_at = None
             self._report()
@@ -170,41 +176,37 @@ _outage = _RedisOutage()
 
 
 def _private_key(key: str) -> str:
-    """A keyed hash that changes every day: the counter store never holds the address."""
+    """A keyed hash that changes every UTC day: the counter store never holds the address."""
     secret = get_settings().secret("secret_key").encode()
-    day = time.strftime("%Y-%m-%d", time.gmtime())
-    return hmac.digest(secret, f"{day}:{key}".encode(), "sha256").hex()[:32]
+    year, month, day = time.gmtime()[:3]
+    return hmac.digest(secret, f"{year}-{month}-{day}:{key}".encode(), hashlib.sha256).hex()
 
 
 def _hit_or_refusal(
-    limiter: Limiter, item: RateLimitItem, namespace: str, key: str, *, private: bool, count: bool
+    limiter: Limiter, item: RateLimitItem, namespace: str, key: str, *, private: bool
 ) -> RateLimited | None:
-    """Count one attempt (`count`), or only look whether one more is allowed; the refusal
-    when it is not.
+    """Count one attempt; the refusal when it is one too many.
 
     `private` (tips): fixed windows keep only a count and an expiry, where a moving window
     would keep the moment of every attempt."""
     strategy = limiter.fixed if private else limiter.moving
-    allowed = strategy.hit(item, namespace, key) if count else strategy.test(item, namespace, key)
-    if allowed:
+    if strategy.hit(item, namespace, key):
         return None
     stats = strategy.get_window_stats(item, namespace, key)
     return RateLimited(retry_after=math.ceil(stats.reset_time - time.time()))
 
 
-def _hit_or_test(
-    rate: str, namespace: str, key: str, *, private: bool, fail_closed: bool, count: bool
+def hit(
+    rate: str, namespace: str, key: str, *, private: bool = False, fail_closed: bool = False
 ) -> None:
-    """Count one attempt (`count`) or only test the limit; raise RateLimited when it is used
-    up: in Redis, or while Redis is away in this worker's memory (RateLimitUnavailable instead
-    when `fail_closed`)."""
+    """Count one attempt under `namespace:key`; raise RateLimited once `rate` is exceeded: in
+    Redis, or while Redis is away in this worker's memory (RateLimitUnavailable instead when
+    `fail_closed`)."""
     item, key = parse(rate), _private_key(key)
     if get_settings().redis_url is not None:
         if _outage.claim_try():
             try:
-                refusal = _hit_or_refusal(
-                    limiter(), item, namespace, key, private=private, count=count
-                )
+                refusal = _hit_or_refusal(limiter(), item, namespace, key, private=private)
             except StorageError as error:
                 _outage.failed(error)
             else:
@@ -219,32 +221,16 @@ def _hit_or_test(
             raise RateLimitUnavailable(_outage.seconds_left())
         if not anonymous:  # a sample at the moment of a tip would date it
             RATE_LIMIT_FALLBACK_HITS.inc()
-    refusal = _hit_or_refusal(
-        _limiter_for(MEMORY), item, namespace, key, private=private, count=count
-    )
+    refusal = _hit_or_refusal(_memory, item, namespace, key, private=private)
     if refusal is not None:
         raise refusal
-
-
-def hit(
-    rate: str, namespace: str, key: str, *, private: bool = False, fail_closed: bool = False
-) -> None:
-    """Count one attempt under `namespace:key`; raise RateLimited once `rate` is exceeded."""
-    _hit_or_test(rate, namespace, key, private=private, fail_closed=fail_closed, count=True)
-
-
-def check(
-    rate: str, namespace: str, key: str, *, private: bool = False, fail_closed: bool = False
-) -> None:
-    """Raise RateLimited when `rate` is used up under `namespace:key`, counting nothing."""
-    _hit_or_test(rate, namespace, key, private=private, fail_closed=fail_closed, count=False)
 
 
 def clear(rate: str, namespace: str, key: str) -> None:
     """Forget the attempts counted under `namespace:key` (moving windows), wherever they were
     counted; a Redis that fails now keeps its count until the window expires."""
     item, key = parse(rate), _private_key(key)
-    _limiter_for(MEMORY).moving.clear(item, namespace, key)
+    _memory.moving.clear(item, namespace, key)
     if get_settings().redis_url is not None and _outage.claim_try():
         try:
             limiter().moving.clear(item, namespace, key)
@@ -274,7 +260,7 @@ def reset_outage() -> None:
 def reset() -> None:
     """Forget every counter and any outage (between tests)."""
     limiter().storage.reset()
-    _limiter_for(MEMORY).storage.reset()
+    _memory.storage.reset()
     _outage.forget()
 
 

@@ -1,8 +1,9 @@
+import calendar
 import contextlib
 import logging
-import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,19 +18,18 @@ from app import ratelimit
 from app.config import get_settings
 from app.errors import RateLimited
 from app.logs import anonymous_var
+from app.servers import free_port
+from tests.asserts import assert_problem
 from tests.factories import DEFAULT_PASSWORD, SANGUANZHAI, make_staff
 from tests.private_servers import PrivateRedis, wait_until
 
-BACKENDS = ["memory"] + (["redis"] if os.environ.get("LIANYUN_TEST_REDIS_URL") else [])
 
-
-@pytest.fixture(params=BACKENDS)
-def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+@pytest.fixture(params=["memory", "redis"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """The limits counted in this worker's memory, or in a Redis of the test's own."""
     if request.param == "redis":
-        monkeypatch.setenv("LIANYUN_REDIS_URL", os.environ["LIANYUN_TEST_REDIS_URL"])
-    get_settings.cache_clear()
-    yield request.param
-    get_settings.cache_clear()
+        request.getfixturevalue("private_redis")
+    return str(request.param)
 
 
 def test_the_limit_is_counted_per_key_and_answers_retry_after(backend: str) -> None:
@@ -185,3 +185,217 @@ def test_a_tip_that_meets_the_outage_leaves_no_line_and_no_sample(
     assert len(_outage_lines(caplog)) == 1
     assert _fallback_gauge() == 1
     assert len(blackhole_redis.accepted) == 1  # the villager did not wait for Redis again
+
+
+def _on_utc(monkeypatch: pytest.MonkeyPatch, moment: str) -> None:
+    """Makes it `moment` (UTC) for the keys of the rate limits; the counters keep real time."""
+    real_gmtime = time.gmtime
+    seconds = calendar.timegm(time.strptime(moment, "%Y-%m-%dT%H:%M:%S"))
+
+    def gmtime(secs: float | None = None) -> time.struct_time:
+        return real_gmtime(seconds if secs is None else secs)
+
+    monkeypatch.setattr(time, "gmtime", gmtime)
+
+
+def test_a_clients_count_holds_all_day_and_starts_afresh_the_next_utc_day(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _on_utc(monkeypatch, "2026-03-01T00:00:05")
+    for _ in range(3):
+        ratelimit.hit("3/day", "test", "203.0.113.7")
+    _on_utc(monkeypatch, "2026-03-01T23:59:55")
+    with pytest.raises(RateLimited):
+        ratelimit.hit("3/day", "test", "203.0.113.7")
+    _on_utc(monkeypatch, "2026-03-02T00:00:05")  # a new day: a new key, nothing counted yet
+    ratelimit.hit("3/day", "test", "203.0.113.7")
+
+
+def test_tip_limits_keep_only_a_count_in_redis_and_others_the_moments(
+    private_redis: PrivateRedis,
+) -> None:
+    for _ in range(2):
+        ratelimit.hit("5/hour", "tip-submit", "203.0.113.7", private=True)
+        ratelimit.hit("10/minute", "subsidy-lookup", "203.0.113.7")
+    redis = private_redis.client()
+    keys = {key.decode().split("/")[1]: key for key in redis.keys("*")}
+    assert set(keys) == {"tip-submit", "subsidy-lookup"}
+    # a fixed window: a count and an expiry, no moment of any attempt
+    assert redis.type(keys["tip-submit"]) == b"string"
+    assert redis.get(keys["tip-submit"]) == b"2"
+    # a moving window (the default) keeps the moment of each attempt, to count exactly
+    assert redis.type(keys["subsidy-lookup"]) == b"list"
+    assert redis.llen(keys["subsidy-lookup"]) == 2
+
+
+def test_clear_forgets_the_attempts_counted_in_redis(private_redis: PrivateRedis) -> None:
+    for _ in range(2):
+        ratelimit.hit("2/minute", "login-failures", "wangjianguo")
+    ratelimit.clear("2/minute", "login-failures", "wangjianguo")
+    ratelimit.hit("2/minute", "login-failures", "wangjianguo")
+    ratelimit.hit("2/minute", "login-failures", "wangjianguo")
+    with pytest.raises(RateLimited):
+        ratelimit.hit("2/minute", "login-failures", "wangjianguo")
+    assert private_redis.client().keys("*")  # counted in Redis, not in this worker's memory
+
+
+def _fallback_hits() -> float:
+    return REGISTRY.get_sample_value("lianyun_rate_limit_fallback_hits_total") or 0.0
+
+
+def test_an_outage_and_its_end_are_told_once_each_and_counting_goes_back_to_redis(
+    private_redis: PrivateRedis,
+    monkeypatch: pytest.MonkeyPatch,
+    app: FastAPI,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setenv("LIANYUN_REDIS_RETRY_SECONDS", "0.001")  # each request tries Redis
+    get_settings.cache_clear()
+    client = TestClient(app, raise_server_exceptions=False)
+    ratelimit.hit("10/minute", "test", "a-villager")
+    assert client.get("/readyz").json()["redis"] == "ok"
+    hits_before = _fallback_hits()
+    private_redis.stop()
+
+    with caplog.at_level("WARNING", logger="app.ratelimit"):
+        ratelimit.hit("10/minute", "test", "a-villager")  # counted in memory
+        ratelimit.hit("10/minute", "test", "a-villager")
+        assert _fallback_gauge() == 1
+        assert _fallback_hits() == hits_before + 2
+        ready = client.get("/readyz").json()
+        assert (ready["status"], ready["redis"]) == ("degraded", "unavailable")
+
+        private_redis.start()
+        ratelimit.hit("10/minute", "test", "a-villager")
+        ratelimit.hit("10/minute", "test", "a-villager")
+    assert [r.getMessage() for r in caplog.records if r.name == "app.ratelimit"] == [
+        "rate limits: Redis unreachable (ConnectionError); counting in this worker's memory, "
+        "sign-in refused; trying Redis again every 0.001 s",
+        "rate limits: Redis answers again; counting in Redis",
+    ]
+    assert _fallback_gauge() == 0
+    assert _fallback_hits() == hits_before + 2
+    assert len(private_redis.client().keys("*")) == 1  # the new Redis counts again
+
+
+@pytest.fixture
+def refusing_redis(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A Redis URL where nothing listens (connections refused at once), tried again after a
+    millisecond: each request tries it."""
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    monkeypatch.setenv("LIANYUN_REDIS_URL", url)
+    monkeypatch.setenv("LIANYUN_REDIS_RETRY_SECONDS", "0.001")
+    get_settings.cache_clear()
+    yield url
+    ratelimit.reset_outage()
+    get_settings.cache_clear()
+
+
+def test_sign_in_is_refused_while_redis_is_away_and_lookups_go_on(
+    refusing_redis: str, app: FastAPI, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    staff = make_staff(session, username="wangjianguo")
+    client = TestClient(app, raise_server_exceptions=False)
+    refused = client.post(
+        "/api/v1/auth/token", data={"username": staff.username, "password": DEFAULT_PASSWORD}
+    )
+    body = assert_problem(refused, 503, "rate_limit_unavailable")
+    assert body["title"] == "登录暂时不可用"
+    # Redis is tried again within a second: the least Retry-After there is
+    assert body["detail"] == (
+        "登录次数的计数服务暂时不可用，为防止密码被猜，登录暂停。请 1 秒后再试。"
+    )
+    assert refused.headers["Retry-After"] == "1"
+    assert body["retry_after"] == 1
+
+    # tried again in 5 minutes: come back then (give or take a stalled second)
+    monkeypatch.setenv("LIANYUN_REDIS_RETRY_SECONDS", "300")
+    get_settings.cache_clear()
+    ratelimit.reset_outage()
+    refused = client.post(
+        "/api/v1/auth/token", data={"username": staff.username, "password": DEFAULT_PASSWORD}
+    )
+    retry_after = assert_problem(refused, 503, "rate_limit_unavailable")["retry_after"]
+    assert 295 <= retry_after <= 300
+    assert refused.headers["Retry-After"] == str(retry_after)
+    lookup = {"id_number": "511923195203220271", "name": "徐平"}
+    assert client.post("/api/v1/subsidies/lookup", json=lookup).status_code == 404
+
+
+def test_a_request_without_a_client_address_is_limited_not_refused(app: FastAPI) -> None:
+    """A connection with no address (a Unix socket behind a proxy) counts under one key."""
+    client = TestClient(app, client=None, raise_server_exceptions=False)  # type: ignore[arg-type]
+    lookup = {"id_number": "511923195203220271", "name": "徐平"}
+    statuses = [client.post("/api/v1/subsidies/lookup", json=lookup).status_code for _ in range(11)]
+    assert statuses == [404] * 10 + [429]
+
+
+def test_clearing_meets_a_dead_redis_as_a_hit_does(
+    blackhole_redis: Blackhole, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level("WARNING"):
+        ratelimit.clear("5/minute", "login-failures", "wangjianguo")  # waits one timeout
+        assert len(blackhole_redis.accepted) == 1
+        ratelimit.hit("100/minute", "test", "a-villager")  # in memory, without waiting
+        ratelimit.clear("5/minute", "login-failures", "wangjianguo")  # nor does this one
+    assert len(blackhole_redis.accepted) == 1
+    assert [r.getMessage() for r in _outage_lines(caplog)] == [
+        "rate limits: Redis unreachable (TimeoutError); counting in this worker's memory, "
+        "sign-in refused; trying Redis again every 2.0 s"
+    ]
+
+
+class FakeClock:
+    """The wall clock the counters read (`time.time`), moved on by the test."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.now = 1_800_000_000.0
+        monkeypatch.setattr(time, "time", lambda: self.now)
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_retry_after_counts_from_the_first_attempt_in_the_window(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = FakeClock(monkeypatch)
+    for _ in range(3):
+        ratelimit.hit("3/minute", "test", "203.0.113.7")
+    clock.advance(20)
+    with pytest.raises(RateLimited) as moving:
+        ratelimit.hit("3/minute", "test", "203.0.113.7")
+    assert moving.value.headers["Retry-After"] == "40"
+
+    for _ in range(5):
+        ratelimit.hit("5/hour", "tip-submit", "203.0.113.7", private=True)
+    clock.advance(600)
+    with pytest.raises(RateLimited) as fixed:
+        ratelimit.hit("5/hour", "tip-submit", "203.0.113.7", private=True)
+    assert fixed.value.headers["Retry-After"] == "3000"
+
+
+def test_while_redis_is_away_a_tips_count_in_memory_keeps_no_moments(
+    refusing_redis: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fixed window in memory too: an hour after the first tip the count lapses whole, where
+    a moving window would still hold the moments of the later four."""
+    clock = FakeClock(monkeypatch)
+    ratelimit.hit("5/hour", "tip-submit", "203.0.113.7", private=True)
+    clock.advance(3000)
+    for _ in range(4):
+        ratelimit.hit("5/hour", "tip-submit", "203.0.113.7", private=True)
+    clock.advance(601)
+    for _ in range(5):
+        ratelimit.hit("5/hour", "tip-submit", "203.0.113.7", private=True)
+    with pytest.raises(RateLimited):
+        ratelimit.hit("5/hour", "tip-submit", "203.0.113.7", private=True)
+
+
+def test_while_redis_is_away_each_limit_and_client_counts_on_its_own(refusing_redis: str) -> None:
+    for _ in range(10):
+        ratelimit.hit("10/minute", "subsidy-lookup", "203.0.113.7")
+    with pytest.raises(RateLimited):
+        ratelimit.hit("10/minute", "subsidy-lookup", "203.0.113.7")
+    ratelimit.hit("10/minute", "tip-receipt", "203.0.113.7")  # a budget of its own
+    ratelimit.hit("10/minute", "subsidy-lookup", "203.0.113.8")  # another client
