@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -56,20 +57,29 @@ def post_request(url: str, body: Any, headers: dict[str, str] | None = None) -> 
 
 
 async def load(
-    base: str, requests: list[bytes], seconds: float, clients: int, *, ok: bytes = b"200"
-) -> dict[str, float]:
+    base: str,
+    requests: list[bytes],
+    seconds: float,
+    clients: int,
+    *,
+    ok: bytes = b"200",
+    seed: int = 0,
+) -> dict[str, Any]:
     """`clients` keep-alive connections to `base`, each sending one of `requests` (at random)
     as soon as its last is answered. Raw HTTP/1.1 over asyncio streams, requests encoded
     beforehand: a Python HTTP client would take a good part of this two-core machine from the
-    server it measures. An answer whose status is not `ok` counts as an error."""
+    server it measures. An answer whose status is not `ok` counts as an error. Each client picks
+    by its own random sequence from `seed`: a run that must not repeat an earlier one's requests
+    (writes) takes another seed."""
     parsed = httpx.URL(base)
     latencies: list[float] = []
     errors = 0
+    statuses: Counter[str] = Counter()
     deadline = time.perf_counter() + seconds
 
-    async def worker(seed: int) -> None:
+    async def worker(client: int) -> None:
         nonlocal errors
-        rng = random.Random(seed)
+        rng = random.Random(seed * 1000 + client)
         reader, writer = await asyncio.open_connection(parsed.host, parsed.port)
         while time.perf_counter() < deadline:
             started = time.perf_counter()
@@ -78,6 +88,7 @@ async def load(
             length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))  # type: ignore[union-attr]
             await reader.readexactly(length)
             latencies.append(time.perf_counter() - started)
+            statuses[head[9:12].decode()] += 1
             if not head.startswith(b"HTTP/1.1 " + ok):
                 errors += 1
         writer.close()
@@ -89,6 +100,7 @@ async def load(
     return {
         "requests": len(latencies),
         "errors": errors,
+        "statuses": dict(statuses),
         "rps": len(latencies) / elapsed,
         "p50_ms": 1000 * latencies[len(latencies) // 2],
         "p99_ms": 1000 * latencies[int(len(latencies) * 0.99)],

@@ -30,7 +30,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, undefer
 
 from app import images, public_writes
@@ -806,7 +805,13 @@ def vote(
     """One "已解决 / 没解决" per phone per round. Enough "已解决" votes close an item awaiting
     confirmation; enough "没解决" votes return it to rectification, or reopen a closed one."""
     public_writes.limit(settings.inquiry_vote_limit_per_client, "inquiry-vote", client)
-    item = _public_item(session, number, for_update=True)
+    item = session.scalar(  # the item alone, locked: votes on one item are counted one by one
+        select(InquiryItem)
+        .where(InquiryItem.number == number.upper(), InquiryItem.published.is_(True))
+        .with_for_update()
+    )
+    if item is None:
+        raise InquiryNotFound(f"没有编号为 {number} 的问题，或它所在的会议还没有公开。")
     # One address never makes up the villagers' number alone, even with fresh phone tokens.
     alone = max(settings.inquiry_confirmations - 1, 1)
     public_writes.limit(f"{alone} per 7 day", f"inquiry-vote-item:{item.id}", client)
@@ -815,20 +820,21 @@ def vote(
             f"这个问题{STATE_NAMES[item.state]}，整改完成、等待群众确认以后才能投票。"
         )
     digest = public_writes.device_hash(f"inquiry:{item.id}", data.device_token, settings=settings)
-    ballot = InquiryVote(
-        item_id=item.id,
-        vote_round=item.vote_round,
-        device_hash=digest,
-        resolved=data.resolved,
-        comment=data.comment or None,
-        voted_on=public_writes.today(),
-    )
-    try:
-        with session.begin_nested():  # two votes of one phone at once: the unique key decides
-            session.add(ballot)
-            session.flush()
-    except IntegrityError:
-        raise AlreadyVoted("这台手机已经对这个问题投过票了，每台手机只能投一次。") from None
+    counted = session.execute(  # the unique key decides, even for one phone's votes at once
+        dialect_insert(session, InquiryVote)
+        .values(
+            item_id=item.id,
+            vote_round=item.vote_round,
+            device_hash=digest,
+            resolved=data.resolved,
+            comment=data.comment or None,
+            voted_on=public_writes.today(),
+        )
+        .on_conflict_do_nothing(index_elements=["item_id", "vote_round", "device_hash"])
+        .returning(InquiryVote.id)
+    ).scalar()
+    if counted is None:
+        raise AlreadyVoted("这台手机已经对这个问题投过票了，每台手机只能投一次。")
     votes = _votes(session, item, settings=settings)
     message = "谢谢！您的意见已记下。"
     if item.state == ItemState.awaiting_confirmation and votes.resolved >= votes.needed:
