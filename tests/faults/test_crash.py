@@ -25,6 +25,13 @@ KILLS = 3
 # A sync child starts slowly on a loaded two-core machine (CI runs two test workers): the
 # waits are for an event, not a measure of speed, so they may be long.
 SLOW = 90.0
+
+
+def ended(process: subprocess.Popen[bytes]) -> bool:
+    """Whether the child is gone: a sync that stored the whole feed exits with 0 (falsy)."""
+    return process.poll() is not None
+
+
 FEED = MockFeedConfig(token="crash-token", persons=1000, months=4, fault_rate=0.05)
 
 
@@ -113,12 +120,12 @@ def test_syncs_killed_at_random_points_end_as_one_clean_sync(committed_db: str) 
                 # lines more (up to about a third of the feed), a random moment later: mostly
                 # in the middle of a group of pages, sometimes before its first commit.
                 wait_for(
-                    lambda p=process, n=runs_before: run_count(committed_db) > n or p.poll(),
+                    lambda p=process, n=runs_before: run_count(committed_db) > n or ended(p),
                     seconds=SLOW,
                 )
                 target = line_count(committed_db) + rng.randrange(0, 500)
                 wait_for(
-                    lambda p=process, t=target: line_count(committed_db) >= t or p.poll(),
+                    lambda p=process, t=target: line_count(committed_db) >= t or ended(p),
                     seconds=SLOW,
                 )
                 try:
