@@ -343,25 +343,6 @@ def _meeting_snapshot(meeting: InquiryMeeting) -> dict[str, Any]:
     }
 
 
-def _audited_meeting(
-    session: Session,
-    meeting: InquiryMeeting,
-    action: str,
-    actor: Staff,
-    before: dict[str, Any] | None,
-) -> None:
-    session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action=action,
-        entity_type=MEETING,
-        entity_id=meeting.id,
-        before=before,
-        after=_meeting_snapshot(meeting),
-    )
-
-
 def get_item_admin(
     session: Session, number: str, *, staff: Staff, settings: Settings
 ) -> ItemAdminRead:
@@ -461,7 +442,7 @@ def create_meeting(session: Session, *, data: MeetingCreate, actor: Staff) -> Me
         created_by_id=actor.id,
     )
     session.add(meeting)
-    _audited_meeting(session, meeting, "inquiry_meeting.create", actor, None)
+    _audited(session, meeting, "inquiry_meeting.create", actor, None)
     return _meeting_read(session, meeting)
 
 
@@ -474,7 +455,7 @@ def publish_meeting(session: Session, meeting_id: int, *, actor: Staff) -> Meeti
     meeting.published_on = public_writes.today()
     for item in meeting.items:
         item.published = True
-    _audited_meeting(session, meeting, "inquiry_meeting.publish", actor, before)
+    _audited(session, meeting, "inquiry_meeting.publish", actor, before)
     return _meeting_read(session, meeting)
 
 
@@ -505,7 +486,7 @@ def add_meeting_photos(
         raise PhotoInvalid("请选择要上传的照片。")
     before = _meeting_snapshot(meeting)
     meeting.photos.extend(_photos(uploads, already=len(meeting.photos)))
-    _audited_meeting(session, meeting, "inquiry_meeting.photos", actor, before)
+    _audited(session, meeting, "inquiry_meeting.photos", actor, before)
     return _meeting_read(session, meeting)
 
 
@@ -593,15 +574,7 @@ def add_item(
         f"限{item.deadline.isoformat()}前整改。",
     )
     item.events.append(registered)
-    session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="inquiry_item.create",
-        entity_type=ITEM,
-        entity_id=item.number,
-        after=_item_snapshot(item),
-    )
+    _audited(session, item, "inquiry_item.create", actor, None)
     return get_item_admin(session, item.number, staff=actor, settings=settings)
 
 
@@ -631,17 +604,26 @@ def correct_item(
 
 
 def _audited(
-    session: Session, item: InquiryItem, action: str, actor: Staff, before: dict[str, Any]
+    session: Session,
+    entity: InquiryItem | InquiryMeeting,
+    action: str,
+    actor: Staff,
+    before: dict[str, Any] | None,
 ) -> None:
+    """The audit entry of a staff write, with the entity as it is now (flushed first)."""
     session.flush()
+    if isinstance(entity, InquiryItem):
+        entity_type, entity_id, after = ITEM, entity.number, _item_snapshot(entity)
+    else:
+        entity_type, entity_id, after = MEETING, str(entity.id), _meeting_snapshot(entity)
     audit.record(
         session,
         actor=actor,
         action=action,
-        entity_type=ITEM,
-        entity_id=item.number,
+        entity_type=entity_type,
+        entity_id=entity_id,
         before=before,
-        after=_item_snapshot(item),
+        after=after,
     )
 
 
