@@ -29,7 +29,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, select, update
+from sqlalchemy import ColumnElement, Select, and_, case, func, select, update
 from sqlalchemy.orm import Session, selectinload, undefer
 
 from app import images, public_writes
@@ -210,8 +210,8 @@ def _find_item(session: Session, number: str, *, for_update: bool = False) -> In
     return session.scalar(stmt)
 
 
-def _public_item(session: Session, number: str, *, for_update: bool = False) -> InquiryItem:
-    item = _find_item(session, number, for_update=for_update)
+def _public_item(session: Session, number: str) -> InquiryItem:
+    item = _find_item(session, number)
     if item is None or not item.published:
         raise InquiryNotFound(f"没有编号为 {number} 的问题，或它所在的会议还没有公开。")
     return item
@@ -270,14 +270,16 @@ def get_meeting(session: Session, meeting_id: int) -> MeetingRead:
     return _meeting_read(session, meeting)
 
 
-def list_meetings(
-    session: Session, *, village_code: str | None, township_code: str | None, page: PageParams
+def _meetings_page(
+    session: Session, stmt: Select[InquiryMeeting], filters: MeetingFilter, page: PageParams
 ) -> Page[MeetingBrief]:
-    stmt = select(InquiryMeeting).where(InquiryMeeting.state == MeetingState.published)
-    if village_code:
-        stmt = stmt.where(InquiryMeeting.region_code == village_code)
-    if township_code:
-        stmt = stmt.where(InquiryMeeting.township_code == township_code)
+    """`stmt` narrowed by the filters, the latest meeting first."""
+    if filters.state:
+        stmt = stmt.where(InquiryMeeting.state == filters.state)
+    if filters.village_code:
+        stmt = stmt.where(InquiryMeeting.region_code == filters.village_code)
+    if filters.township_code:
+        stmt = stmt.where(InquiryMeeting.township_code == filters.township_code)
     stmt = stmt.order_by(InquiryMeeting.held_on.desc(), InquiryMeeting.id.desc())
     rows, total = paginate(session, stmt, page)
     return Page(
@@ -286,6 +288,15 @@ def list_meetings(
         page=page.page,
         size=page.size,
     )
+
+
+def list_meetings(
+    session: Session, *, village_code: str | None, township_code: str | None, page: PageParams
+) -> Page[MeetingBrief]:
+    published = MeetingFilter(
+        state=MeetingState.published, village_code=village_code, township_code=township_code
+    )
+    return _meetings_page(session, select(InquiryMeeting), published, page)
 
 
 # --- staff: access ------------------------------------------------------------------------------
@@ -369,23 +380,10 @@ def list_meetings_admin(
     """The meetings of the caller's region, drafts too, the latest first."""
     staff_service.check_role(staff, READERS)
     prefix = regions_service.scope_prefix(staff.region_code)
-    stmt = select(InquiryMeeting).where(
+    region = select(InquiryMeeting).where(
         InquiryMeeting.region_code.startswith(prefix, autoescape=True)
     )
-    if filters.state:
-        stmt = stmt.where(InquiryMeeting.state == filters.state)
-    if filters.village_code:
-        stmt = stmt.where(InquiryMeeting.region_code == filters.village_code)
-    if filters.township_code:
-        stmt = stmt.where(InquiryMeeting.township_code == filters.township_code)
-    stmt = stmt.order_by(InquiryMeeting.held_on.desc(), InquiryMeeting.id.desc())
-    rows, total = paginate(session, stmt, page)
-    return Page(
-        items=[_meeting_brief(session, m) for m in rows],
-        total=total,
-        page=page.page,
-        size=page.size,
-    )
+    return _meetings_page(session, region, filters, page)
 
 
 def get_meeting_admin(session: Session, meeting_id: int, *, staff: Staff) -> MeetingRead:
