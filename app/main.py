@@ -69,12 +69,24 @@ def create_app(*, configure_logs: bool = True, schedule_jobs: bool = True) -> Fa
     return app
 
 
+def _too_large_response() -> dict[str, Any]:
+    return {
+        "description": "提交的内容太大（请求体超过服务器允许的大小）",
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+
+
 def _openapi(app: FastAPI) -> dict[str, Any]:
-    """FastAPI's schema, with error responses served as application/problem+json."""
+    """FastAPI's schema, with error responses served as application/problem+json.
+
+    Every operation that takes a body may answer 413: the size limit is the middleware's, in
+    front of every route, so it is documented here rather than on each route."""
     if app.openapi_schema is None:
         schema = FastAPI.openapi(app)
         for path in schema["paths"].values():
             for operation in path.values():
+                if "requestBody" in operation:
+                    operation["responses"].setdefault("413", _too_large_response())
                 for status, response in operation.get("responses", {}).items():
                     content = response.get("content", {})
                     if status[:1] in "45" and "application/json" in content:

@@ -298,11 +298,13 @@ def test_a_broken_body_replays_nothing(client: TestClient, session: Session, raw
     assert _refused_field(response, "body") == "不是有效的 JSON"
 
 
-def test_every_operation_with_a_body_documents_its_422_and_the_401_first() -> None:
+def test_every_operation_with_a_body_documents_its_422_413_and_the_401_first() -> None:
     for path, method, operation in _operations():
         if "requestBody" not in operation:
             continue
         assert "422" in operation["responses"], f"{method} {path}"
+        too_large = operation["responses"]["413"]["content"]["application/problem+json"]
+        assert too_large["schema"]["$ref"].endswith("/Problem"), f"{method} {path}"
         if operation.get("security"):
             assert "401" in operation["responses"], f"{method} {path}"
 
