@@ -488,6 +488,15 @@ def add_meeting_photos(
     return _meeting_read(session, meeting)
 
 
+def meeting_photos(session: Session, meeting_id: int) -> list[PhotoRead]:
+    """A meeting's photos, in the order they were added (for the item page, under the question
+    its meeting raised: the item is public, so its meeting is)."""
+    photos = session.scalars(
+        select(InquiryPhoto).where(InquiryPhoto.meeting_id == meeting_id).order_by(InquiryPhoto.id)
+    )
+    return [PhotoRead.model_validate(p) for p in photos]
+
+
 def get_photo(session: Session, photo_id: int) -> bytes:
     """A published meeting's photo, or a photo of a published item's timeline."""
     photo = session.get(InquiryPhoto, photo_id, options=[undefer(InquiryPhoto.data)])
