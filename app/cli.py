@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from app.config import ConfigError, get_settings
-from app.db import session_scope, upgrade_head
+from app.db.engines import session_scope
+from app.db.migrations import upgrade_head
 from app.logs import configure_logging
 
 if TYPE_CHECKING:

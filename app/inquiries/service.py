@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session, selectinload, undefer
 from app import images, public_writes
 from app.audit import service as audit
 from app.config import Settings
-from app.db import dialect_insert
+from app.db.base import dialect_insert
 from app.errors import Forbidden
 from app.inquiries.errors import (
     AlreadyVoted,

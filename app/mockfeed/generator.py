@@ -6,11 +6,12 @@ The stream is a pure function of the config and a position; nothing of it is sto
   each person contributes a short "block" of lines (0 to a handful). Positions only ever grow,
   and the stream of a config with more months starts with the stream of the same config with
   fewer: the end cursor of one is where the new months begin in the other.
-- Persons come from a compact table built once per generator (O(persons), ~15 bytes and ~6 µs
-  each: household layout, birth dates, and the sequence numbers that make every ID number
-  unique); everything else about a person (name, flags, what they are paid, the months in which
-  something special happens to them) is computed from (seed, p) on first use and cached,
-  ~0.5 KB per person who is ever paid; persons never paid are only flagged idle and skipped.
+- Persons come from a compact table built once per generator (O(persons): household layout,
+  birth dates, and the sequence numbers that make every ID number unique); everything else
+  about a person (name, flags, what they are paid, the months in which something special
+  happens to them) is computed from (seed, p) on first use and cached for persons who are ever
+  paid (docs/performance.md#mock-feed-persons); persons never paid are only flagged idle and
+  skipped.
 - A block of (m, p) holds, in order: a follow-up of the event of (p, m-1), the event of
   (p, m) on one of p's payouts of month m-1 (correction, reversal, replay), p's payouts of
   month m (one of them possibly replayed right after itself), and with `fault_rate` > 0 maybe

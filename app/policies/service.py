@@ -27,7 +27,8 @@ from sqlalchemy.orm import Session, defer, selectinload
 
 from app.audit import service as audit
 from app.audit.service import Actor
-from app.db import FastSelect, utcnow
+from app.db.base import utcnow
+from app.db.fastpath import FastSelect
 from app.errors import Conflict, InvalidState, NotFound
 from app.pagination import Page, PageParams, paginate
 from app.policies import rendering, search
@@ -150,7 +151,7 @@ def get_published(session: Session, policy_id: int) -> PolicyRead:
 # Table columns (Core, not ORM): it runs on every subsidy lookup.
 _policy, _version = Policy.__table__, PolicyVersion.__table__
 # Run on the driver's cursor (see FastSelect): every villager's lookup asks for it, and
-# SQLAlchemy's per-execution work cost several times the query.
+# SQLAlchemy's per-execution work costs more than the query (docs/performance.md#compiled-selects).
 _ITEMS = FastSelect(
     select(_policy.c.id, _version.c["items"])
     .join(_version, _policy.c.published_version_id == _version.c.id)

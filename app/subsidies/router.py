@@ -1,7 +1,7 @@
 from fastapi import APIRouter
 
 from app.config import SettingsDep
-from app.db import ReadTransactionDep, in_read_lane
+from app.db.fastpath import ReadTransactionDep, in_read_lane
 from app.errors import problems
 from app.ratelimit import ClientAddress
 from app.routing import ApiRoute

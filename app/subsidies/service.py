@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 
 from app import ratelimit
 from app.config import Settings
-from app.db import BulkInsert, FastSelect, dialect_insert, one_of
+from app.db.base import dialect_insert
+from app.db.fastpath import BulkInsert, FastSelect, one_of
 from app.errors import InvalidState, NotFound
 from app.policies import service as policies_service
 from app.regions import service as regions_service
@@ -116,9 +117,8 @@ def store_payouts(
     The caller holds the sync lease (app.sync.service): no other writer of payouts or persons
     runs, so the versions read here stay true until commit, and so do the person ids given out.
     Records not stored yet are then plain INSERTs; only newer versions of stored ones go through
-    the upsert: on SQLite, an upsert costs about 1.5 times a plain insert
-    (`scripts/bench_db_paths`). A writer that broke the rule would fail on a primary key, never
-    overwrite silently.
+    the upsert, which costs more on SQLite (see docs/performance.md#plain-insert-before-upsert).
+    A writer that broke the rule would fail on a primary key, never overwrite silently.
 
     `known_persons`, kept by the caller across the pages of one run, spares looking up and
     re-writing a person already met in this run. Rows go to the database in the feed's order:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, selectinload
 from app import public_writes
 from app.audit import service as audit
 from app.config import Settings
-from app.db import utcnow
+from app.db.base import utcnow
 from app.pagination import PageParams, paginate
 from app.regions import service as regions_service
 from app.staff import service as staff_service

@@ -32,13 +32,9 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit
 from app.config import Settings, get_settings
-from app.db import (
-    bulk_write_session_scope,
-    dialect_insert,
-    session_scope,
-    utcnow,
-    writers_waiting,
-)
+from app.db.base import dialect_insert, utcnow
+from app.db.engines import bulk_write_session_scope, session_scope
+from app.db.sqlite import writers_waiting
 from app.errors import Conflict, NotFound
 from app.pagination import PageParams, paginate
 from app.regions.models import Region, RegionLevel
@@ -276,8 +272,9 @@ def _mark_abandoned_runs(session: Session, *, starting: int | None) -> None:
 def _gc_paused() -> Iterator[Callable[[], object]]:
     """Automatic garbage collection off while pages are stored; call what it yields after each
     commit. Storing allocates millions of short-lived objects (records, rows), and the
-    collections they set off cost a tenth of the time, although reference counting frees nearly
-    all of them; the young collection after a commit frees the rare cycle."""
+    collections they set off cost time although reference counting frees nearly all of them
+    (see docs/performance.md#collector-paused-while-storing); the young collection after a
+    commit frees the rare cycle."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:

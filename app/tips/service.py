@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, selectinload
 from app import public_writes
 from app.audit import service as audit
 from app.config import Settings
-from app.db import dialect_insert
+from app.db.base import dialect_insert
 from app.pagination import Page, PageParams, paginate
 from app.regions import service as regions_service
 from app.regions.models import RegionLevel

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.config import get_settings
-from app.db import session_scope
+from app.db.engines import session_scope
 from app.subsidies.models import Payout
 from app.sync import service
 from app.sync.client import FeedClient, FeedPageTooLarge

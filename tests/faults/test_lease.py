@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy import select, text, update
 
 from app.config import get_settings
-from app.db import engine_for, session_scope, utcnow
+from app.db.base import utcnow
+from app.db.engines import engine_for, session_scope
 from app.sync import scheduler, service
 from app.sync.models import SyncLease, SyncRun
 from tests.factories import make_staff

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.audit.models import AuditEntry
 from app.config import get_settings
-from app.db import session_scope
+from app.db.engines import session_scope
 from app.main import create_app
 from app.scheduler import start_scheduler
 from app.staff.models import Role

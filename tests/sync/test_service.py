@@ -9,7 +9,7 @@ from sqlalchemy import func, insert, or_, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.config import get_settings
-from app.db import engine_for, get_engine, session_scope
+from app.db.engines import engine_for, get_engine, session_scope
 from app.regions.models import Region
 from app.subsidies import service as subsidies_service
 from app.subsidies.models import Payout, PayoutVersion, Person
