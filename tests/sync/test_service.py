@@ -17,6 +17,8 @@ from app.sync import service, steps
 from app.sync.client import FeedClient
 from app.sync.lease import SyncAlreadyRunning
 from app.sync.models import RejectedRecord, SyncCursor
+from app.sync.pages import FeedPages, PageSourceFactory
+from app.sync.pipeline import PageStream
 from tests.factories import SANGUANZHAI
 from tests.subsidies.factories import ID_A, ID_B
 from tests.sync.feed_server import TOKEN, TinyFeed, serving
@@ -76,11 +78,14 @@ def count(model: Any) -> int:
         return session.scalar(select(func.count()).select_from(model)) or 0
 
 
+@pytest.mark.parametrize("pages", [PageStream, FeedPages], ids=["child-process", "in-process"])
 def test_a_full_run_stores_good_records_and_quarantines_bad_ones(
-    committed_db: str, feed: tuple[TinyFeed, str]
+    committed_db: str, feed: tuple[TinyFeed, str], pages: PageSourceFactory
 ) -> None:
     _, url = feed
-    run = service.run_sync(get_settings(), trigger="cli", client=client_for(url), page_size=7)
+    run = service.run_sync(
+        get_settings(), trigger="cli", client=client_for(url), page_size=7, pages=pages
+    )
     assert run.outcome == "succeeded", run.error
     total = len(feed_records())
     assert run.fetched == total
