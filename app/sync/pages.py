@@ -8,9 +8,9 @@ after page; the run stores what it yields. Two sources:
   and small feeds, where a child process costs more than it saves.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol, Self
+from typing import Any, NamedTuple, Protocol, Self
 
 from app.subsidies.schemas import PayoutIn
 from app.sync.client import FeedClient, FeedPage, cursor_key
@@ -42,15 +42,18 @@ class PageSource(Protocol):
         """Whether the next page is here already (storing it will not wait for the feed)."""
 
 
-class PageSourceFactory(Protocol):
-    def __call__(
-        self,
-        client: FeedClient,
-        checker: RecordChecker,
-        cursor: str | None,
-        page_size: int,
-        max_pages: int | None,
-    ) -> PageSource: ...
+class FeedJob(NamedTuple):
+    """What a page source does: fetch the feed from `cursor` in pages of `page_size` (at most
+    `max_pages` of them) and check each record with `checker`."""
+
+    client: FeedClient
+    checker: RecordChecker
+    cursor: str | None
+    page_size: int
+    max_pages: int | None
+
+
+PageSourceFactory = Callable[[FeedJob], PageSource]
 
 
 def check_records(checker: RecordChecker, records: list[Any]) -> tuple[list[Any], list[Rejection]]:
@@ -74,15 +77,8 @@ def is_last(page: FeedPage, pages_fetched: int, max_pages: int | None) -> bool:
 class FeedPages:
     """The feed fetched and checked in this thread, a page when the run asks for it."""
 
-    def __init__(
-        self,
-        client: FeedClient,
-        checker: RecordChecker,
-        cursor: str | None,
-        page_size: int,
-        max_pages: int | None,
-    ) -> None:
-        self._job = (client, checker, cursor, page_size, max_pages)
+    def __init__(self, job: FeedJob) -> None:
+        self._job = job
 
     ready = False  # the next page is fetched when asked for
 

@@ -26,7 +26,7 @@ from typing import IO, Any, Self
 
 from app.subsidies.schemas import PayoutIn
 from app.sync.client import FeedClient, FeedError, FeedUnavailable, cursor_key
-from app.sync.pages import CheckedPage, check_records, is_last
+from app.sync.pages import CheckedPage, FeedJob, check_records, is_last
 from app.sync.records import RecordChecker
 
 # Beyond the longest the client can take for a page: starting the child, checking the page and
@@ -42,16 +42,9 @@ class PageStream:
     FeedUnavailable: the lease's heartbeat shows only that this process lives. Leaving the
     context, however it is left, ends the child."""
 
-    def __init__(
-        self,
-        client: FeedClient,
-        checker: RecordChecker,
-        cursor: str | None,
-        page_size: int,
-        max_pages: int | None,
-    ) -> None:
-        self._job = (client, checker, cursor, page_size, max_pages)
-        self._page_wait = client.longest_page_seconds + HANDOVER_SECONDS
+    def __init__(self, job: FeedJob) -> None:
+        self._job = job
+        self._page_wait = job.client.longest_page_seconds + HANDOVER_SECONDS
         self._pages: queue.Queue[CheckedPage | BaseException] = queue.Queue(maxsize=1)
         self._stopping = threading.Event()
         self._child: subprocess.Popen[bytes] | None = None

@@ -36,7 +36,7 @@ from app.subsidies.schemas import PayoutIn
 from app.sync import lease, steps
 from app.sync.client import FeedClient, FeedError
 from app.sync.models import RejectedRecord, SyncRun
-from app.sync.pages import PageSource, PageSourceFactory
+from app.sync.pages import FeedJob, PageSource, PageSourceFactory
 from app.sync.pipeline import PageStream
 from app.sync.records import RecordChecker, Rejection, payload_to_payout
 
@@ -107,7 +107,9 @@ def run_sync(
             run_id,
             holder,
             lambda run: pages(
-                client or _feed_client(settings), run.checker, run.cursor, page_size, max_pages
+                FeedJob(
+                    client or _feed_client(settings), run.checker, run.cursor, page_size, max_pages
+                )
             ),
             steps.CommitPolicy(records=commit_records),
         )
