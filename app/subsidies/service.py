@@ -18,7 +18,6 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, Integer, bindparam, cast, func, literal_column, select
 from sqlalchemy.orm import Session
 
-from app import ratelimit
 from app.config import Settings
 from app.db import BulkInsert, FastSelect, dialect_insert, one_of
 from app.errors import InvalidState, NotFound
@@ -443,10 +442,9 @@ def _payout_statements(year: bool, category: bool) -> tuple[FastSelect, FastSele
     return FastSelect(lines), FastSelect(by_category), FastSelect(by_year)
 
 
-def lookup(
-    connection: Connection, *, request: LookupRequest, client: str, settings: Settings
-) -> LookupResponse:
-    ratelimit.hit(settings.lookup_limit_per_client, "subsidy-lookup", client)
+def lookup(connection: Connection, *, request: LookupRequest, settings: Settings) -> LookupResponse:
+    """The caller has counted the lookup against the client's rate limit
+    (app.subsidies.router.counted_lookup)."""
     try:
         number = identity.check_id(request.id_number)
     except identity.InvalidIdNumber as exc:
