@@ -54,6 +54,9 @@ def create_app(*, configure_logs: bool = True, schedule_jobs: bool = True) -> Fa
         version=__version__,
         description=DESCRIPTION,
         openapi_tags=TAGS,
+        # FastAPI's OpenTelemetry hooks look for a configured provider on every request; the
+        # app's metrics are its own (app.observability).
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.schedule_jobs = schedule_jobs
     install_error_handlers(app)

@@ -1,13 +1,16 @@
 """Request ids, the access log and Prometheus metrics, as one pure ASGI middleware.
 
-Metrics are labelled by route template (`/api/v1/regions/{code}`), never by raw path.
+Metrics are labelled by route template (`/api/v1/regions/{code}`), never by raw path. Every
+request passes here, so it does as little as it can: one pass over the headers, metric children
+looked up once per label set (`prometheus_client`'s `labels()` checks and locks on every call),
+no object per request but the two closures. Each part's cost per request: `docs/performance.md`
+("Per-request cost", from `scripts/bench_subsidies --profile`).
 """
 
 import json
 import logging
 import os
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -26,11 +29,9 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import INTERNAL_ERROR, PROBLEM_MEDIA_TYPE, problem_body
-from app.logs import anonymous_trouble, anonymous_var, request_id_var
+from app.logs import anonymous_trouble, anonymous_var, request_id_var, write_access_line
 
 error_logger = logging.getLogger("app.errors")
-
-access_logger = logging.getLogger("app.access")
 disable_created_metrics()  # type: ignore[no-untyped-call]  # creation times would date requests
 
 REQUESTS = Counter(
@@ -72,6 +73,29 @@ BODY_LIMITS = {
 }
 
 
+class _RouteMetrics:
+    """REQUESTS and LATENCY by label values, each child looked up once: `labels()` checks the
+    values and takes a lock on every call."""
+
+    def __init__(self) -> None:
+        self._counters: dict[tuple[str, str, int], Any] = {}
+        self._histograms: dict[tuple[str, str], Any] = {}
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        counter = self._counters.get((method, route, status))
+        if counter is None:
+            counter = REQUESTS.labels(method, route, str(status))
+            self._counters[method, route, status] = counter
+        counter.inc()
+        histogram = self._histograms.get((method, route))
+        if histogram is None:
+            histogram = self._histograms[method, route] = LATENCY.labels(method, route)
+        histogram.observe(seconds)
+
+
+_route_metrics = _RouteMetrics()
+
+
 def route_template(scope: Scope) -> str:
     route = scope.get("route")
     if isinstance(route, BaseRoute):
@@ -110,12 +134,20 @@ class RequestContextMiddleware:
         path: str = scope["path"]
         anonymous = self.is_anonymous(path)
         max_body = self.max_body_bytes
-        if _is_multipart(scope):  # the larger limits are for file uploads only
+        length: bytes | None = None
+        multipart = False
+        for name, value in scope.get("headers", ()):  # names are lower case in ASGI
+            if name == b"content-length":
+                length = value if length is None else length
+            elif name == b"content-type" and value.lower().startswith(b"multipart/form-data"):
+                multipart = True
+        if multipart:  # the larger limits are for file uploads only
             max_body = next(
                 (limit for prefix, limit in self.body_limits.items() if _under(path, (prefix,))),
                 max_body,
             )
-        request_id = None if anonymous else uuid.uuid4().hex
+        declared_too_large = length is not None and (not length.isdigit() or int(length) > max_body)
+        request_id = None if anonymous else os.urandom(16).hex()
         token = request_id_var.set(request_id)
         anonymous_token = anonymous_var.set(anonymous)
         if request_id is not None:
@@ -154,7 +186,7 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            if self._declared_too_large(scope, max_body):
+            if declared_too_large:
                 status = 413
                 await self._problem(send, 413, _TOO_LARGE, scope, request_id)
             else:
@@ -186,26 +218,10 @@ class RequestContextMiddleware:
             method: str = scope["method"]
             if not anonymous:  # an anonymous request leaves no line and no sample behind
                 anonymous_trouble.write_closed_hours()
-                REQUESTS.labels(method, route, str(status)).inc()
-                LATENCY.labels(method, route).observe(elapsed)
-                access_logger.info(
-                    "request",
-                    extra={
-                        "method": method,
-                        "route": route,
-                        "status": status,
-                        "duration_ms": round(elapsed * 1000, 2),
-                    },
-                )
+                _route_metrics.observe(method, route, status, elapsed)
+                write_access_line(method, route, status, round(elapsed * 1000, 2))
             request_id_var.reset(token)
             anonymous_var.reset(anonymous_token)
-
-    @staticmethod
-    def _declared_too_large(scope: Scope, max_body: int) -> bool:
-        for name, value in scope.get("headers", []):
-            if name == b"content-length":
-                return not value.isdigit() or int(value) > max_body
-        return False
 
     @staticmethod
     async def _problem(
@@ -223,13 +239,6 @@ class RequestContextMiddleware:
             headers.append((b"x-request-id", request_id.encode()))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
-
-
-def _is_multipart(scope: Scope) -> bool:
-    return any(
-        name == b"content-type" and value.lower().startswith(b"multipart/form-data")
-        for name, value in scope.get("headers", [])
-    )
 
 
 def _under(path: str, prefixes: tuple[str, ...]) -> bool:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
+from anyio import to_thread
 from fastapi import Depends, Request
 from limits import RateLimitItem, parse
 from limits.errors import StorageError
@@ -66,8 +67,28 @@ def _limiter(storage: Storage) -> Limiter:
     return Limiter(MovingWindowRateLimiter(storage), FixedWindowRateLimiter(storage), storage)
 
 
+class _WorkerMemory(MemoryStorage):
+    """`limits`' memory storage, forgetting expired counters on the counting thread at most
+    once a second. `limits` does it on a timer thread that it starts again 10 ms after each
+    run: under load, a new thread every ~10 ms, and a walk over every counter holding the GIL,
+    which the lookups paid for (`scripts/bench_subsidies --profile`). Only memory is at stake:
+    every count checks its own window's times."""
+
+    _SWEEP_SECONDS = 1.0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._swept = time.monotonic()
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # noqa: N802 (limits names it so)
+        now = time.monotonic()
+        if now - self._swept >= self._SWEEP_SECONDS:
+            self._swept = now
+            self._MemoryStorage__expire_events()  # type: ignore[attr-defined]
+
+
 # This worker's own counters: all of them without Redis, and those counted while Redis is away.
-_memory = _limiter(MemoryStorage())
+_memory = _limiter(_WorkerMemory())
 
 
 @lru_cache
@@ -224,6 +245,16 @@ def hit(
     refusal = _hit_or_refusal(_memory, item, namespace, key, private=private)
     if refusal is not None:
         raise refusal
+
+
+async def hit_off_loop(rate: str, namespace: str, key: str) -> None:
+    """`hit` for code on the event loop: with Redis, in a worker thread, so that a round trip
+    (or a timeout while Redis does not answer) never stalls the loop; in memory, on the loop
+    itself (a few microseconds, where a thread hop would cost more)."""
+    if get_settings().redis_url is None:
+        hit(rate, namespace, key)
+    else:
+        await to_thread.run_sync(hit, rate, namespace, key)
 
 
 def clear(rate: str, namespace: str, key: str) -> None:

@@ -1,8 +1,13 @@
-"""The route class of every router: a body that is not JSON at all (broken syntax, bytes that
-are not UTF-8, nesting too deep) becomes an ordinary validation error of the body. FastAPI
-would answer it before running any dependency (a 422, or a 400 for bytes that are not UTF-8 or
-nested too deep); as a validation error it comes, like every other one, after the sign-in
-check: a caller without a valid token learns `401` first, whatever the body."""
+"""The route classes.
+
+`ApiRoute`, of every router: a body that is not JSON at all (broken syntax, bytes that are not
+UTF-8, nesting too deep) becomes an ordinary validation error of the body. FastAPI would answer
+it before running any dependency (a 422, or a 400 for bytes that are not UTF-8 or nested too
+deep); as a validation error it comes, like every other one, after the sign-in check: a caller
+without a valid token learns `401` first, whatever the body.
+
+`ReadLaneRoute` (app.db.fastpath), of the villager's lookup, is an ApiRoute on the read lane.
+"""
 
 import json
 from collections.abc import Callable, Coroutine

@@ -7,6 +7,7 @@ import random
 import re
 import signal
 import subprocess
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -104,4 +105,59 @@ async def load(
         "rps": len(latencies) / elapsed,
         "p50_ms": 1000 * latencies[len(latencies) // 2],
         "p99_ms": 1000 * latencies[int(len(latencies) * 0.99)],
+    }
+
+
+def wrk(
+    url: str,
+    seconds: float,
+    connections: int,
+    *,
+    bodies: list[Any] | None = None,
+    threads: int = 1,
+) -> dict[str, Any]:
+    """wrk, a load generator in C (Debian's package `wrk`: `scripts/system_packages bench`):
+    `connections` keep-alive connections to `url` for `seconds`, each sending its next request
+    as soon as its last is answered; a GET, or with `bodies` a JSON POST of one of them at
+    random (encoded once, before the run). One wrk thread takes a small part of a core, where
+    a Python load generator would take one from the server it measures. Answers other than
+    2xx/3xx and socket errors count as errors."""
+    script = [
+        "local requests = {}",
+        "local bodies = {",
+        *("[==[" + json.dumps(body, ensure_ascii=False) + "]==]," for body in (bodies or [])),
+        "}",
+        "init = function(args)",
+        "  math.randomseed(os.time())",
+        "  for i, body in ipairs(bodies) do",
+        '    requests[i] = wrk.format("POST", nil, {["Content-Type"] = "application/json"}, body)',
+        "  end",
+        "end",
+        "if #bodies > 0 then",
+        "  request = function() return requests[math.random(#requests)] end",
+        "end",
+        "done = function(summary, latency, _)",
+        "  local e = summary.errors",
+        "  io.write(string.format('WRK %d %d %d %d %d\\n', summary.requests, summary.duration,",
+        "    e.status + e.connect + e.read + e.write + e.timeout,",
+        "    latency:percentile(50), latency:percentile(99)))",
+        "end",
+    ]
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
+        lua.write("\n".join(script))
+        lua.flush()
+        command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:.0f}s", "--timeout"]
+        out = subprocess.run(
+            [*command, "10s", "-s", lua.name, url], check=True, capture_output=True, text=True
+        ).stdout
+    found = re.search(r"^WRK (\d+) (\d+) (\d+) (\d+) (\d+)$", out, re.MULTILINE)
+    if found is None:
+        raise SystemExit(f"wrk printed no summary:\n{out}")
+    requests, micros, errors, p50, p99 = map(int, found.groups())
+    return {
+        "requests": requests,
+        "errors": errors,
+        "rps": requests / (micros / 1e6),
+        "p50_ms": p50 / 1000,
+        "p99_ms": p99 / 1000,
     }

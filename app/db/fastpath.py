@@ -11,6 +11,7 @@ Cost: no ORM objects, no result types, no SQLAlchemy events on these statements,
 must know each driver's types; and the read lane runs one read at a time, on SQLite on the
 event loop itself, so a slow read there holds up every request of the worker."""
 
+import functools
 import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -26,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from app.db.base import insert_for
 from app.db.engines import get_engine
+from app.routing import ApiRoute
 
 _T = TypeVar("_T")
 _REQUIRED = object()
@@ -150,3 +152,25 @@ async def get_read_transaction() -> ReadTransaction:
 
 
 ReadTransactionDep = Annotated[ReadTransaction, Depends(get_read_transaction)]
+
+
+class ReadLaneRoute(ApiRoute):
+    """A route whose plain `def` handler, a short blocking read, runs on the read lane
+    (`in_read_lane`: on SQLite the event loop itself, on PostgreSQL one thread of its
+    own), not on FastAPI's pool of threads. Its dependencies run first, as on every route, and
+    must not block the loop themselves (`app.ratelimit.hit_off_loop`)."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, _on_read_lane(endpoint), **kwargs)
+
+
+def _on_read_lane(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    if getattr(endpoint, "on_read_lane", False):  # a route copied from another
+        return endpoint
+
+    @functools.wraps(endpoint)  # FastAPI reads the handler's parameters through __wrapped__
+    async def on_read_lane(**values: Any) -> Any:
+        return await in_read_lane(functools.partial(endpoint, **values))
+
+    on_read_lane.on_read_lane = True  # type: ignore[attr-defined]
+    return on_read_lane

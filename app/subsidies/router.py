@@ -1,14 +1,25 @@
-from fastapi import APIRouter
+from typing import Annotated
 
+from fastapi import APIRouter, Depends
+
+from app import ratelimit
 from app.config import SettingsDep
-from app.db.fastpath import ReadTransactionDep, in_read_lane
+from app.db.fastpath import ReadLaneRoute, ReadTransactionDep
 from app.errors import problems
 from app.ratelimit import ClientAddress
-from app.routing import ApiRoute
 from app.subsidies import service
 from app.subsidies.schemas import LookupRequest, LookupResponse
 
-router = APIRouter(prefix="/api/v1/subsidies", tags=["补贴查询"], route_class=ApiRoute)
+router = APIRouter(prefix="/api/v1/subsidies", tags=["补贴查询"], route_class=ReadLaneRoute)
+
+
+async def counted_lookup(
+    body: LookupRequest, client: ClientAddress, settings: SettingsDep
+) -> LookupRequest:
+    """The lookup's body, once the client's lookup is counted (RateLimited, 429, past the
+    limit). A body that fails validation is answered 422 before it counts."""
+    await ratelimit.hit_off_loop(settings.lookup_limit_per_client, "subsidy-lookup", client)
+    return body
 
 
 @router.post(
@@ -17,14 +28,10 @@ router = APIRouter(prefix="/api/v1/subsidies", tags=["补贴查询"], route_clas
     response_model=LookupResponse,
     responses=problems(404, 422, 429),
 )
-async def lookup_subsidies(
-    body: LookupRequest,
-    client: ClientAddress,
+def lookup_subsidies(
+    request: Annotated[LookupRequest, Depends(counted_lookup)],
     read_transaction: ReadTransactionDep,
     settings: SettingsDep,
 ) -> LookupResponse:
-    def work() -> LookupResponse:
-        with read_transaction() as connection:
-            return service.lookup(connection, request=body, client=client, settings=settings)
-
-    return await in_read_lane(work)
+    with read_transaction() as connection:
+        return service.lookup(connection, request=request, settings=settings)

@@ -17,7 +17,6 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
-from app import ratelimit
 from app.config import Settings
 from app.errors import InvalidState, NotFound
 from app.policies import service as policies_service
@@ -268,10 +267,9 @@ def category_totals(sums: list[store.CategorySum]) -> list[CategoryTotal]:
     ]
 
 
-def lookup(
-    connection: Connection, *, request: LookupRequest, client: str, settings: Settings
-) -> LookupResponse:
-    ratelimit.hit(settings.lookup_limit_per_client, "subsidy-lookup", client)
+def lookup(connection: Connection, *, request: LookupRequest, settings: Settings) -> LookupResponse:
+    """The caller has counted the lookup against the client's rate limit
+    (app.subsidies.router.counted_lookup)."""
     try:
         number = identity.check_id(request.id_number)
     except identity.InvalidIdNumber as exc:

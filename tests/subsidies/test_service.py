@@ -1,3 +1,4 @@
+import anyio
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -6,6 +7,7 @@ from app.config import get_settings
 from app.errors import RateLimited
 from app.subsidies import service
 from app.subsidies.models import Payout, PayoutVersion, Person
+from app.subsidies.router import counted_lookup
 from app.subsidies.schemas import LookupRequest, LookupResponse, PayoutIn
 from tests.factories import HUANGLIU
 from tests.subsidies.factories import ID_A, ID_B, ID_C, make_payout
@@ -116,8 +118,9 @@ def test_lookups_are_counted_per_client_and_refusals_say_why(session: Session) -
     connection = session.connection()
 
     def look(client: str, id_number: str = ID_A, name: str = "张秀英") -> LookupResponse:
-        request = LookupRequest(id_number=id_number, name=name)
-        return service.lookup(connection, request=request, client=client, settings=settings)
+        body = LookupRequest(id_number=id_number, name=name)
+        request = anyio.run(counted_lookup, body, client, settings)  # counted as the route does
+        return service.lookup(connection, request=request, settings=settings)
 
     with pytest.raises(service.IdNumberInvalid) as invalid:
         look("10.0.0.9", id_number=ID_A[:-1] + "1")
