@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from app.config import ConfigError, get_settings
-from app.db import session_scope, upgrade_head
+from app.db.engines import session_scope
+from app.db.migrations import upgrade_head
 from app.logs import configure_logging
 
 if TYPE_CHECKING:
@@ -193,6 +194,7 @@ def _demo_sync(args: argparse.Namespace) -> int:
     from app.servers import serving_in_thread
     from app.sync import service as sync_service
     from app.sync.client import FeedClient
+    from app.sync.lease import SyncAlreadyRunning
 
     config = MockFeedConfig(
         seed=args.seed, persons=args.persons, months=args.months, token=secrets.token_urlsafe(16)
@@ -203,7 +205,7 @@ def _demo_sync(args: argparse.Namespace) -> int:
     ):
         try:
             run = sync_service.run_sync(get_settings(), trigger="demo", client=client)
-        except sync_service.SyncAlreadyRunning as exc:
+        except SyncAlreadyRunning as exc:
             print(exc.detail, file=sys.stderr)
             return 3
     _print_run(run)
@@ -226,12 +228,13 @@ def _print_run(run: "SyncRun") -> None:
 
 def _sync(args: argparse.Namespace) -> int:
     from app.sync import service as sync_service
+    from app.sync.lease import SyncAlreadyRunning
 
     settings = get_settings()
     upgrade_head()
     try:
         run = sync_service.run_sync(settings, trigger="cli", page_size=args.limit)
-    except sync_service.SyncAlreadyRunning as exc:
+    except SyncAlreadyRunning as exc:
         print(f"{exc.detail}", file=sys.stderr)
         return 3
     except sync_service.FeedNotConfigured as exc:

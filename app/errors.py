@@ -107,7 +107,8 @@ class DatabaseUnavailable(UpstreamUnavailable):
 
 # Errors a database statement may raise; `is_database_outage` tells the few that mean the
 # database cannot be reached or is restarting from those that mean a query is wrong.
-# SQLAlchemy's, and the drivers' own from statements run on the raw cursor (app.db.FastSelect).
+# SQLAlchemy's, and the drivers' own from statements run on the raw cursor
+# (app.db.fastpath.FastSelect).
 DATABASE_ERRORS: tuple[type[Exception], ...] = (
     sqlalchemy.exc.OperationalError,
     sqlalchemy.exc.InterfaceError,

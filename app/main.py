@@ -31,10 +31,10 @@ DESCRIPTION = """廉韵（Lianyun）：县级惠民惠农资金公开与监督�
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     scheduler = start_scheduler(get_settings()) if app.state.schedule_jobs else None
-    # What startup built (routes, schemas, table metadata: some 180 000 objects) lives as long
-    # as the process. Kept out of the collector's sight, it is no longer scanned by every full
-    # collection, which stalled all requests in flight for about 75 ms. Once per process: what
-    # a later app (tests make many) leaves behind must stay collectable.
+    # What startup built (routes, schemas, table metadata) lives as long as the process. Kept
+    # out of the collector's sight, it is no longer scanned by every full collection, which
+    # stalled all requests in flight (see docs/performance.md#startup-objects-frozen). Once per
+    # process: what a later app (tests make many) leaves behind must stay collectable.
     if not gc.get_freeze_count():
         gc.collect()
         gc.freeze()
@@ -60,7 +60,9 @@ def create_app(*, configure_logs: bool = True, schedule_jobs: bool = True) -> Fa
     )
     app.state.schedule_jobs = schedule_jobs
     install_error_handlers(app)
-    for router in ROUTERS:  # on the app itself: each level of routers costs every request
+    # On the app itself: each level of routers costs every request
+    # (docs/performance.md#routers-on-the-app).
+    for router in ROUTERS:
         app.include_router(router)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(

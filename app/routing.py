@@ -6,10 +6,9 @@ it before running any dependency (a 422, or a 400 for bytes that are not UTF-8 o
 deep); as a validation error it comes, like every other one, after the sign-in check: a caller
 without a valid token learns `401` first, whatever the body.
 
-`ReadLaneRoute`, of the villager's lookup: its plain `def` handler runs on the read lane.
+`ReadLaneRoute` (app.db.fastpath), of the villager's lookup, is an ApiRoute on the read lane.
 """
 
-import functools
 import json
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -49,27 +48,3 @@ class ApiRoute(APIRoute):
             return await handler(_LenientJsonRequest(request.scope, request.receive))
 
         return lenient_handler
-
-
-class ReadLaneRoute(ApiRoute):
-    """A route whose plain `def` handler, a short blocking read, runs on the read lane
-    (`app.db.in_read_lane`: on SQLite the event loop itself, on PostgreSQL one thread of its
-    own), not on FastAPI's pool of threads. Its dependencies run first, as on every route, and
-    must not block the loop themselves (`app.ratelimit.hit_off_loop`)."""
-
-    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
-        super().__init__(path, _on_read_lane(endpoint), **kwargs)
-
-
-def _on_read_lane(endpoint: Callable[..., Any]) -> Callable[..., Any]:
-    from app.db import in_read_lane  # not at the top: app.db imports app.errors, which imports us
-
-    if getattr(endpoint, "on_read_lane", False):  # a route copied from another
-        return endpoint
-
-    @functools.wraps(endpoint)  # FastAPI reads the handler's parameters through __wrapped__
-    async def on_read_lane(**values: Any) -> Any:
-        return await in_read_lane(functools.partial(endpoint, **values))
-
-    on_read_lane.on_read_lane = True  # type: ignore[attr-defined]
-    return on_read_lane

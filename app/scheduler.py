@@ -10,7 +10,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from app.config import Settings, get_settings
-from app.db import session_scope
+from app.db.engines import session_scope
 from app.inquiries import stats as inquiries_stats
 from app.observability import INQUIRIES_OVERDUE
 from app.schemas import COUNTY_TZ

@@ -5,7 +5,7 @@ from sqlalchemy import create_engine, pool
 
 import app.models  # registers every table on Base.metadata
 from app.config import get_settings
-from app.db import Base, UTCDateTime
+from app.db.base import Base, UTCDateTime
 
 config = context.config
 url = config.attributes.get("database_url") or get_settings().database_url

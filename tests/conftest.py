@@ -56,7 +56,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     url = os.environ.get("LIANYUN_DATABASE_URL")
     if url:
-        from app.db import engine_for
+        from app.db.engines import engine_for
 
         engine_for(url).dispose()
         drop_database(url)
@@ -64,7 +64,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 @pytest.fixture(scope="session")
 def engine() -> Engine:
-    from app.db import get_engine, session_scope, upgrade_head
+    from app.db.engines import get_engine, session_scope
+    from app.db.migrations import upgrade_head
     from app.regions import service as regions
 
     upgrade_head()
@@ -106,7 +107,8 @@ def _fresh_rate_limits() -> Iterator[None]:
 
 @pytest.fixture
 def app(session: Session) -> FastAPI:
-    from app.db import get_read_session, get_read_transaction, get_session, transaction
+    from app.db.engines import get_read_session, get_session, transaction
+    from app.db.fastpath import get_read_transaction
     from app.main import create_app
 
     application = create_app(configure_logs=False, schedule_jobs=False)
@@ -141,7 +143,7 @@ def _fresh_database() -> Iterator[str]:
     try:
         yield url
     finally:
-        from app.db import engine_for
+        from app.db.engines import engine_for
 
         engine_for(url).dispose()
         drop_database(url)
@@ -166,7 +168,8 @@ def committed_db(fresh_database_url: str, monkeypatch: pytest.MonkeyPatch) -> It
     """The app's own database is a fresh, migrated one with the regions: for code that opens
     its own transactions (sync, CLI) and commits for real."""
     from app.config import get_settings
-    from app.db import session_scope, upgrade_head
+    from app.db.engines import session_scope
+    from app.db.migrations import upgrade_head
     from app.regions import service as regions
 
     monkeypatch.setenv("LIANYUN_DATABASE_URL", fresh_database_url)

@@ -8,7 +8,8 @@ from contextlib import contextmanager
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
-from app.db import engine_for, session_scope, writers_waiting
+from app.db.engines import engine_for, session_scope
+from app.db.sqlite import writers_waiting
 
 # On PostgreSQL, what the requests under test write: a sign-in, a lookup, a poster scan.
 LOCKED_TABLES = ("region", "staff", "refresh_token", "person", "payout", "poster_scan")

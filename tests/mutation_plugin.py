@@ -32,7 +32,8 @@ def _database_file() -> Path:
 
 
 def _make_template(database: Path, template: Path) -> None:
-    from app.db import engine_for, session_scope, upgrade_head
+    from app.db.engines import engine_for, session_scope
+    from app.db.migrations import upgrade_head
     from app.regions import service as regions
 
     upgrade_head()

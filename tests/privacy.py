@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, inspect, select
 from sqlalchemy.engine import make_url
 
 import app.models  # noqa: F401 (every table into Base.metadata)
-from app.db import Base
+from app.db.base import Base
 
 
 def _as_text(value: Any) -> str:

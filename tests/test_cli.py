@@ -12,7 +12,7 @@ from sqlalchemy.orm import sessionmaker
 
 from app.cli import main
 from app.config import get_settings
-from app.db import engine_for
+from app.db.engines import engine_for
 from app.regions.models import Region
 from app.regions.service import DEFAULT_CSV, read_csv
 from app.security import verify_password

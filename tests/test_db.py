@@ -13,14 +13,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import bindparam, func, make_url, select, text
 from sqlalchemy.orm import Session
 
-from app.db import (
-    FastSelect,
-    bulk_write_session_scope,
-    engine_for,
-    in_read_lane,
-    session_scope,
-    writers_waiting,
-)
+from app.db.engines import bulk_write_session_scope, engine_for, session_scope
+from app.db.fastpath import FastSelect, in_read_lane
+from app.db.sqlite import writers_waiting
 from app.main import create_app
 from app.regions.models import Region
 from tests.factories import DEFAULT_PASSWORD, make_staff

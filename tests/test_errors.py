@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app.db import SessionDep
+from app.db.engines import SessionDep
 from tests.asserts import assert_problem
 
 

@@ -6,7 +6,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 
 import app.models
-from app.db import Base, alembic_config, head_revisions
+from app.db.base import Base
+from app.db.migrations import alembic_config, head_revisions
 
 
 def test_upgrade_head_gives_exactly_the_models_schema(fresh_database_url: str) -> None:

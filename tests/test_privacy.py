@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.config import get_settings
-from app.db import session_scope
+from app.db.engines import session_scope
 from app.inquiries.models import ItemState
 from app.inquiries.pages import PHONE_COOKIE, vote_key
 from app.main import create_app

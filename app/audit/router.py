@@ -4,7 +4,7 @@ from fastapi import APIRouter, Depends, Query
 
 from app.audit import service
 from app.audit.schemas import AuditEntryRead, AuditFilter
-from app.db import SessionDep
+from app.db.engines import SessionDep
 from app.errors import problems
 from app.pagination import Page, PageDep, page_of
 from app.routing import ApiRoute

@@ -2,7 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from app.db import SessionDep
+from app.db.engines import SessionDep
 from app.disclosures import service
 from app.disclosures.schemas import DisclosureList, DisclosureMonths
 from app.errors import problems

@@ -1,6 +1,6 @@
 from fastapi import APIRouter, Response
 
-from app.db import SessionDep
+from app.db.engines import SessionDep
 from app.errors import ok_content, problems
 from app.health import service
 from app.health.schemas import Health, Readiness

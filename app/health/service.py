@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app import ratelimit
-from app.db import current_revisions, head_revisions
+from app.db.migrations import current_revisions, head_revisions
 from app.errors import UpstreamUnavailable
 from app.health.schemas import Readiness
 

@@ -68,11 +68,18 @@ def vote_key(number: str, token: str, *, settings: Settings) -> str:
 
 
 def _render(
-    item: ItemRead, phone: Phone, *, settings: Settings, message: str | None, status: int
+    session: Session,
+    item: ItemRead,
+    phone: Phone,
+    *,
+    settings: Settings,
+    message: str | None,
+    status: int,
 ) -> HTMLResponse:
     can_vote = item.state in (ItemState.awaiting_confirmation, ItemState.closed)
     body = _templates.get_template("item.html").render(
         item=item,
+        meeting_photos=service.meeting_photos(session, item.meeting.id),
         funds=yuan_text(item.funds_recovered) if item.funds_recovered else None,
         vote_key=vote_key(item.number, phone.token, settings=settings),
         app_name=settings.app_name,
@@ -108,7 +115,7 @@ def item_page(
         item = service.get_item(session, number, settings=settings)
     except InquiryNotFound:
         return _not_found(settings)
-    return _render(item, phone_of(cookie), settings=settings, message=None, status=200)
+    return _render(session, item, phone_of(cookie), settings=settings, message=None, status=200)
 
 
 def vote_on_page(
@@ -139,6 +146,6 @@ def vote_on_page(
     except LianyunError as error:
         status, message, headers = error.status, error.detail, error.headers
         item = service.get_item(session, number, settings=settings)
-    page = _render(item, phone, settings=settings, message=message, status=status)
+    page = _render(session, item, phone, settings=settings, message=message, status=status)
     page.headers.update(headers)  # Retry-After, when it was too often
     return page

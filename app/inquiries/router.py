@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict
 
 from app import uploads
 from app.config import SettingsDep
-from app.db import SessionDep
+from app.db.engines import SessionDep
 from app.errors import Problem, ok_content, problems
 from app.inquiries import pages, pdf, service, stats
 from app.inquiries.schemas import (

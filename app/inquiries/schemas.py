@@ -236,6 +236,8 @@ class TownshipStats(BaseModel):
     open: int
     overdue: int
     funds_recovered: Yuan
+    earlier_open: int = Field(description="往年提出、至今仍未办结的问题（不计入当年的各项数字）")
+    earlier_overdue: int = Field(description="其中已超过整改期限的")
 
 
 class InquiryStats(BaseModel):

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session, selectinload, undefer
 from app import images, public_writes
 from app.audit import service as audit
 from app.config import Settings
-from app.db import dialect_insert
+from app.db.base import dialect_insert
 from app.errors import Forbidden
 from app.inquiries.errors import (
     AlreadyVoted,
@@ -488,6 +488,15 @@ def add_meeting_photos(
     return _meeting_read(session, meeting)
 
 
+def meeting_photos(session: Session, meeting_id: int) -> list[PhotoRead]:
+    """A meeting's photos, in the order they were added (for the item page, under the question
+    its meeting raised: the item is public, so its meeting is)."""
+    photos = session.scalars(
+        select(InquiryPhoto).where(InquiryPhoto.meeting_id == meeting_id).order_by(InquiryPhoto.id)
+    )
+    return [PhotoRead.model_validate(p) for p in photos]
+
+
 def get_photo(session: Session, photo_id: int) -> bytes:
     """A published meeting's photo, or a photo of a published item's timeline."""
     photo = session.get(InquiryPhoto, photo_id, options=[undefer(InquiryPhoto.data)])
@@ -779,6 +788,48 @@ _STATE_TEXT: dict[str, str] = {
 # --- villagers: votes ---------------------------------------------------------------------------
 
 
+def _insert_vote(
+    session: Session, item: InquiryItem, *, data: VoteCreate, settings: Settings
+) -> None:
+    """The phone's vote in the item's current round; AlreadyVoted if it has one there."""
+    digest = public_writes.device_hash(f"inquiry:{item.id}", data.device_token, settings=settings)
+    counted = session.execute(  # the unique key decides, even for one phone's votes at once
+        dialect_insert(session, InquiryVote)
+        .values(
+            item_id=item.id,
+            vote_round=item.vote_round,
+            device_hash=digest,
+            resolved=data.resolved,
+            comment=data.comment or None,
+            voted_on=public_writes.today(),
+        )
+        .on_conflict_do_nothing(index_elements=["item_id", "vote_round", "device_hash"])
+        .returning(InquiryVote.id)
+    ).scalar()
+    if counted is None:
+        raise AlreadyVoted("这台手机已经对这个问题投过票了，每台手机只能投一次。")
+
+
+def _apply_votes(item: InquiryItem, votes: Votes) -> str:
+    """What the votes of the round do to the item: close it, send it back to rectification or
+    reopen it, once there are enough of one kind. Returns the message for the voter."""
+    if item.state == ItemState.awaiting_confirmation and votes.resolved >= votes.needed:
+        _close(item, public_writes.today())
+        _event(item, EventKind.votes, f"{votes.resolved}位群众扫码确认已解决，销号。")
+        return "谢谢！已有足够的群众确认已解决，这个问题已销号。"
+    if votes.unresolved >= votes.needed:
+        if item.state == ItemState.closed:
+            _reopen(item)
+            text = f"销号后有{votes.unresolved}位群众扫码说没解决，重新整改，纪委监委跟踪督办。"
+        else:
+            item.state = ItemState.rectifying
+            item.vote_round += 1
+            text = f"{votes.unresolved}位群众扫码说没解决，退回重新整改。"
+        _event(item, EventKind.votes, text)
+        return "谢谢！已有足够的群众说没解决，这个问题已退回重新整改。"
+    return "谢谢！您的意见已记下。"
+
+
 def vote(
     session: Session, number: str, *, data: VoteCreate, client: str, settings: Settings
 ) -> VoteReceipt:
@@ -799,38 +850,9 @@ def vote(
         raise VotingClosed(
             f"这个问题{STATE_NAMES[item.state]}，整改完成、等待群众确认以后才能投票。"
         )
-    digest = public_writes.device_hash(f"inquiry:{item.id}", data.device_token, settings=settings)
-    counted = session.execute(  # the unique key decides, even for one phone's votes at once
-        dialect_insert(session, InquiryVote)
-        .values(
-            item_id=item.id,
-            vote_round=item.vote_round,
-            device_hash=digest,
-            resolved=data.resolved,
-            comment=data.comment or None,
-            voted_on=public_writes.today(),
-        )
-        .on_conflict_do_nothing(index_elements=["item_id", "vote_round", "device_hash"])
-        .returning(InquiryVote.id)
-    ).scalar()
-    if counted is None:
-        raise AlreadyVoted("这台手机已经对这个问题投过票了，每台手机只能投一次。")
+    _insert_vote(session, item, data=data, settings=settings)
     votes = _votes(session, item, settings=settings)
-    message = "谢谢！您的意见已记下。"
-    if item.state == ItemState.awaiting_confirmation and votes.resolved >= votes.needed:
-        _close(item, public_writes.today())
-        _event(item, EventKind.votes, f"{votes.resolved}位群众扫码确认已解决，销号。")
-        message = "谢谢！已有足够的群众确认已解决，这个问题已销号。"
-    elif votes.unresolved >= votes.needed:
-        if item.state == ItemState.closed:
-            _reopen(item)
-            text = f"销号后有{votes.unresolved}位群众扫码说没解决，重新整改，纪委监委跟踪督办。"
-        else:
-            item.state = ItemState.rectifying
-            item.vote_round += 1
-            text = f"{votes.unresolved}位群众扫码说没解决，退回重新整改。"
-        _event(item, EventKind.votes, text)
-        message = "谢谢！已有足够的群众说没解决，这个问题已退回重新整改。"
+    message = _apply_votes(item, votes)
     session.flush()
     return VoteReceipt(
         number=item.number,

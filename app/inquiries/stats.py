@@ -2,13 +2,14 @@
 count for the gauge. An item is closed on time when its work was reported done by its first
 deadline (an extension does not make a late item punctual; the villagers' confirmation may come
 later). The on-time rate is over the accepted items that are closed or past that deadline, and
-shown only from five such items."""
+shown only from five such items. Items raised in earlier years that are still open are counted
+beside the year's own, so that an old promise never drops out of the county's figures."""
 
 from dataclasses import astuple, dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 
 from app import public_writes
@@ -31,6 +32,8 @@ class _Counts:
     overdue: int = 0
     due: int = 0  # accepted items closed, or past their first deadline: the on-time rate's base
     funds_cents: int = 0
+    earlier_open: int = 0
+    earlier_overdue: int = 0
 
     def __add__(self, other: "_Counts") -> "_Counts":
         return _Counts(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
@@ -51,6 +54,8 @@ def _township_stats(code: str, name: str, counts: _Counts) -> TownshipStats:
         open=counts.open,
         overdue=counts.overdue,
         funds_recovered=counts.funds_cents,
+        earlier_open=counts.earlier_open,
+        earlier_overdue=counts.earlier_overdue,
     )
 
 
@@ -63,23 +68,29 @@ def stats(session: Session, *, year: int | None, township_code: str | None) -> I
     today = public_writes.today()
     year = year or today.year
     closed = InquiryItem.state == ItemState.closed
+    this_year = InquiryItem.year == year
+    earlier = InquiryItem.year < year
+    punctual = InquiryItem.rectified_on <= InquiryItem.original_deadline
     items = (
         select(
             InquiryItem.township_code,
-            func.count(),
-            _count(closed),
-            _count(and_(closed, InquiryItem.rectified_on <= InquiryItem.original_deadline)),
-            _count(InquiryItem.state.in_(OPEN)),
-            _count(overdue_clause(today)),
+            _count(this_year),
+            _count(this_year & closed),
+            _count(this_year & closed & punctual),
+            _count(this_year & InquiryItem.state.in_(OPEN)),
+            _count(this_year & overdue_clause(today)),
             _count(
-                and_(
-                    InquiryItem.state != ItemState.not_accepted,
-                    closed | (InquiryItem.original_deadline < today),
-                )
+                this_year
+                & (InquiryItem.state != ItemState.not_accepted)
+                & (closed | (InquiryItem.original_deadline < today))
             ),
-            func.coalesce(func.sum(InquiryItem.funds_recovered_cents), 0),
+            func.coalesce(
+                func.sum(case((this_year, InquiryItem.funds_recovered_cents), else_=0)), 0
+            ),
+            _count(earlier & InquiryItem.state.in_(OPEN)),
+            _count(earlier & overdue_clause(today)),
         )
-        .where(InquiryItem.published.is_(True), InquiryItem.year == year)
+        .where(InquiryItem.published.is_(True), InquiryItem.year <= year)
         .group_by(InquiryItem.township_code)
     )
     meetings = (

@@ -6,11 +6,12 @@ The stream is a pure function of the config and a position; nothing of it is sto
   each person contributes a short "block" of lines (0 to a handful). Positions only ever grow,
   and the stream of a config with more months starts with the stream of the same config with
   fewer: the end cursor of one is where the new months begin in the other.
-- Persons come from a compact table built once per generator (O(persons), ~15 bytes and ~6 µs
-  each: household layout, birth dates, and the sequence numbers that make every ID number
-  unique); everything else about a person (name, flags, what they are paid, the months in which
-  something special happens to them) is computed from (seed, p) on first use and cached,
-  ~0.5 KB per person who is ever paid; persons never paid are only flagged idle and skipped.
+- Persons come from a compact table built once per generator (O(persons): household layout,
+  birth dates, and the sequence numbers that make every ID number unique); everything else
+  about a person (name, flags, what they are paid, the months in which something special
+  happens to them) is computed from (seed, p) on first use and cached for persons who are ever
+  paid (docs/performance.md#mock-feed-persons); persons never paid are only flagged idle and
+  skipped.
 - A block of (m, p) holds, in order: a follow-up of the event of (p, m-1), the event of
   (p, m) on one of p's payouts of month m-1 (correction, reversal, replay), p's payouts of
   month m (one of them possibly replayed right after itself), and with `fault_rate` > 0 maybe
@@ -416,6 +417,107 @@ def _chance(bits: int, shift: int, p: float) -> bool:
     return (bits >> shift & 0xFFFF) < p * 65536
 
 
+# (item, first, last, amount) of an item paid every month, months as ordinals (year * 12 +
+# month - 1), first and last inclusive, amounts in fen; and (month of year, item, first, last,
+# amount): one entry per month of the year an item is paid in.
+_Monthly = list[tuple[int, int, int, int]]
+_Yearly = list[tuple[int, int, int, int, int]]
+
+
+def _age_bounds(ymd: int) -> tuple[int, int]:
+    """(at, under) as month ordinals, of a person born on ymd (YYYYMMDD): they are at least a
+    years old on the 1st of month at + 12a, and still under b+1 years old until the end of the
+    month after month under + 12(b+1) (so also on a paid_at up to a month after the period)."""
+    born = (ymd // 10_000) * 12 + ymd // 100 % 100 - 1
+    return born + (0 if ymd % 100 == 1 else 1), born - 2
+
+
+def _assistance(monthly: _Monthly, *, dibao: bool, tekun: bool, amounts: int) -> None:
+    """低保 and 特困人员救助供养."""
+    if dibao:
+        monthly.append((_DIBAO, _ALWAYS, _NEVER, (150 + (amounts & 0xFFF) % 331) * 100))
+    if tekun:
+        monthly.append((_TEKUN, _ALWAYS, _NEVER, 70_200 + (amounts >> 12 & 0xFFF) % 31 * 1000))
+
+
+def _old_age(monthly: _Monthly, yearly: _Yearly, *, at: int, last: int) -> None:
+    """The basic pension from 60, by age band, and 高龄津贴 per quarter from 80."""
+    if at + 720 <= last:
+        a70, a80, a90, a100 = at + 840, at + 960, at + 1080, at + 1200
+        monthly += [
+            (_PENSION, at + 720, a70 - 1, 14_300),
+            (_PENSION, a70, a80 - 1, 16_300),
+            (_PENSION, a80, a90 - 1, 18_300),
+            (_PENSION, a90, _NEVER, 20_300),
+        ]
+        if a80 <= last:
+            _periodic(yearly, _GAOLING, a80, a90 - 1, 15_000)
+            _periodic(yearly, _GAOLING, a90, a100 - 1, 30_000)
+            _periodic(yearly, _GAOLING, a100, _NEVER, 90_000)
+
+
+def _disability(monthly: _Monthly, *, bits: int, poor: bool) -> None:
+    """困难残疾人生活补贴 (mostly to the poor) and 重度残疾人护理补贴 (more for grade one)."""
+    if _chance(bits, 16, 0.2 if poor else 0.01):
+        monthly.append((_KUNNAN, _ALWAYS, _NEVER, 9_000))
+    if _chance(bits, 32, 0.01):
+        monthly.append((_ZHONGDU, _ALWAYS, _NEVER, 12_000 if _chance(bits, 48, 0.4) else 9_000))
+
+
+def _work_and_service(monthly: _Monthly, *, bits: int, amounts: int, at: int, under: int) -> None:
+    """公益性岗位 (of working age) and 优抚对象."""
+    if _chance(bits, 16, 0.01):
+        cents = (600 + (amounts >> 24 & 0xFFF) % 13 * 50) * 100
+        monthly.append((_GONGYI, at + 216, under + 720, cents))
+    if _chance(bits, 32, 0.005):
+        cents = (600 + (amounts >> 36 & 0xFFF) % 191 * 10) * 100
+        monthly.append((_YOUFU, at + 480, _NEVER, cents))
+
+
+def _farming(yearly: _Yearly, *, house: int, at: int) -> None:
+    """What a household's land brings its head: 耕地地力保护补贴 (a farming household),
+    退耕还林 (by the year of enrolment), 生态公益林."""
+    mu = mix(house)
+    if _chance(house, 16, 0.85):
+        _periodic(yearly, _GENGDI, at + 216, _NEVER, (1 + (mu & 0xFFFF) % 12) * 10_100)
+    if _chance(house, 32, 0.08):
+        area = 1 + (mu >> 16 & 0xFFFF) % 10
+        enrolled = 2019 + (mix(mu) >> 16) % 8
+        for year, per_mu in _TUIGENG_SCHEDULE:
+            month = (enrolled + year - 1) * 12 + _TUIGENG_MONTH - 1
+            yearly.append((_TUIGENG_MONTH, _TUIGENG, month, month, area * per_mu))
+    if _chance(house, 48, 0.10):
+        _periodic(yearly, _GONGYILIN, _ALWAYS, _NEVER, (1 + (mu >> 32 & 0xFFFF) % 40) * 1_475)
+
+
+def _schooling(
+    yearly: _Yearly, *, at: int, under: int, bits: int, more: int, amounts: int, poor: bool
+) -> None:
+    """School from 6 or 7: six years of primary, three of junior middle, then three of high
+    school, or 中职/高职 (雨露计划, for 脱贫户 and 监测户, `poor`) from 16. A pupil of a family
+    in difficulty gets the living allowance of 义务教育, then the 高中 grant."""
+    entry = 6 + (more >> 48 & 1)
+    boarder = more >> 49 & 1
+    needy = _chance(bits, 0, 0.2)
+    if needy:
+        junior = at + 12 * (entry + 6)
+        _periodic(yearly, _YIWU, at + 12 * entry, junior - 1, 62_500 if boarder else 31_250)
+        _periodic(yearly, _YIWU, junior, under + 12 * (entry + 9), 75_000 if boarder else 37_500)
+    if _chance(more, 32, 0.35) and poor:
+        _periodic(yearly, _YULU, at + 192, under + 12 * (entry + 16), 150_000)
+    elif needy:
+        cents = (75_000, 115_000, 175_000)[(amounts >> 50) % 3]
+        _periodic(yearly, _GAOZHONG, at + 12 * (entry + 9), under + 12 * (entry + 12), cents)
+
+
+def _family_planning(yearly: _Yearly, *, at: int, bits: int, more: int) -> None:
+    """计划生育奖励扶助 from 60 and 计划生育特别扶助 from 49."""
+    if _chance(bits, 48, 0.05):
+        _periodic(yearly, _JIANGLI, at + 720, _NEVER, 96_000)
+    if _chance(more, 16, 0.003):
+        _periodic(yearly, _TEBIE, at + 588, _NEVER, 150_000 if more >> 56 & 1 else 120_000)
+
+
 class _Profile(NamedTuple):
     """What is known of a person for the whole stream. A tuple of atoms, so that the garbage
     collector stops tracking the cached ones."""
@@ -624,107 +726,63 @@ class FeedGenerator:
     def _build_profile(self, p: int) -> _Profile:
         population = self._population
         first, last = self._start_month, self._start_month + self.config.months - 1
-        ymd = population.birth[p]
-        # Age bounds as month ordinals: the person is at least a years old on the 1st of month
-        # born + 12a + shift, and still under b+1 years old until the end of the month after
-        # month born + 12(b+1) - 2 (so also on a paid_at up to a month after the period).
-        born = (ymd // 10_000) * 12 + ymd // 100 % 100 - 1
-        at = born + (0 if ymd % 100 == 1 else 1)
-        under = born - 2
-
+        at, under = _age_bounds(population.birth[p])
         household = population.household[p]
         start = population.household_start[household]
         head = start == p
         house = mix(self._salt_household ^ household)
-        dibao = _chance(house, 0, 0.06)
+        # The person's hashes: each decision takes 16 bits of one, each amount some bits of
+        # `amounts`; `more` decides the items added later, so that the older ones stay put.
         bits = mix(self._salt_person ^ p)
+        bits2 = mix(bits)
+        amounts = mix(bits2)
+        more = mix(amounts)
+        dibao = _chance(house, 0, 0.06)
         alone_and_old = population.household_start[household + 1] - start == 1 and (
             at + 720 <= first
         )
         tekun = not dibao and _chance(bits, 0, 0.17 if alone_and_old else 0.0012)
-        poor_disabled = _chance(bits, 16, 0.2 if dibao or tekun else 0.01)
-        severe_disabled = _chance(bits, 32, 0.01)
-        grade_one = _chance(bits, 48, 0.4)
-        bits = mix(bits)
-        amounts = mix(bits)
 
-        more = mix(amounts)  # decisions of the items added later, so the older ones stay put
-
-        monthly: list[tuple[int, int, int, int]] = []
-        # (month of year, item, first, last, amount): one entry per month of the year paid in.
-        yearly: list[tuple[int, int, int, int, int]] = []
-
-        if dibao:
-            monthly.append((_DIBAO, _ALWAYS, _NEVER, (150 + (amounts & 0xFFF) % 331) * 100))
-        if tekun:
-            monthly.append((_TEKUN, _ALWAYS, _NEVER, 70_200 + (amounts >> 12 & 0xFFF) % 31 * 1000))
-        if at + 720 <= last:
-            a70, a80, a90, a100 = at + 840, at + 960, at + 1080, at + 1200
-            monthly += [
-                (_PENSION, at + 720, a70 - 1, 14_300),
-                (_PENSION, a70, a80 - 1, 16_300),
-                (_PENSION, a80, a90 - 1, 18_300),
-                (_PENSION, a90, _NEVER, 20_300),
-            ]
-            if a80 <= last:  # 高龄津贴, per quarter
-                _periodic(yearly, _GAOLING, a80, a90 - 1, 15_000)
-                _periodic(yearly, _GAOLING, a90, a100 - 1, 30_000)
-                _periodic(yearly, _GAOLING, a100, _NEVER, 90_000)
-        if poor_disabled:
-            monthly.append((_KUNNAN, _ALWAYS, _NEVER, 9_000))
-        if severe_disabled:
-            monthly.append((_ZHONGDU, _ALWAYS, _NEVER, 12_000 if grade_one else 9_000))
-        if _chance(bits, 16, 0.01):  # 公益性岗位
-            cents = (600 + (amounts >> 24 & 0xFFF) % 13 * 50) * 100
-            monthly.append((_GONGYI, at + 216, under + 720, cents))
-        if _chance(bits, 32, 0.005):  # 优抚对象
-            cents = (600 + (amounts >> 36 & 0xFFF) % 191 * 10) * 100
-            monthly.append((_YOUFU, at + 480, _NEVER, cents))
-
+        # The order of the entries is the order of the records in a month's block.
+        monthly: _Monthly = []
+        yearly: _Yearly = []
+        _assistance(monthly, dibao=dibao, tekun=tekun, amounts=amounts)
+        _old_age(monthly, yearly, at=at, last=last)
+        _disability(monthly, bits=bits, poor=dibao or tekun)
+        _work_and_service(monthly, bits=bits2, amounts=amounts, at=at, under=under)
         if head:
-            mu = mix(house)
-            if _chance(house, 16, 0.85):  # a farming household
-                _periodic(yearly, _GENGDI, at + 216, _NEVER, (1 + (mu & 0xFFFF) % 12) * 10_100)
-            if _chance(house, 32, 0.08):  # 退耕还林: by the year of enrolment
-                area = 1 + (mu >> 16 & 0xFFFF) % 10
-                enrolled = 2019 + (mix(mu) >> 16) % 8
-                for year, per_mu in _TUIGENG_SCHEDULE:
-                    month = (enrolled + year - 1) * 12 + _TUIGENG_MONTH - 1
-                    yearly.append((_TUIGENG_MONTH, _TUIGENG, month, month, area * per_mu))
-            if _chance(house, 48, 0.10):  # 生态公益林
-                _periodic(
-                    yearly, _GONGYILIN, _ALWAYS, _NEVER, (1 + (mu >> 32 & 0xFFFF) % 40) * 1_475
-                )
+            _farming(yearly, house=house, at=at)
             self._childcare(p, first, last, yearly)
         if _chance(more, 0, 0.04) and _tuopin(house):  # 生态护林员
             _periodic(yearly, _HULINYUAN, at + 216, under + 720, 250_000)
         if at + 72 <= last and under + 276 >= first:  # of school age within the stream
-            # School from 6 or 7: six years of primary, three of junior middle, then three of
-            # high school, or 中职/高职 (雨露计划, for 脱贫户 and 监测户) from 16.
-            entry = 6 + (more >> 48 & 1)
-            boarder = more >> 49 & 1
-            needy = _chance(bits, 0, 0.2)  # a pupil of a family in difficulty
-            if needy:
-                junior = at + 12 * (entry + 6)
-                _periodic(yearly, _YIWU, at + 12 * entry, junior - 1, 62_500 if boarder else 31_250)
-                _periodic(
-                    yearly, _YIWU, junior, under + 12 * (entry + 9), 75_000 if boarder else 37_500
-                )
-            vocational = _chance(more, 32, 0.35) and (dibao or _tuopin(house))
-            if vocational:
-                _periodic(yearly, _YULU, at + 192, under + 12 * (entry + 16), 150_000)
-            elif needy:
-                cents = (75_000, 115_000, 175_000)[(amounts >> 50) % 3]
-                _periodic(
-                    yearly, _GAOZHONG, at + 12 * (entry + 9), under + 12 * (entry + 12), cents
-                )
-        if _chance(bits, 48, 0.05):  # 计划生育奖励扶助
-            _periodic(yearly, _JIANGLI, at + 720, _NEVER, 96_000)
-        if _chance(more, 16, 0.003):  # 计划生育特别扶助
-            _periodic(yearly, _TEBIE, at + 588, _NEVER, 150_000 if more >> 56 & 1 else 120_000)
+            poor = dibao or _tuopin(house)
+            _schooling(
+                yearly, at=at, under=under, bits=bits2, more=more, amounts=amounts, poor=poor
+            )
+        _family_planning(yearly, at=at, bits=bits2, more=more)
+        special, hashes, weifang = self._special_months(p, head=head, yearly=yearly)
 
-        # The months with something special, by geometric gaps: O(1) per person, and the same
-        # months whatever the stream's length.
+        name = self._name(p)  # from the pools in names.py: nothing to escape in JSON
+        village = self._village_json[population.household_village[household]]
+        # Only what can be paid within the stream, so that most blocks stay cheap.
+        yearly = [e for e in yearly if e[2] <= last and e[3] >= first and e[2] <= e[3]]
+        return _Profile(
+            ident=f'"id_number":"{self._id_number(p)}","name":"{name}","village_code":{village}',
+            monthly=tuple(e for e in monthly if e[1] <= last and e[2] >= first and e[1] <= e[2]),
+            yearly=tuple(yearly),
+            year_mask=sum({1 << e[0] for e in yearly}),
+            special=special,
+            special_hashes=tuple(hashes),
+            head=head,
+            weifang=weifang,
+        )
+
+    def _special_months(self, p: int, *, head: bool, yearly: _Yearly) -> tuple[int, list[int], int]:
+        """The months with something special (a bit mask), their hashes, and the month whose
+        event starts the household's 危房改造 (-1: none; its second part goes into `yearly`).
+        Drawn by geometric gaps: O(1) per person, and the same months whatever the stream's
+        length."""
         special, hashes = 0, []
         state = mix(self._salt_month ^ p)
         weifang = -1
@@ -741,22 +799,9 @@ class FeedGenerator:
                 # A household's one 危房改造: the rest after the check, 2 to 6 months later.
                 weifang = m
                 _, rest, after = self._weifang_parts(h)
-                month = first + m + after
+                month = self._start_month + m + after
                 yearly.append((month % 12 + 1, _WEIFANG, month, month, rest))
-        name = self._name(p)  # from the pools in names.py: nothing to escape in JSON
-        village = self._village_json[population.household_village[household]]
-        # Only what can be paid within the stream, so that most blocks stay cheap.
-        yearly = [e for e in yearly if e[2] <= last and e[3] >= first and e[2] <= e[3]]
-        return _Profile(
-            ident=f'"id_number":"{self._id_number(p)}","name":"{name}","village_code":{village}',
-            monthly=tuple(e for e in monthly if e[1] <= last and e[2] >= first and e[1] <= e[2]),
-            yearly=tuple(yearly),
-            year_mask=sum({1 << e[0] for e in yearly}),
-            special=special,
-            special_hashes=tuple(hashes),
-            head=head,
-            weifang=weifang,
-        )
+        return special, hashes, weifang
 
     def _childcare(
         self, p: int, first: int, last: int, yearly: list[tuple[int, int, int, int, int]]
@@ -769,8 +814,7 @@ class FeedGenerator:
         for q in range(
             population.household_start[household], population.household_start[household + 1]
         ):
-            ymd = population.birth[q]
-            at = (ymd // 10_000) * 12 + ymd // 100 % 100 - 1 + (ymd % 100 != 1)
+            at, _ = _age_bounds(population.birth[q])
             if at + 35 >= first:  # under 3 on the 1st of some month of the stream
                 young.append(at)
         if not young:
@@ -808,9 +852,8 @@ class FeedGenerator:
             if item == _LINSHI:
                 paid.append((item, (5 + bits % 26) * 10_000))
             elif item == _NONGJI:
-                ymd = self._population.birth[p]
-                born = (ymd // 10_000) * 12 + ymd // 100 % 100 - 1
-                if born + 240 + (ymd % 100 != 1) <= month <= born - 2 + 792:  # aged 20..65
+                at, under = _age_bounds(self._population.birth[p])
+                if at + 240 <= month <= under + 792:  # aged 20..65
                     paid.append((item, (8 + bits % 193) * 10_000))
             elif item == _YILIAO:
                 r = (bits >> 11) / (1 << 53)

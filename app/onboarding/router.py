@@ -6,7 +6,7 @@ from pydantic import AfterValidator, StringConstraints
 from sqlalchemy.orm import Session
 
 from app.config import Settings, SettingsDep
-from app.db import SessionDep
+from app.db.engines import SessionDep
 from app.errors import ok_content, problems
 from app.http_cache import NOT_MODIFIED, conditional
 from app.onboarding import pages, service

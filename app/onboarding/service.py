@@ -28,7 +28,8 @@ from sqlalchemy.orm import Session, aliased, selectinload
 
 from app.audit import service as audit
 from app.config import Settings
-from app.db import dialect_insert, transaction
+from app.db.base import dialect_insert
+from app.db.engines import transaction
 from app.onboarding import fonts, poster, qr
 from app.onboarding.errors import NotAVillage, PosterExists, PosterNotFound
 from app.onboarding.models import Platform, Poster, PosterScan

@@ -2,7 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
-from app.db import SessionDep
+from app.db.engines import SessionDep
 from app.errors import problems
 from app.http_cache import NOT_MODIFIED, cached_route
 from app.pagination import Page, PageDep

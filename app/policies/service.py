@@ -17,6 +17,7 @@ import hashlib
 import json
 import re
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,8 @@ from sqlalchemy.orm import Session, defer, selectinload
 
 from app.audit import service as audit
 from app.audit.service import Actor
-from app.db import FastSelect, utcnow
+from app.db.base import utcnow
+from app.db.fastpath import FastSelect
 from app.errors import Conflict, InvalidState, NotFound
 from app.pagination import Page, PageParams, paginate
 from app.policies import rendering, search
@@ -150,7 +152,7 @@ def get_published(session: Session, policy_id: int) -> PolicyRead:
 # Table columns (Core, not ORM): it runs on every subsidy lookup.
 _policy, _version = Policy.__table__, PolicyVersion.__table__
 # Run on the driver's cursor (see FastSelect): every villager's lookup asks for it, and
-# SQLAlchemy's per-execution work cost several times the query.
+# SQLAlchemy's per-execution work costs more than the query (docs/performance.md#compiled-selects).
 _ITEMS = FastSelect(
     select(_policy.c.id, _version.c["items"])
     .join(_version, _policy.c.published_version_id == _version.c.id)
@@ -247,6 +249,74 @@ def _publish(session: Session, policy: Policy, version: PolicyVersion) -> None:
     search.write(session, policy.id, version)
 
 
+def _record(
+    session: Session,
+    policy: Policy,
+    *,
+    actor: Actor | None,
+    action: str,
+    before: dict[str, Any] | None,
+    version: PolicyVersion,
+) -> None:
+    """The audit entry of an action on a policy, `version` being the one it left behind."""
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        entity_type=ENTITY,
+        entity_id=policy.id,
+        before=before,
+        after=_fields(policy, version),
+    )
+
+
+def _act(
+    session: Session,
+    policy_id: int,
+    *,
+    actor: Actor,
+    action: str,
+    applies_to: Callable[[Policy], PolicyVersion],
+    change: Callable[[Policy, PolicyVersion], PolicyVersion | None],
+) -> PolicyAdminRead:
+    """One staff action on a policy: lock it, find the version the action applies to
+    (`applies_to` raises InvalidState when there is none), keep how it stood, change it, and
+    record both in the audit log. `change` returns the version it leaves behind, or None when
+    it changed nothing (no audit entry then)."""
+    policy = _load(session, policy_id, for_update=True)
+    version = applies_to(policy)
+    before = _fields(policy, version)
+    after = change(policy, version)
+    if after is not None:
+        _record(session, policy, actor=actor, action=action, before=before, version=after)
+    return _admin_view(policy)
+
+
+def _latest(policy: Policy) -> PolicyVersion:
+    return policy.versions[-1]
+
+
+def _latest_draft(policy: Policy) -> PolicyVersion:
+    latest = policy.versions[-1]
+    if latest.state != VersionState.draft:
+        raise InvalidState("只有草稿可以提交。请先修改政策，生成新的草稿。")
+    return latest
+
+
+def _latest_submitted(policy: Policy) -> PolicyVersion:
+    latest = policy.versions[-1]
+    if latest.state != VersionState.submitted:
+        raise InvalidState("只有已提交的版本可以发布。请先提交草稿。")
+    return latest
+
+
+def _published_version(policy: Policy) -> PolicyVersion:
+    published = policy.published_version
+    if published is None:
+        raise InvalidState("这条政策没有发布，无需撤下。")
+    return published
+
+
 def get_policy(session: Session, policy_id: int) -> PolicyAdminRead:
     return _admin_view(_load(session, policy_id))
 
@@ -331,14 +401,7 @@ def create_policy(session: Session, *, data: PolicyCreate, actor: Actor) -> Poli
         state=VersionState.draft,
         actor=actor,
     )
-    audit.record(
-        session,
-        actor=actor,
-        action="policy.create",
-        entity_type=ENTITY,
-        entity_id=policy.id,
-        after=_fields(policy, version),
-    )
+    _record(session, policy, actor=actor, action="policy.create", before=None, version=version)
     return _admin_view(policy)
 
 
@@ -347,96 +410,85 @@ def update_policy(
 ) -> PolicyAdminRead:
     """A new draft version from the latest one with the given changes. A pending draft or
     submission it replaces becomes `superseded`; the published version stays public."""
-    policy = _load(session, policy_id, for_update=True)
-    latest = policy.versions[-1]
-    content = {name: getattr(latest, name) for name in _CONTENT_FIELDS}
-    changes = data.model_dump(exclude_unset=True, exclude_none=True)
-    if all(content[name] == value for name, value in changes.items()):
-        return _admin_view(policy)
-    before = _fields(policy, latest)
-    if latest.state in {VersionState.draft, VersionState.submitted}:
-        latest.state = VersionState.superseded
-    version = _add_version(
-        session, policy, {**content, **changes}, state=VersionState.draft, actor=actor
-    )
-    audit.record(
+
+    def add_draft(policy: Policy, latest: PolicyVersion) -> PolicyVersion | None:
+        content = {name: getattr(latest, name) for name in _CONTENT_FIELDS}
+        changes = data.model_dump(exclude_unset=True, exclude_none=True)
+        if all(content[name] == value for name, value in changes.items()):
+            return None
+        if latest.state in {VersionState.draft, VersionState.submitted}:
+            latest.state = VersionState.superseded
+        return _add_version(
+            session, policy, {**content, **changes}, state=VersionState.draft, actor=actor
+        )
+
+    return _act(
         session,
+        policy_id,
         actor=actor,
         action="policy.update",
-        entity_type=ENTITY,
-        entity_id=policy.id,
-        before=before,
-        after=_fields(policy, version),
+        applies_to=_latest,
+        change=add_draft,
     )
-    return _admin_view(policy)
 
 
 def submit_policy(session: Session, policy_id: int, *, actor: Actor) -> PolicyAdminRead:
     """The latest draft, submitted for publication."""
-    policy = _load(session, policy_id, for_update=True)
-    latest = policy.versions[-1]
-    if latest.state != VersionState.draft:
-        raise InvalidState("只有草稿可以提交。请先修改政策，生成新的草稿。")
-    before = _fields(policy, latest)
-    latest.state = VersionState.submitted
-    latest.submitted_at = utcnow()
-    policy.updated_at = utcnow()
-    session.flush()
-    audit.record(
+
+    def submit(policy: Policy, latest: PolicyVersion) -> PolicyVersion:
+        latest.state = VersionState.submitted
+        latest.submitted_at = utcnow()
+        policy.updated_at = utcnow()
+        session.flush()
+        return latest
+
+    return _act(
         session,
+        policy_id,
         actor=actor,
         action="policy.submit",
-        entity_type=ENTITY,
-        entity_id=policy.id,
-        before=before,
-        after=_fields(policy, latest),
+        applies_to=_latest_draft,
+        change=submit,
     )
-    return _admin_view(policy)
 
 
 def publish_policy(session: Session, policy_id: int, *, actor: Actor) -> PolicyAdminRead:
     """The latest, submitted version becomes the public one, replacing the one before."""
-    policy = _load(session, policy_id, for_update=True)
-    latest = policy.versions[-1]
-    if latest.state != VersionState.submitted:
-        raise InvalidState("只有已提交的版本可以发布。请先提交草稿。")
-    before = _fields(policy, latest)
-    _publish(session, policy, latest)
-    policy.updated_at = utcnow()
-    audit.record(
+
+    def publish(policy: Policy, latest: PolicyVersion) -> PolicyVersion:
+        _publish(session, policy, latest)
+        policy.updated_at = utcnow()
+        return latest
+
+    return _act(
         session,
+        policy_id,
         actor=actor,
         action="policy.publish",
-        entity_type=ENTITY,
-        entity_id=policy.id,
-        before=before,
-        after=_fields(policy, latest),
+        applies_to=_latest_submitted,
+        change=publish,
     )
-    return _admin_view(policy)
 
 
 def unpublish_policy(session: Session, policy_id: int, *, actor: Actor) -> PolicyAdminRead:
     """Take the policy off the public API and out of search; its versions stay."""
-    policy = _load(session, policy_id, for_update=True)
-    published = policy.published_version
-    if published is None:
-        raise InvalidState("这条政策没有发布，无需撤下。")
-    before = _fields(policy, published)
-    published.state = VersionState.withdrawn
-    policy.published_version = None
-    policy.updated_at = utcnow()
-    session.flush()
-    search.write(session, policy.id, None)
-    audit.record(
+
+    def withdraw(policy: Policy, published: PolicyVersion) -> PolicyVersion:
+        published.state = VersionState.withdrawn
+        policy.published_version = None
+        policy.updated_at = utcnow()
+        session.flush()
+        search.write(session, policy.id, None)
+        return published
+
+    return _act(
         session,
+        policy_id,
         actor=actor,
         action="policy.unpublish",
-        entity_type=ENTITY,
-        entity_id=policy.id,
-        before=before,
-        after=_fields(policy, published),
+        applies_to=_published_version,
+        change=withdraw,
     )
-    return _admin_view(policy)
 
 
 # --- content files ----------------------------------------------------------------------------
@@ -516,13 +568,5 @@ def import_policies(session: Session, directory: Path = CONTENT_DIR) -> ImportSu
             actor=None,
         )
         _publish(session, policy, version)
-        audit.record(
-            session,
-            actor=None,
-            action="policy.import",
-            entity_type=ENTITY,
-            entity_id=policy.id,
-            before=before,
-            after=_fields(policy, version),
-        )
+        _record(session, policy, actor=None, action="policy.import", before=before, version=version)
     return ImportSummary(created=created, updated=updated, unchanged=unchanged)

@@ -3,7 +3,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import Base
+from app.db.base import Base
 
 
 class RegionLevel(StrEnum):

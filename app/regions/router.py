@@ -2,7 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from app.db import SessionDep
+from app.db.engines import SessionDep
 from app.errors import problems
 from app.http_cache import cached_route
 from app.regions import service

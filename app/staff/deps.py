@@ -7,7 +7,7 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from app.config import SettingsDep
-from app.db import SessionDep
+from app.db.engines import SessionDep
 from app.errors import Unauthorized
 from app.staff import service
 from app.staff.models import Role, Staff

@@ -3,7 +3,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Query, Response, status
 
 from app.config import SettingsDep
-from app.db import SessionDep
+from app.db.engines import SessionDep
 from app.errors import problems
 from app.pagination import Page, PageDep, page_of
 from app.ratelimit import ClientAddress

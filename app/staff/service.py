@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from app import ratelimit
 from app.audit import service as audit
 from app.config import Settings
-from app.db import utcnow
+from app.db.base import utcnow
 from app.errors import Conflict, Forbidden, InvalidState, NotFound
 from app.pagination import PageParams, paginate
 from app.regions import service as regions_service

@@ -60,7 +60,8 @@ def known_identity(number: str, id_hash: bytes) -> Identity:
 
 
 def birth_on(number: str) -> date:
-    """The birth date in an ID number; stdnum's get_birth_date costs 10x more per feed record."""
+    """The birth date in an ID number, without stdnum's slower get_birth_date (it runs on every
+    feed record; docs/performance.md#birth-dates)."""
     return _date_of(number[6:14])
 
 

@@ -4,10 +4,9 @@ from fastapi import APIRouter, Depends
 
 from app import ratelimit
 from app.config import SettingsDep
-from app.db import ReadTransactionDep
+from app.db.fastpath import ReadLaneRoute, ReadTransactionDep
 from app.errors import problems
 from app.ratelimit import ClientAddress
-from app.routing import ReadLaneRoute
 from app.subsidies import service
 from app.subsidies.schemas import LookupRequest, LookupResponse
 

@@ -3,7 +3,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from app.config import SettingsDep
-from app.db import SessionDep
+from app.db.engines import SessionDep
 from app.errors import ok_content, problems
 from app.http_cache import NOT_MODIFIED, cached_route
 from app.pagination import Page, PageDep, page_of

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, selectinload
 from app import public_writes
 from app.audit import service as audit
 from app.config import Settings
-from app.db import utcnow
+from app.db.base import utcnow
 from app.pagination import PageParams, paginate
 from app.regions import service as regions_service
 from app.staff import service as staff_service
@@ -266,65 +266,107 @@ def _invalid(number: int, question: SurveyQuestion, problem: str) -> SurveyAnswe
     )
 
 
-def _check_answers(survey: Survey, answers: list[AnswerCreate]) -> list[SurveyAnswer]:
-    """The answer rows to store, after checking every answer against its question."""
+def _by_question(survey: Survey, answers: list[AnswerCreate]) -> dict[int, list[AnswerCreate]]:
+    """The answers grouped by their question; an answer to no question of the survey raises."""
     by_question: dict[int, list[AnswerCreate]] = defaultdict(list)
     known = {q.id for q in survey.questions}
     for answer in answers:
         if answer.question_id not in known:
             raise SurveyAnswerInvalid(f"这次测评没有编号为 {answer.question_id} 的题目。")
         by_question[answer.question_id].append(answer)
+    return by_question
+
+
+def _check_score(number: int, question: SurveyQuestion, rating: int | None) -> int:
+    if rating is None or not 1 <= rating <= 5:
+        raise _invalid(number, question, "的评分应为 1 到 5 分")
+    return rating
+
+
+def _check_target_ratings(
+    number: int, question: SurveyQuestion, given: list[AnswerCreate], target_ids: set[int]
+) -> list[SurveyAnswer]:
+    """A rating question that rates each of the survey's targets: one score per target."""
+    rows: list[SurveyAnswer] = []
+    rated: set[int] = set()
+    for a in given:
+        if a.target_id not in target_ids:
+            raise _invalid(number, question, "要对列出的测评对象打分")
+        if a.target_id in rated:
+            raise _invalid(number, question, "对同一对象只能打一次分")
+        rating = _check_score(number, question, a.rating)
+        rated.add(a.target_id)
+        rows.append(SurveyAnswer(question_id=question.id, target_id=a.target_id, rating=rating))
+    if question.required and rated != target_ids:
+        raise _invalid(number, question, "必须对每个测评对象打分")
+    return rows
+
+
+def _the_answer(
+    number: int, question: SurveyQuestion, given: list[AnswerCreate]
+) -> AnswerCreate | None:
+    """The one answer to a question answered once, ignoring empty ones; None when an optional
+    question was left out."""
+    given = [a for a in given if a.option_ids or a.rating is not None or (a.text or "").strip()]
+    if len(given) > 1:
+        raise _invalid(number, question, "只能回答一次")
+    if not given:
+        if question.required:
+            raise _invalid(number, question, "必须回答")
+        return None
+    if given[0].target_id is not None:
+        raise _invalid(number, question, "不是对测评对象打分的题目")
+    return given[0]
+
+
+def _check_choice(
+    number: int, question: SurveyQuestion, answer: AnswerCreate
+) -> list[SurveyAnswer]:
+    chosen = answer.option_ids
+    if answer.rating is not None or answer.text is not None or not chosen:
+        raise _invalid(number, question, "应选择选项")
+    if question.kind == QuestionKind.single and len(chosen) != 1:
+        raise _invalid(number, question, "只能选一项")
+    if len(set(chosen)) != len(chosen) or not set(chosen) <= {o.id for o in question.options}:
+        raise _invalid(number, question, "的选项不对")
+    return [SurveyAnswer(question_id=question.id, option_id=o) for o in chosen]
+
+
+def _check_rating(
+    number: int, question: SurveyQuestion, answer: AnswerCreate
+) -> list[SurveyAnswer]:
+    if answer.option_ids or answer.text is not None:
+        raise _invalid(number, question, "应打分")
+    rating = _check_score(number, question, answer.rating)
+    return [SurveyAnswer(question_id=question.id, rating=rating)]
+
+
+def _check_text(number: int, question: SurveyQuestion, answer: AnswerCreate) -> list[SurveyAnswer]:
+    if answer.option_ids or answer.rating is not None:
+        raise _invalid(number, question, "应填写文字")
+    return [SurveyAnswer(question_id=question.id, text=(answer.text or "").strip())]
+
+
+_CHECK_ANSWER = {
+    QuestionKind.single: _check_choice,
+    QuestionKind.multiple: _check_choice,
+    QuestionKind.rating: _check_rating,
+    QuestionKind.text: _check_text,
+}
+
+
+def _check_answers(survey: Survey, answers: list[AnswerCreate]) -> list[SurveyAnswer]:
+    """The answer rows to store, after checking every answer against its question."""
+    by_question = _by_question(survey, answers)
     target_ids = {t.id for t in survey.targets}
     rows: list[SurveyAnswer] = []
     for number, question in enumerate(survey.questions, 1):
         given = by_question.get(question.id, [])
         kind = QuestionKind(question.kind)
         if kind == QuestionKind.rating and question.per_target:
-            rated: set[int] = set()
-            for a in given:
-                if a.target_id not in target_ids:
-                    raise _invalid(number, question, "要对列出的测评对象打分")
-                if a.target_id in rated:
-                    raise _invalid(number, question, "对同一对象只能打一次分")
-                if a.rating is None or not 1 <= a.rating <= 5:
-                    raise _invalid(number, question, "的评分应为 1 到 5 分")
-                rated.add(a.target_id)
-                rows.append(
-                    SurveyAnswer(question_id=question.id, target_id=a.target_id, rating=a.rating)
-                )
-            if question.required and rated != target_ids:
-                raise _invalid(number, question, "必须对每个测评对象打分")
-            continue
-        given = [a for a in given if a.option_ids or a.rating is not None or (a.text or "").strip()]
-        if len(given) > 1:
-            raise _invalid(number, question, "只能回答一次")
-        if not given:
-            if question.required:
-                raise _invalid(number, question, "必须回答")
-            continue
-        answer = given[0]
-        if answer.target_id is not None:
-            raise _invalid(number, question, "不是对测评对象打分的题目")
-        if kind in (QuestionKind.single, QuestionKind.multiple):
-            option_ids = {o.id for o in question.options}
-            chosen = answer.option_ids
-            if answer.rating is not None or answer.text is not None or not chosen:
-                raise _invalid(number, question, "应选择选项")
-            if kind == QuestionKind.single and len(chosen) != 1:
-                raise _invalid(number, question, "只能选一项")
-            if len(set(chosen)) != len(chosen) or not set(chosen) <= option_ids:
-                raise _invalid(number, question, "的选项不对")
-            rows.extend(SurveyAnswer(question_id=question.id, option_id=o) for o in chosen)
-        elif kind == QuestionKind.rating:
-            if answer.option_ids or answer.text is not None:
-                raise _invalid(number, question, "应打分")
-            if answer.rating is None or not 1 <= answer.rating <= 5:
-                raise _invalid(number, question, "的评分应为 1 到 5 分")
-            rows.append(SurveyAnswer(question_id=question.id, rating=answer.rating))
-        else:
-            if answer.option_ids or answer.rating is not None:
-                raise _invalid(number, question, "应填写文字")
-            rows.append(SurveyAnswer(question_id=question.id, text=(answer.text or "").strip()))
+            rows += _check_target_ratings(number, question, given, target_ids)
+        elif (answer := _the_answer(number, question, given)) is not None:
+            rows += _CHECK_ANSWER[kind](number, question, answer)
     return rows
 
 
@@ -389,41 +431,60 @@ def _rating_result(
     )
 
 
-def compute_results(session: Session, survey: Survey) -> SurveyResults:
-    """Four GROUP BY queries over the survey's answers; nothing per response is loaded."""
-    response_count = (
+def _response_count(session: Session, survey_id: int) -> int:
+    return (
         session.scalar(
             select(func.count())
             .select_from(SurveyResponse)
-            .where(SurveyResponse.survey_id == survey.id)
+            .where(SurveyResponse.survey_id == survey_id)
         )
         or 0
     )
-    answered: dict[int, int] = {
+
+
+def _responses_by_question(session: Session, survey_id: int) -> dict[int, int]:
+    """How many responses answered each question."""
+    return {
         qid: n
         for qid, n in session.execute(
             select(SurveyAnswer.question_id, func.count(func.distinct(SurveyAnswer.response_id)))
-            .where(SurveyAnswer.survey_id == survey.id)
+            .where(SurveyAnswer.survey_id == survey_id)
             .group_by(SurveyAnswer.question_id)
         )
     }
-    option_counts: dict[int, int] = {
+
+
+def _option_counts(session: Session, survey_id: int) -> dict[int, int]:
+    return {
         oid: n
         for oid, n in session.execute(
             select(SurveyAnswer.option_id, func.count())
-            .where(SurveyAnswer.survey_id == survey.id, SurveyAnswer.option_id.is_not(None))
+            .where(SurveyAnswer.survey_id == survey_id, SurveyAnswer.option_id.is_not(None))
             .group_by(SurveyAnswer.option_id)
         )
         if oid is not None
     }
-    ratings: dict[tuple[int, int | None], dict[int, int]] = defaultdict(dict)
+
+
+def _score_counts(session: Session, survey_id: int) -> dict[tuple[int, int | None], dict[int, int]]:
+    """Per (question, target or None): how many gave each score."""
+    counts: dict[tuple[int, int | None], dict[int, int]] = defaultdict(dict)
     for qid, tid, score, n in session.execute(
         select(SurveyAnswer.question_id, SurveyAnswer.target_id, SurveyAnswer.rating, func.count())
-        .where(SurveyAnswer.survey_id == survey.id, SurveyAnswer.rating.is_not(None))
+        .where(SurveyAnswer.survey_id == survey_id, SurveyAnswer.rating.is_not(None))
         .group_by(SurveyAnswer.question_id, SurveyAnswer.target_id, SurveyAnswer.rating)
     ):
         if score is not None:
-            ratings[(qid, tid)][score] = n
+            counts[(qid, tid)][score] = n
+    return counts
+
+
+def compute_results(session: Session, survey: Survey) -> SurveyResults:
+    """Four GROUP BY queries over the survey's answers; nothing per response is loaded."""
+    response_count = _response_count(session, survey.id)
+    answered = _responses_by_question(session, survey.id)
+    option_counts = _option_counts(session, survey.id)
+    ratings = _score_counts(session, survey.id)
     questions = []
     for q in survey.questions:
         result = QuestionResult(

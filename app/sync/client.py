@@ -221,9 +221,9 @@ class FeedClient:
     def _response(self, params: dict[str, Any]) -> Iterator[httpx.Response]:
         """The page's response, its body not read yet; closed, and then freed as soon as it is
         dropped. httpx 0.28 ties a response and its stream in a reference cycle
-        (encode/httpx#3733), so each response waited for Python's cyclic garbage collector: in
-        the sync's child, whose checking makes few objects that would set the collector off,
-        that held about 90 MB of pages."""
+        (encode/httpx#3733), so each response waited for Python's cyclic garbage collector,
+        which the sync's child seldom sets off (see
+        docs/performance.md#feed-responses-freed-at-once)."""
         with self._http.stream("GET", "/api/payouts", params=params) as response:
             try:
                 yield response

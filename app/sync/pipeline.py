@@ -1,4 +1,5 @@
-"""Fetching and checking the feed's pages in a child process while the sync stores them.
+"""A page source (app.sync.pages) that fetches and checks the feed in a child process while
+the sync stores the pages.
 
 Parsing and checking a record costs about as much as storing it, and one Python process runs
 one thing at a time. So a child process (`python -m app.sync.pipeline`: a fresh interpreter
@@ -21,25 +22,16 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, Self
 
 from app.subsidies.schemas import PayoutIn
 from app.sync.client import FeedClient, FeedError, FeedUnavailable, cursor_key
-from app.sync.records import RecordChecker, Rejection
+from app.sync.pages import CheckedPage, FeedJob, check_records, is_last
+from app.sync.records import RecordChecker
 
 # Beyond the longest the client can take for a page: starting the child, checking the page and
 # handing it over.
 HANDOVER_SECONDS = 10.0
-
-
-@dataclass(frozen=True)
-class CheckedPage:
-    next_cursor: str
-    has_more: bool
-    fetched: int
-    good: list[PayoutIn]
-    bad: list[Rejection]
 
 
 class PageStream:
@@ -50,16 +42,9 @@ class PageStream:
     FeedUnavailable: the lease's heartbeat shows only that this process lives. Leaving the
     context, however it is left, ends the child."""
 
-    def __init__(
-        self,
-        client: FeedClient,
-        checker: RecordChecker,
-        cursor: str | None,
-        page_size: int,
-        max_pages: int | None,
-    ) -> None:
-        self._job = (client, checker, cursor, page_size, max_pages)
-        self._page_wait = client.longest_page_seconds + HANDOVER_SECONDS
+    def __init__(self, job: FeedJob) -> None:
+        self._job = job
+        self._page_wait = job.client.longest_page_seconds + HANDOVER_SECONDS
         self._pages: queue.Queue[CheckedPage | BaseException] = queue.Queue(maxsize=1)
         self._stopping = threading.Event()
         self._child: subprocess.Popen[bytes] | None = None
@@ -69,7 +54,7 @@ class PageStream:
     def ready(self) -> bool:
         return not self._pages.empty()
 
-    def __enter__(self) -> "PageStream":
+    def __enter__(self) -> Self:
         self._child = subprocess.Popen(
             [sys.executable, "-m", "app.sync.pipeline"],
             stdin=subprocess.PIPE,
@@ -150,19 +135,12 @@ def produce(
             while True:
                 page = upcoming.result()
                 fetched_pages += 1
-                more = page.has_more and (max_pages is None or fetched_pages < max_pages)
+                more = not is_last(page, fetched_pages, max_pages)
                 if more:
                     upcoming = fetcher.submit(
                         client.fetch_next_page, page.next_cursor, page_size, visited
                     )
-                good: list[tuple[Any, ...]] = []
-                bad: list[Rejection] = []
-                for raw in page.records:
-                    result = checker.check(raw)
-                    if isinstance(result, Rejection):
-                        bad.append(result)
-                    else:
-                        good.append(tuple(result))  # pickles far faster than a named tuple
+                good, bad = check_records(checker, page.records)
                 send((page.next_cursor, more, len(page.records), good, bad))
                 if not more:
                     return

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings, get_settings
 from app.staff.models import Staff
-from app.sync import service
+from app.sync import lease, service
 from app.sync.client import FeedError
 from app.sync.models import SyncRun
 
@@ -21,7 +21,7 @@ def run_scheduled_sync() -> None:
     settings = get_settings()
     try:
         service.run_sync(settings, trigger="schedule")
-    except service.SyncAlreadyRunning:
+    except lease.SyncAlreadyRunning:
         logger.info("scheduled sync skipped: another worker holds the lease")
     except (service.FeedNotConfigured, FeedError) as exc:
         logger.warning("scheduled sync not run: %s", type(exc).__name__)
@@ -34,7 +34,7 @@ def start_in_background(
     transaction, so that a second call is refused at once; the run goes on in a thread started
     after the response, so after the request has committed the run and the lease."""
     service.feed_settings(settings)
-    holder = service.take_lease(session, seconds=settings.sync_lease_seconds)
+    holder = lease.take(session, seconds=settings.sync_lease_seconds)
     run = service.record_staff_run(session, actor=actor)
     background.add_task(run_in_thread, settings, holder=holder, run_id=run.id)
     return run

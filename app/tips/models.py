@@ -4,7 +4,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import Base
+from app.db.base import Base
 
 
 class TipState(StrEnum):

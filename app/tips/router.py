@@ -3,7 +3,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Response, status
 
 from app.config import SettingsDep
-from app.db import ReadSessionDep, SessionDep
+from app.db.engines import ReadSessionDep, SessionDep
 from app.errors import Problem, problems
 from app.pagination import Page, PageDep
 from app.ratelimit import ClientAddress

@@ -22,12 +22,12 @@ from sqlalchemy.orm import Session, selectinload
 from app import public_writes
 from app.audit import service as audit
 from app.config import Settings
-from app.db import dialect_insert
+from app.db.base import dialect_insert
 from app.pagination import Page, PageParams, paginate
 from app.regions import service as regions_service
 from app.regions.models import RegionLevel
 from app.staff.models import Role, Staff
-from app.subsidies.models import Payout
+from app.subsidies import store as payout_store
 from app.tips import attachments, crypto
 from app.tips.attachments import Upload
 from app.tips.errors import (
@@ -188,7 +188,9 @@ def submit_tip(
         if village is None or village.level != RegionLevel.village:
             raise VillageUnknown(f"没有区划代码为 {data.village_code} 的村（社区）。")
         township_code = village.parent_code
-    if data.payout_record_id is not None and session.get(Payout, data.payout_record_id) is None:
+    if data.payout_record_id is not None and not payout_store.payout_exists(
+        session, data.payout_record_id
+    ):
         raise PayoutUnknown("没有这条发放记录，请从村务公示中选择。")
 
     master = _master(settings)

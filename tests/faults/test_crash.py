@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from app.db import engine_for
+from app.db.engines import engine_for
 from app.mockfeed import MockFeedConfig, create_mock_feed_app
 from app.servers import serving_in_thread
 from app.subsidies.models import Payout, PayoutVersion, Person

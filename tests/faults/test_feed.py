@@ -11,13 +11,14 @@ import pytest
 from sqlalchemy import func, select
 
 from app.config import get_settings
-from app.db import session_scope
+from app.db.engines import session_scope
 from app.subsidies.models import Payout
-from app.sync import service
+from app.sync import service, steps
 from app.sync.client import FeedClient, FeedPageTooLarge
 from app.sync.models import RejectedRecord, SyncCursor, SyncRun
 from tests.faults.feed import Looping, Oversized, Trickling, gzip_page, gzipped, page, raw
 from tests.sync.feed_server import TOKEN, Answer, TinyFeed, serving
+from tests.sync.leases import acquire_lease, release_lease
 from tests.sync.test_service import record
 
 ATTEMPTS = 4
@@ -46,14 +47,14 @@ def sync(url: str, **options: Any) -> SyncRun:
 def assert_failed_cleanly(run: SyncRun, *, cursor: str, says: str) -> None:
     with session_scope()() as session:
         stored = session.get_one(SyncRun, run.id)
-        saved = session.get_one(SyncCursor, service.FEED).cursor
+        saved = session.get_one(SyncCursor, steps.FEED).cursor
         lines = session.scalar(select(func.count()).select_from(Payout))
     assert stored.outcome == "failed" and stored.finished_at is not None
     assert stored.error is not None and says in stored.error, stored.error
     assert saved == cursor == stored.cursor_end
     assert lines == stored.created  # what the stored pages brought, no more
-    assert service.acquire_lease("the-next-run")  # free
-    service.release_lease("the-next-run")
+    assert acquire_lease("the-next-run")  # free
+    release_lease("the-next-run")
 
 
 # --- it loops ------------------------------------------------------------------------------

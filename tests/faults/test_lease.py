@@ -15,13 +15,16 @@ import pytest
 from sqlalchemy import select, text, update
 
 from app.config import get_settings
-from app.db import engine_for, session_scope, utcnow
+from app.db.base import utcnow
+from app.db.engines import engine_for, session_scope
 from app.sync import scheduler, service
+from app.sync.lease import SyncAlreadyRunning
 from app.sync.models import SyncLease, SyncRun
 from tests.factories import make_staff
 from tests.faults.feed import Blocking
 from tests.faults.test_feed import feed_client
 from tests.sync.feed_server import TOKEN, TinyFeed, serving
+from tests.sync.leases import acquire_lease, release_lease
 from tests.sync.test_service import record
 
 LEASE_SECONDS = 2
@@ -82,7 +85,7 @@ def test_a_killed_sync_s_lease_lapses_and_the_next_run_marks_it_failed(
             return service.run_sync(
                 get_settings(), trigger="cli", client=feed_client(url), page_size=5
             )
-        except service.SyncAlreadyRunning:
+        except SyncAlreadyRunning:
             return None
 
     # Before, the dead run's lease was held for 300 s; now it lapses within LEASE_SECONDS.
@@ -120,7 +123,7 @@ def test_a_live_sync_keeps_its_lease_past_its_expiry_while_the_feed_is_slow(
         with session_scope()() as session:
             first_expiry = session.scalars(select(SyncLease.expires_at)).one()
         wait_for(lambda: utcnow() > first_expiry + timedelta(seconds=1))
-        assert not service.acquire_lease("an-intruder")  # renewed by the run's heartbeat
+        assert not acquire_lease("an-intruder")  # renewed by the run's heartbeat
     finally:
         held.release.set()
         worker.join()
@@ -130,7 +133,7 @@ def test_a_live_sync_keeps_its_lease_past_its_expiry_while_the_feed_is_slow(
 def record_a_staff_run(holder: str) -> int:
     """What a staff member's request commits: the lease taken and the run recorded."""
     with session_scope().begin() as session:
-        assert service.acquire_lease(holder, session=session)
+        assert acquire_lease(holder, session=session)
         return service.record_staff_run(session, actor=make_staff(session)).id
 
 
@@ -141,8 +144,8 @@ def test_a_staff_run_that_starts_after_its_lease_was_taken_leaves_the_live_run_a
     It marked that live run failed as if its process had died, then stored pages."""
     _, url = held_feed
     late = record_a_staff_run("the-late-request")
-    service.release_lease("the-late-request")  # lapsed
-    assert service.acquire_lease("a-live-run")
+    release_lease("the-late-request")  # lapsed
+    assert acquire_lease("a-live-run")
     with session_scope().begin() as session:
         live = SyncRun(trigger="schedule", outcome="running")
         session.add(live)
@@ -158,7 +161,7 @@ def test_a_staff_run_that_starts_after_its_lease_was_taken_leaves_the_live_run_a
     assert run.error is not None and "租约已被另一次同步接管" in run.error
     with session_scope()() as session:
         assert session.get_one(SyncRun, live.id).outcome == "running"
-    assert not service.acquire_lease("an-intruder")  # still the live run's
+    assert not acquire_lease("an-intruder")  # still the live run's
 
 
 def test_a_staff_run_that_fails_before_its_first_page_is_ended_with_its_reason(
@@ -176,7 +179,7 @@ def test_a_staff_run_that_fails_before_its_first_page_is_ended_with_its_reason(
     assert run.id == run_id and run.outcome == "failed"
     assert run.error is not None and "LIANYUN_FEED_URL" in run.error
     assert all(entry.exc_info is None for entry in caplog.records)
-    wait_for(lambda: service.acquire_lease("the-next-run"))  # let go
+    wait_for(lambda: acquire_lease("the-next-run"))  # let go
 
 
 def test_a_run_whose_lease_was_taken_while_it_waited_writes_no_more_pages(
@@ -192,7 +195,7 @@ def test_a_run_whose_lease_was_taken_while_it_waited_writes_no_more_pages(
     held, url = held_feed
     monkeypatch.setenv("LIANYUN_SYNC_LEASE_SECONDS", str(LEASE_SECONDS))
     get_settings.cache_clear()
-    caplog.set_level("WARNING", logger="app.sync.service")
+    caplog.set_level("WARNING", logger="app.sync.lease")
     worker, _ = sync_in_thread(url)
     try:
         assert held.entered.wait(60)

@@ -4,7 +4,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.db import engine_for, get_session, head_revisions
+from app.db.engines import engine_for, get_session
+from app.db.migrations import head_revisions
 from tests.asserts import assert_problem
 
 

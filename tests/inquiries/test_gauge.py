@@ -1,6 +1,6 @@
 from prometheus_client import generate_latest
 
-from app.db import session_scope
+from app.db.engines import session_scope
 from app.inquiries.models import ItemState
 from app.scheduler import refresh_overdue_gauge
 from app.staff.models import Role

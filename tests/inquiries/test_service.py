@@ -452,6 +452,24 @@ def test_stats_count_per_township_and_rate_only_from_five_items(
         stats.stats(session, year=year, township_code=SANGUANZHAI)
 
 
+def test_stats_keep_last_years_open_items_in_sight(session: Session, officer: Staff) -> None:
+    """An item raised last year and still not fixed is counted this year too, apart from the
+    year's own, so an old promise never drops out of the figures."""
+    year = days(0).year
+    last_year = days(0).replace(year=year - 1, month=6, day=1)
+    old = make_meeting(session, officer, held_on=last_year.isoformat())
+    late = (last_year + timedelta(days=30)).isoformat()
+    make_item(session, officer, meeting_id=old.id, state=ItemState.rectifying, deadline=late)
+    make_item(session, officer, meeting_id=old.id, state=ItemState.registered)  # not yet due
+    make_item(session, officer, meeting_id=old.id, state=ItemState.closed, deadline=late)
+    make_item(session, officer, state=ItemState.rectifying)  # this year's own
+    [row] = stats.stats(session, year=year, township_code=FOLOU).townships
+    assert (row.raised, row.open, row.overdue) == (1, 1, 0)
+    assert (row.earlier_open, row.earlier_overdue) == (2, 1)
+    [then] = stats.stats(session, year=year - 1, township_code=FOLOU).townships
+    assert (then.raised, then.open, then.earlier_open) == (3, 2, 0)
+
+
 def test_stats_give_no_rate_below_five_items(session: Session, officer: Staff) -> None:
     meeting = make_meeting(session, officer)
     for _ in range(4):

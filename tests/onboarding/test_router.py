@@ -8,7 +8,7 @@ from sqlalchemy import make_url, select, text
 from sqlalchemy.orm import Session
 
 from app.config import Settings, get_settings
-from app.db import session_scope
+from app.db.engines import session_scope
 from app.main import create_app
 from app.onboarding import poster as layout
 from app.onboarding import service

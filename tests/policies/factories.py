@@ -4,7 +4,7 @@ from itertools import count
 
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
+from app.db.base import utcnow
 from app.policies import rendering, search
 from app.policies.models import Policy, PolicyVersion, VersionState
 

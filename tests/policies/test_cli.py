@@ -7,7 +7,7 @@ from sqlalchemy.orm import sessionmaker
 
 from app.cli import main
 from app.config import get_settings
-from app.db import engine_for
+from app.db.engines import engine_for
 from app.policies import service
 from app.policies.models import Policy, PolicyVersion
 

@@ -3,7 +3,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.db import engine_for, upgrade_head
+from app.db.engines import engine_for
+from app.db.migrations import upgrade_head
 from app.regions import service
 from app.regions.models import RegionLevel
 

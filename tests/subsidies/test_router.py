@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
-from app.db import get_engine, session_scope
+from app.db.engines import get_engine, session_scope
 from app.main import create_app
 from app.mockfeed import FeedGenerator, MockFeedConfig
 from app.regions import service as regions_service

@@ -2,8 +2,8 @@ import pytest
 
 from app.cli import main
 from app.config import get_settings
-from app.sync import service
 from tests.sync.feed_server import TOKEN, TinyFeed, serving
+from tests.sync.leases import acquire_lease
 from tests.sync.test_service import record
 
 
@@ -40,7 +40,7 @@ def test_a_second_sync_while_one_runs_exits_with_a_clear_message(
 ) -> None:
     feed_env.setenv("LIANYUN_FEED_URL", "http://127.0.0.1:9")
     get_settings.cache_clear()
-    assert service.acquire_lease("the-running-one")
+    assert acquire_lease("the-running-one")
     assert main(["sync"]) == 3
     assert "另一个同步正在进行" in capsys.readouterr().err
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from app.sync.client import FeedClient, FeedUnavailable
+from app.sync.pages import FeedJob
 from app.sync.pipeline import PageStream
 from app.sync.records import RecordChecker
 from tests.factories import SANGUANZHAI
@@ -31,7 +32,10 @@ def children_of(pid: int) -> set[int]:
 
 def test_pages_arrive_checked_in_order() -> None:
     tiny = TinyFeed([record(n) for n in range(1, 12)] + ["not an object"])
-    with serving(tiny) as url, PageStream(FeedClient(url, TOKEN), CHECKER, None, 5, None) as pages:
+    with (
+        serving(tiny) as url,
+        PageStream(FeedJob(FeedClient(url, TOKEN), CHECKER, None, 5, None)) as pages,
+    ):
         received = list(pages)
     assert [p.next_cursor for p in received] == ["5", "10", "12"]
     assert [len(p.good) for p in received] == [5, 5, 1]
@@ -41,7 +45,7 @@ def test_pages_arrive_checked_in_order() -> None:
 def test_a_child_killed_mid_run_fails_the_run_without_hanging() -> None:
     tiny = TinyFeed([record(n) for n in range(1, 200)])
     with serving(tiny) as url:
-        stream = PageStream(FeedClient(url, TOKEN), CHECKER, None, 1, None)
+        stream = PageStream(FeedJob(FeedClient(url, TOKEN), CHECKER, None, 1, None))
         with stream:
             pages = iter(stream)
             next(pages)
@@ -83,7 +87,7 @@ def test_a_child_that_hangs_fails_the_run_once_the_next_page_is_overdue() -> Non
     failures: list[FeedUnavailable] = []
     with serving(tiny) as url:
         client = FeedClient(url, TOKEN, timeout=0.2, max_attempts=2, backoff_max=0.05)
-        with PageStream(client, CHECKER, None, 1, None) as stream:
+        with PageStream(FeedJob(client, CHECKER, None, 1, None)) as stream:
             pages = iter(stream)
             next(pages)
             (child,) = children_of(os.getpid())

@@ -9,12 +9,12 @@ from app.regions.models import Region
 from app.staff.models import Role
 from app.subsidies import service as subsidies_service
 from app.subsidies.models import Payout
-from app.sync import service as sync_service
 from app.sync.models import RejectedRecord, SyncRun
 from app.sync.records import RecordChecker, Rejection
 from tests.asserts import assert_problem
 from tests.factories import FOLOU, auth_headers, make_staff
 from tests.subsidies.factories import make_payout
+from tests.sync.leases import acquire_lease, release_lease
 
 NEW_VILLAGE = "511923103299"
 
@@ -88,15 +88,15 @@ def test_a_replay_waits_its_turn_while_a_sync_runs_and_leaves_the_lease_free(
 ) -> None:
     admin = make_staff(session)
     quarantine_in_a_new_village(session, "LATE-2")
-    assert sync_service.acquire_lease("a-running-sync", session=session)
+    assert acquire_lease("a-running-sync", session=session)
 
     busy = client.post("/api/v1/admin/sync/rejected/replay", headers=auth_headers(admin), json={})
     assert_problem(busy, 409, "sync_running")
 
-    sync_service.release_lease("a-running-sync", session=session)
+    release_lease("a-running-sync", session=session)
     done = client.post("/api/v1/admin/sync/rejected/replay", headers=auth_headers(admin), json={})
     assert done.json() == {"replayed": 0, "still_rejected": 1}
-    assert sync_service.acquire_lease("the-next-sync", session=session)
+    assert acquire_lease("the-next-sync", session=session)
 
 
 def test_a_replay_of_thirty_chosen_records_is_audited_with_their_ids(

@@ -8,14 +8,15 @@ from sqlalchemy import select
 
 from app.audit.models import AuditEntry
 from app.config import get_settings
-from app.db import session_scope
+from app.db.engines import session_scope
 from app.main import create_app
 from app.scheduler import start_scheduler
 from app.staff.models import Role
-from app.sync import scheduler, service
+from app.sync import scheduler
 from app.sync.models import SyncRun
 from tests.factories import auth_headers, make_staff
 from tests.sync.feed_server import TOKEN, TinyFeed, serving
+from tests.sync.leases import acquire_lease
 from tests.sync.test_service import record
 
 
@@ -52,7 +53,7 @@ def test_a_scheduled_run_yields_to_one_already_running(
     monkeypatch.setenv("LIANYUN_FEED_URL", "http://127.0.0.1:9")
     monkeypatch.setenv("LIANYUN_FEED_TOKEN", "token")
     get_settings.cache_clear()
-    assert service.acquire_lease("another-worker")
+    assert acquire_lease("another-worker")
     with caplog.at_level("INFO"):
         scheduler.run_scheduled_sync()
     assert "another worker holds the lease" in caplog.text
@@ -97,7 +98,7 @@ def test_a_second_start_while_one_runs_is_refused(
     get_settings.cache_clear()
     with session_scope().begin() as session:
         headers = auth_headers(make_staff(session, role=Role.county_admin))
-    assert service.acquire_lease("a-run-in-progress")
+    assert acquire_lease("a-run-in-progress")
     with TestClient(create_app(configure_logs=False, schedule_jobs=False)) as client:
         response = client.post("/api/v1/admin/sync/runs", headers=headers)
     assert response.status_code == 409

@@ -9,16 +9,20 @@ from sqlalchemy import func, insert, or_, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.config import get_settings
-from app.db import engine_for, get_engine, session_scope
+from app.db.engines import engine_for, get_engine, session_scope
 from app.regions.models import Region
 from app.subsidies import service as subsidies_service
 from app.subsidies.models import Payout, PayoutVersion, Person
-from app.sync import service
+from app.sync import service, steps
 from app.sync.client import FeedClient
+from app.sync.lease import SyncAlreadyRunning
 from app.sync.models import RejectedRecord, SyncCursor
+from app.sync.pages import FeedPages, PageSourceFactory
+from app.sync.pipeline import PageStream
 from tests.factories import SANGUANZHAI
 from tests.subsidies.factories import ID_A, ID_B
 from tests.sync.feed_server import TOKEN, TinyFeed, serving
+from tests.sync.leases import acquire_lease, release_lease
 
 BAD_CHECKSUM = ID_A[:-1] + "1"
 
@@ -74,11 +78,14 @@ def count(model: Any) -> int:
         return session.scalar(select(func.count()).select_from(model)) or 0
 
 
+@pytest.mark.parametrize("pages", [PageStream, FeedPages], ids=["child-process", "in-process"])
 def test_a_full_run_stores_good_records_and_quarantines_bad_ones(
-    committed_db: str, feed: tuple[TinyFeed, str]
+    committed_db: str, feed: tuple[TinyFeed, str], pages: PageSourceFactory
 ) -> None:
     _, url = feed
-    run = service.run_sync(get_settings(), trigger="cli", client=client_for(url), page_size=7)
+    run = service.run_sync(
+        get_settings(), trigger="cli", client=client_for(url), page_size=7, pages=pages
+    )
     assert run.outcome == "succeeded", run.error
     total = len(feed_records())
     assert run.fetched == total
@@ -100,7 +107,7 @@ def test_a_full_run_stores_good_records_and_quarantines_bad_ones(
         dumped = json.dumps(
             [r.payload for r in session.scalars(select(RejectedRecord))], ensure_ascii=False
         )
-        cursor = session.get(SyncCursor, service.FEED)
+        cursor = session.get(SyncCursor, steps.FEED)
         assert cursor is not None and cursor.cursor == str(total)
     for secret in (ID_A, ID_B, BAD_CHECKSUM, "张秀英", "欧阳明华"):
         assert secret not in dumped
@@ -190,7 +197,7 @@ def test_a_crash_mid_page_loses_nothing_and_duplicates_nothing(
             commit_records=commit_records,
         )
     with session_scope()() as session:
-        saved_cursor = session.get_one(SyncCursor, service.FEED).cursor
+        saved_cursor = session.get_one(SyncCursor, steps.FEED).cursor
     # Where the last commit fell depends on timing (a group is committed before waiting for
     # the feed); what was stored always matches the saved cursor exactly.
     good_before = {None: 0, "7": 7, "14": 10}
@@ -210,10 +217,10 @@ def test_a_crash_mid_page_loses_nothing_and_duplicates_nothing(
 
 def test_only_one_sync_at_a_time(committed_db: str, feed: tuple[TinyFeed, str]) -> None:
     _, url = feed
-    assert service.acquire_lease("another-machine")
-    with pytest.raises(service.SyncAlreadyRunning):
+    assert acquire_lease("another-machine")
+    with pytest.raises(SyncAlreadyRunning):
         service.run_sync(get_settings(), trigger="cli", client=client_for(url))
-    service.release_lease("another-machine")
+    release_lease("another-machine")
     assert (
         service.run_sync(get_settings(), trigger="cli", client=client_for(url)).outcome
         == "succeeded"
@@ -266,5 +273,5 @@ def test_a_database_error_ends_the_run_as_failed_with_what_it_stored(
     assert run.error is not None and "同步意外出错（OperationalError）" in run.error
     assert (run.pages, run.fetched, run.cursor_end) == (1, 7, "7")
     with session_scope()() as session:
-        assert session.get_one(SyncCursor, service.FEED).cursor == "7"
-    assert service.acquire_lease("the-next-run")
+        assert session.get_one(SyncCursor, steps.FEED).cursor == "7"
+    assert acquire_lease("the-next-run")

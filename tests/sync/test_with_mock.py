@@ -3,7 +3,7 @@
 from sqlalchemy import func, select
 
 from app.config import get_settings
-from app.db import session_scope
+from app.db.engines import session_scope
 from app.mockfeed import FeedGenerator, MockFeedConfig, create_mock_feed_app
 from app.servers import serving_in_thread
 from app.subsidies.models import Payout

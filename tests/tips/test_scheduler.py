@@ -3,7 +3,7 @@ from datetime import date, timedelta
 from sqlalchemy import select, update
 
 from app.config import get_settings
-from app.db import session_scope
+from app.db.engines import session_scope
 from app.scheduler import run_scheduled_purge
 from app.staff.models import Role
 from app.tips import service

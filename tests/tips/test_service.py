@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.config import Settings, get_settings
-from app.db import session_scope
+from app.db.engines import session_scope
 from app.errors import RateLimited
 from app.staff.models import Role
 from app.subsidies import service as subsidies_service

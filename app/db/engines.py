@@ -1,0 +1,89 @@
+"""Engines, sessions and transactions. Only this package opens transactions: a request gets one
+through `SessionDep` (or `ReadSessionDep`), other code through `session_scope`."""
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.config import get_settings
+from app.db.sqlite import GIVES_WAY, REFERENCES_CHECKED, WRITE_INTENT, sqlite_engine
+from app.errors import LianyunError
+
+_READ_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+@lru_cache
+def engine_for(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        return sqlite_engine(url)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def get_engine() -> Engine:
+    return engine_for(get_settings().database_url)
+
+
+@lru_cache
+def _sessionmaker_for(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def session_scope() -> sessionmaker[Session]:
+    """For code outside a request: `with session_scope().begin() as session: ...`."""
+    return _sessionmaker_for(get_engine())
+
+
+def bulk_write_session_scope() -> sessionmaker[Session]:
+    """Like `session_scope`, for the sync: it writes in every transaction (see WRITE_INTENT),
+    lets waiting writers go first (GIVES_WAY) and checks its rows' references itself (see
+    REFERENCES_CHECKED)."""
+    return _sessionmaker_for(_bulk_writing(get_engine()))
+
+
+@lru_cache
+def _bulk_writing(engine: Engine) -> Engine:
+    return engine.execution_options(
+        **{WRITE_INTENT: True, GIVES_WAY: True, REFERENCES_CHECKED: True}
+    )
+
+
+@contextmanager
+def transaction(session: Session, *, nested: bool = False) -> Iterator[Session]:
+    """Commit on success and on an error whose `keep_writes` is set (a refresh token reused by
+    a thief must stay revoked although the request fails); roll back on any other error."""
+    tx = session.begin_nested() if nested else session.begin()
+    try:
+        yield session
+    except LianyunError as exc:
+        if exc.keep_writes:
+            tx.commit()
+        else:
+            tx.rollback()
+        raise
+    except BaseException:
+        tx.rollback()
+        raise
+    tx.commit()
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with session_scope()() as session, transaction(session):
+        if request.method not in _READ_METHODS:
+            session.connection(execution_options={WRITE_INTENT: True})
+        yield session
+
+
+async def get_read_session() -> AsyncIterator[Session]:
+    with session_scope()() as session, transaction(session):
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+# For a POST that only reads (an ID number or a receipt code must not go in a URL): it neither
+# waits for nor holds the write lock.
+ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]

@@ -1,0 +1,176 @@
+"""The fast path: statements run below SQLAlchemy's per-execution work, and the read lane.
+
+When: only where SQLAlchemy's own work costs more than the database's, as a script under
+scripts/ measures (docs/performance.md): today the villager's lookup (FastSelect,
+read_transaction, in_read_lane) and the sync's bulk writes (BulkInsert, one_of). Everything else
+takes a Session from app.db.engines.
+Rules: statements are SQLAlchemy Core, built once (filters as bound parameters) and compiled
+once per dialect; rows are plain tuples with the driver's types (SQLite gives dates as ISO
+text); work on the read lane is one short read that never writes.
+Cost: no ORM objects, no result types, no SQLAlchemy events on these statements, so the code
+must know each driver's types; and the read lane runs one read at a time, on SQLite on the
+event loop itself, so a slow read there holds up every request of the worker."""
+
+import functools
+import json
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from typing import Annotated, Any, TypeVar, cast
+
+from anyio import CapacityLimiter, to_thread
+from anyio.lowlevel import RunVar
+from fastapi import Depends
+from sqlalchemy import Connection, String, any_, bindparam, func, literal_column, select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Session
+
+from app.db.base import insert_for
+from app.db.engines import get_engine
+from app.routing import ApiRoute
+
+_T = TypeVar("_T")
+_REQUIRED = object()
+
+
+class FastSelect:
+    """A Core SELECT compiled once per dialect and run on the driver's cursor, for the hottest
+    reads (the villager's lookup): SQLAlchemy's per-execution work (cache key, context, result
+    rows) costs more than a query that reads a few index entries
+    (see docs/performance.md#compiled-selects). Rows come back as plain tuples with the
+    driver's own types: SQLite gives dates as ISO text, which Pydantic reads as dates.
+    Parameters are the statement's named `bindparam`s; values bound in the statement itself
+    (`status == "paid"`) are kept. Placeholders are positional, so an expression repeated in
+    GROUP BY must hold no bound value (PostgreSQL would see two different expressions): write
+    its constants with `literal_column`."""
+
+    def __init__(self, statement: Any) -> None:
+        self.statement = statement
+        self._compiled: dict[str, tuple[str, tuple[tuple[str, Any], ...]]] = {}
+
+    def _for(self, dialect: Dialect) -> tuple[str, tuple[tuple[str, Any], ...]]:
+        if dialect.name not in self._compiled:
+            compiled = self.statement.compile(dialect=_positional(dialect))
+            binds = [compiled.binds[name] for name in compiled.positiontup]
+            slots = tuple((b.key, _REQUIRED if b.required else b.value) for b in binds)
+            self._compiled[dialect.name] = (compiled.string, slots)
+        return self._compiled[dialect.name]
+
+    def rows(self, connection: Connection, **params: Any) -> Sequence[Any]:
+        sql, slots = self._for(connection.dialect)
+        values = tuple(params[name] if fixed is _REQUIRED else fixed for name, fixed in slots)
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(sql, values)
+            return cursor.fetchall()
+        finally:
+            cursor.close()
+
+
+class BulkInsert:
+    """An INSERT for many rows at once, built by `build(insert)` from a dialect's `insert` and
+    compiled once per dialect, run with the driver's own executemany on plain tuples in
+    `columns` order. SQLAlchemy's per-row parameter handling costs more than writing the row
+    itself when the sync writes a million rows; this keeps the statement SQLAlchemy's."""
+
+    def __init__(self, build: Callable[[Any], Any], columns: Sequence[str]) -> None:
+        self.build = build
+        self.columns = tuple(columns)
+        self._sql: dict[str, str] = {}
+
+    def sql(self, dialect: Dialect) -> str:
+        if dialect.name not in self._sql:
+            # Positional placeholders, so that rows can be tuples on every driver.
+            compiled = self.build(insert_for(dialect.name)).compile(dialect=_positional(dialect))
+            if tuple(compiled.positiontup or ()) != self.columns:
+                raise ValueError(f"columns {self.columns} != {compiled.positiontup}")
+            self._sql[dialect.name] = compiled.string
+        return self._sql[dialect.name]
+
+    def execute(self, session: Session, rows: list[tuple[Any, ...]]) -> None:
+        if rows:
+            connection = session.connection()
+            connection.exec_driver_sql(self.sql(connection.dialect), rows)
+
+
+def _positional(dialect: Dialect) -> Dialect:
+    """The dialect itself, or one like it that renders positional placeholders (%s)."""
+    return dialect if dialect.positional else cast(Any, type(dialect))(paramstyle="format")
+
+
+def one_of(session: Session, column: Any, values: list[str]) -> Any:
+    """`column IN (values)` bound as one parameter: an array on PostgreSQL, a JSON array read by
+    json_each on SQLite. Rendering thousands of separate parameters costs more than the query."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam("values", values, type_=ARRAY(String)))
+    items: Any = select(literal_column("value")).select_from(
+        func.json_each(bindparam("values", json.dumps(values)))
+    )
+    return column.in_(items.scalar_subquery())
+
+
+async def in_read_lane(work: Callable[[], _T]) -> _T:
+    """Run `work`, a short blocking read (the villager's lookup), on the read lane: one read at
+    a time per event loop, first come, first served.
+
+    On SQLite the lane is the event loop's own thread: a read there is a short piece of work in
+    this process that waits for no other (in WAL mode readers do not wait for writers, and the
+    pool never makes a checkout wait, see app.db.sqlite.sqlite_engine), and handing it to a
+    thread costs more than the read. On PostgreSQL a read waits for the server, so the lane is
+    a thread of its own, and the loop keeps reading the next requests meanwhile: one thread,
+    not FastAPI's pool, whose threads contend for one GIL. See docs/performance.md#read-lane."""
+    if get_engine().dialect.name == "sqlite":
+        return work()
+    try:
+        lane = _READ_LANE.get()
+    except LookupError:
+        lane = CapacityLimiter(1)
+        _READ_LANE.set(lane)
+    return await to_thread.run_sync(work, limiter=lane)
+
+
+_READ_LANE: RunVar[CapacityLimiter] = RunVar("read_lane")
+
+
+@contextmanager
+def read_transaction() -> Iterator[Connection]:
+    """A read transaction on a Core connection, for the villager's lookup: cheaper to open and
+    close than a Session's (see docs/performance.md#core-read-transaction)."""
+    with get_engine().connect() as connection, connection.begin():
+        yield connection
+
+
+ReadTransaction = Callable[[], AbstractContextManager[Connection]]
+
+
+async def get_read_transaction() -> ReadTransaction:
+    """`read_transaction` itself, to be entered on the read lane. On PostgreSQL a connection is
+    then taken from the pool, and pinged, off the event loop, where waiting for a free one would
+    stall every request, including those that would give one back. On SQLite the lane is the
+    loop, and the pool never makes it wait."""
+    return read_transaction
+
+
+ReadTransactionDep = Annotated[ReadTransaction, Depends(get_read_transaction)]
+
+
+class ReadLaneRoute(ApiRoute):
+    """A route whose plain `def` handler, a short blocking read, runs on the read lane
+    (`in_read_lane`: on SQLite the event loop itself, on PostgreSQL one thread of its
+    own), not on FastAPI's pool of threads. Its dependencies run first, as on every route, and
+    must not block the loop themselves (`app.ratelimit.hit_off_loop`)."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, _on_read_lane(endpoint), **kwargs)
+
+
+def _on_read_lane(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    if getattr(endpoint, "on_read_lane", False):  # a route copied from another
+        return endpoint
+
+    @functools.wraps(endpoint)  # FastAPI reads the handler's parameters through __wrapped__
+    async def on_read_lane(**values: Any) -> Any:
+        return await in_read_lane(functools.partial(endpoint, **values))
+
+    on_read_lane.on_read_lane = True  # type: ignore[attr-defined]
+    return on_read_lane

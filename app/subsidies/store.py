@@ -1,0 +1,490 @@
+"""The payout store: every statement on the `person`, `payout` and `payout_version` tables.
+
+Other modules, in this domain and others, read and write payouts and persons only through these
+functions, which answer in named tuples, never in positional rows. Rules (which version wins,
+what counts as a replay or a conflict) are the services'; the store says what is stored.
+
+Two kinds of statements here exist for speed (app.db says what each costs and when to use it):
+- the lookup's reads (`person_by_hash`, `lines_of_person`, `paid_by_category_of_person`,
+  `paid_by_year_of_person`) are `FastSelect`s, compiled once and run on the driver's cursor;
+- the sync's bulk writes (`write_persons`, `insert_lines`, `replace_lines`, `insert_history`)
+  are `BulkInsert`s on plain tuples, one function for each, taking the checked records as they
+  come, so that another way to write them (COPY on PostgreSQL) can replace a body alone.
+Every writer holds the sync lease (app.sync.service): no other writer of payouts or persons
+runs meanwhile, so versions read and person ids given out stay true until commit.
+"""
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date
+from functools import cache
+from operator import attrgetter
+from typing import Any, NamedTuple, TypeVar
+
+from sqlalchemy import Connection, Integer, bindparam, cast, func, literal_column, select
+from sqlalchemy.orm import Session
+
+from app.db.base import dialect_insert
+from app.db.fastpath import BulkInsert, FastSelect, one_of
+from app.regions import service as regions_service
+from app.subsidies.models import Payout, PayoutVersion, Person
+from app.subsidies.schemas import PayoutIn
+
+PAID = "paid"
+
+_payout, _person, _history = Payout.__table__, Person.__table__, PayoutVersion.__table__
+
+
+# --- what the store answers ----------------------------------------------------------------------
+
+
+class PersonRow(NamedTuple):
+    """A person as the lookup reads them."""
+
+    name_hash: bytes
+    name_masked: str
+    id_masked: str
+    village_code: str
+    village: str | None  # the village's full name; None if the region table lacks the code
+    id: int
+
+
+class LineRow(NamedTuple):
+    """A payout line of one person, as the lookup shows it."""
+
+    record_id: str
+    category_code: str
+    item_name: str
+    amount_fen: int
+    period: str
+    paid_on: date | str  # on SQLite, through the driver's cursor, ISO text
+    status: str
+    department: str
+
+
+class CategorySum(NamedTuple):
+    category_code: str
+    total_fen: int
+    line_count: int
+
+
+class YearSum(NamedTuple):
+    year: int
+    total_fen: int
+    line_count: int
+
+
+class VillageLine(NamedTuple):
+    """A line of a village's monthly list: the person by their masked name only."""
+
+    record_id: str
+    name_masked: str
+    category_code: str
+    item_name: str
+    amount_fen: int
+    status: str
+
+
+class StoredPerson(NamedTuple):
+    id: int
+    name_hash: bytes
+    village_code: str
+
+
+class LineContent(NamedTuple):
+    """What must be equal for a record_id and version sent again to be a replay: the line's own
+    fields and its person (a person's name is kept per person, not per version). Equal to the
+    plain tuple `content_of(record)` of a record with that content."""
+
+    person_hash: bytes
+    village_code: str
+    category_code: str
+    item_name: str
+    amount_fen: int
+    period: str
+    paid_on: date
+    status: str
+    department: str
+
+
+# A payout line's own columns but its person (an id in `payout`, a hash in `payout_version`),
+# which comes third in the bulk writes, as in the tables.
+_LINE_FIELDS = (
+    "record_id",
+    "version",
+    "village_code",
+    "category_code",
+    "item_name",
+    "amount_fen",
+    "period",
+    "paid_on",
+    "status",
+    "department",
+)
+_CONTENT_FIELDS = _LINE_FIELDS[2:]
+content_of = attrgetter("id_hash", *_CONTENT_FIELDS)
+"""A record's `LineContent`, as a plain tuple (made per record, so made fast)."""
+
+
+# --- the villager's lookup -------------------------------------------------------------------
+
+
+# Built and compiled once (both cost more than running them), run on the driver's cursor.
+_PERSON_BY_HASH = FastSelect(
+    select(
+        _person.c.name_hash,
+        _person.c.name_masked,
+        _person.c.id_masked,
+        _person.c.village_code,
+        regions_service.full_name_of(_person.c.village_code).label("village"),
+        _person.c.id,
+    ).where(_person.c.id_hash == bindparam("h"))
+)
+
+
+def person_by_hash(connection: Connection, id_hash: bytes) -> PersonRow | None:
+    found = _PERSON_BY_HASH.rows(connection, h=id_hash)
+    return PersonRow._make(found[0]) if found else None
+
+
+# Constants written out, not bound: PostgreSQL must see the GROUP BY's expression as the one
+# selected (see FastSelect).
+_year_of_period = cast(
+    func.substr(_payout.c.period, literal_column("1"), literal_column("4")), Integer
+)
+
+
+def _of_person(year: bool, category: bool) -> list[Any]:
+    """Conditions for one person's lines (bound as `person`), filtered by the request's `year`
+    and `category` when these say so."""
+    where = [_payout.c.person_id == bindparam("person")]
+    if year:
+        where.append(_year_of_period == bindparam("year"))
+    if category:
+        where.append(_payout.c.category_code == bindparam("category"))
+    return where
+
+
+@cache
+def _lines_of_person(year: bool, category: bool) -> FastSelect:
+    return FastSelect(
+        select(
+            _payout.c.record_id,
+            _payout.c.category_code,
+            _payout.c.item_name,
+            _payout.c.amount_fen,
+            _payout.c.period,
+            _payout.c.paid_on,
+            _payout.c.status,
+            _payout.c.department,
+        )
+        .where(*_of_person(year, category))
+        .order_by(_payout.c.period.desc(), _payout.c.paid_on.desc(), _payout.c.record_id.desc())
+    )
+
+
+@cache
+def _paid_by_category_of_person(year: bool, category: bool) -> FastSelect:
+    return FastSelect(
+        select(_payout.c.category_code, func.sum(_payout.c.amount_fen), func.count())
+        .where(*_of_person(year, category), _payout.c.status == PAID)
+        .group_by(_payout.c.category_code)
+        .order_by(_payout.c.category_code)
+    )
+
+
+@cache
+def _paid_by_year_of_person(year: bool, category: bool) -> FastSelect:
+    return FastSelect(
+        select(_year_of_period, func.sum(_payout.c.amount_fen), func.count())
+        .where(*_of_person(year, category), _payout.c.status == PAID)
+        .group_by(_year_of_period)
+        .order_by(_year_of_period.desc())
+    )
+
+
+def lines_of_person(
+    connection: Connection, person_id: int, *, year: int | None, category: str | None
+) -> list[LineRow]:
+    """Newest first (by period, then payment date, then record id), reversed lines too."""
+    return _rows_of_person(_lines_of_person, LineRow._make, connection, person_id, year, category)
+
+
+def paid_by_category_of_person(
+    connection: Connection, person_id: int, *, year: int | None, category: str | None
+) -> list[CategorySum]:
+    """Paid lines only (reversed ones left out), by category code."""
+    build = _paid_by_category_of_person
+    return _rows_of_person(build, CategorySum._make, connection, person_id, year, category)
+
+
+def paid_by_year_of_person(
+    connection: Connection, person_id: int, *, year: int | None, category: str | None
+) -> list[YearSum]:
+    """Paid lines only (reversed ones left out), newest year first."""
+    build = _paid_by_year_of_person
+    return _rows_of_person(build, YearSum._make, connection, person_id, year, category)
+
+
+_Row = TypeVar("_Row")
+
+
+def _rows_of_person(
+    build: Callable[[bool, bool], FastSelect],
+    make: Callable[[Any], _Row],
+    connection: Connection,
+    person_id: int,
+    year: int | None,
+    category: str | None,
+) -> list[_Row]:
+    statement = build(year is not None, category is not None)
+    rows = statement.rows(connection, person=person_id, year=year, category=category)
+    return list(map(make, rows))
+
+
+# --- a village's month (晒账) ------------------------------------------------------------------
+
+
+def village_periods(session: Session, village_code: str) -> list[str]:
+    """The months ("2026-10") with lines of the village, newest first."""
+    return list(
+        session.scalars(
+            select(_payout.c.period)
+            .where(_payout.c.village_code == village_code)
+            .group_by(_payout.c.period)
+            .order_by(_payout.c.period.desc())
+        )
+    )
+
+
+def village_has_month(session: Session, village_code: str, period: str) -> bool:
+    found = session.scalar(
+        select(_payout.c.record_id)
+        .where(_payout.c.village_code == village_code, _payout.c.period == period)
+        .limit(1)
+    )
+    return found is not None
+
+
+def _of_village_month(village_code: str, period: str, category: str | None) -> list[Any]:
+    where = [_payout.c.village_code == village_code, _payout.c.period == period]
+    if category is not None:
+        where.append(_payout.c.category_code == category)
+    return where
+
+
+def village_month_lines(
+    session: Session, village_code: str, *, period: str, category: str | None
+) -> list[VillageLine]:
+    """By category, item and record id, reversed lines too."""
+    rows = session.execute(
+        select(
+            _payout.c.record_id,
+            _person.c.name_masked,
+            _payout.c.category_code,
+            _payout.c.item_name,
+            _payout.c.amount_fen,
+            _payout.c.status,
+        )
+        .join_from(_payout, _person, _person.c.id == _payout.c.person_id)
+        .where(*_of_village_month(village_code, period, category))
+        .order_by(_payout.c.category_code, _payout.c.item_name, _payout.c.record_id)
+    )
+    return [VillageLine._make(row) for row in rows]
+
+
+def village_month_paid_by_category(
+    session: Session, village_code: str, *, period: str, category: str | None
+) -> list[CategorySum]:
+    """Paid lines only (reversed ones left out), by category code."""
+    rows = session.execute(
+        select(_payout.c.category_code, func.sum(_payout.c.amount_fen), func.count())
+        .where(*_of_village_month(village_code, period, category), _payout.c.status == PAID)
+        .group_by(_payout.c.category_code)
+        .order_by(_payout.c.category_code)
+    )
+    return [CategorySum._make(row) for row in rows]
+
+
+# --- single lines ------------------------------------------------------------------------------
+
+
+def payout_exists(session: Session, record_id: str) -> bool:
+    found = session.scalar(select(_payout.c.record_id).where(_payout.c.record_id == record_id))
+    return found is not None
+
+
+# --- what a page of the feed meets -------------------------------------------------------------
+
+
+def versions_of(session: Session, record_ids: Iterable[str]) -> dict[str, int]:
+    """The stored (latest) version of each of these records that is stored."""
+    ids = list(dict.fromkeys(record_ids))
+    rows = session.execute(
+        select(_payout.c.record_id, _payout.c.version).where(
+            one_of(session, _payout.c.record_id, ids)
+        )
+    )
+    return {record_id: version for record_id, version in rows}
+
+
+def contents_of_versions(
+    session: Session, record_ids: Iterable[str]
+) -> dict[tuple[str, int], LineContent]:
+    """What is stored of every version of these records, by (record_id, version): the latest
+    in `payout`, lower ones in `payout_version`."""
+    ids = list(dict.fromkeys(record_ids))
+    kept: dict[tuple[str, int], LineContent] = {}
+    latest = session.execute(
+        select(
+            _payout.c.record_id,
+            _payout.c.version,
+            _person.c.id_hash,
+            *(_payout.c[f] for f in _CONTENT_FIELDS),
+        )
+        .join_from(_payout, _person, _person.c.id == _payout.c.person_id)
+        .where(one_of(session, _payout.c.record_id, ids))
+    )
+    for record_id, version, *content in latest:
+        kept[(record_id, version)] = LineContent._make(content)
+    history = _history.c
+    earlier = session.execute(
+        select(
+            history.record_id,
+            history.version,
+            history.person_hash,
+            *(history[f] for f in _CONTENT_FIELDS),
+        )
+        .select_from(_history)
+        .where(one_of(session, history.record_id, ids))
+    )
+    for record_id, version, *content in earlier:
+        kept[(record_id, version)] = LineContent._make(content)
+    return kept
+
+
+def persons_by_hash(session: Session, id_hashes: Iterable[bytes]) -> dict[bytes, StoredPerson]:
+    """The stored persons among these hashes."""
+    rows = session.execute(
+        select(_person.c.id_hash, _person.c.id, _person.c.name_hash, _person.c.village_code).where(
+            _person.c.id_hash.in_(list(id_hashes))
+        )
+    )
+    return {id_hash: StoredPerson(*rest) for id_hash, *rest in rows}
+
+
+def next_person_id(session: Session) -> int:
+    """The first id no person has (ids are given in the order persons are first met)."""
+    return (session.scalar(select(func.max(_person.c.id))) or 0) + 1
+
+
+# --- the sync's bulk writes --------------------------------------------------------------------
+# Rows go to the database in the order given (the feed's): the payout table's own b-tree (by
+# record id, in the order a platform numbers its payouts) and its person index (by person id, in
+# the order persons were first met) then take them in runs. Timestamps come from the database:
+# binding one per row costs more than the row itself.
+
+
+def write_persons(session: Session, persons: Sequence[tuple[int, PayoutIn]]) -> None:
+    """Each (id, record) as a person: new persons with their hashes; for stored ones (same id)
+    the name and village of the record, their hashes, id, birth date and sex left as stored."""
+    _PERSON_UPSERT.execute(session, [(person_id, *_PERSON_ROW(r)) for person_id, r in persons])
+
+
+def insert_lines(
+    session: Session, records: Sequence[PayoutIn], person_ids: Mapping[bytes, int]
+) -> None:
+    """Records not stored yet, each with the id of its person (by hash): a plain INSERT, which
+    costs less than an upsert (docs/performance.md#plain-insert-before-upsert)."""
+    _PAYOUT_INSERT.execute(session, [_line(r, person_ids[r.id_hash]) for r in records])
+
+
+def replace_lines(
+    session: Session, records: Sequence[PayoutIn], person_ids: Mapping[bytes, int]
+) -> None:
+    """Newer versions of stored records (only those: see `versions_of`): the stored version
+    goes into the history first, then the record overwrites it."""
+    if not records:
+        return
+    columns = [*_LINE_FIELDS, "synced_at"]
+    session.execute(
+        dialect_insert(session, _history)
+        .from_select(
+            [*columns, "person_hash"],
+            select(*(_payout.c[f] for f in columns), _person.c.id_hash)
+            .join_from(_payout, _person, _person.c.id == _payout.c.person_id)
+            .where(_payout.c.record_id.in_([r.record_id for r in records])),
+        )
+        .on_conflict_do_nothing()
+    )
+    _PAYOUT_UPSERT.execute(session, [_line(r, person_ids[r.id_hash]) for r in records])
+
+
+def insert_history(session: Session, records: Sequence[PayoutIn]) -> None:
+    """Versions that are not the latest, into the history (one kept already stays)."""
+    _HISTORY_INSERT.execute(session, [_line(r, r.id_hash) for r in records])
+
+
+_LINE_REST = attrgetter(*_LINE_FIELDS[2:])
+
+
+def _line(record: PayoutIn, person: Any) -> tuple[Any, ...]:
+    return (record.record_id, record.version, person, *_LINE_REST(record))
+
+
+_PERSON_FIELDS = (
+    "id_hash",
+    "name_hash",
+    "name_masked",
+    "id_masked",
+    "village_code",
+    "birth_on",
+    "sex",
+)
+_PERSON_ROW = attrgetter(*_PERSON_FIELDS)
+
+
+def _values(insert: Any, table: Any, fields: tuple[str, ...], now_column: str) -> Any:
+    values: dict[str, Any] = {f: bindparam(f) for f in fields}
+    return insert(table).values({**values, now_column: func.current_timestamp()})
+
+
+_PAYOUT_COLUMNS = (*_LINE_FIELDS[:2], "person_id", *_LINE_FIELDS[2:])
+_HISTORY_COLUMNS = (*_LINE_FIELDS[:2], "person_hash", *_LINE_FIELDS[2:])
+_PERSON_COLUMNS = ("id", *_PERSON_FIELDS)
+
+
+def _payout_upsert(insert: Any) -> Any:
+    statement = _values(insert, _payout, _PAYOUT_COLUMNS, "synced_at")
+    excluded = statement.excluded
+    return statement.on_conflict_do_update(
+        index_elements=[_payout.c.record_id],
+        set_={f: excluded[f] for f in (*_PAYOUT_COLUMNS[1:], "synced_at")},
+        where=_payout.c.version < excluded.version,
+    )
+
+
+def _person_upsert(insert: Any) -> Any:
+    statement = _values(insert, _person, _PERSON_COLUMNS, "updated_at")
+    excluded = statement.excluded
+    return statement.on_conflict_do_update(
+        index_elements=[_person.c.id],
+        set_={
+            "name_hash": excluded.name_hash,
+            "name_masked": excluded.name_masked,
+            "village_code": excluded.village_code,
+            "updated_at": excluded.updated_at,
+        },
+    )
+
+
+_PAYOUT_INSERT = BulkInsert(
+    lambda insert: _values(insert, _payout, _PAYOUT_COLUMNS, "synced_at"), _PAYOUT_COLUMNS
+)
+_PAYOUT_UPSERT = BulkInsert(_payout_upsert, _PAYOUT_COLUMNS)
+_PERSON_UPSERT = BulkInsert(_person_upsert, _PERSON_COLUMNS)
+_HISTORY_INSERT = BulkInsert(
+    lambda insert: _values(
+        insert, _history, _HISTORY_COLUMNS, "synced_at"
+    ).on_conflict_do_nothing(),
+    _HISTORY_COLUMNS,
+)

@@ -1,0 +1,127 @@
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from app.config import get_settings
+from app.subsidies import identity, service, store
+from tests.factories import HUANGLIU, SANGUANZHAI
+from tests.subsidies.factories import ID_A, ID_B, ID_C, make_payout
+
+
+def _hash(id_number: str) -> bytes:
+    return identity.keyed_hash(get_settings().secret("id_pepper").encode(), id_number)
+
+
+def test_a_person_is_found_by_the_hash_of_their_id_number(session: Session) -> None:
+    service.store_payouts(session, [make_payout(id_number=ID_A, name="张秀英")])
+    connection = session.connection()
+    person = store.person_by_hash(connection, _hash(ID_A))
+    assert person is not None
+    assert (person.name_masked, person.village_code, person.village) == (
+        "张*英",
+        SANGUANZHAI,
+        "平昌县佛楼镇三官寨村",
+    )
+    assert person.id_masked.startswith("511923") and "*" in person.id_masked
+    assert store.person_by_hash(connection, _hash(ID_B)) is None
+
+
+def test_a_persons_lines_come_newest_first_with_paid_totals(session: Session) -> None:
+    service.store_payouts(
+        session,
+        [
+            make_payout(record_id="A-1", period="2025-12", amount_fen=100),
+            make_payout(record_id="A-2", period="2026-01", amount_fen=200, category_code="01"),
+            make_payout(record_id="A-3", period="2026-02", amount_fen=400, status="reversed"),
+            make_payout(record_id="B-1", id_number=ID_B, amount_fen=800),
+        ],
+    )
+    connection = session.connection()
+    person = store.person_by_hash(connection, _hash(ID_A))
+    assert person is not None
+    lines = store.lines_of_person(connection, person.id, year=None, category=None)
+    assert [line.record_id for line in lines] == ["A-3", "A-2", "A-1"]
+    assert date.fromisoformat(str(lines[0].paid_on)) == date(2026, 2, 10)
+    by_category = store.paid_by_category_of_person(connection, person.id, year=None, category=None)
+    assert by_category == [("01", 200, 1), ("05", 100, 1)]
+    assert by_category[0].total_fen == 200
+    by_year = store.paid_by_year_of_person(connection, person.id, year=None, category=None)
+    assert [(y.year, y.total_fen, y.line_count) for y in by_year] == [
+        (2026, 200, 1),
+        (2025, 100, 1),
+    ]
+
+    in_2026 = store.lines_of_person(connection, person.id, year=2026, category=None)
+    assert [line.record_id for line in in_2026] == ["A-3", "A-2"]
+    pensions = store.paid_by_year_of_person(connection, person.id, year=None, category="05")
+    assert pensions == [(2025, 100, 1)]
+    assert store.paid_by_category_of_person(connection, person.id, year=2024, category=None) == []
+
+
+def test_a_village_month_lists_masked_names_and_paid_totals(session: Session) -> None:
+    service.store_payouts(
+        session,
+        [
+            make_payout(record_id="V-2", name="李四", amount_fen=300),
+            make_payout(record_id="V-1", id_number=ID_B, name="王五", amount_fen=500),
+            make_payout(record_id="V-3", name="李四", category_code="01", status="reversed"),
+            make_payout(record_id="V-4", name="李四", period="2026-09"),
+            make_payout(record_id="H-1", id_number=ID_C, village_code=HUANGLIU),
+        ],
+    )
+    lines = store.village_month_lines(session, SANGUANZHAI, period="2026-10", category=None)
+    assert [(line.record_id, line.name_masked) for line in lines] == [
+        ("V-3", "李*"),
+        ("V-1", "王*"),
+        ("V-2", "李*"),
+    ]
+    assert store.village_month_paid_by_category(
+        session, SANGUANZHAI, period="2026-10", category=None
+    ) == [("05", 800, 2)]
+    only = store.village_month_lines(session, SANGUANZHAI, period="2026-10", category="01")
+    assert [line.record_id for line in only] == ["V-3"]
+    assert store.village_periods(session, SANGUANZHAI) == ["2026-10", "2026-09"]
+    assert store.village_has_month(session, SANGUANZHAI, "2026-09")
+    assert not store.village_has_month(session, SANGUANZHAI, "2026-08")
+
+
+def test_a_payout_exists_once_stored(session: Session) -> None:
+    assert not store.payout_exists(session, "P-1")
+    service.store_payouts(session, [make_payout(record_id="P-1")])
+    assert store.payout_exists(session, "P-1")
+
+
+def test_versions_and_contents_are_read_from_the_line_and_its_history(session: Session) -> None:
+    first = make_payout(record_id="R-1", amount_fen=100)
+    second = first._replace(version=2, amount_fen=200)
+    service.store_payouts(session, [first])
+    service.store_payouts(session, [second])
+    assert store.versions_of(session, ["R-1", "R-1", "R-9"]) == {"R-1": 2}
+    contents = store.contents_of_versions(session, ["R-1"])
+    assert contents == {
+        ("R-1", 1): store.content_of(first),
+        ("R-1", 2): store.content_of(second),
+    }
+    assert contents[("R-1", 2)].person_hash == first.id_hash
+
+
+def test_persons_are_read_by_hash_and_given_the_next_id(session: Session) -> None:
+    assert store.next_person_id(session) == 1
+    service.store_payouts(session, [make_payout(id_number=ID_A)])
+    found = store.persons_by_hash(session, [_hash(ID_A), _hash(ID_B)])
+    assert list(found) == [_hash(ID_A)]
+    assert found[_hash(ID_A)].village_code == SANGUANZHAI
+    assert store.next_person_id(session) == found[_hash(ID_A)].id + 1
+
+
+def test_replacing_a_line_keeps_the_stored_version_as_history(session: Session) -> None:
+    first = make_payout(record_id="R-1", amount_fen=100)
+    service.store_payouts(session, [first])
+    person_ids = {first.id_hash: store.persons_by_hash(session, [first.id_hash])[first.id_hash].id}
+    store.replace_lines(session, [first._replace(version=3, amount_fen=300)], person_ids)
+    assert store.versions_of(session, ["R-1"]) == {"R-1": 3}
+    contents = store.contents_of_versions(session, ["R-1"])
+    assert sorted((version, c.amount_fen) for (_, version), c in contents.items()) == [
+        (1, 100),
+        (3, 300),
+    ]
