@@ -12,8 +12,6 @@ from collections import Counter
 from contextvars import ContextVar
 from typing import IO, Any
 
-from pythonjsonlogger.json import JsonFormatter
-
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 # Set while an anonymous request (a tip) is handled: no log line may be written then, from any
 # logger. Even a line without the request, its time cut down, would be stamped on arrival by
@@ -21,19 +19,6 @@ request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 anonymous_var: ContextVar[bool] = ContextVar("anonymous", default=False)
 
 summary_logger = logging.getLogger("app.anonymous")
-access_logger = logging.getLogger("app.access")
-
-
-def write_access_line(method: str, route: str, status: int, duration_ms: float) -> None:
-    """The access line, as `access_logger.info("request", extra=...)` writes it, without
-    `logging`'s walk up the stack for the caller's file and line, which no line shows."""
-    if access_logger.isEnabledFor(logging.INFO):
-        fields = {"method": method, "route": route, "status": status, "duration_ms": duration_ms}
-        access_logger.handle(
-            access_logger.makeRecord(
-                access_logger.name, logging.INFO, "", 0, "request", (), None, extra=fields
-            )
-        )
 
 
 class AnonymousTroubleTally:
@@ -93,17 +78,6 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
-class _JsonFormatter(JsonFormatter):
-    """python-json-logger's formatter, the time written as its encoder writes a datetime
-    (`isoformat`) but without passing through the encoder's chain of type checks."""
-
-    def add_fields(
-        self, log_data: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]
-    ) -> None:
-        super().add_fields(log_data, record, message_dict)
-        log_data["time"] = log_data["time"].isoformat()
-
-
 def logging_config(level: str = "INFO", stream: IO[str] | None = None) -> dict[str, Any]:
     handler: dict[str, Any] = {
         "class": "logging.StreamHandler",
@@ -120,7 +94,7 @@ def logging_config(level: str = "INFO", stream: IO[str] | None = None) -> dict[s
         "filters": {"request_id": {"()": RequestIdFilter}},
         "formatters": {
             "json": {
-                "()": _JsonFormatter,
+                "()": "pythonjsonlogger.json.JsonFormatter",
                 "fmt": "%(levelname)s %(name)s %(message)s %(request_id)s",
                 "rename_fields": {"levelname": "level", "name": "logger"},
                 "timestamp": "time",

@@ -1,10 +1,8 @@
 """Request ids, the access log and Prometheus metrics, as one pure ASGI middleware.
 
 Metrics are labelled by route template (`/api/v1/regions/{code}`), never by raw path. Every
-request passes here, so it does as little as it can: one pass over the headers, metric children
-looked up once per label set (`prometheus_client`'s `labels()` checks and locks on every call),
-no object per request but the two closures. Each part's cost per request: `docs/performance.md`
-("Per-request cost", from `scripts/bench_subsidies --profile`).
+request passes here: one pass over the headers, metric children looked up once per label set.
+What each part costs a request: docs/performance.md#per-request-cost.
 """
 
 import json
@@ -29,9 +27,11 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import INTERNAL_ERROR, PROBLEM_MEDIA_TYPE, problem_body
-from app.logs import anonymous_trouble, anonymous_var, request_id_var, write_access_line
+from app.logs import anonymous_trouble, anonymous_var, request_id_var
 
 error_logger = logging.getLogger("app.errors")
+
+access_logger = logging.getLogger("app.access")
 disable_created_metrics()  # type: ignore[no-untyped-call]  # creation times would date requests
 
 REQUESTS = Counter(
@@ -219,7 +219,15 @@ class RequestContextMiddleware:
             if not anonymous:  # an anonymous request leaves no line and no sample behind
                 anonymous_trouble.write_closed_hours()
                 _route_metrics.observe(method, route, status, elapsed)
-                write_access_line(method, route, status, round(elapsed * 1000, 2))
+                access_logger.info(
+                    "request",
+                    extra={
+                        "method": method,
+                        "route": route,
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 2),
+                    },
+                )
             request_id_var.reset(token)
             anonymous_var.reset(anonymous_token)
 
