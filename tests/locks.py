@@ -15,14 +15,14 @@ from app.db.sqlite import writers_waiting
 LOCKED_TABLES = ("region", "staff", "refresh_token", "person", "payout", "poster_scan")
 
 
-def take_write_lock(connection: Connection) -> None:
+def take_write_lock(connection: Connection, tables: tuple[str, ...] = LOCKED_TABLES) -> None:
     """What the sync holds between two commits. SQLite: the database's one write lock.
-    PostgreSQL: LOCKED_TABLES, locked against every writer (EXCLUSIVE lets plain reads
-    through, as SQLite's WAL does)."""
+    PostgreSQL: `tables`, locked against every writer (EXCLUSIVE lets plain reads through, as
+    SQLite's WAL does)."""
     if connection.dialect.name == "sqlite":
         connection.execute(text("UPDATE region SET name = name WHERE code = '511923000000'"))
     else:
-        connection.execute(text(f"LOCK TABLE {', '.join(LOCKED_TABLES)} IN EXCLUSIVE MODE"))
+        connection.execute(text(f"LOCK TABLE {', '.join(tables)} IN EXCLUSIVE MODE"))
 
 
 def writer_waiting(session: Session) -> bool:
