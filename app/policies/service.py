@@ -296,18 +296,20 @@ def _latest(policy: Policy) -> PolicyVersion:
     return policy.versions[-1]
 
 
-def _latest_draft(policy: Policy) -> PolicyVersion:
-    latest = policy.versions[-1]
-    if latest.state != VersionState.draft:
-        raise InvalidState("只有草稿可以提交。请先修改政策，生成新的草稿。")
+def _latest_in(state: VersionState, refusal: str) -> Callable[[Policy], PolicyVersion]:
+    """The policy's latest version, which must be in `state` (else `refusal`, 409)."""
+
+    def latest(policy: Policy) -> PolicyVersion:
+        version = policy.versions[-1]
+        if version.state != state:
+            raise InvalidState(refusal)
+        return version
+
     return latest
 
 
-def _latest_submitted(policy: Policy) -> PolicyVersion:
-    latest = policy.versions[-1]
-    if latest.state != VersionState.submitted:
-        raise InvalidState("只有已提交的版本可以发布。请先提交草稿。")
-    return latest
+_latest_draft = _latest_in(VersionState.draft, "只有草稿可以提交。请先修改政策，生成新的草稿。")
+_latest_submitted = _latest_in(VersionState.submitted, "只有已提交的版本可以发布。请先提交草稿。")
 
 
 def _published_version(policy: Policy) -> PolicyVersion:

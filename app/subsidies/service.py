@@ -92,7 +92,7 @@ def store_payouts(
 ) -> StoreCounts:
     """Store one page of checked records, in order; returns how each record counted.
 
-    The caller holds the sync lease (app.sync.service): no other writer of payouts or persons
+    The caller holds the sync lease (app.sync.lease): no other writer of payouts or persons
     runs, so the versions read here stay true until commit, and so do the person ids given out.
     Records not stored yet then go in as new lines; only newer versions of stored ones replace
     lines (see app.subsidies.store). A writer that broke the rule would fail on a primary key,

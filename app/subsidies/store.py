@@ -10,7 +10,7 @@ Two kinds of statements here exist for speed (app.db says what each costs and wh
 - the sync's bulk writes (`write_persons`, `insert_lines`, `replace_lines`, `insert_history`)
   are `BulkInsert`s on plain tuples, one function for each, taking the checked records as they
   come, so that another way to write them (COPY on PostgreSQL) can replace a body alone.
-Every writer holds the sync lease (app.sync.service): no other writer of payouts or persons
+Every writer holds the sync lease (app.sync.lease): no other writer of payouts or persons
 runs meanwhile, so versions read and person ids given out stay true until commit.
 """
 

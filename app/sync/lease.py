@@ -5,9 +5,9 @@ caller's transaction, so the lease is taken, checked and given up together with 
 writes (a staff request records its run and takes the lease in one commit; the quarantine
 replay holds it for its own transaction). A run holds it for its whole length with `held`:
 a heartbeat renews it in transactions of its own while the run lives, so the lease of a run
-whose process died lapses within LIANYUN_SYNC_LEASE_SECONDS, and each group of pages checks it
-(`keep`) before writing, so a run that stalled past its lease writes nothing once another has
-it.
+whose process died lapses within LIANYUN_SYNC_LEASE_SECONDS, and each page checks it (`keep`)
+in its own transaction before writing, so a run that stalled past its lease writes nothing
+once another has it.
 """
 
 import logging
