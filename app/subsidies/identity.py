@@ -14,6 +14,10 @@ from typing import NamedTuple
 from stdnum.cn import ric
 
 HASH_BYTES = 16
+# A county's persons: how many a sync run remembers, both where it checks records
+# (app.sync.records) and where it stores them (app.subsidies.service.KnownPersons). Each month of
+# the feed brings them in the same order, so the first this many met serve every month.
+PERSONS_PER_RUN = 300_000
 
 
 class InvalidIdNumber(ValueError):

@@ -57,12 +57,12 @@ class KnownPersons:
     """The persons one sync run has met, so that a person met again (every month of the feed
     meets most of them) is neither looked up nor written again: their hash → their id and a
     64-bit digest of what is stored of them (name, village). About 150 bytes a person, for
-    the first `limit` persons met: each month of the feed brings them in the same order, so
-    those kept serve every month (forgetting all at once when full would serve few). Also the
+    the first `limit` persons met (forgetting all at once when full would serve few). Also the
     next free id, read once: the run holds the sync lease, so no one else gives ids
-    meanwhile."""
+    meanwhile. It lives as long as the run's one transaction chain (app.sync.steps.store_pages):
+    a rolled-back group ends the run, and the ids it gave out with it."""
 
-    def __init__(self, limit: int = 300_000) -> None:
+    def __init__(self, limit: int = identity.PERSONS_PER_RUN) -> None:
         self.limit = limit
         self._known: dict[bytes, int] = {}  # id << 64 | digest: one small object a person
         self.next_id: int | None = None

@@ -47,7 +47,6 @@ _MAX_TEXT = 64
 _MAX_VERSION = 2**31 - 1
 # Bounded so that a run's memory does not grow with the feed.
 _CACHE_SIZE = 4096  # distinct villages, items, dates... of a page
-_PERSONS_LIMIT = 300_000  # a county's persons
 
 
 @dataclass(frozen=True)
@@ -110,8 +109,7 @@ class RecordChecker:
         """The person of a record, checked and hashed once a run: every month of the feed
         brings most of the county's persons again, in the same order, so only a cache of them
         all helps. It keeps their two hashes (32 bytes) under the number and the name, about
-        200 bytes a person, for the first `_PERSONS_LIMIT` persons met (as
-        KnownPersons in app.subsidies.service)."""
+        200 bytes a person, for the first `identity.PERSONS_PER_RUN` persons met."""
         # Under the number as checked, so a key is never long, however the feed wrote it. No
         # checked field holds a NUL (_shape_problem), so the key is unambiguous.
         number = identity.normalize_id(id_number)
@@ -120,7 +118,7 @@ class RecordChecker:
         if hashes is None:
             person = identity.checked_identity(self.pepper, number)
             name_hash = identity.name_hash(self.pepper, name)
-            if len(self._persons) < _PERSONS_LIMIT:
+            if len(self._persons) < identity.PERSONS_PER_RUN:
                 self._persons[key] = person.id_hash + name_hash
         else:
             id_hash, name_hash = hashes[: identity.HASH_BYTES], hashes[identity.HASH_BYTES :]

@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 
 from app.subsidies import identity
-from app.sync import records
 from app.sync.records import RecordChecker, Rejection, payload_to_payout
 from tests.factories import SANGUANZHAI
 from tests.subsidies.factories import ID_A, ID_C
@@ -96,7 +95,7 @@ def test_a_person_met_again_is_checked_as_if_met_first(monkeypatch: pytest.Monke
     # The checker remembers the persons of a run. Whatever it remembers, and however a number
     # or name is written, each record must come out as a checker meeting it first makes it: a
     # renamed person gets their new name, a bad number stays bad.
-    monkeypatch.setattr(records, "_PERSONS_LIMIT", 5)  # and it is full, mid-run
+    monkeypatch.setattr(identity, "PERSONS_PER_RUN", 5)  # and it is full, mid-run
     persons = [
         (ID_A, "张秀英"),
         (ID_A, "张秀兰"),  # renamed

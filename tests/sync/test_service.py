@@ -169,6 +169,32 @@ def test_a_second_run_resumes_from_the_saved_cursor(
     assert (third.fetched, third.created) == (1, 1)
 
 
+@pytest.mark.parametrize("pages", [PageStream, FeedPages], ids=["child-process", "in-process"])
+def test_a_person_is_written_from_the_records_stored_not_those_seen(
+    committed_db: str, pages: PageSourceFactory
+) -> None:
+    """A record not stored (a replay, or a version conflict) changes nothing of its person,
+    even when it names them otherwise; a later record of the same run with that name, stored,
+    renames them: what a run remembers of a person follows what it stored, not what it saw."""
+    renamed = record(1, name="张秀兰")  # a replay of record 1 (the name is not its content)
+    conflict = record(1, name="张秀兰", amount="1.00")
+    tiny = TinyFeed([record(1), renamed, conflict])
+
+    def run_and_name() -> str:
+        with serving(tiny) as url:
+            run = service.run_sync(
+                get_settings(), trigger="cli", client=client_for(url), page_size=1, pages=pages
+            )
+        assert run.outcome == "succeeded", run.error
+        with session_scope()() as session:
+            return session.scalars(select(Person.name_masked)).one()
+
+    assert run_and_name() == "张*英"
+    tiny.records += [record(3), renamed, conflict, record(5, name="张秀兰")]
+    assert run_and_name() == "张*兰"
+    assert count(RejectedRecord) == 2 and count(Payout) == 3
+
+
 @pytest.mark.parametrize("commit_records", [1, 100], ids=["a-commit-per-page", "grouped"])
 def test_a_crash_mid_page_loses_nothing_and_duplicates_nothing(
     committed_db: str,
