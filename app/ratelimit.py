@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
-from anyio import to_thread
+from anyio import CapacityLimiter, to_thread
+from anyio.lowlevel import RunVar
 from fastapi import Depends, Request
 from limits import RateLimitItem, parse
 from limits.errors import StorageError
@@ -71,8 +72,9 @@ class _WorkerMemory(MemoryStorage):
     """`limits`' memory storage, forgetting expired counters on the counting thread at most
     once a second. `limits` does it on a timer thread that it starts again 10 ms after each
     run: under load, a new thread every ~10 ms, and a walk over every counter holding the GIL,
-    which the lookups paid for (`scripts/bench_subsidies --profile`). Only memory is at stake:
-    every count checks its own window's times."""
+    which the lookups paid for (docs/performance.md#per-request-cost). Only memory is at stake:
+    every count checks its own window's times. It hooks two private methods of `limits`; a test
+    (tests/test_ratelimit.py) fails if a release renames them."""
 
     _SWEEP_SECONDS = 1.0
 
@@ -247,14 +249,26 @@ def hit(
         raise refusal
 
 
+# Threads of a worker that may wait for Redis at once for code on the event loop: a Redis slow
+# to answer holds these, never the pool that every plain `def` route shares.
+REDIS_THREADS = 4
+_REDIS_LANE: RunVar[CapacityLimiter] = RunVar("redis_lane")
+
+
 async def hit_off_loop(rate: str, namespace: str, key: str) -> None:
-    """`hit` for code on the event loop: with Redis, in a worker thread, so that a round trip
-    (or a timeout while Redis does not answer) never stalls the loop; in memory, on the loop
-    itself (a few microseconds, where a thread hop would cost more)."""
+    """`hit` for code on the event loop: with Redis, on a few threads of its own, so that a
+    round trip (or a timeout while Redis does not answer) never stalls the loop nor takes the
+    threads other routes run on; in memory, on the loop itself (a few microseconds, where a
+    thread hop would cost more)."""
     if get_settings().redis_url is None:
         hit(rate, namespace, key)
-    else:
-        await to_thread.run_sync(hit, rate, namespace, key)
+        return
+    try:
+        lane = _REDIS_LANE.get()
+    except LookupError:
+        lane = CapacityLimiter(REDIS_THREADS)
+        _REDIS_LANE.set(lane)
+    await to_thread.run_sync(hit, rate, namespace, key, limiter=lane)
 
 
 def clear(rate: str, namespace: str, key: str) -> None:

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import anyio
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -399,3 +400,49 @@ def test_while_redis_is_away_each_limit_and_client_counts_on_its_own(refusing_re
         ratelimit.hit("10/minute", "subsidy-lookup", "203.0.113.7")
     ratelimit.hit("10/minute", "tip-receipt", "203.0.113.7")  # a budget of its own
     ratelimit.hit("10/minute", "subsidy-lookup", "203.0.113.8")  # another client
+
+
+def test_a_slow_redis_holds_only_the_limits_own_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Forty lookups meeting a Redis slow to answer wait on the rate limit's few threads; a
+    sign-in or a tip (plain `def` routes, on the shared pool) still gets a thread at once."""
+    monkeypatch.setenv("LIANYUN_REDIS_URL", "redis://127.0.0.1:1/0")
+    get_settings.cache_clear()
+    release = threading.Event()
+    waiting: list[int] = []
+    most = 0
+
+    def slow_hit(rate: str, namespace: str, key: str) -> None:
+        nonlocal most
+        waiting.append(1)
+        most = max(most, len(waiting))
+        release.wait(10)
+        waiting.pop()
+
+    monkeypatch.setattr(ratelimit, "hit", slow_hit)
+
+    async def main() -> float:
+        async with anyio.create_task_group() as lookups:
+            for n in range(40):
+                lookups.start_soon(ratelimit.hit_off_loop, "10/minute", "lookup", f"c{n}")
+            await anyio.sleep(0.2)
+            started = time.monotonic()
+            await anyio.to_thread.run_sync(time.sleep, 0)  # another route's handler
+            other_route_waited = time.monotonic() - started
+            release.set()
+        return other_route_waited
+
+    try:
+        other_route_waited = anyio.run(main)
+    finally:
+        get_settings.cache_clear()
+    assert most == ratelimit.REDIS_THREADS
+    assert other_route_waited < 1
+
+
+def test_the_private_methods_the_worker_memory_hooks_are_still_there() -> None:
+    """`_WorkerMemory` replaces `limits`' timer thread through two private methods: a release
+    that renames them must fail here, not bring the thread back unseen."""
+    from limits.storage import MemoryStorage
+
+    assert callable(getattr(MemoryStorage, "_MemoryStorage__schedule_expiry", None))
+    assert callable(getattr(MemoryStorage, "_MemoryStorage__expire_events", None))
