@@ -115,13 +115,17 @@ def wrk(
     *,
     bodies: list[Any] | None = None,
     threads: int = 1,
+    many_clients: bool = False,
 ) -> dict[str, Any]:
     """wrk, a load generator in C (Debian's package `wrk`: `scripts/system_packages bench`):
     `connections` keep-alive connections to `url` for `seconds`, each sending its next request
     as soon as its last is answered; a GET, or with `bodies` a JSON POST of one of them at
     random (encoded once, before the run). One wrk thread takes a small part of a core, where
     a Python load generator would take one from the server it measures. Answers other than
-    2xx/3xx and socket errors count as errors."""
+    2xx/3xx and socket errors count as errors. `many_clients`: each request comes from an
+    address of its own (`X-Forwarded-For`, which the server must believe from 127.0.0.1), as
+    villagers' phones do; from one address, a per-client limit keeps every request of the
+    window in one list, which no real client makes it do."""
     script = [
         "local requests = {}",
         "local bodies = {",
@@ -133,7 +137,18 @@ def wrk(
         '    requests[i] = wrk.format("POST", nil, {["Content-Type"] = "application/json"}, body)',
         "  end",
         "end",
-        "if #bodies > 0 then",
+        f"local many_clients = {'true' if many_clients else 'false'}",
+        "local function address()",
+        "  return string.format('10.%d.%d.%d', math.random(0, 255), math.random(0, 255),",
+        "    math.random(1, 254))",
+        "end",
+        "if #bodies > 0 and many_clients then",
+        "  request = function()",
+        '    local headers = {["Content-Type"] = "application/json",',
+        '      ["X-Forwarded-For"] = address()}',
+        '    return wrk.format("POST", nil, headers, bodies[math.random(#bodies)])',
+        "  end",
+        "elseif #bodies > 0 then",
         "  request = function() return requests[math.random(#requests)] end",
         "end",
         "done = function(summary, latency, _)",

@@ -12,6 +12,7 @@ import anyio
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from limits import parse
 from prometheus_client import REGISTRY
 from sqlalchemy.orm import Session
 
@@ -439,10 +440,36 @@ def test_a_slow_redis_holds_only_the_limits_own_threads(monkeypatch: pytest.Monk
     assert other_route_waited < 1
 
 
-def test_the_private_methods_the_worker_memory_hooks_are_still_there() -> None:
-    """`_WorkerMemory` replaces `limits`' timer thread through two private methods: a release
+def test_the_private_parts_of_limits_the_worker_memory_uses_are_still_there() -> None:
+    """`_WorkerMemory` replaces `limits`' timer thread through its private parts: a release
     that renames them must fail here, not bring the thread back unseen."""
     from limits.storage import MemoryStorage
 
     assert callable(getattr(MemoryStorage, "_MemoryStorage__schedule_expiry", None))
-    assert callable(getattr(MemoryStorage, "_MemoryStorage__expire_events", None))
+    memory = ratelimit._WorkerMemory()
+    limiter = ratelimit._limiter(memory)
+    assert limiter.moving.hit(parse("1/minute"), "test", "moving")
+    assert limiter.fixed.hit(parse("1/minute"), "test", "fixed")
+    [moving_key] = memory.events
+    assert memory.events[moving_key][0].expiry > time.time()
+    assert len(memory.expirations) == len(memory.storage) == 1 and memory.locks
+
+
+def test_a_worker_forgets_the_clients_whose_window_has_passed() -> None:
+    """A worker meets thousands of phones a day: their counts go once their window has passed
+    (limits' own sweep kept an entry for every client ever met and walked them all each time),
+    a few hundred a call, while a client inside its window is still refused."""
+    memory = ratelimit._WorkerMemory()
+    limiter = ratelimit._limiter(memory)
+    per_second = parse("1/second")
+    for n in range(2000):
+        limiter.moving.hit(per_second, "lookup", f"phone-{n}")
+        limiter.fixed.hit(per_second, "tip", f"phone-{n}")
+    time.sleep(per_second.get_expiry() + 0.1)
+    memory._swept -= ratelimit._WorkerMemory.SWEEP_SECONDS  # the next pass is due
+    assert limiter.moving.hit(per_second, "lookup", "still-counting")
+    assert len(memory.events) > 1000  # one call looks at a chunk only: no long pause
+    for _ in range(2000 // ratelimit._WorkerMemory.SWEEP_CHUNK + 1):
+        limiter.moving.hit(parse("1000/second"), "other", "busy-phone")
+    assert len(memory.events) <= 3 and len(memory.expirations) <= 1
+    assert not limiter.moving.hit(per_second, "lookup", "still-counting")  # kept, and refused
