@@ -12,6 +12,16 @@ from app.inquiries.models import (
 from app.onboarding.models import Poster, PosterScan
 from app.policies.models import Policy, PolicyVersion
 from app.regions.models import Region
+from app.screening.models import (
+    Deceased,
+    Flag,
+    ItemStandard,
+    Objection,
+    PublicEmployee,
+    ReferenceList,
+    RosterEntry,
+    ScreeningRun,
+)
 from app.staff.models import RefreshToken, Staff
 from app.subsidies.models import Payout, PayoutVersion, Person
 from app.surveys.models import (
@@ -27,12 +37,16 @@ from app.tips.models import Tip, TipAttachment, TipKeyring, TipMessage
 
 __all__ = [
     "AuditEntry",
+    "Deceased",
+    "Flag",
     "InquiryEvent",
     "InquiryItem",
     "InquiryMeeting",
     "InquiryNumber",
     "InquiryPhoto",
     "InquiryVote",
+    "ItemStandard",
+    "Objection",
     "Payout",
     "PayoutVersion",
     "Person",
@@ -40,9 +54,13 @@ __all__ = [
     "PolicyVersion",
     "Poster",
     "PosterScan",
+    "PublicEmployee",
+    "ReferenceList",
     "RefreshToken",
     "Region",
     "RejectedRecord",
+    "RosterEntry",
+    "ScreeningRun",
     "Staff",
     "Survey",
     "SurveyAnswer",

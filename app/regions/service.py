@@ -173,6 +173,11 @@ def scope_prefix(code: str) -> str:
     return code
 
 
+def township_of(village_code: str) -> str:
+    """The code of the township a village (or a township) is in."""
+    return village_code[:9] + "000"
+
+
 def contains(outer_code: str, inner_code: str) -> bool:
     return inner_code.startswith(scope_prefix(outer_code))
 

@@ -244,7 +244,7 @@ def list_open_surveys(
     session: Session, *, village_code: str, page: PageParams
 ) -> tuple[list[Survey], int]:
     """Open surveys whose scope is the village, its township or the county."""
-    scopes = {village_code[:6] + "000000", village_code[:9] + "000", village_code}
+    scopes = {village_code[:6] + "000000", regions_service.township_of(village_code), village_code}
     stmt = (
         select(Survey)
         .where(Survey.state == SurveyState.open, Survey.region_code.in_(scopes))
