@@ -11,6 +11,8 @@ from app.onboarding.router import landing_router
 from app.policies.router import admin_router as policies_admin_router
 from app.policies.router import router as policies_router
 from app.regions.router import router as regions_router
+from app.screening.router_flags import router as screening_flags_router
+from app.screening.router_objections import router as screening_objections_router
 from app.staff.router import admin_router as staff_admin_router
 from app.staff.router import auth_router
 from app.subsidies.router import router as subsidies_router
@@ -41,6 +43,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     inquiries_page_router,
     onboarding_admin_router,
     landing_router,
+    screening_objections_router,
+    screening_flags_router,
 )
 
 TAGS = [
@@ -75,6 +79,11 @@ TAGS = [
     {
         "name": "阳光问廉管理",
         "description": "登记会议和问题、公开、添加进展、延期、记录群众代表确认、打印问题清单",
+    },
+    {
+        "name": "疑点处理",
+        "description": "疑点筛查发现的疑点：列表、详情、确认或排除（须填写理由）、转为举报、"
+        "各规则准确率、导出 Excel",
     },
     {
         "name": "扫码安装",

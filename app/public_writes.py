@@ -28,7 +28,8 @@ from app.config import Settings
 from app.schemas import COUNTY_TZ, Text
 
 ANONYMOUS_PATHS = re.compile(
-    r"/api/v1/(tips(/.*)?|surveys/[^/]+/responses|inquiries/[^/]+/confirmations)"
+    r"/api/v1/(tips(/.*)?|surveys/[^/]+/responses|inquiries/[^/]+/confirmations"
+    r"|villages/[^/]+/disclosures/[^/]+/objections)"
     r"|/wl/[^/]+/votes"
 )
 CODE_DIGITS = 16

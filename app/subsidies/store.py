@@ -493,3 +493,79 @@ _HISTORY_INSERT = BulkInsert(
     ).on_conflict_do_nothing(),
     _HISTORY_COLUMNS,
 )
+
+
+# --- screening: flags --------------------------------------------------------------------------
+
+
+class MaskedPerson(NamedTuple):
+    """A person as a flag shows them: masked only."""
+
+    id: int
+    name_masked: str
+    id_masked: str
+
+
+class LineDetail(NamedTuple):
+    """A payout line's current version, as a flag or an objection reads it."""
+
+    record_id: str
+    person_id: int
+    village_code: str
+    category_code: str
+    item_name: str
+    amount_fen: int
+    period: str
+    paid_on: date
+    status: str
+    department: str
+
+
+_LINE_DETAIL = select(
+    _payout.c.record_id,
+    _payout.c.person_id,
+    _payout.c.village_code,
+    _payout.c.category_code,
+    _payout.c.item_name,
+    _payout.c.amount_fen,
+    _payout.c.period,
+    _payout.c.paid_on,
+    _payout.c.status,
+    _payout.c.department,
+)
+
+
+def persons_by_id(session: Session, person_ids: Iterable[int]) -> dict[int, MaskedPerson]:
+    """The masked name and ID of each of these persons that is stored, in one query."""
+    ids = sorted(set(person_ids))
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(_person.c.id, _person.c.name_masked, _person.c.id_masked).where(
+            _person.c.id.in_(ids)
+        )
+    )
+    return {row[0]: MaskedPerson._make(row) for row in rows}
+
+
+def lines_by_record_id(session: Session, record_ids: Iterable[str]) -> dict[str, LineDetail]:
+    """The current version of each of these lines that is stored (reversed ones too)."""
+    ids = list(dict.fromkeys(record_ids))
+    if not ids:
+        return {}
+    rows = session.execute(_LINE_DETAIL.where(one_of(session, _payout.c.record_id, ids)))
+    return {row[0]: LineDetail._make(row) for row in rows}
+
+
+def line_of_village_month(
+    session: Session, record_id: str, *, village_code: str, period: str
+) -> LineDetail | None:
+    """The line, when it is on that village's list of that month (reversed lines are listed)."""
+    row = session.execute(
+        _LINE_DETAIL.where(
+            _payout.c.record_id == record_id,
+            _payout.c.village_code == village_code,
+            _payout.c.period == period,
+        )
+    ).first()
+    return LineDetail._make(row) if row is not None else None

@@ -15,6 +15,15 @@ class TipState(StrEnum):
     rejected = "rejected"
 
 
+class TipSource(StrEnum):
+    """How a tip came in: a villager's own tip, an objection to a line of a village's list
+    (anonymous too), or a confirmed screening flag opened by the commission itself."""
+
+    public = "public"
+    objection = "objection"
+    screening = "screening"
+
+
 class TipKeyring(Base):
     """The one row holding the installation's receipt-code salt, wrapped by the master key."""
 
@@ -35,6 +44,9 @@ class Tip(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     receipt_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     category: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(
+        String(16), default=TipSource.public, server_default=TipSource.public.value
+    )
     village_code: Mapped[str | None] = mapped_column(ForeignKey("region.code"))
     township_code: Mapped[str | None] = mapped_column(String(12), index=True)
     amount_involved_enc: Mapped[bytes | None] = mapped_column(LargeBinary)

@@ -4,7 +4,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.schemas import Id, IsoDate, MultilineText, Text
-from app.tips.models import TipState
+from app.tips.models import TipSource, TipState
 
 TipCategory = Literal["funds", "dibao", "village_assets", "projects", "conduct", "other"]
 CATEGORY_NAMES: dict[str, str] = {
@@ -21,6 +21,11 @@ STATE_NAMES: dict[str, str] = {
     TipState.investigating: "调查中",
     TipState.concluded: "已办结",
     TipState.rejected: "不予受理",
+}
+SOURCE_NAMES: dict[str, str] = {
+    TipSource.public: "群众举报",
+    TipSource.objection: "晒账异议",
+    TipSource.screening: "疑点筛查",
 }
 MAX_CONTENT = 5000
 MAX_MESSAGE = 2000
@@ -101,6 +106,10 @@ class TipBrief(BaseModel):
     id: int
     category: str
     category_name: str
+    source: TipSource = Field(
+        description="来源：public（群众举报）、objection（晒账异议）、screening（疑点筛查）"
+    )
+    source_name: str
     state: TipState
     village_code: str | None
     township_code: str | None
@@ -141,6 +150,7 @@ class TipRead(TipBrief):
 
 class TipFilter(BaseModel):
     state: TipState | None = None
+    source: TipSource | None = None
     category: TipCategory | None = None
     township_code: Text | None = Field(default=None, pattern=r"^\d{12}$")
     submitted_from: IsoDate | None = None

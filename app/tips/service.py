@@ -40,9 +40,18 @@ from app.tips.errors import (
     TipStateInvalid,
     VillageUnknown,
 )
-from app.tips.models import Tip, TipAttachment, TipKeyring, TipMessage, TipMessageKind, TipState
+from app.tips.models import (
+    Tip,
+    TipAttachment,
+    TipKeyring,
+    TipMessage,
+    TipMessageKind,
+    TipSource,
+    TipState,
+)
 from app.tips.schemas import (
     CATEGORY_NAMES,
+    SOURCE_NAMES,
     STATE_NAMES,
     CountRow,
     PurgeSummary,
@@ -195,28 +204,124 @@ def submit_tip(
 
     master = _master(settings)
     code = public_writes.new_code()
-    key = crypto.new_key()
-    submitted_on = public_writes.today()
-    tip = Tip(
+    tip, key = _new_tip(
+        session,
+        master,
         receipt_hash=public_writes.code_hash(code, _salt(session, master)),
+        source=TipSource.public,
         category=data.category,
         village_code=data.village_code,
         township_code=township_code,
-        is_real_name=data.contact is not None,
-        state=TipState.submitted,
-        submitted_on=submitted_on,
-        content_enc=crypto.encrypt_text(key, data.content, label="content"),
-        accused_enc=crypto.encrypt_text(key, data.accused, label="accused"),
-        contact_enc=crypto.encrypt_text(key, data.contact, label="contact"),
-        payout_record_enc=crypto.encrypt_text(key, data.payout_record_id, label="payout"),
+        content=data.content,
+        payout_record_id=data.payout_record_id,
+        accused=data.accused,
+        contact=data.contact,
         # encrypted too: "356.00" may be the tipster's own 低保
-        amount_involved_enc=crypto.encrypt_text(key, _yuan(data.amount_involved), label="amount"),
+        amount_involved=_yuan(data.amount_involved),
+    )
+    _attach(session, tip, files, key=key, message=None)
+    return TipReceipt(receipt_code=public_writes.grouped(code), submitted_on=tip.submitted_on)
+
+
+def _new_tip(
+    session: Session,
+    master: bytes,
+    *,
+    receipt_hash: str | None,
+    source: TipSource,
+    category: str,
+    village_code: str | None,
+    township_code: str | None,
+    content: str,
+    payout_record_id: str | None,
+    accused: str | None = None,
+    contact: str | None = None,
+    amount_involved: str | None = None,
+) -> tuple[Tip, bytes]:
+    """A tip with its own data key (returned, for attachments), every text encrypted."""
+    key = crypto.new_key()
+    tip = Tip(
+        receipt_hash=receipt_hash,
+        source=source,
+        category=category,
+        village_code=village_code,
+        township_code=township_code,
+        is_real_name=contact is not None,
+        state=TipState.submitted,
+        submitted_on=public_writes.today(),
+        content_enc=crypto.encrypt_text(key, content, label="content"),
+        accused_enc=crypto.encrypt_text(key, accused, label="accused"),
+        contact_enc=crypto.encrypt_text(key, contact, label="contact"),
+        payout_record_enc=crypto.encrypt_text(key, payout_record_id, label="payout"),
+        amount_involved_enc=crypto.encrypt_text(key, amount_involved, label="amount"),
     )
     session.add(tip)
     session.flush()  # the id, which the wrapped key is bound to
     tip.wrapped_key = crypto.wrap(master, key, context=_key_context(tip))
-    _attach(session, tip, files, key=key, message=None)
-    return TipReceipt(receipt_code=public_writes.grouped(code), submitted_on=submitted_on)
+    return tip, key
+
+
+def submit_objection(
+    session: Session,
+    *,
+    category: str,
+    village_code: str,
+    payout_record_id: str,
+    content: str,
+    settings: Settings,
+) -> tuple[Tip, TipReceipt]:
+    """A villager's objection to a line of a village's list, as an anonymous tip with a
+    receipt code (shown once), under the rules of every tip. The caller has checked the line
+    and counted the attempt against its per-client limit."""
+    master = _master(settings)
+    code = public_writes.new_code()
+    tip, _key = _new_tip(
+        session,
+        master,
+        receipt_hash=public_writes.code_hash(code, _salt(session, master)),
+        source=TipSource.objection,
+        category=category,
+        village_code=village_code,
+        township_code=regions_service.township_of(village_code),
+        content=content,
+        payout_record_id=payout_record_id,
+    )
+    receipt = TipReceipt(receipt_code=public_writes.grouped(code), submitted_on=tip.submitted_on)
+    return tip, receipt
+
+
+def open_screening_tip(
+    session: Session,
+    *,
+    category: str,
+    village_code: str,
+    content: str,
+    payout_record_id: str | None,
+    actor: Staff,
+    settings: Settings,
+) -> Tip:
+    """A tip the commission opens itself from a confirmed screening flag: no tipster, so no
+    receipt code; encrypted as every tip; audited."""
+    tip, _key = _new_tip(
+        session,
+        _master(settings),
+        receipt_hash=None,
+        source=TipSource.screening,
+        category=category,
+        village_code=village_code,
+        township_code=regions_service.township_of(village_code),
+        content=content,
+        payout_record_id=payout_record_id,
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="tip.open",
+        entity_type="tip",
+        entity_id=tip.id,
+        after={"source": tip.source},
+    )
+    return tip
 
 
 def _by_receipt(
@@ -304,6 +409,8 @@ def _brief(tip: Tip) -> TipBrief:
         id=tip.id,
         category=tip.category,
         category_name=CATEGORY_NAMES[tip.category],
+        source=TipSource(tip.source),
+        source_name=SOURCE_NAMES[tip.source],
         state=TipState(tip.state),
         village_code=tip.village_code,
         township_code=tip.township_code,
@@ -321,6 +428,8 @@ def list_tips(session: Session, *, filters: TipFilter, page: PageParams) -> Page
         stmt = stmt.where(Tip.state == filters.state)
     if filters.category is not None:
         stmt = stmt.where(Tip.category == filters.category)
+    if filters.source is not None:
+        stmt = stmt.where(Tip.source == filters.source)
     if filters.township_code is not None:
         stmt = stmt.where(Tip.township_code == filters.township_code)
     if filters.submitted_from is not None:
