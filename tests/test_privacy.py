@@ -35,6 +35,7 @@ ACCUSED = "PLAIN-ACCUSED-李大富"
 CONTACT = "PLAIN-CONTACT-13900002222"
 FOLLOW_UP = "PLAIN-FOLLOWUP-又扣了两个月"
 DEVICE_TOKEN = "PLAIN-DEVICE-TOKEN-8c2a7f31d4"
+OBJECTION = "PLAIN-OBJECTION-这户早就搬走了-5d0e"
 AGENT = "VillagePhone/9.1 (Android 13; PLAIN-AGENT-Redmi)"
 CLIENT_ADDRESS = "testclient"  # what TestClient gives as the client's address
 
@@ -109,6 +110,13 @@ def _inquiry_votes(walk: Walk) -> None:
     walk.secrets += [DEVICE_TOKEN + "-wl", phone]
 
 
+def _objection(walk: Walk) -> None:
+    url = "/api/v1/villages/511923103204/disclosures/2026-10/objections"
+    body = {"record_id": "PC202610-0000001", "reason": OBJECTION}
+    code = walk.post(url, json=body).json()["receipt_code"]
+    walk.secrets += [OBJECTION, code, code.replace(" ", "")]
+
+
 def _scan(walk: Walk) -> None:
     # a GET that writes (a count of scans)
     page = walk.client.get(f"/i/{walk.context['poster']}", headers={"User-Agent": AGENT})
@@ -138,6 +146,10 @@ STEPS: list[tuple[Callable[[Walk], None], set[tuple[str, str]]]] = [
     (
         _inquiry_votes,
         {("POST", "/api/v1/inquiries/{number}/confirmations"), ("POST", "/wl/{number}/votes")},
+    ),
+    (
+        _objection,
+        {("POST", "/api/v1/villages/{village_code}/disclosures/{period}/objections")},
     ),
     (_scan, {("GET", "/i/{code}")}),
 ]

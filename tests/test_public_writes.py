@@ -51,6 +51,8 @@ def test_one_phone_hashes_differently_in_each_scope_and_never_in_clear() -> None
         ("/api/v1/tips/receipt/messages", True),
         ("/api/v1/surveys/7/responses", True),
         ("/api/v1/inquiries/WL-2026-0001/confirmations", True),
+        ("/api/v1/villages/511923103204/disclosures/2026-10/objections", True),
+        ("/api/v1/villages/511923103204/disclosures/2026-10", False),
         ("/api/v1/surveys/7", False),
         ("/api/v1/surveys/7/results", False),
         ("/api/v1/inquiries/WL-2026-0001", False),

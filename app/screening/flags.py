@@ -67,7 +67,7 @@ XLSX_HEADER = [
     "数据",
     "发现时间",
 ]
-SOCIAL_ASSISTANCE = "01"  # its flags become 低保/救助 tips, the rest 扶贫/惠民资金
+SOCIAL_ASSISTANCE = "01"  # 社会救助
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -205,26 +205,45 @@ def close_flag(session: Session, flag_id: int, *, data: FlagClose, actor: Staff)
     reason = (data.reason or "").strip()
     if not reason:
         raise FlagReasonMissing("确认或排除疑点都须填写理由（reason）。")
+    _change(
+        session,
+        flag,
+        actor=actor,
+        action="screening.flag.close",
+        state=data.state,
+        reason=reason,
+        closed_by_id=actor.id,
+        closed_at=utcnow(),
+    )
+    return _detail(session, flag)
+
+
+def _change(session: Session, flag: Flag, *, actor: Staff, action: str, **changes: Any) -> None:
+    """Set `changes` on the flag, with an audit entry of its state before and after."""
     before = _state(flag)
-    flag.state, flag.reason = data.state, reason
-    flag.closed_by_id, flag.closed_at = actor.id, utcnow()
+    for name, value in changes.items():
+        setattr(flag, name, value)
     session.flush()
     audit.record(
         session,
         actor=actor,
-        action="screening.flag.close",
+        action=action,
         entity_type=ENTITY,
         entity_id=flag.id,
         before=before,
         after=_state(flag),
     )
-    return _detail(session, flag)
 
 
-def _tip_content(session: Session, flag: Flag) -> str:
+def tip_category(category_codes: set[str]) -> str:
+    """The tip category of lines of these payout categories: 低保/救助 for social assistance
+    alone, 扶贫/惠民资金 otherwise."""
+    return "dibao" if category_codes == {SOCIAL_ASSISTANCE} else "funds"
+
+
+def _tip_content(session: Session, flag: Flag, lines: list[FlagLine]) -> str:
     rule = RULES[RuleCode(flag.rule)]
     (read,) = _reads(session, [flag])
-    lines = _lines(session, flag)
     text = [
         f"疑点筛查（规则：{rule.name}，{rule.code} 第 {flag.rule_version} 版，疑点编号 {flag.id}）",
         f"规则说明：{rule.explanation}",
@@ -251,29 +270,17 @@ def open_tip(session: Session, flag_id: int, *, actor: Staff, settings: Settings
         raise FlagTipExists(f"该疑点已转为举报（编号 {flag.tip_id}）。")
     if flag.state != FlagState.confirmed:
         raise FlagNotConfirmed(f"该疑点当前为“{STATE_NAMES[flag.state]}”，确认属实后才能转为举报。")
-    lines = payout_store.lines_by_record_id(session, flag.record_ids)
-    categories = {line.category_code for line in lines.values()}
+    lines = _lines(session, flag)
     tip = tips_service.open_screening_tip(
         session,
-        category="dibao" if categories == {SOCIAL_ASSISTANCE} else "funds",
+        category=tip_category({line.category_code for line in lines}),
         village_code=flag.village_code,
-        content=_tip_content(session, flag),
+        content=_tip_content(session, flag, lines),
         payout_record_id=flag.record_ids[0] if len(flag.record_ids) == 1 else None,
         actor=actor,
         settings=settings,
     )
-    before = _state(flag)
-    flag.tip_id = tip.id
-    session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="screening.flag.tip",
-        entity_type=ENTITY,
-        entity_id=flag.id,
-        before=before,
-        after=_state(flag),
-    )
+    _change(session, flag, actor=actor, action="screening.flag.tip", tip_id=tip.id)
     return _detail(session, flag)
 
 

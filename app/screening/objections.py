@@ -23,6 +23,7 @@ from app.config import Settings
 from app.schemas import yuan_text
 from app.screening.errors_flags import LineNotListed
 from app.screening.flagging import Finding, record_findings
+from app.screening.flags import tip_category
 from app.screening.models import Objection
 from app.screening.rules import RuleCode
 from app.screening.schemas_objections import ObjectionCreate
@@ -32,7 +33,6 @@ from app.tips import service as tips_service
 from app.tips.schemas import TipReceipt
 
 OBJECTION_LIMIT = "10/hour"
-SOCIAL_ASSISTANCE = "01"  # its objections are 低保/救助 tips, the rest 扶贫/惠民资金
 
 
 def _figures(line: LineDetail, objections: int) -> dict[str, Any]:
@@ -81,7 +81,7 @@ def object_to_line(
         raise LineNotListed(f"{period} 的公示清单里没有发放记录 {data.record_id}。")
     tip, receipt = tips_service.submit_objection(
         session,
-        category="dibao" if line.category_code == SOCIAL_ASSISTANCE else "funds",
+        category=tip_category({line.category_code}),
         village_code=village_code,
         payout_record_id=line.record_id,
         content=_content(line, data.reason),

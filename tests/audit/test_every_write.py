@@ -20,8 +20,11 @@ from app.audit.models import AuditEntry
 from app.config import Settings, settings_dependency
 from app.inquiries.models import ItemState
 from app.policies import service as policies_service
+from app.screening.models import Flag, FlagState
+from app.screening.rules import RuleCode
 from app.staff.deps import current_staff
 from app.staff.models import Role, Staff
+from app.subsidies import service as subsidies_service
 from app.surveys.models import SurveyState
 from app.sync import scheduler
 from app.tips.models import Tip
@@ -29,6 +32,8 @@ from tests.factories import SANGUANZHAI, auth_headers, make_staff
 from tests.inquiries.factories import days, item_data, make_item, make_meeting, meeting_data
 from tests.onboarding.factories import link_settings
 from tests.policies.factories import make_policy
+from tests.screening.factories import flag as make_flag
+from tests.subsidies.factories import make_payout
 from tests.surveys.factories import make_survey, survey_data
 from tests.sync.test_router import quarantine_in_a_new_village
 from tests.tips import files
@@ -100,6 +105,18 @@ def _quarantined(call: Call) -> dict[str, Any]:
     """A replay request for every record, one of them quarantined."""
     quarantine_in_a_new_village(call.session, "AUDIT-WALK-1")
     return {}
+
+
+def _flag(call: Call, *, confirmed: bool) -> int:
+    """A flag of a rule on a line of its own (made as a rule makes one), open or confirmed."""
+    number = call.session.scalar(select(func.count()).select_from(Flag)) or 0
+    record_id = f"AUDIT-FLAG-{number + 1}"
+    subsidies_service.store_payouts(call.session, [make_payout(record_id=record_id)])
+    flag = make_flag(call.session, RuleCode.duplicate, (record_id,))
+    if confirmed:
+        flag.state, flag.reason = FlagState.confirmed, "属实"
+        call.session.flush()
+    return flag.id
 
 
 def _survey(call: Call, state: SurveyState) -> int:
@@ -175,6 +192,17 @@ WRITES: dict[tuple[str, str], Write] = {
     ("POST", "/api/v1/admin/policies/{policy_id}/unpublish"): Write(
         Role.editor,
         lambda c: (f"/api/v1/admin/policies/{_policy(c, published=True)}/unpublish", {}),
+    ),
+    ("POST", "/api/v1/admin/screening/flags/{flag_id}/close"): Write(
+        Role.commission,
+        lambda c: (
+            f"/api/v1/admin/screening/flags/{_flag(c, confirmed=False)}/close",
+            {"state": "dismissed", "reason": "已核实"},
+        ),
+    ),
+    ("POST", "/api/v1/admin/screening/flags/{flag_id}/tip"): Write(
+        Role.commission,
+        lambda c: (f"/api/v1/admin/screening/flags/{_flag(c, confirmed=True)}/tip", {}),
     ),
     ("POST", "/api/v1/admin/tips/{tip_id}/assign"): Write(
         Role.commission,

@@ -10,7 +10,7 @@ from app.screening.rules import RuleCode
 from app.subsidies import service as subsidies_service
 from app.subsidies import store
 from tests.factories import HUANGLIU, SANGUANZHAI
-from tests.subsidies.factories import ID_A, ID_B, ID_C, make_payout
+from tests.subsidies.factories import ID_B, ID_C, make_payout
 
 
 def seed_lines(session: Session) -> None:
