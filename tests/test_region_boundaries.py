@@ -17,7 +17,9 @@ from sqlalchemy.orm import Session
 from app.audit.models import AuditEntry
 from app.config import settings_dependency
 from app.inquiries.models import ItemState
+from app.screening.rules import RuleCode
 from app.staff.models import Role, Staff
+from app.subsidies import service as subsidies_service
 from app.surveys.models import SurveyState
 from app.sync.models import SyncRun
 from app.tips.models import Tip
@@ -33,6 +35,8 @@ from tests.factories import (
 from tests.inquiries.factories import days, item_data, make_item, make_meeting, meeting_data
 from tests.onboarding.factories import link_settings, make_poster
 from tests.policies.factories import make_policy
+from tests.screening.factories import flag as make_flag
+from tests.subsidies.factories import make_payout
 from tests.surveys.factories import make_survey, survey_data
 from tests.tips.test_router import submit
 
@@ -50,6 +54,7 @@ class Township:
     tip_id: int
     meeting_id: int
     number: str  # an item of the meeting
+    flag_id: int  # a screening flag on a line of the village
 
     def path_values(self) -> dict[str, object]:
         return {
@@ -60,6 +65,7 @@ class Township:
             "attachment_id": 1,
             "meeting_id": self.meeting_id,
             "number": self.number,
+            "flag_id": self.flag_id,
         }
 
 
@@ -73,8 +79,22 @@ def _township(client: TestClient, session: Session, code: str, village: str) -> 
     assert tip_id is not None
     meeting = make_meeting(session, officer, village_code=village)
     item = make_item(session, officer, meeting_id=meeting.id, state=ItemState.rectifying)
+    record_id = f"BORDER-{village}"
+    subsidies_service.store_payouts(
+        session, [make_payout(record_id=record_id, village_code=village)]
+    )
+    flag = make_flag(session, RuleCode.duplicate, (record_id,), village_code=village)
     return Township(
-        code, village, officer, clerk, survey.id, poster.code, tip_id, meeting.id, item.number
+        code,
+        village,
+        officer,
+        clerk,
+        survey.id,
+        poster.code,
+        tip_id,
+        meeting.id,
+        item.number,
+        flag.id,
     )
 
 
@@ -140,6 +160,10 @@ def _bodies(other: Township) -> dict[tuple[str, str], dict[str, Any]]:
             "confirmed_by_count": 3,
         },
         ("POST", "/api/v1/admin/inquiries/{number}/state"): {"state": "awaiting_confirmation"},
+        ("POST", "/api/v1/admin/screening/flags/{flag_id}/close"): {
+            "state": "dismissed",
+            "reason": "越界",
+        },
     }
 
 
@@ -196,6 +220,7 @@ def test_an_officer_reaches_the_same_objects_of_their_own_township(
         f"/api/v1/admin/inquiry-meetings/{own.meeting_id}",
         f"/api/v1/admin/inquiry-meetings/{own.meeting_id}/list.pdf",
         f"/api/v1/admin/inquiries/{own.number}",
+        f"/api/v1/admin/screening/flags/{own.flag_id}",
     ):
         assert client.get(url, headers=headers).status_code == 200, url
     for step in ("publish",):
@@ -219,6 +244,8 @@ def test_an_officers_lists_and_filters_show_nothing_of_another_township(
     assert [p["code"] for p in posters] == [own.poster_code]
     due = client.get("/api/v1/admin/inquiries/due", params={"within_days": 365}, headers=headers)
     assert [i["number"] for i in due.json()["items"]] == [own.number]
+    flags = client.get("/api/v1/admin/screening/flags", headers=headers).json()["items"]
+    assert [f["id"] for f in flags] == [own.flag_id]
     townships_seen = client.get("/api/v1/admin/posters/townships", headers=headers).json()
     assert {t["township_code"] for t in townships_seen} == {own.code}
     for url, params in (
@@ -226,6 +253,8 @@ def test_an_officers_lists_and_filters_show_nothing_of_another_township(
         ("/api/v1/admin/staff", {"region_code": other.village}),
         ("/api/v1/admin/posters", {"township_code": other.code}),
         ("/api/v1/admin/posters", {"village_code": other.village}),
+        ("/api/v1/admin/screening/flags", {"township_code": other.code}),
+        ("/api/v1/admin/screening/flags", {"village_code": other.village}),
     ):
         response = client.get(url, params=params, headers=headers)
         assert response.status_code in (403, 404) or not response.json()["items"], (url, params)
