@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app import public_writes
@@ -97,13 +98,28 @@ def object_to_line(
         )
     )
     session.flush()
-    count = session.scalar(
-        select(func.count()).select_from(Objection).where(Objection.record_id == line.record_id)
-    )
-    record_findings(
-        session, RuleCode.objection, [_finding(line, village_code, count or 1)], run_id=None
-    )
+    _flag_line(session, line, village_code)
     return receipt
+
+
+def _flag_line(session: Session, line: LineDetail, village_code: str) -> None:
+    """Raise or update the line's flag. Two first objections to one line at once (or one and
+    the nightly run) both find no flag and insert one: the later insert breaks the flag's
+    unique key, and is tried again, finding the flag the other committed."""
+    for attempt in range(2):
+        try:
+            with session.begin_nested():
+                count = session.scalar(
+                    select(func.count())
+                    .select_from(Objection)
+                    .where(Objection.record_id == line.record_id)
+                )
+                finding = _finding(line, village_code, count or 1)
+                record_findings(session, RuleCode.objection, [finding], run_id=None)
+            return
+        except IntegrityError:
+            if attempt:
+                raise
 
 
 def find_objections(session: Session, scope: object = None) -> Iterable[Finding]:

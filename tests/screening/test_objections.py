@@ -1,12 +1,16 @@
 import re
+from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app import public_writes
 from app.main import create_app
+from app.screening import objections
 from app.screening.flagging import record_findings
 from app.screening.models import Flag, Objection
 from app.screening.objections import find_objections
@@ -203,3 +207,29 @@ def test_a_database_copy_holds_nothing_identifying_an_objector(committed_db: str
     dump = database_dump(committed_db)
     for secret in (REASON, code, code.replace(" ", ""), AGENT, "SecretAgentString", "testclient"):
         assert secret.encode() not in dump, secret
+
+
+def test_an_objection_whose_flag_insert_loses_a_race_tries_again(
+    client: TestClient, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another request inserted the line's flag between this one's look and its insert, so the
+    flag's unique key refused this one's: the objection is not lost, the flag is raised again
+    (here the savepoint took "the other's" flag away with it: one flag, one objection)."""
+    seed_lines(session)
+    real = objections.record_findings
+    calls: list[int] = []
+
+    def raced(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            real(*args, **kwargs)  # "the other request's" flag
+            session.flush()
+            raise IntegrityError("INSERT", {}, Exception("uq_screening_flag_rule"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(objections, "record_findings", raced)
+    assert client.post(URL, json={"record_id": "A-1"}).status_code == 201
+    assert len(calls) == 2
+    assert len(session.scalars(select(Objection)).all()) == 1
+    flag = _flag(session, "A-1")
+    assert flag.figures["objections"] == 1
