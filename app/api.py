@@ -11,6 +11,8 @@ from app.onboarding.router import landing_router
 from app.policies.router import admin_router as policies_admin_router
 from app.policies.router import router as policies_router
 from app.regions.router import router as regions_router
+from app.screening.router_lists import router as screening_lists_router
+from app.screening.router_public import router as screening_public_router
 from app.staff.router import admin_router as staff_admin_router
 from app.staff.router import auth_router
 from app.subsidies.router import router as subsidies_router
@@ -24,6 +26,7 @@ from app.tips.router import router as tips_router
 ROUTERS: tuple[APIRouter, ...] = (
     subsidies_router,
     disclosures_router,
+    screening_public_router,
     policies_router,
     regions_router,
     health_router,
@@ -41,6 +44,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     inquiries_page_router,
     onboarding_admin_router,
     landing_router,
+    screening_lists_router,
 )
 
 TAGS = [
@@ -75,6 +79,14 @@ TAGS = [
     {
         "name": "阳光问廉管理",
         "description": "登记会议和问题、公开、添加进展、延期、记录群众代表确认、打印问题清单",
+    },
+    {
+        "name": "干部亲属享受惠民政策公示",
+        "description": "各村干部及其近亲属每年领到的补贴（姓名打码），及其占全村人数和金额的比例",
+    },
+    {
+        "name": "疑点筛查",
+        "description": "死亡人员、财政供养人员、干部及其近亲属名单的上传；各项目的单笔最高标准",
     },
     {
         "name": "扫码安装",
