@@ -9,7 +9,7 @@ count each person and each line once, even for a person on the roster of two cad
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.regions import service as regions_service
@@ -21,11 +21,7 @@ from app.screening.schemas_lists import CadreBenefitItem, CadreBenefitPerson, Ca
 from app.subsidies import store
 from app.subsidies.categories import category_name
 
-_RELATION_ORDER = case(
-    {relation: n for n, relation in enumerate(RELATIONS)},
-    value=RosterEntry.relation,
-    else_=len(RELATIONS),
-)
+_RELATION_RANK = {relation: n for n, relation in enumerate(RELATIONS)}
 
 
 def percent(part: int, whole: int) -> str:
@@ -42,11 +38,12 @@ def cadre_benefits(session: Session, village_code: str, *, year: int) -> CadreBe
         raise VillageNotFound(f"没有编码为 {village_code} 的村（社区）。")
     lines = store.village_year_paid_lines(village_code, year)
     on_roster = RosterEntry.village_code == village_code
-    per_item = session.execute(
+    rows = session.execute(
         select(
             RosterEntry.id,
             RosterEntry.relation,
             RosterEntry.post,
+            RosterEntry.cadre_hash,
             lines.c.name_masked,
             lines.c.category_code,
             lines.c.item_name,
@@ -64,16 +61,20 @@ def cadre_benefits(session: Session, village_code: str, *, year: int) -> CadreBe
             lines.c.category_code,
             lines.c.item_name,
         )
-        .order_by(
-            RosterEntry.post,
-            RosterEntry.cadre_hash,
-            _RELATION_ORDER,
-            lines.c.name_masked,
-            RosterEntry.id,
-            lines.c.category_code,
-            lines.c.item_name,
-        )
     ).all()
+    # Ordered here, not in SQL: Chinese text sorts by each database's collation.
+    per_item = sorted(
+        rows,
+        key=lambda r: (
+            r.post,
+            r.cadre_hash,
+            _RELATION_RANK.get(r.relation, len(RELATIONS)),
+            r.name_masked,
+            r.id,
+            r.category_code,
+            r.item_name,
+        ),
+    )
     group_persons, group_fen = session.execute(
         select(
             func.count(func.distinct(lines.c.person_id)),

@@ -9,6 +9,7 @@ from app.config import SettingsDep
 from app.db.engines import SessionDep
 from app.errors import problems
 from app.routing import ApiRoute
+from app.schemas import Text
 from app.screening import lists, standards
 from app.screening.errors_lists import ListFileMissing
 from app.screening.models import ListKind
@@ -22,7 +23,7 @@ router = APIRouter(prefix="/api/v1/admin/screening", tags=[TAG], route_class=Api
 
 Screener = Annotated[Staff, Depends(require_role(Role.commission, Role.county_admin))]
 ItemName = Annotated[
-    str, Path(min_length=1, max_length=64, description="补贴项目名称，与一卡通发放记录的写法相同")
+    Text, Path(min_length=1, max_length=64, description="补贴项目名称，与一卡通发放记录的写法相同")
 ]
 
 LIST_FILE = Files(

@@ -20,6 +20,7 @@ from app.audit.models import AuditEntry
 from app.config import Settings, settings_dependency
 from app.inquiries.models import ItemState
 from app.policies import service as policies_service
+from app.screening.models import ItemStandard
 from app.staff.deps import current_staff
 from app.staff.models import Role, Staff
 from app.surveys.models import SurveyState
@@ -29,6 +30,7 @@ from tests.factories import SANGUANZHAI, auth_headers, make_staff
 from tests.inquiries.factories import days, item_data, make_item, make_meeting, meeting_data
 from tests.onboarding.factories import link_settings
 from tests.policies.factories import make_policy
+from tests.screening.lists_data import employees_csv, id_number
 from tests.surveys.factories import make_survey, survey_data
 from tests.sync.test_router import quarantine_in_a_new_village
 from tests.tips import files
@@ -100,6 +102,12 @@ def _quarantined(call: Call) -> dict[str, Any]:
     """A replay request for every record, one of them quarantined."""
     quarantine_in_a_new_village(call.session, "AUDIT-WALK-1")
     return {}
+
+
+def _standard(call: Call) -> str:
+    call.session.add(ItemStandard(item_name="高龄津贴", max_fen=90000, basis="走查"))
+    call.session.flush()
+    return "高龄津贴"
 
 
 def _survey(call: Call, state: SurveyState) -> int:
@@ -269,6 +277,20 @@ WRITES: dict[tuple[str, str], Write] = {
     ("POST", "/api/v1/admin/inquiries/{number}/state"): Write(
         Role.commission,
         lambda c: (f"/api/v1/admin/inquiries/{_inquiry(c)}/state", {"state": "rectifying"}),
+    ),
+    ("POST", "/api/v1/admin/screening/lists/{kind}"): Write(
+        Role.commission,
+        lambda c: ("/api/v1/admin/screening/lists/public_employees", {}),
+        changes_existing=False,
+        files=[("file", ("名单.csv", employees_csv([id_number(1)]), "text/csv"))],
+    ),
+    ("PUT", "/api/v1/admin/screening/standards/{item_name}"): Write(
+        Role.commission,
+        lambda c: (f"/api/v1/admin/screening/standards/{_standard(c)}", {"max_fen": 91000}),
+    ),
+    ("DELETE", "/api/v1/admin/screening/standards/{item_name}"): Write(
+        Role.county_admin,
+        lambda c: (f"/api/v1/admin/screening/standards/{_standard(c)}", {}),
     ),
     ("POST", "/api/v1/admin/posters"): Write(
         Role.county_admin,
