@@ -38,29 +38,24 @@ def cadre_benefits(session: Session, village_code: str, *, year: int) -> CadreBe
         raise VillageNotFound(f"没有编码为 {village_code} 的村（社区）。")
     lines = store.village_year_paid_lines(village_code, year)
     on_roster = RosterEntry.village_code == village_code
+    entry_and_item = (
+        RosterEntry.id,
+        RosterEntry.relation,
+        RosterEntry.post,
+        RosterEntry.cadre_hash,
+        lines.c.name_masked,
+        lines.c.category_code,
+        lines.c.item_name,
+    )
     rows = session.execute(
         select(
-            RosterEntry.id,
-            RosterEntry.relation,
-            RosterEntry.post,
-            RosterEntry.cadre_hash,
-            lines.c.name_masked,
-            lines.c.category_code,
-            lines.c.item_name,
+            *entry_and_item,
             func.count().label("lines"),
             func.sum(lines.c.amount_fen).label("total_fen"),
         )
         .join_from(RosterEntry, lines, lines.c.id_hash == RosterEntry.id_hash)
         .where(on_roster)
-        .group_by(
-            RosterEntry.id,
-            RosterEntry.relation,
-            RosterEntry.post,
-            RosterEntry.cadre_hash,
-            lines.c.name_masked,
-            lines.c.category_code,
-            lines.c.item_name,
-        )
+        .group_by(*entry_and_item)
     ).all()
     # Ordered here, not in SQL: Chinese text sorts by each database's collation.
     per_item = sorted(

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from app.db.engines import SessionDep
+from app.disclosures.router import VillageCode
 from app.errors import problems
 from app.http_cache import NOT_MODIFIED, cached_route
 from app.screening import disclosure
@@ -17,8 +18,6 @@ router = APIRouter(
     route_class=cached_route(max_age=300),
     responses=NOT_MODIFIED,
 )
-
-VillageCode = Annotated[str, Path(pattern=r"^\d{12}$", description="村（社区）的 12 位区划代码")]
 
 
 @router.get(
