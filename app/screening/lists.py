@@ -423,8 +423,13 @@ def upload_list(
     pepper = settings.secret("id_pepper").encode()
     checked, encoding = check_file(session, kind, data=data, pepper=pepper)
     # The list's row first: its lock makes a second upload of the same kind wait for this one
-    # (on PostgreSQL; SQLite has one writer anyway), so it deletes what this one inserted.
-    before = session.get(ReferenceList, kind)
+    # (on PostgreSQL; SQLite has one writer anyway), so that it deletes what this one inserted;
+    # the upsert below locks it on a first upload.
+    before = session.execute(
+        select(ReferenceList.entries, ReferenceList.uploaded_at)
+        .where(ReferenceList.kind == kind.value)
+        .with_for_update()  # waits for an upload of the same kind (PostgreSQL)
+    ).first()
     previous = (
         {"entries": before.entries, "uploaded_at": before.uploaded_at.isoformat()}
         if before is not None

@@ -1,4 +1,5 @@
 import logging
+import threading
 from datetime import date, datetime, timedelta
 
 import httpx
@@ -8,11 +9,20 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEntry
+from app.config import get_settings
 from app.db.engines import session_scope
+from app.db.sqlite import WRITE_INTENT
 from app.main import create_app
 from app.schemas import COUNTY_TZ
+from app.screening import lists
 from app.screening.lists import MAX_REPORTED_ROWS
-from app.screening.models import Deceased, PublicEmployee, ReferenceList, RosterEntry
+from app.screening.models import (
+    Deceased,
+    ListKind,
+    PublicEmployee,
+    ReferenceList,
+    RosterEntry,
+)
 from app.staff.models import Role, Staff
 from tests.asserts import assert_problem
 from tests.factories import HUANGLIU, SANGUANZHAI, XIXING, auth_headers, make_staff
@@ -401,8 +411,6 @@ def test_a_file_over_10_mb_is_refused(client: TestClient, session: Session, admi
 def test_a_50_mb_upload_is_refused_before_it_is_read(
     client: TestClient, session: Session, admin: Staff, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from app.screening import lists
-
     read: list[int] = []
     monkeypatch.setattr(lists, "check_file", lambda *a, **k: read.append(1))
     data = b"id_number\r\n" + b"0" * (50 * 1024 * 1024)
@@ -495,3 +503,64 @@ def test_no_id_number_of_any_list_reaches_the_database_files_or_the_logs(
             assert form.encode() not in dump, "an ID number is in the database"
             assert form.encode("utf-16-le") not in dump, "an ID number is in the database"
             assert form not in logs, "an ID number is in the logs"
+
+
+def test_two_uploads_at_once_leave_the_second_list_whole(committed_db: str) -> None:
+    """The second upload waits for the first to commit and then replaces all of it: never a
+    mix of the two, never a clash of their rows."""
+    first_list = [id_number(n, "19550505") for n in range(0, 6)]
+    second_list = [id_number(n, "19550505") for n in range(4, 9)]  # two people in both
+    settings = get_settings()
+    with session_scope().begin() as session:
+        admin = make_staff(session, role=Role.commission)
+        admin_id = admin.id
+        lists.upload_list(
+            session,
+            ListKind.public_employees,
+            data=employees_csv([id_number(99)]),
+            actor=admin,
+            settings=settings,
+        )
+    failures: list[BaseException] = []
+
+    def second_upload() -> None:
+        try:
+            with session_scope().begin() as session:
+                session.connection(execution_options={WRITE_INTENT: True})  # as a POST's
+                actor = session.get_one(Staff, admin_id)
+                lists.upload_list(
+                    session,
+                    ListKind.public_employees,
+                    data=employees_csv(second_list),
+                    actor=actor,
+                    settings=settings,
+                )
+        except BaseException as exc:  # reported by the test
+            failures.append(exc)
+
+    first = session_scope()()
+    with first.begin():
+        first.connection(execution_options={WRITE_INTENT: True})
+        lists.upload_list(
+            first,
+            ListKind.public_employees,
+            data=employees_csv(first_list),
+            actor=first.get_one(Staff, admin_id),
+            settings=settings,
+        )
+        thread = threading.Thread(target=second_upload)
+        thread.start()
+        thread.join(timeout=1.0)
+        assert thread.is_alive(), "the second upload did not wait for the first"
+    thread.join(timeout=30)
+    first.close()
+    assert not failures, failures
+    with session_scope().begin() as session:
+        kept = set(session.scalars(select(PublicEmployee.id_hash)))
+        assert kept == {id_hash(n) for n in second_list}
+        assert session.get_one(ReferenceList, "public_employees").entries == len(second_list)
+        audits = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "screening.list.upload")
+        ).all()
+        befores = sorted(e.before["entries"] for e in audits if e.before is not None)
+        assert befores == sorted([1, len(first_list)])  # the second replaced the first's
