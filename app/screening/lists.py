@@ -363,6 +363,19 @@ def _villages(session: Session, codes: set[str]) -> set[str]:
     )
 
 
+def _write_rows(session: Session, kind: ListKind, rows: list[tuple[object, ...]]) -> None:
+    """On PostgreSQL by COPY (half a million rows in about a second, where an executemany
+    takes twenty); on SQLite by the driver's executemany."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        _INSERTS[kind].execute(session, rows)
+        return
+    sql = f"COPY {_TABLES[kind].__tablename__} ({', '.join(_INSERTS[kind].columns)}) FROM STDIN"
+    with connection.connection.driver_connection.cursor() as cursor, cursor.copy(sql) as copy:  # type: ignore[union-attr]
+        for row in rows:
+            copy.write_row(row)
+
+
 # --- the upload -----------------------------------------------------------------------------
 
 _TABLES: dict[ListKind, type[Deceased | PublicEmployee | RosterEntry]] = {
@@ -449,7 +462,7 @@ def upload_list(
         )
     )
     session.execute(delete(_TABLES[kind]))
-    _INSERTS[kind].execute(session, checked.rows)
+    _write_rows(session, kind, checked.rows)
     session.expire_all()
     audit.record(
         session,
