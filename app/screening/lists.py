@@ -202,6 +202,9 @@ def _hash(pepper: bytes, raw: str, problems: _Problems, row: int, column: str) -
     if not raw:
         problems.add(row, f"{label}为空")
         return None
+    if "E+" in raw.upper():
+        problems.add(row, f"{label}被 Excel 写成了科学计数法：请把这一列设为“文本”后重新导出")
+        return None
     try:
         return keyed_hash(pepper, check_id(raw))
     except InvalidIdNumber as exc:  # its message names the fault, never the number
@@ -210,8 +213,10 @@ def _hash(pepper: bytes, raw: str, problems: _Problems, row: int, column: str) -
 
 
 def _date(raw: str) -> date | None:
-    """2026-03-05, 2026/3/5 or 2026.3.5 (as Excel writes dates in a CSV)."""
-    parts = raw.replace("/", "-").replace(".", "-").split("-")
+    """2026-03-05, 2026/3/5, 2026.3.5 or 2026年3月5日 (as Excel writes dates in a CSV)."""
+    for separator in ("/", ".", "年", "月"):
+        raw = raw.replace(separator, "-")
+    parts = raw.removesuffix("日").split("-")
     if len(parts) != 3 or not all(p.isascii() and p.isdigit() for p in parts) or len(parts[0]) != 4:
         return None
     try:

@@ -73,16 +73,23 @@ def test_deceased_list_is_kept_as_hashes_with_its_dates(
         client,
         admin,
         "deceased",
-        deceased_csv([(id_number(1), "2025-03-05"), (id_number(2), "2026/1/31")]),
+        deceased_csv(
+            [
+                (id_number(1), "2025-03-05"),
+                (id_number(2), "2026/1/31"),
+                (id_number(3), "2024年2月29日"),
+            ]
+        ),
     )
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["entries"] == 2 and body["encoding"] == "UTF-8"
+    assert body["entries"] == 3 and body["encoding"] == "UTF-8"
     assert body["previous_entries"] is None and body["uploaded_by"] == admin.username
     kept = {h: d for h, d in session.execute(select(Deceased.id_hash, Deceased.died_on))}
     assert kept == {
         id_hash(id_number(1)): date(2025, 3, 5),
         id_hash(id_number(2)): date(2026, 1, 31),
+        id_hash(id_number(3)): date(2024, 2, 29),
     }
 
 
@@ -235,6 +242,13 @@ BAD_FILES: list[tuple[str, str, bytes, str, list[tuple[int, str]]]] = [
         employees_csv([id_number(3), "51192319600101"]),
         "screening_list_rows",
         [(3, "18 位")],
+    ),
+    (
+        "scientific notation",
+        "public_employees",
+        employees_csv([id_number(3), "5.11923E+17"]),
+        "screening_list_rows",
+        [(3, "科学计数法")],
     ),
     (
         "death in the future",
