@@ -94,8 +94,9 @@ def list_lists(session: SessionDep, staff: Screener) -> list[ListRead]:
     openapi_extra=_UPLOAD_BODY,
 )
 def upload_list(
-    kind: ListKind, data: ListFile, session: SessionDep, settings: SettingsDep, staff: Screener
+    staff: Screener, kind: ListKind, data: ListFile, session: SessionDep, settings: SettingsDep
 ) -> ListUploadRead:
+    # `staff` first: the caller is known before the body is read.
     return lists.upload_list(session, kind, data=data, actor=staff, settings=settings)
 
 

@@ -449,6 +449,11 @@ def test_only_the_commission_and_county_admins_upload_and_list(
     assert upload(client, county, "public_employees", data).status_code == 200
     anonymous = client.post(f"{URL}/public_employees", files={"file": ("a.csv", data, "text/csv")})
     assert_problem(anonymous, 401, "authentication_required")
+    # the caller is checked before the body is read
+    editor = make_staff(session, role=Role.editor)
+    assert_problem(client.post(f"{URL}/public_employees"), 401, "authentication_required")
+    no_body = client.post(f"{URL}/public_employees", headers=auth_headers(editor))
+    assert_problem(no_body, 403, "forbidden")
 
 
 def test_an_unknown_kind_or_no_file_is_a_chinese_problem(
