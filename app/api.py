@@ -12,7 +12,9 @@ from app.policies.router import admin_router as policies_admin_router
 from app.policies.router import router as policies_router
 from app.regions.router import router as regions_router
 from app.screening.router_flags import router as screening_flags_router
+from app.screening.router_lists import router as screening_lists_router
 from app.screening.router_objections import router as screening_objections_router
+from app.screening.router_public import router as screening_public_router
 from app.staff.router import admin_router as staff_admin_router
 from app.staff.router import auth_router
 from app.subsidies.router import router as subsidies_router
@@ -26,6 +28,7 @@ from app.tips.router import router as tips_router
 ROUTERS: tuple[APIRouter, ...] = (
     subsidies_router,
     disclosures_router,
+    screening_public_router,
     policies_router,
     regions_router,
     health_router,
@@ -45,6 +48,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     landing_router,
     screening_objections_router,
     screening_flags_router,
+    screening_lists_router,
 )
 
 TAGS = [
@@ -84,6 +88,14 @@ TAGS = [
         "name": "疑点处理",
         "description": "疑点筛查发现的疑点：列表、详情、确认或排除（须填写理由）、转为举报、"
         "各规则准确率、导出 Excel",
+    },
+    {
+        "name": "干部亲属享受惠民政策公示",
+        "description": "各村干部及其近亲属每年领到的补贴（姓名打码），及其占全村人数和金额的比例",
+    },
+    {
+        "name": "疑点筛查",
+        "description": "死亡人员、财政供养人员、干部及其近亲属名单的上传；各项目的单笔最高标准",
     },
     {
         "name": "扫码安装",

@@ -101,7 +101,7 @@ def _create_staff(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     """Regions, a demo admin, a demo poster and payouts synced from the built-in mock; safe to
     run again."""
-    code = _demo_admin(args) or _demo_poster() or _demo_inquiries()
+    code = _demo_admin(args) or _demo_poster() or _demo_inquiries() or _demo_standards()
     return code or _demo_sync(args)
 
 
@@ -185,6 +185,17 @@ def _demo_inquiries() -> int:
         made = inquiries_demo.load_demo(session, actor=member, settings=get_settings())
     if made:
         print(f"阳光问廉：载入 8 次会议、{made} 个问题（GET /api/v1/inquiries）。")
+    return 0
+
+
+def _demo_standards() -> int:
+    """The item standards of payout screening, from the policies (never over one kept)."""
+    from app.screening.standards import load_demo_standards
+
+    with session_scope().begin() as session:
+        added = load_demo_standards(session)
+    if added:
+        print(f"疑点筛查：载入 {added} 个项目的单笔最高标准（演示值，取自政策的补贴标准）。")
     return 0
 
 

@@ -152,6 +152,11 @@ class FieldError(BaseModel):
     message: str = Field(description="中文说明")
 
 
+class RowProblem(BaseModel):
+    row: int = Field(description="上传文件中的行号（按 Excel 的行号，表头是第 1 行）")
+    message: str = Field(description="中文原因；从不引用该行的内容")
+
+
 class Problem(BaseModel):
     """RFC 9457 problem details."""
 
@@ -167,6 +172,10 @@ class Problem(BaseModel):
     poster_code: str | None = Field(
         default=None, description="poster_exists：已有海报的海报码", examples=["k7mq2xva"]
     )
+    rows: list[RowProblem] | None = Field(
+        default=None, description="上传的名单中出错的行（行号和原因，最多列出 50 处）"
+    )
+    rows_total: int | None = Field(default=None, description="上传的名单中出错的行共有几处")
 
 
 # Short Chinese explanations for the `type` pages, by code.

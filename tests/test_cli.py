@@ -46,11 +46,13 @@ def test_demo_loads_regions_and_prints_the_admin_password_once(
         r"演示海报（佛楼镇三官寨村 · 村务公开栏）：扫码打开 (\S+/i/[a-z0-9]{8})\n", first
     )
     assert poster_url is not None
+    assert "疑点筛查：载入 15 个项目的单笔最高标准" in first
 
     assert main(["demo"]) == 0
     second = capsys.readouterr().out
     assert password.group(1) not in second and "已存在" in second
     assert poster_url.group(1) in second  # the same poster, not a second one
+    assert "疑点筛查" not in second  # the standards loaded once
     with sessionmaker(engine_for(cli_db))() as session:
         assert session.scalar(select(func.count()).select_from(Region)) == len(read_csv())
 

@@ -113,6 +113,8 @@ def townships(app: FastAPI, client: TestClient, session: Session) -> tuple[Towns
 COUNTY_WIDE: dict[str, Callable[[Session], object]] = {
     "policy_id": lambda session: make_policy(session).id,
     "run_id": lambda session: _sync_run(session),
+    "kind": lambda session: "public_employees",
+    "item_name": lambda session: "高龄津贴",
 }
 
 

@@ -569,3 +569,62 @@ def line_of_village_month(
         )
     ).first()
     return LineDetail._make(row) if row is not None else None
+
+
+# --- screening: disclosure ---------------------------------------------------------------------
+
+
+class VillageYearPaid(NamedTuple):
+    total_fen: int
+    persons: int
+
+
+def _village_year(village_code: str, year: int) -> list[Any]:
+    """Paid lines of a village in a year, by the (village, period) index."""
+    return [
+        _payout.c.village_code == village_code,
+        _payout.c.period >= f"{year:04d}-01",
+        _payout.c.period <= f"{year:04d}-12",
+        _payout.c.status == PAID,
+    ]
+
+
+def village_year_paid_lines(village_code: str, year: int) -> Any:
+    """The paid lines (reversed ones left out) of a village in a year, as a subquery with the
+    columns `person_id`, `id_hash` and `name_masked` (of the person), `category_code`,
+    `item_name` and `amount_fen`: a caller joins it to its own tables by `id_hash`."""
+    return (
+        select(
+            _payout.c.person_id,
+            _person.c.id_hash,
+            _person.c.name_masked,
+            _payout.c.category_code,
+            _payout.c.item_name,
+            _payout.c.amount_fen,
+        )
+        .join_from(_payout, _person, _person.c.id == _payout.c.person_id)
+        .where(*_village_year(village_code, year))
+        .subquery("village_year_paid")
+    )
+
+
+def village_year_paid(session: Session, village_code: str, *, year: int) -> VillageYearPaid:
+    """What a village's paid lines of a year add up to, and how many persons they paid."""
+    total, persons = session.execute(
+        select(
+            func.coalesce(func.sum(_payout.c.amount_fen), 0),
+            func.count(func.distinct(_payout.c.person_id)),
+        ).where(*_village_year(village_code, year))
+    ).one()
+    return VillageYearPaid(int(total), int(persons))
+
+
+# --- screening: standards ----------------------------------------------------------------------
+
+
+def item_is_paid(session: Session, item_name: str) -> bool:
+    """Whether any stored line is of this item (a name the county's list may not know)."""
+    found = session.scalar(
+        select(_payout.c.record_id).where(_payout.c.item_name == item_name).limit(1)
+    )
+    return found is not None

@@ -20,7 +20,7 @@ from app.audit.models import AuditEntry
 from app.config import Settings, settings_dependency
 from app.inquiries.models import ItemState
 from app.policies import service as policies_service
-from app.screening.models import Flag, FlagState
+from app.screening.models import Flag, FlagState, ItemStandard
 from app.screening.rules import RuleCode
 from app.staff.deps import current_staff
 from app.staff.models import Role, Staff
@@ -33,6 +33,7 @@ from tests.inquiries.factories import days, item_data, make_item, make_meeting, 
 from tests.onboarding.factories import link_settings
 from tests.policies.factories import make_policy
 from tests.screening.factories import flag as make_flag
+from tests.screening.lists_data import employees_csv, id_number
 from tests.subsidies.factories import make_payout
 from tests.surveys.factories import make_survey, survey_data
 from tests.sync.test_router import quarantine_in_a_new_village
@@ -117,6 +118,12 @@ def _flag(call: Call, *, confirmed: bool) -> int:
         flag.state, flag.reason = FlagState.confirmed, "属实"
         call.session.flush()
     return flag.id
+
+
+def _standard(call: Call) -> str:
+    call.session.add(ItemStandard(item_name="高龄津贴", max_fen=90000, basis="走查"))
+    call.session.flush()
+    return "高龄津贴"
 
 
 def _survey(call: Call, state: SurveyState) -> int:
@@ -297,6 +304,20 @@ WRITES: dict[tuple[str, str], Write] = {
     ("POST", "/api/v1/admin/inquiries/{number}/state"): Write(
         Role.commission,
         lambda c: (f"/api/v1/admin/inquiries/{_inquiry(c)}/state", {"state": "rectifying"}),
+    ),
+    ("POST", "/api/v1/admin/screening/lists/{kind}"): Write(
+        Role.commission,
+        lambda c: ("/api/v1/admin/screening/lists/public_employees", {}),
+        changes_existing=False,
+        files=[("file", ("名单.csv", employees_csv([id_number(1)]), "text/csv"))],
+    ),
+    ("PUT", "/api/v1/admin/screening/standards/{item_name}"): Write(
+        Role.commission,
+        lambda c: (f"/api/v1/admin/screening/standards/{_standard(c)}", {"max_fen": 91000}),
+    ),
+    ("DELETE", "/api/v1/admin/screening/standards/{item_name}"): Write(
+        Role.county_admin,
+        lambda c: (f"/api/v1/admin/screening/standards/{_standard(c)}", {}),
     ),
     ("POST", "/api/v1/admin/posters"): Write(
         Role.county_admin,
