@@ -9,6 +9,7 @@ import secrets
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
@@ -19,12 +20,15 @@ from app.db.migrations import upgrade_head
 from app.logs import configure_logging
 
 if TYPE_CHECKING:
+    from app.mockfeed import MockFeedConfig
     from app.sync.models import SyncRun
 
 DEMO_ADMIN = "admin"
 DEMO_COMMISSION = "jiwei"
 DEMO_POSTER_VILLAGE = "511923103204"  # 佛楼镇三官寨村
 DEMO_POSTER_CHANNEL = "村务公开栏"
+# Of its 2 000 persons, 6 of each kind of payout anomaly for the screening to flag.
+DEMO_ANOMALIES = 0.003
 
 
 def _migrate(_args: argparse.Namespace) -> int:
@@ -197,7 +201,11 @@ def _demo_sync(args: argparse.Namespace) -> int:
     from app.sync.lease import SyncAlreadyRunning
 
     config = MockFeedConfig(
-        seed=args.seed, persons=args.persons, months=args.months, token=secrets.token_urlsafe(16)
+        seed=args.seed,
+        persons=args.persons,
+        months=args.months,
+        anomalies=args.anomalies,
+        token=secrets.token_urlsafe(16),
     )
     with (
         serving_in_thread(create_mock_feed_app(config)) as url,
@@ -283,14 +291,30 @@ def _mock_feed(args: argparse.Namespace) -> int:
             months=args.months,
             start=args.start,
             fault_rate=args.fault_rate,
+            anomalies=args.anomalies,
             token=token,
         )
     except ValueError as exc:
         print(f"参数不对：{exc}", file=sys.stderr)
         return 2
+    if args.write_lists is not None:
+        _write_reference_lists(config, args.write_lists)
     print(f"模拟一卡通接口：http://{args.host}:{args.port}/api/payouts", flush=True)
     serve_mock_feed(config, host=args.host, port=args.port)
     return 0
+
+
+def _write_reference_lists(config: "MockFeedConfig", directory: Path) -> None:
+    """The screening lists of the mock's persons, as files only: their ID numbers are never
+    printed."""
+    from app.mockfeed import FeedGenerator
+    from app.mockfeed.anomalies import write_reference_lists
+
+    written = write_reference_lists(FeedGenerator(config), directory)
+    print("疑点筛查参考名单（模拟人员，可在管理端上传）：")
+    for kind, path in written.items():
+        rows = path.read_bytes().count(b"\n") - 1
+        print(f"  {kind}: {path}（{rows} 行）")
 
 
 def _openapi(_args: argparse.Namespace) -> int:
@@ -338,6 +362,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--persons", type=int, default=2000)
     demo.add_argument("--months", type=int, default=12)
     demo.add_argument("--seed", type=int, default=1)
+    demo.add_argument(
+        "--anomalies", type=float, default=DEMO_ANOMALIES, help="每类疑点所占人员比例"
+    )
     mock = add("mock-feed", _mock_feed, "启动模拟一卡通发放平台（FEED.md v1）")
     mock.add_argument("--host", default="127.0.0.1")
     mock.add_argument("--port", type=int, default=8100)
@@ -347,6 +374,16 @@ def build_parser() -> argparse.ArgumentParser:
     mock.add_argument("--start", default="2025-11", help="第一个发放月份 YYYY-MM")
     mock.add_argument("--fault-rate", type=float, default=0.0, help="问题记录与临时故障的比例 0–1")
     mock.add_argument("--token", default=None, help="默认取 LIANYUN_FEED_TOKEN")
+    mock.add_argument(
+        "--anomalies", type=float, default=0.0, help="每类疑点（疑点筛查）所占人员比例，0 为不设"
+    )
+    mock.add_argument(
+        "--write-lists",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="先把这些疑点对应的参考名单（死亡、财政供养、干部亲属 CSV）写到 DIR",
+    )
     staff = add(
         "create-staff", _create_staff, "新建工作人员（密码取自 LIANYUN_STAFF_PASSWORD 或提示输入）"
     )
