@@ -12,7 +12,9 @@ With `MockFeedConfig.anomalies` = r > 0, each kind is planted n = round(r × per
 - `age_mismatch`, in turn: 高龄津贴 to someone 65–78, 城乡居民基础养老金 to someone 50–58, an
   education item (category 07) to someone 28–50; ages on the 1st of the period, so the
   mismatch holds whichever day of the month (or paid_at) one counts the age on.
-- `over_standard`: a monthly payout at max(3 × its amount, 2 × the item's highest amount).
+- `over_standard`: a monthly payout at max(3 × its amount, 2 × the item's highest amount in
+  app.mockfeed.catalog); every other line is within that highest amount, so the planted ones
+  are all a rule finds when each item's standard is at least it.
 - `village_jump`: a village's 低保 total of one month (the 7th of the stream or later) raised to
   at least 3 × the larger of its own median of the six months before and the median of its
   township's other villages that month (those that pay 低保 that month), by three or more extra
@@ -45,7 +47,6 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from enum import StrEnum
 from pathlib import Path
 from statistics import median
 from typing import TYPE_CHECKING, NamedTuple
@@ -73,12 +74,13 @@ from app.mockfeed.generator import (
     MAX_PERSONS,
     mix,
 )
+from app.screening.rules import RuleCode
 
 if TYPE_CHECKING:
     from app.mockfeed.generator import FeedGenerator, _Profile
 
 __all__ = [
-    "AnomalyKind",
+    "KINDS",
     "GroundTruth",
     "Plan",
     "Planted",
@@ -95,17 +97,8 @@ _EDUCATION = (_YULU, _GAOZHONG, _YIWU)
 _ASSISTANCE = "01"  # 社会救助
 
 
-class AnomalyKind(StrEnum):
-    """The data rules of app.screening.rules.RuleCode, by the same values."""
-
-    duplicate = "duplicate"
-    two_villages = "two_villages"
-    age_mismatch = "age_mismatch"
-    over_standard = "over_standard"
-    village_jump = "village_jump"
-    after_death = "after_death"
-    public_employee = "public_employee"
-    cadre_relative = "cadre_relative"
+# What the mock plants: every data rule of screening (objections come from villagers).
+KINDS = tuple(code for code in RuleCode if code is not RuleCode.objection)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,25 +109,26 @@ class Planted:
     `after_death` the lines of periods after the month of death; `public_employee` the
     person's 01 lines; `cadre_relative` all the person's lines."""
 
-    kind: AnomalyKind
+    kind: RuleCode
     persons: tuple[int, ...]  # indexes of the generator's persons (generator.person(p))
     record_ids: tuple[str, ...]
     village_code: str
     period: str | None  # None when the lines span periods
     item_name: str | None  # None when the lines are of several items
-    also: tuple[AnomalyKind, ...] = ()  # other rules the same lines meet
+    also: tuple[RuleCode, ...] = ()  # other rules the same lines meet
 
 
 @dataclass(frozen=True)
 class GroundTruth:
     planted: tuple[Planted, ...]
 
-    def of(self, kind: AnomalyKind) -> tuple[Planted, ...]:
+    def of(self, kind: RuleCode) -> tuple[Planted, ...]:
         return tuple(a for a in self.planted if a.kind is kind)
 
-    def record_ids(self, kind: AnomalyKind) -> set[str]:
+    def record_ids(self, kind: RuleCode) -> set[str]:
         """Every line a flag of this rule should name: those planted as this kind and those
-        planted as another that also meets it."""
+        planted as another that also meets it (village_jump: every planted month's extra lines,
+        not the other months a rule may find)."""
         return {
             record_id
             for a in self.planted
@@ -161,13 +155,13 @@ class ReferenceLists:
 
 
 class _Part(NamedTuple):
-    kind: AnomalyKind
+    kind: RuleCode
     persons: tuple[int, ...]
     month: int  # index in the stream (after_death: the month of death)
     item: int | None
     record_ids: tuple[str, ...]  # the lines planted or changed
     village: str
-    also: tuple[AnomalyKind, ...] = ()
+    also: tuple[RuleCode, ...] = ()
 
 
 class RosterEntry(NamedTuple):
@@ -368,8 +362,8 @@ class _Planter:
             village = self.neighbour(home, h >> 40) if count % 2 else home
             original = self.record_id(m, p * _SLOTS + i + 1)
             again = self.add_line(p, m, i, c, self.record_id(m, _DUPLICATE_BASE + p + 1), village)
-            also = (AnomalyKind.two_villages,) if village != home else ()
-            self.take(_Part(AnomalyKind.duplicate, (p,), m, i, (original, again), home, also))
+            also = (RuleCode.two_villages,) if village != home else ()
+            self.take(_Part(RuleCode.duplicate, (p,), m, i, (original, again), home, also))
             count += 1
 
     def two_villages(self) -> None:
@@ -392,7 +386,7 @@ class _Planter:
             record_id = self.add_line(
                 p, m, _LINSHI, cents, self.record_id(m, p * _SLOTS + _LINSHI + 1), other
             )
-            self.take(_Part(AnomalyKind.two_villages, (p,), m, _LINSHI, (record_id,), other))
+            self.take(_Part(RuleCode.two_villages, (p,), m, _LINSHI, (record_id,), other))
             count += 1
 
     def age_mismatches(self) -> None:
@@ -428,7 +422,7 @@ class _Planter:
             record_id = self.add_line(
                 p, m, i, cents, self.record_id(m, p * _SLOTS + i + 1), self.village(p)
             )
-            self.take(_Part(AnomalyKind.age_mismatch, (p,), m, i, (record_id,), self.village(p)))
+            self.take(_Part(RuleCode.age_mismatch, (p,), m, i, (record_id,), self.village(p)))
 
     def over_standard(self) -> None:
         count = 0
@@ -442,7 +436,7 @@ class _Planter:
             record_id = self.record_id(m, p * _SLOTS + i + 1)
             over = max(3 * c, 2 * ITEMS[i].max_cents)
             self.patch(p).amount = (m, record_id, _money(c), _money(over))
-            self.take(_Part(AnomalyKind.over_standard, (p,), m, i, (record_id,), self.village(p)))
+            self.take(_Part(RuleCode.over_standard, (p,), m, i, (record_id,), self.village(p)))
             count += 1
 
     def village_jumps(self) -> None:
@@ -502,7 +496,7 @@ class _Planter:
                 for q in fitting[:needed]
             )
             persons = tuple(fitting[:needed])
-            self.take(_Part(AnomalyKind.village_jump, persons, m, _DIBAO, record_ids, code))
+            self.take(_Part(RuleCode.village_jump, persons, m, _DIBAO, record_ids, code))
             self.keep_paid.update(q for q in members[v] if self.dibao(q, m))
             count += 1
 
@@ -528,7 +522,7 @@ class _Planter:
                 month = h % (self.months - 2)
                 if any(self.paid(p, m) for m in range(month + 1, self.months)):
                     self.died(p, month, h)
-                    part = _Part(AnomalyKind.after_death, (p,), month, None, (), self.village(p))
+                    part = _Part(RuleCode.after_death, (p,), month, None, (), self.village(p))
                     self.take(part)
                     after -= 1
             elif up_to < self.n and p not in self.keep_paid:
@@ -561,7 +555,7 @@ class _Planter:
             if assisted < self.n and any(e[0] in (_DIBAO, _TEKUN) for e in profile.monthly):
                 assisted += 1
                 self.employ(p)
-                self.take(_Part(AnomalyKind.public_employee, (p,), 0, None, (), self.village(p)))
+                self.take(_Part(RuleCode.public_employee, (p,), 0, None, (), self.village(p)))
             elif (
                 only_land < self.n
                 and age >= 25
@@ -664,14 +658,14 @@ def ground_truth(generator: "FeedGenerator") -> GroundTruth:
         period: str | None = month
         item_name = ITEMS[part.item].item_name if part.item is not None else None
         record_ids = part.record_ids
-        if part.kind is AnomalyKind.two_villages:
+        if part.kind is RuleCode.two_villages:
             record_ids += tuple(
                 k for k, r in lines(p).items() if r["period"] == month and k not in record_ids
             )
-        elif part.kind is AnomalyKind.after_death:
+        elif part.kind is RuleCode.after_death:
             record_ids = tuple(k for k, r in lines(p).items() if str(r["period"]) > month)
             period = None
-        elif part.kind is AnomalyKind.public_employee:
+        elif part.kind is RuleCode.public_employee:
             record_ids = tuple(k for k, r in lines(p).items() if r["category_code"] == _ASSISTANCE)
             period = None
         missing = [k for k in part.record_ids if not any(k in lines(q) for q in part.persons)]
@@ -688,7 +682,7 @@ def ground_truth(generator: "FeedGenerator") -> GroundTruth:
         if paid:
             planted.append(
                 Planted(
-                    AnomalyKind.cadre_relative, (entry.person,), tuple(sorted(paid)),
+                    RuleCode.cadre_relative, (entry.person,), tuple(sorted(paid)),
                     generator.person(entry.cadre).village_code, None, None,
                 )
             )  # fmt: skip
