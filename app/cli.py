@@ -200,13 +200,17 @@ def _demo_sync(args: argparse.Namespace) -> int:
     from app.sync.client import FeedClient
     from app.sync.lease import SyncAlreadyRunning
 
-    config = MockFeedConfig(
-        seed=args.seed,
-        persons=args.persons,
-        months=args.months,
-        anomalies=args.anomalies,
-        token=secrets.token_urlsafe(16),
-    )
+    try:
+        config = MockFeedConfig(
+            seed=args.seed,
+            persons=args.persons,
+            months=args.months,
+            anomalies=args.anomalies,
+            token=secrets.token_urlsafe(16),
+        )
+    except ValueError as exc:
+        print(f"参数不对：{exc}", file=sys.stderr)
+        return 2
     with (
         serving_in_thread(create_mock_feed_app(config)) as url,
         FeedClient(url, config.token) as client,
