@@ -194,22 +194,14 @@ def _demo_inquiries() -> int:
 
 def _demo_sync(args: argparse.Namespace) -> int:
     """Serve the built-in mock feed on a free local port and sync from it."""
-    from app.mockfeed import MockFeedConfig, create_mock_feed_app, demo_persons
+    from app.mockfeed import create_mock_feed_app, demo_persons
     from app.servers import serving_in_thread
     from app.sync import service as sync_service
     from app.sync.client import FeedClient
     from app.sync.lease import SyncAlreadyRunning
 
-    try:
-        config = MockFeedConfig(
-            seed=args.seed,
-            persons=args.persons,
-            months=args.months,
-            anomalies=args.anomalies,
-            token=secrets.token_urlsafe(16),
-        )
-    except ValueError as exc:
-        print(f"参数不对：{exc}", file=sys.stderr)
+    config = _mock_feed_config(args, token=secrets.token_urlsafe(16))
+    if config is None:
         return 2
     with (
         serving_in_thread(create_mock_feed_app(config)) as url,
@@ -281,31 +273,33 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _mock_feed(args: argparse.Namespace) -> int:
-    from app.mockfeed import MockFeedConfig, serve_mock_feed
+    from app.mockfeed import serve_mock_feed
 
     settings = get_settings()
     token = args.token or (settings.feed_token.get_secret_value() if settings.feed_token else None)
     if not token:
         print("请用 --token 或 LIANYUN_FEED_TOKEN 指定接口令牌。", file=sys.stderr)
         return 2
-    try:
-        config = MockFeedConfig(
-            seed=args.seed,
-            persons=args.persons,
-            months=args.months,
-            start=args.start,
-            fault_rate=args.fault_rate,
-            anomalies=args.anomalies,
-            token=token,
-        )
-    except ValueError as exc:
-        print(f"参数不对：{exc}", file=sys.stderr)
+    config = _mock_feed_config(args, token=token)
+    if config is None:
         return 2
     if args.write_lists is not None:
         _write_reference_lists(config, args.write_lists)
     print(f"模拟一卡通接口：http://{args.host}:{args.port}/api/payouts", flush=True)
     serve_mock_feed(config, host=args.host, port=args.port)
     return 0
+
+
+def _mock_feed_config(args: argparse.Namespace, *, token: str) -> "MockFeedConfig | None":
+    """The config of the options a command has; None (and why, on stderr) when one is wrong."""
+    from app.mockfeed import MockFeedConfig
+
+    options = ("seed", "persons", "months", "start", "fault_rate", "anomalies")
+    try:
+        return MockFeedConfig(token=token, **{k: v for k, v in vars(args).items() if k in options})
+    except ValueError as exc:
+        print(f"参数不对：{exc}", file=sys.stderr)
+        return None
 
 
 def _write_reference_lists(config: "MockFeedConfig", directory: Path) -> None:
