@@ -9,6 +9,7 @@ import secrets
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
@@ -19,12 +20,15 @@ from app.db.migrations import upgrade_head
 from app.logs import configure_logging
 
 if TYPE_CHECKING:
+    from app.mockfeed import MockFeedConfig
     from app.sync.models import SyncRun
 
 DEMO_ADMIN = "admin"
 DEMO_COMMISSION = "jiwei"
 DEMO_POSTER_VILLAGE = "511923103204"  # 佛楼镇三官寨村
 DEMO_POSTER_CHANNEL = "村务公开栏"
+# Of its 2 000 persons, 6 of each kind of payout anomaly for the screening to flag.
+DEMO_ANOMALIES = 0.003
 
 
 def _migrate(_args: argparse.Namespace) -> int:
@@ -201,15 +205,15 @@ def _demo_standards() -> int:
 
 def _demo_sync(args: argparse.Namespace) -> int:
     """Serve the built-in mock feed on a free local port and sync from it."""
-    from app.mockfeed import MockFeedConfig, create_mock_feed_app, demo_persons
+    from app.mockfeed import create_mock_feed_app, demo_persons
     from app.servers import serving_in_thread
     from app.sync import service as sync_service
     from app.sync.client import FeedClient
     from app.sync.lease import SyncAlreadyRunning
 
-    config = MockFeedConfig(
-        seed=args.seed, persons=args.persons, months=args.months, token=secrets.token_urlsafe(16)
-    )
+    config = _mock_feed_config(args, token=secrets.token_urlsafe(16))
+    if config is None:
+        return 2
     with (
         serving_in_thread(create_mock_feed_app(config)) as url,
         FeedClient(url, config.token) as client,
@@ -280,28 +284,46 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _mock_feed(args: argparse.Namespace) -> int:
-    from app.mockfeed import MockFeedConfig, serve_mock_feed
+    from app.mockfeed import serve_mock_feed
 
     settings = get_settings()
     token = args.token or (settings.feed_token.get_secret_value() if settings.feed_token else None)
     if not token:
         print("请用 --token 或 LIANYUN_FEED_TOKEN 指定接口令牌。", file=sys.stderr)
         return 2
-    try:
-        config = MockFeedConfig(
-            seed=args.seed,
-            persons=args.persons,
-            months=args.months,
-            start=args.start,
-            fault_rate=args.fault_rate,
-            token=token,
-        )
-    except ValueError as exc:
-        print(f"参数不对：{exc}", file=sys.stderr)
+    config = _mock_feed_config(args, token=token)
+    if config is None:
         return 2
+    if args.write_lists is not None:
+        _write_reference_lists(config, args.write_lists)
     print(f"模拟一卡通接口：http://{args.host}:{args.port}/api/payouts", flush=True)
     serve_mock_feed(config, host=args.host, port=args.port)
     return 0
+
+
+def _mock_feed_config(args: argparse.Namespace, *, token: str) -> "MockFeedConfig | None":
+    """The config of the options a command has; None (and why, on stderr) when one is wrong."""
+    from app.mockfeed import MockFeedConfig
+
+    options = ("seed", "persons", "months", "start", "fault_rate", "anomalies")
+    try:
+        return MockFeedConfig(token=token, **{k: v for k, v in vars(args).items() if k in options})
+    except ValueError as exc:
+        print(f"参数不对：{exc}", file=sys.stderr)
+        return None
+
+
+def _write_reference_lists(config: "MockFeedConfig", directory: Path) -> None:
+    """The screening lists of the mock's persons, as files only: their ID numbers are never
+    printed."""
+    from app.mockfeed import FeedGenerator
+    from app.mockfeed.anomalies import write_reference_lists
+
+    written = write_reference_lists(FeedGenerator(config), directory)
+    print("疑点筛查参考名单（模拟人员，可在管理端上传）：")
+    for kind, path in written.items():
+        rows = path.read_bytes().count(b"\n") - 1
+        print(f"  {kind}: {path}（{rows} 行）")
 
 
 def _openapi(_args: argparse.Namespace) -> int:
@@ -349,6 +371,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--persons", type=int, default=2000)
     demo.add_argument("--months", type=int, default=12)
     demo.add_argument("--seed", type=int, default=1)
+    demo.add_argument(
+        "--anomalies", type=float, default=DEMO_ANOMALIES, help="每类疑点所占人员比例"
+    )
     mock = add("mock-feed", _mock_feed, "启动模拟一卡通发放平台（FEED.md v1）")
     mock.add_argument("--host", default="127.0.0.1")
     mock.add_argument("--port", type=int, default=8100)
@@ -358,6 +383,16 @@ def build_parser() -> argparse.ArgumentParser:
     mock.add_argument("--start", default="2025-11", help="第一个发放月份 YYYY-MM")
     mock.add_argument("--fault-rate", type=float, default=0.0, help="问题记录与临时故障的比例 0–1")
     mock.add_argument("--token", default=None, help="默认取 LIANYUN_FEED_TOKEN")
+    mock.add_argument(
+        "--anomalies", type=float, default=0.0, help="每类疑点（疑点筛查）所占人员比例，0 为不设"
+    )
+    mock.add_argument(
+        "--write-lists",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="先把这些疑点对应的参考名单（死亡、财政供养、干部亲属 CSV）写到 DIR",
+    )
     staff = add(
         "create-staff", _create_staff, "新建工作人员（密码取自 LIANYUN_STAFF_PASSWORD 或提示输入）"
     )

@@ -33,14 +33,17 @@ import math
 import re
 from array import array
 from bisect import bisect_right
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import accumulate
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from app.mockfeed.catalog import ITEMS, Frequency
 from app.mockfeed.names import GIVEN_NAMES, SURNAMES
+
+if TYPE_CHECKING:
+    from app.mockfeed.anomalies import Plan
 
 MAX_PERSONS = 500_000
 MAX_MONTHS = 1200
@@ -51,6 +54,8 @@ AREA_CODE = "511923"
 # Upper bound of the lines of one person in one month (what a cursor's line index may be).
 MAX_BLOCK = 64
 PROFILE_CACHE_SIZE = MAX_PERSONS
+# Each kind of anomaly takes this share of persons at most, and a person plays one part only.
+MAX_ANOMALY_RATE = 0.05
 
 _M64 = (1 << 64) - 1
 _SLOTS = len(ITEMS) + 1  # record numbers per person and month: one per item, one for a fault
@@ -65,7 +70,9 @@ _ID_CHECK = "10X98765432"
 class MockFeedConfig:
     """`persons` villagers (at most 500 000) paid for `months` months from `start` (YYYY-MM).
     `fault_rate` (0..1): about that share of records is malformed and of page requests fails
-    transiently; 0 gives a perfectly clean feed."""
+    transiently; 0 gives a perfectly clean feed. `anomalies` (0..MAX_ANOMALY_RATE): the share of
+    persons with each kind of payout anomaly for screening to find (app.mockfeed.anomalies); 0
+    plants none and gives the very same stream as before anomalies existed."""
 
     token: str
     seed: int = 1
@@ -73,6 +80,7 @@ class MockFeedConfig:
     months: int = 12
     start: str = "2025-11"
     fault_rate: float = 0.0
+    anomalies: float = 0.0
 
     def __post_init__(self) -> None:
         if not self.token:
@@ -85,6 +93,8 @@ class MockFeedConfig:
             raise ValueError("start must be a month YYYY-MM")
         if not 0.0 <= self.fault_rate <= 1.0:
             raise ValueError("fault_rate must be 0..1")
+        if not 0.0 <= self.anomalies <= MAX_ANOMALY_RATE:
+            raise ValueError(f"anomalies must be 0..{MAX_ANOMALY_RATE}")
 
 
 class CursorError(ValueError):
@@ -593,6 +603,16 @@ class FeedGenerator:
                 tails.append((paid, rev))
             self._tails.append(tuple(tails))
         self._peeked: tuple[int, int, list[str]] | None = None
+        # The lines of person p in month m, each a JSON object. Without anomalies this is the
+        # plain block itself: the stream pays nothing for a feature it does not use.
+        self.block: Callable[[int, int], list[str]] = self._plain_block
+        self.plan: Plan | None = None
+        if config.anomalies:
+            from app.mockfeed.anomalies import plant
+
+            plan = self.plan = plant(self)
+            plain = self._plain_block
+            self.block = lambda m, p: plan.patch(m, p, plain(m, p))
 
     # --- paging ---------------------------------------------------------------------------
 
@@ -889,8 +909,7 @@ class FeedGenerator:
             new = low if new != low else high
         return new * step
 
-    def block(self, m: int, p: int) -> list[str]:
-        """The lines of person p in month m, each a JSON object."""
+    def _plain_block(self, m: int, p: int) -> list[str]:
         if self._idle[p]:
             return _EMPTY
         profile = self._profiles.get(p) or self._profile(p)
