@@ -492,14 +492,26 @@ def test_a_worker_forgets_the_clients_whose_window_has_passed() -> None:
     assert not limiter.moving.hit(per_second, "lookup", "still-counting")  # kept, and refused
 
 
+def _worker_memory(
+    monkeypatch: pytest.MonkeyPatch,
+) -> tuple[FakeClock, ratelimit._WorkerMemory, ratelimit.Limiter]:
+    """A worker's memory of its own, on a clock the test moves on."""
+    memory = ratelimit._WorkerMemory()
+    return FakeClock(monkeypatch), memory, ratelimit._limiter(memory)
+
+
+def _busy_phone(limiter: ratelimit.Limiter, *, calls: int) -> None:
+    """Counts that are never refused: each lets the worker's memory forget a chunk."""
+    for _ in range(calls):
+        assert limiter.moving.hit(parse("1000/second"), "other", "busy-phone")
+
+
 def test_a_worker_forgets_the_tippers_as_fast_when_they_outnumber_the_other_clients(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Tips count in fixed windows, lookups in moving ones: a pass goes on until both are
     looked at, a chunk of each a call, and a tipster inside the window is still refused."""
-    clock = FakeClock(monkeypatch)
-    memory = ratelimit._WorkerMemory()
-    limiter = ratelimit._limiter(memory)
+    clock, memory, limiter = _worker_memory(monkeypatch)
     per_hour = parse("1/hour")
     for n in range(2000):
         limiter.fixed.hit(per_hour, "tip-submit", f"phone-{n}")
@@ -507,8 +519,7 @@ def test_a_worker_forgets_the_tippers_as_fast_when_they_outnumber_the_other_clie
     clock.advance(3600)
     assert limiter.fixed.hit(per_hour, "tip-submit", "still-counting")
     memory._swept -= ratelimit._WorkerMemory.SWEEP_SECONDS  # the next pass is due
-    for _ in range(2000 // ratelimit._WorkerMemory.SWEEP_CHUNK + 1):
-        limiter.moving.hit(parse("1000/second"), "other", "busy-phone")
+    _busy_phone(limiter, calls=2000 // ratelimit._WorkerMemory.SWEEP_CHUNK + 1)
     # the tipster still counting, and the busy phone
     assert len(memory.expirations) == 1 and len(memory.events) == 1
     assert len(memory.locks) <= 2  # nothing kept for the clients forgotten
@@ -520,18 +531,15 @@ def test_a_count_cleared_while_the_worker_forgets_leaves_the_others_counted(
 ) -> None:
     """A sign-in that succeeds forgets its failures, maybe while a pass is under way that has
     yet to look at them: the pass goes on, and the counts still in their window hold."""
-    clock = FakeClock(monkeypatch)
-    memory = ratelimit._WorkerMemory()
-    limiter = ratelimit._limiter(memory)
+    clock, memory, limiter = _worker_memory(monkeypatch)
     failures = parse("1/minute")
     for n in range(600):
         limiter.moving.hit(failures, "login-failures", f"account-{n}")
     clock.advance(61)
     limiter.moving.hit(failures, "login-failures", "still-counting")
     memory._swept -= ratelimit._WorkerMemory.SWEEP_SECONDS
-    limiter.moving.hit(parse("1000/second"), "other", "busy-phone")  # the pass: a first chunk
+    _busy_phone(limiter, calls=1)  # the pass begins: a first chunk
     limiter.moving.clear(failures, "login-failures", "account-0")  # among the last looked at
-    for _ in range(3):
-        limiter.moving.hit(parse("1000/second"), "other", "busy-phone")
+    _busy_phone(limiter, calls=3)
     assert len(memory.events) == 2  # the count still in its window, and the busy phone
     assert not limiter.moving.hit(failures, "login-failures", "still-counting")
