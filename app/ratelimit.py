@@ -17,8 +17,9 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Annotated, Any, Literal
 
 from anyio import CapacityLimiter, to_thread
@@ -75,50 +76,53 @@ class _WorkerMemory(MemoryStorage):
     while holding the GIL, and it keeps an empty list for each of them: a worker's pause grew
     with the clients it had met (docs/performance.md#per-request-cost). Only memory is at stake:
     every count checks its own window's times. It hooks `limits`' private `__schedule_expiry`
-    and reads its `events`, `expirations`, `storage` and `locks`; a test
-    (tests/test_ratelimit.py) fails if a release renames them."""
+    and reads its `events`, `expirations` and `locks`; a test (tests/test_ratelimit.py) fails
+    if a release renames them."""
 
     SWEEP_SECONDS = 1.0  # a new pass over the clients at most this often
-    SWEEP_CHUNK = 256  # clients looked at by one call
+    SWEEP_CHUNK = 256  # clients of each kind looked at by one call
+
+    _swept: float  # time.monotonic() when the pass under way began
+    _moving: list[str]  # clients of the pass under way, to look at
+    _fixed: list[str]
 
     def __init__(self) -> None:
         super().__init__()
+        self._start_pass()  # of no client yet
+
+    def _start_pass(self) -> None:
         self._swept = time.monotonic()
-        self._moving: list[str] = []  # clients of the pass under way, to look at
-        self._fixed: list[str] = []
+        self._moving, self._fixed = list(self.events), list(self.expirations)
 
     def _MemoryStorage__schedule_expiry(self) -> None:  # noqa: N802 (limits names it so)
         if not self._moving and not self._fixed:
-            now = time.monotonic()
-            if now - self._swept < self.SWEEP_SECONDS:
+            if time.monotonic() - self._swept < self.SWEEP_SECONDS:
                 return
-            self._swept = now
-            self._moving, self._fixed = list(self.events), list(self.expirations)
+            self._start_pass()
         self._forget_expired(time.time())
 
     def _forget_expired(self, now: float) -> None:
         """The next chunk of the pass: moments past their window, a moving-window client left
         with none, and a fixed window that has ended."""
-        for _ in range(self.SWEEP_CHUNK):
-            try:
-                key = self._moving.pop()
-            except IndexError:  # done (or another thread took the last)
-                break
+        for key in _taken(self._moving, self.SWEEP_CHUNK):
             with self.locks[key]:
                 events = self.events.get(key)
                 if events:  # newest first
                     events[:] = [event for event in events if event.expiry > now]
                 if not events:
-                    self.events.pop(key, None)
-                    self.locks.pop(key, None)
-        for _ in range(self.SWEEP_CHUNK):
-            try:
-                key = self._fixed.pop()
-            except IndexError:
-                break
-            if self.expirations.get(key, now) <= now:
-                self.storage.pop(key, None)
-                self.expirations.pop(key, None)
+                    self.clear(key)
+        for key in _taken(self._fixed, self.SWEEP_CHUNK):
+            self.get(key)  # `limits` forgets the count there once its window has ended
+
+
+def _taken(keys: list[str], most: int) -> Iterator[str]:
+    """Up to `most` keys taken off the end of `keys`, each by one of the threads sharing it."""
+    for _ in range(most):
+        try:
+            key = keys.pop()
+        except IndexError:  # none left (or another thread took the last)
+            return
+        yield key
 
 
 # This worker's own counters: all of them without Redis, and those counted while Redis is away.
@@ -292,15 +296,16 @@ async def hit_off_loop(rate: str, namespace: str, key: str) -> None:
     round trip (or a timeout while Redis does not answer) never stalls the loop nor takes the
     threads other routes run on; in memory, on the loop itself (a few microseconds, where a
     thread hop would cost more)."""
+    count = partial(hit, rate, namespace, key)
     if get_settings().redis_url is None:
-        hit(rate, namespace, key)
+        count()
         return
     try:
         lane = _REDIS_LANE.get()
     except LookupError:
         lane = CapacityLimiter(REDIS_THREADS)
         _REDIS_LANE.set(lane)
-    await to_thread.run_sync(hit, rate, namespace, key, limiter=lane)
+    await to_thread.run_sync(count, limiter=lane)
 
 
 def clear(rate: str, namespace: str, key: str) -> None:

@@ -86,8 +86,16 @@ def test_redis_keys_hold_no_address_and_no_username(
     assert client.post("/api/v1/tips/receipt", json={"receipt_code": "0" * 16}).status_code == 404
 
     keys = [key.decode() for key in private_redis.client().keys("*")]
-    # per client: sign-in, lookup, tips, receipts; per account and client; per account
-    assert len(keys) == 6, keys
+    # per client: sign-in, lookup, tips, receipts; per account and client; per account; each
+    # key names the limit it counts
+    assert sorted(key.split("/")[1] for key in keys) == [
+        "login-client",
+        "login-failures",
+        "login-failures-all",
+        "subsidy-lookup",
+        "tip-receipt",
+        "tip-submit",
+    ], keys
     for key in keys:
         for private in (address, address.replace(".", ""), staff.username):
             assert private not in key
@@ -324,6 +332,15 @@ def test_sign_in_is_refused_while_redis_is_away_and_lookups_go_on(
     assert client.post("/api/v1/subsidies/lookup", json=lookup).status_code == 404
 
 
+def test_each_client_has_a_budget_of_lookups_of_its_own(backend: str, app: FastAPI) -> None:
+    lookup = {"id_number": "511923195203220271", "name": "徐平"}
+    busy = TestClient(app, client=("203.0.113.7", 50000), raise_server_exceptions=False)
+    statuses = [busy.post("/api/v1/subsidies/lookup", json=lookup).status_code for _ in range(11)]
+    assert statuses == [404] * 10 + [429]
+    other = TestClient(app, client=("203.0.113.8", 50000), raise_server_exceptions=False)
+    assert other.post("/api/v1/subsidies/lookup", json=lookup).status_code == 404
+
+
 def test_a_request_without_a_client_address_is_limited_not_refused(app: FastAPI) -> None:
     """A connection with no address (a Unix socket behind a proxy) counts under one key."""
     client = TestClient(app, client=None, raise_server_exceptions=False)  # type: ignore[arg-type]
@@ -473,3 +490,56 @@ def test_a_worker_forgets_the_clients_whose_window_has_passed() -> None:
         limiter.moving.hit(parse("1000/second"), "other", "busy-phone")
     assert len(memory.events) <= 3 and len(memory.expirations) <= 1
     assert not limiter.moving.hit(per_second, "lookup", "still-counting")  # kept, and refused
+
+
+def _worker_memory(
+    monkeypatch: pytest.MonkeyPatch,
+) -> tuple[FakeClock, ratelimit._WorkerMemory, ratelimit.Limiter]:
+    """A worker's memory of its own, on a clock the test moves on."""
+    memory = ratelimit._WorkerMemory()
+    return FakeClock(monkeypatch), memory, ratelimit._limiter(memory)
+
+
+def _busy_phone(limiter: ratelimit.Limiter, *, calls: int) -> None:
+    """Counts that are never refused: each lets the worker's memory forget a chunk."""
+    for _ in range(calls):
+        assert limiter.moving.hit(parse("1000/second"), "other", "busy-phone")
+
+
+def test_a_worker_forgets_the_tippers_as_fast_when_they_outnumber_the_other_clients(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Tips count in fixed windows, lookups in moving ones: a pass goes on until both are
+    looked at, a chunk of each a call, and a tipster inside the window is still refused."""
+    clock, memory, limiter = _worker_memory(monkeypatch)
+    per_hour = parse("1/hour")
+    for n in range(2000):
+        limiter.fixed.hit(per_hour, "tip-submit", f"phone-{n}")
+    limiter.moving.hit(per_hour, "lookup", "a-villager")
+    clock.advance(3600)
+    assert limiter.fixed.hit(per_hour, "tip-submit", "still-counting")
+    memory._swept -= ratelimit._WorkerMemory.SWEEP_SECONDS  # the next pass is due
+    _busy_phone(limiter, calls=2000 // ratelimit._WorkerMemory.SWEEP_CHUNK + 1)
+    # the tipster still counting, and the busy phone
+    assert len(memory.expirations) == 1 and len(memory.events) == 1
+    assert len(memory.locks) <= 2  # nothing kept for the clients forgotten
+    assert not limiter.fixed.hit(per_hour, "tip-submit", "still-counting")
+
+
+def test_a_count_cleared_while_the_worker_forgets_leaves_the_others_counted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A sign-in that succeeds forgets its failures, maybe while a pass is under way that has
+    yet to look at them: the pass goes on, and the counts still in their window hold."""
+    clock, memory, limiter = _worker_memory(monkeypatch)
+    failures = parse("1/minute")
+    for n in range(600):
+        limiter.moving.hit(failures, "login-failures", f"account-{n}")
+    clock.advance(61)
+    limiter.moving.hit(failures, "login-failures", "still-counting")
+    memory._swept -= ratelimit._WorkerMemory.SWEEP_SECONDS
+    _busy_phone(limiter, calls=1)  # the pass begins: a first chunk
+    limiter.moving.clear(failures, "login-failures", "account-0")  # among the last looked at
+    _busy_phone(limiter, calls=3)
+    assert len(memory.events) == 2  # the count still in its window, and the busy phone
+    assert not limiter.moving.hit(failures, "login-failures", "still-counting")
