@@ -30,7 +30,7 @@ from app.pagination import PageParams, paginate
 from app.screening import checks, flagging
 from app.screening.flagging import Finding
 from app.screening.models import RunScope, ScreeningRun
-from app.screening.rules import RULES, RuleCode
+from app.screening.rules import RULES, Rule, RuleCode
 from app.screening.scope import FULL, Scope, incremental_scope, touched_pairs
 from app.staff.models import Staff
 from app.sync import lease
@@ -244,15 +244,6 @@ def list_runs(session: Session, *, page: PageParams) -> tuple[list[ScreeningRun]
     return paginate(session, select(ScreeningRun).order_by(ScreeningRun.id.desc()), page)
 
 
-def rules() -> list[dict[str, object]]:
-    """The catalogue of the rules a run checks, in their order."""
-    return [
-        {
-            "code": rule.code.value,
-            "version": rule.version,
-            "name": rule.name,
-            "explanation": rule.explanation,
-            "parameters": rule.parameters,
-        }
-        for rule in RULES.values()
-    ]
+def rules() -> list[Rule]:
+    """The catalogue of the rules, in their order."""
+    return list(RULES.values())
