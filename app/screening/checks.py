@@ -16,14 +16,21 @@ of the rules that read it: `after_death`, `public_employee`, `cadre_relative`, `
 """
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from decimal import Decimal
 from itertools import groupby
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
     Integer,
+    MetaData,
     Select,
+    String,
     Subquery,
+    Table,
     and_,
     cast,
     distinct,
@@ -32,6 +39,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    text,
 )
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -302,83 +310,126 @@ def find_village_jumps(session: Session, scope: Scope) -> list[Finding]:
     township_times: float = parameters["times_township_median"]
     min_months: int = parameters["min_months_before"]
 
-    totals = _village_month_totals(scope, before).cte("totals")
-    # Candidates: above `own_times` × the smallest of the months before (the median is no
-    # smaller), with enough months before: the medians are then taken for these alone.
-    history = func.min(totals.c.total_fen).over(
-        partition_by=(totals.c.village_code, totals.c.item_name),
-        order_by=totals.c.month,
-        range_=(-before, -1),
-    )
-    months = func.count().over(
-        partition_by=(totals.c.village_code, totals.c.item_name),
-        order_by=totals.c.month,
-        range_=(-before, -1),
-    )
-    windowed = select(totals, history.label("history_min"), months.label("months_before")).subquery(
-        "windowed"
-    )
-    target = (
-        select(
-            windowed.c.village_code, windowed.c.item_name, windowed.c.month, windowed.c.total_fen
+    # The month totals in a temporary table with its indexes: the medians join them by
+    # village, item and month, which neither database plans well on a CTE.
+    with _month_totals(session, _village_month_totals(scope, before)) as totals:
+        # Candidates: above `own_times` × the smallest of the months before (the median is no
+        # smaller), with enough months before: the medians are then taken for these alone.
+        history = func.min(totals.c.total_fen).over(
+            partition_by=(totals.c.village_code, totals.c.item_name),
+            order_by=totals.c.month,
+            range_=(-before, -1),
         )
-        .where(
-            *_in_scope(scope, windowed, before),
-            windowed.c.months_before >= min_months,
-            windowed.c.total_fen > own_times * windowed.c.history_min,
+        months = func.count().over(
+            partition_by=(totals.c.village_code, totals.c.item_name),
+            order_by=totals.c.month,
+            range_=(-before, -1),
         )
-        .cte("target")
-    )
-    own = _medians(
-        select(target.c.village_code, target.c.item_name, target.c.month, totals.c.total_fen).join(
-            totals,
-            and_(
-                totals.c.village_code == target.c.village_code,
-                totals.c.item_name == target.c.item_name,
-                totals.c.month.between(target.c.month - before, target.c.month - 1),
+        windowed = select(
+            totals, history.label("history_min"), months.label("months_before")
+        ).subquery("windowed")
+        target = (
+            select(
+                windowed.c.village_code,
+                windowed.c.item_name,
+                windowed.c.month,
+                windowed.c.total_fen,
+            )
+            .where(
+                *_in_scope(scope, windowed, before),
+                windowed.c.months_before >= min_months,
+                windowed.c.total_fen > own_times * windowed.c.history_min,
+            )
+            .cte("target")
+            .prefix_with("MATERIALIZED")
+        )
+        # Each candidate's median of its months before, the candidate's total carried along.
+        own = _medians(
+            select(
+                target.c.village_code,
+                target.c.item_name,
+                target.c.month,
+                target.c.total_fen.label("current_fen"),
+                totals.c.total_fen.label("value_fen"),
+            )
+            .select_from(target)
+            .join(
+                totals,
+                and_(
+                    totals.c.village_code == target.c.village_code,
+                    totals.c.item_name == target.c.item_name,
+                    totals.c.month.between(target.c.month - before, target.c.month - 1),
+                ),
             ),
-        ),
-        "own",
-    )
-    others = _medians(
-        select(target.c.village_code, target.c.item_name, target.c.month, totals.c.total_fen).join(
-            totals,
-            and_(
-                totals.c.township_code == func.substr(target.c.village_code, 1, 9),
-                totals.c.village_code != target.c.village_code,
-                totals.c.item_name == target.c.item_name,
-                totals.c.month == target.c.month,
+            "own",
+            carried=("current_fen",),
+        )
+        # Those above their own median; the township's medians are then taken for these alone.
+        rising = (
+            select(own.c.village_code, own.c.item_name, own.c.month, own.c.current_fen)
+            .add_columns(own.c.median.label("own_median"))
+            .where(own.c.current_fen > own_times * own.c.median)
+            .cte("rising")
+            .prefix_with("MATERIALIZED")
+        )
+        others = _medians(
+            select(rising, totals.c.total_fen.label("value_fen")).join(
+                totals,
+                and_(
+                    totals.c.township_code == func.substr(rising.c.village_code, 1, 9),
+                    totals.c.village_code != rising.c.village_code,
+                    totals.c.item_name == rising.c.item_name,
+                    totals.c.month == rising.c.month,
+                ),
             ),
-        ),
-        "others",
-    )
-    same = [own.c.village_code == target.c.village_code, own.c.item_name == target.c.item_name]
-    jumps = session.execute(
-        select(
-            target,
-            own.c.median.label("own_median"),
-            own.c.n.label("own_months"),
-            others.c.median.label("township_median"),
-            others.c.n.label("other_villages"),
+            "others",
+            carried=("current_fen", "own_median"),
         )
-        .join(own, and_(*same, own.c.month == target.c.month))
-        .join(
-            others,
-            and_(
-                others.c.village_code == target.c.village_code,
-                others.c.item_name == target.c.item_name,
-                others.c.month == target.c.month,
-            ),
-        )
-        .where(
-            target.c.total_fen > own_times * own.c.median,
-            target.c.total_fen > township_times * others.c.median,
-        )
-        .order_by(target.c.village_code, target.c.item_name, target.c.month)
-    ).all()
+        jumps = session.execute(
+            select(
+                others.c.village_code,
+                others.c.item_name,
+                others.c.month,
+                others.c.current_fen.label("total_fen"),
+                others.c.own_median,
+                others.c.median.label("township_median"),
+                others.c.n.label("other_villages"),
+            )
+            .where(others.c.current_fen > township_times * others.c.median)
+            .order_by(others.c.village_code, others.c.item_name, others.c.month)
+        ).all()
     if not jumps:
         return []
     return _jump_findings(session, jumps, before)
+
+
+_totals_table = Table(
+    "screening_month_total",
+    MetaData(),
+    Column("village_code", String(12), primary_key=True),
+    Column("item_name", String(64), primary_key=True),
+    Column("month", Integer, primary_key=True),
+    Column("township_code", String(12), nullable=False),
+    Column("total_fen", BigInteger, nullable=False),
+    Index("ix_screening_month_total_township", "township_code", "item_name", "month"),
+    prefixes=["TEMPORARY"],
+)
+
+
+@contextmanager
+def _month_totals(session: Session, totals: Select[Any]) -> Iterator[Table]:
+    connection = session.connection()
+    _totals_table.drop(connection, checkfirst=True)
+    _totals_table.create(connection)
+    connection.execute(
+        _totals_table.insert().from_select(
+            ["village_code", "township_code", "item_name", "month", "total_fen"], totals
+        )
+    )
+    if connection.dialect.name == "postgresql":  # a fresh table has no statistics
+        connection.execute(text(f"ANALYZE {_totals_table.name}"))
+    yield _totals_table
+    _totals_table.drop(connection)
 
 
 def _village_month_totals(scope: Scope, before: int) -> Select[Any]:
@@ -431,30 +482,30 @@ def _in_scope(scope: Scope, totals: Any, before: int) -> list[ColumnElement[bool
     ]
 
 
-def _medians(values: Select[Any], name: str) -> Subquery:
-    """The median of `total_fen` for each (village_code, item_name, month) of `values`, and how
-    many values it is taken of: window functions, which SQLite and PostgreSQL share (SQLite has
-    no percentile_cont)."""
+def _medians(values: Select[Any], name: str, *, carried: tuple[str, ...]) -> Subquery:
+    """The median of `value_fen` for each (village_code, item_name, month) of `values`, how many
+    values it is taken of (`n`), and the `carried` columns (the same in each group): window
+    functions, which SQLite and PostgreSQL share (SQLite has no percentile_cont)."""
     keyed = values.subquery(f"{name}_values")
     partition = (keyed.c.village_code, keyed.c.item_name, keyed.c.month)
+    kept = (*partition, *(keyed.c[column] for column in carried))
     ranked = select(
-        *partition,
-        keyed.c.total_fen,
-        func.row_number().over(partition_by=partition, order_by=keyed.c.total_fen).label("rank"),
+        *kept,
+        keyed.c.value_fen,
+        func.row_number().over(partition_by=partition, order_by=keyed.c.value_fen).label("rank"),
         func.count().over(partition_by=partition).label("n"),
     ).subquery(f"{name}_ranked")
     # The middle value, or the two middle ones: ranks (n + 1) / 2 and (n + 2) / 2.
-    middle = ranked.c.rank.in_([(ranked.c.n + 1) / 2, (ranked.c.n + 2) / 2])
+    middle = ranked.c.rank.in_([(ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2])
+    grouped = [ranked.c[column.name] for column in kept]
     return (
         select(
-            ranked.c.village_code,
-            ranked.c.item_name,
-            ranked.c.month,
-            (func.sum(ranked.c.total_fen) * 1.0 / func.count()).label("median"),
+            *grouped,
+            (func.sum(ranked.c.value_fen) * 1.0 / func.count()).label("median"),
             func.max(ranked.c.n).label("n"),
         )
         .where(middle)
-        .group_by(ranked.c.village_code, ranked.c.item_name, ranked.c.month)
+        .group_by(*grouped)
         .subquery(name)
     )
 

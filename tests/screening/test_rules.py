@@ -184,13 +184,13 @@ def test_village_jump_needs_twice_its_own_median_and_well_above_the_township(
     session: Session,
 ) -> None:
     history = ["2026-03", "2026-04", "2026-05", "2026-06", "2026-07", "2026-08"]
-    for period, total in zip(history, [10000, 12000, 10000, 9000, 11000, 10000], strict=True):
+    for period, total in zip(history, [8000, 12000, 10000, 9000, 11000, 13000], strict=True):
         _month_total(session, SANGUANZHAI, period, total)
         _month_total(session, GAOSHI, period, 10000)
         _month_total(session, DASONG, period, total)
     _month_total(session, SANGUANZHAI, "2026-09", 50000)  # > 2 × 10000, > 2 × 20000
     _month_total(session, GAOSHI, "2026-09", 10000)
-    _month_total(session, DASONG, "2026-09", 20000)  # exactly twice its median: not above
+    _month_total(session, DASONG, "2026-09", 21000)  # exactly twice its median: not above
     # TIANMA: a jump with only two months before it is not judged
     _month_total(session, TIANMA, "2026-07", 10000)
     _month_total(session, TIANMA, "2026-08", 10000)
@@ -207,9 +207,9 @@ def test_village_jump_needs_twice_its_own_median_and_well_above_the_township(
         {
             "total_fen": 50000,
             "total_yuan": "500.00",
-            "own_median_fen": 10000,
-            "own_median_yuan": "100.00",
-            "township_median_fen": 20000,  # 高石村 10000, 大松村 20000, 天马村 50000
+            "own_median_fen": 10500,  # (10000 + 11000) / 2
+            "own_median_yuan": "105.00",
+            "township_median_fen": 21000,  # 高石村 10000, 大松村 21000, 天马村 50000
             "other_villages": 3,
         },
     )
