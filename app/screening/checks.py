@@ -426,8 +426,7 @@ def _month_totals(session: Session, totals: Select[Any]) -> Iterator[Table]:
             ["village_code", "township_code", "item_name", "month", "total_fen"], totals
         )
     )
-    if connection.dialect.name == "postgresql":  # a fresh table has no statistics
-        connection.execute(text(f"ANALYZE {_totals_table.name}"))
+    connection.execute(text(f"ANALYZE {_totals_table.name}"))  # a fresh table: its size
     yield _totals_table
     _totals_table.drop(connection)
 

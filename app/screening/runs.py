@@ -105,11 +105,14 @@ def carry_out(
     run = session.get_one(ScreeningRun, run_id)
     codes = [code for code in RULE_FINDERS if rules is None or code in rules]
     with _scope_of(session, run) as scope:
-        found = {code: list(RULE_FINDERS[code](session, scope)) for code in codes}
         pairs = touched_pairs(session) if scope.kind is RunScope.incremental else set()
+        # One rule after another, its findings kept before the next rule's are read: a full
+        # run finds tens of thousands, which need not all be in memory at once.
         counts = {
-            code: _keep(session, run.id, scope, code, findings, pairs)
-            for code, findings in found.items()
+            code: _keep(
+                session, run.id, scope, code, list(RULE_FINDERS[code](session, scope)), pairs
+            )
+            for code in codes
         }
     run.counts = {code.value: figures for code, figures in counts.items()}
     run.outcome, run.finished_at = "succeeded", utcnow()

@@ -86,9 +86,8 @@ def incremental_scope(session: Session, since: datetime) -> Iterator[Scope]:
             .distinct(),
         )
     )
-    if connection.dialect.name == "postgresql":  # a fresh table has no statistics
-        for table in (_touched, _touched_items):
-            connection.execute(text(f"ANALYZE {table.name}"))
+    for table in (_touched, _touched_items):  # its size, so that the rules start from it
+        connection.execute(text(f"ANALYZE {table.name}"))
     yield Scope(RunScope.incremental, since)
     for table in (_touched, _touched_items):
         table.drop(connection)
