@@ -11,9 +11,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, and_, select, text
+from sqlalchemy import Column, Integer, MetaData, String, Table, and_, select, text, true
 from sqlalchemy.orm import Session
 
+from app.db.base import insert_for
 from app.screening.models import RunScope
 from app.subsidies import store
 
@@ -67,11 +68,17 @@ def incremental_scope(session: Session, since: datetime) -> Iterator[Scope]:
         table.drop(connection, checkfirst=True)
         table.create(connection)
     lines = store.lines_synced_since(since).subquery()
+    # A pair met twice is skipped by the primary key: SELECT DISTINCT would read the payouts
+    # in the order of their (person_id, period) index, one row lookup a line. (SQLite parses
+    # ON CONFLICT after INSERT … SELECT only after a WHERE.)
     connection.execute(
-        _touched.insert().from_select(
-            ["person_id", "period"], select(lines.c.person_id, lines.c.period).distinct()
+        insert_for(connection.dialect.name)(_touched)
+        .from_select(
+            ["person_id", "period"], select(lines.c.person_id, lines.c.period).where(true())
         )
+        .on_conflict_do_nothing()
     )
+    connection.execute(text(f"ANALYZE {_touched.name}"))  # its size: the joins start from it
     stored = store.stored_lines().subquery()
     connection.execute(
         _touched_items.insert().from_select(
@@ -86,8 +93,7 @@ def incremental_scope(session: Session, since: datetime) -> Iterator[Scope]:
             .distinct(),
         )
     )
-    for table in (_touched, _touched_items):  # its size, so that the rules start from it
-        connection.execute(text(f"ANALYZE {table.name}"))
+    connection.execute(text(f"ANALYZE {_touched_items.name}"))
     yield Scope(RunScope.incremental, since)
     for table in (_touched, _touched_items):
         table.drop(connection)
