@@ -266,6 +266,22 @@ def _line_finding(row: Any, figures: dict[str, Any]) -> Finding:
     )
 
 
+def _per_line(rows: Iterable[Any], figures: Callable[[Any], dict[str, Any]]) -> list[Finding]:
+    """A finding of each line: its item, period and amount, and the rule's own `figures`."""
+    return [
+        _line_finding(
+            row,
+            {
+                "item_name": row.item_name,
+                "period": row.period,
+                **money("amount", row.amount_fen),
+                **figures(row),
+            },
+        )
+        for row in rows
+    ]
+
+
 # --- over_standard -----------------------------------------------------------------------------
 
 
@@ -280,20 +296,14 @@ def find_over_standard(session: Session, scope: Scope) -> list[Finding]:
         .where(paid.c.amount_fen > standard.c.max_fen)
         .order_by(paid.c.record_id)
     )
-    return [
-        _line_finding(
-            row,
-            {
-                "item_name": row.item_name,
-                "period": row.period,
-                **money("amount", row.amount_fen),
-                **money("standard", row.max_fen),
-                **money("excess", row.amount_fen - row.max_fen),
-                "standard_basis": row.basis,
-            },
-        )
-        for row in rows
-    ]
+    return _per_line(
+        rows,
+        lambda row: {
+            **money("standard", row.max_fen),
+            **money("excess", row.amount_fen - row.max_fen),
+            "standard_basis": row.basis,
+        },
+    )
 
 
 # --- village_jump ------------------------------------------------------------------------------
@@ -596,19 +606,13 @@ def find_after_death(session: Session, scope: Scope) -> list[Finding]:
         .where(months_after > 0)
         .order_by(paid.c.record_id)
     )
-    return [
-        _line_finding(
-            row,
-            {
-                "item_name": row.item_name,
-                "period": row.period,
-                "died_on": str(row.died_on),
-                "months_after_death": int(row.months_after),
-                **money("amount", row.amount_fen),
-            },
-        )
-        for row in rows
-    ]
+    return _per_line(
+        rows,
+        lambda row: {
+            "died_on": str(row.died_on),
+            "months_after_death": int(row.months_after),
+        },
+    )
 
 
 # --- public_employee ---------------------------------------------------------------------------
@@ -626,18 +630,7 @@ def find_public_employees(session: Session, scope: Scope) -> list[Finding]:
         .where(paid.c.category_code.in_(categories))
         .order_by(paid.c.record_id)
     )
-    return [
-        _line_finding(
-            row,
-            {
-                "item_name": row.item_name,
-                "category_code": row.category_code,
-                "period": row.period,
-                **money("amount", row.amount_fen),
-            },
-        )
-        for row in rows
-    ]
+    return _per_line(rows, lambda row: {"category_code": row.category_code})
 
 
 # --- cadre_relative ----------------------------------------------------------------------------
