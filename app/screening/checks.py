@@ -50,7 +50,8 @@ from app.screening.rules import RULES, RuleCode
 from app.screening.scope import Scope
 from app.subsidies import store
 
-Finder = Callable[[Session, Scope], list[Finding]]
+# What finds one rule's lines in a scope (the objection rule's too: app.screening.objections).
+Finder = Callable[[Session, Scope], Sequence[Finding]]
 
 
 # --- figures -----------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ Invariants:
 """
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
@@ -38,11 +38,9 @@ from app.sync.models import SyncRun
 
 logger = logging.getLogger(__name__)
 
-Finder = Callable[[Session, Scope], Sequence[Finding]]
-
 # Every rule a run checks, by code: the eight data rules here; the objection rule
 # (app.screening.objections.find_objections) is added on its branch.
-RULE_FINDERS: dict[RuleCode, Finder] = {
+RULE_FINDERS: dict[RuleCode, checks.Finder] = {
     **checks.FINDERS,
 }
 # Rules whose open flags are withdrawn when their scope no longer finds them.
@@ -105,6 +103,7 @@ def carry_out(
     run = session.get_one(ScreeningRun, run_id)
     codes = [code for code in RULE_FINDERS if rules is None or code in rules]
     with _scope_of(session, run) as scope:
+        run.scope = scope.kind  # an incremental run with nothing to start from checks everything
         pairs = touched_pairs(session) if scope.kind is RunScope.incremental else set()
         # One rule after another, its findings kept before the next rule's are read: a full
         # run finds tens of thousands, which need not all be in memory at once.

@@ -55,8 +55,10 @@ def test_a_screening_waits_while_a_sync_holds_the_lease(
     assert "同步" in body["detail"]
     release_lease("a-running-sync", session=session)
 
-    done = client.post(RUNS, headers=auth_headers(admin), json={"scope": "incremental"})
-    assert done.status_code == 201 and done.json()["scope"] == "incremental"
+    done = client.post(RUNS, headers=auth_headers(admin), json={"scope": "full"})
+    assert done.status_code == 201 and done.json()["scope"] == "full"
+    again = client.post(RUNS, headers=auth_headers(admin), json={"scope": "incremental"})
+    assert again.status_code == 201 and again.json()["scope"] == "incremental"
     assert acquire_lease("the-next-sync", session=session)  # the run gave the lease back
 
 

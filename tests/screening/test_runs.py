@@ -160,3 +160,23 @@ def test_an_incremental_run_withdraws_only_within_its_scope(session: Session) ->
     assert run.counts["duplicate"]["withdrawn"] == 1
     states = {tuple(f.record_ids): f.state for f in flags(session, RuleCode.duplicate)}
     assert states == {("A-1", "A-2"): FlagState.withdrawn, ("B-1", "B-2"): FlagState.open}
+
+
+def test_an_incremental_run_with_no_run_before_it_checks_everything(session: Session) -> None:
+    plant(session, "D-1", OLD)
+    plant(session, "D-2", OLD)
+    first = run_screening(session, scope=RunScope.incremental, trigger="staff")
+    assert (first.scope, first.counts["duplicate"]["new"]) == (RunScope.full, 1)
+
+    plant(session, "E-1", OTHER)
+    plant(session, "E-2", OTHER)
+    set_synced_at(session, ["D-1", "D-2"], datetime(2026, 1, 1, tzinfo=UTC))
+    later = run_screening(session, scope=RunScope.incremental, trigger="staff")
+    assert later.scope == RunScope.incremental
+    assert later.counts["duplicate"] == {
+        "found": 1,
+        "new": 1,
+        "reopened": 0,
+        "updated": 0,
+        "withdrawn": 0,
+    }
