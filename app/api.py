@@ -15,6 +15,7 @@ from app.screening.router_flags import router as screening_flags_router
 from app.screening.router_lists import router as screening_lists_router
 from app.screening.router_objections import router as screening_objections_router
 from app.screening.router_public import router as screening_public_router
+from app.screening.router_runs import router as screening_runs_router
 from app.staff.router import admin_router as staff_admin_router
 from app.staff.router import auth_router
 from app.subsidies.router import router as subsidies_router
@@ -36,6 +37,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     staff_admin_router,
     audit_router,
     sync_router,
+    screening_runs_router,
     policies_admin_router,
     tips_router,
     tips_admin_router,
@@ -65,6 +67,10 @@ TAGS = [
     {"name": "工作人员管理", "description": "新建、停用、调整角色与辖区（县级管理员）"},
     {"name": "审计日志", "description": "工作人员的每一次写操作"},
     {"name": "数据同步", "description": "每晚从一卡通平台同步发放数据；问题记录与重放"},
+    {
+        "name": "疑点筛查",
+        "description": "每次同步后和按需对发放数据逐条规则筛查，结果作为疑点交纪委监委复核",
+    },
     {
         "name": "信访举报",
         "description": "匿名举报（不记录 IP、设备和时间，只记日期），凭 16 位回执码跟进和补充",

@@ -12,7 +12,6 @@ Invariants:
   with every objection, so a dismissed flag opens again when someone objects again.
 """
 
-from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import func, select
@@ -28,6 +27,7 @@ from app.screening.flags import tip_category
 from app.screening.models import Objection
 from app.screening.rules import RuleCode
 from app.screening.schemas_objections import ObjectionCreate
+from app.screening.scope import Scope
 from app.subsidies import store as payout_store
 from app.subsidies.store import LineDetail
 from app.tips import service as tips_service
@@ -122,7 +122,7 @@ def _flag_line(session: Session, line: LineDetail, village_code: str) -> None:
                 raise
 
 
-def find_objections(session: Session, scope: object = None) -> Iterable[Finding]:
+def find_objections(session: Session, scope: Scope | None = None) -> list[Finding]:
     """Every line objected to, with its current figures: two queries whatever the number of
     objections. Objections are few, so the whole set is found whatever the run's `scope`."""
     counts = session.execute(

@@ -66,7 +66,12 @@ RULES: dict[RuleCode, Rule] = {
             1,
             "村月总额异常",
             "某村某项目一个月的发放总额超过本村前六个月中位数的两倍，且明显高于本乡镇其他村",
-            {"months_before": 6, "times_own_median": 2, "times_township_median": 2},
+            {
+                "months_before": 6,
+                "min_months_before": 3,
+                "times_own_median": 2,
+                "times_township_median": 2,
+            },
         ),
         Rule(
             RuleCode.after_death,

@@ -15,12 +15,21 @@ runs meanwhile, so versions read and person ids given out stay true until commit
 """
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from functools import cache, partial
 from operator import attrgetter
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import Connection, Integer, bindparam, cast, func, literal_column, select
+from sqlalchemy import (
+    Connection,
+    Integer,
+    Select,
+    bindparam,
+    cast,
+    func,
+    literal_column,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from app.db.base import dialect_insert
@@ -628,3 +637,48 @@ def item_is_paid(session: Session, item_name: str) -> bool:
         select(_payout.c.record_id).where(_payout.c.item_name == item_name).limit(1)
     )
     return found is not None
+
+
+# --- screening: rules ---------------------------------------------------------------------------
+# The screening rules (app.screening.checks) read payouts as selectables with named columns, to
+# build their set-based SQL on; `payout` holds the latest version of each record, so a line
+# corrected or reversed at the source is read as it now stands.
+
+PAID_LINE_COLUMNS = (
+    "record_id",
+    "person_id",
+    "village_code",
+    "category_code",
+    "item_name",
+    "amount_fen",
+    "period",
+)
+
+
+def paid_lines(*, birth_on: bool = True, id_hash: bool = False) -> Select[Any]:
+    """The paid lines (the latest version of each record, its status `paid`: a reversed line is
+    not paid), with the columns of PAID_LINE_COLUMNS and, when asked, their person's `birth_on`
+    and `id_hash` (the keyed hash the screening lists are kept by)."""
+    lines = stored_lines(birth_on=birth_on, id_hash=id_hash)
+    return lines.where(lines.selected_columns.status == PAID)
+
+
+def stored_lines(*, birth_on: bool = False, id_hash: bool = False) -> Select[Any]:
+    """The latest version of every line, paid or not: as `paid_lines`, with `status`. Without
+    a person's column, the person table is left out of the statement."""
+    statement = select(*(_payout.c[name] for name in PAID_LINE_COLUMNS), _payout.c.status)
+    if birth_on or id_hash:
+        person_columns = [_person.c.birth_on] if birth_on else []
+        person_columns += [_person.c.id_hash] if id_hash else []
+        statement = statement.add_columns(*person_columns).join_from(
+            _payout, _person, _person.c.id == _payout.c.person_id
+        )
+    return statement
+
+
+def lines_synced_since(since: datetime) -> Select[Any]:
+    """The lines, paid or not, whose latest version was stored at `since` or later (a line sent
+    again unchanged keeps its time): `person_id`, `period`, `village_code`, `item_name`."""
+    return select(
+        _payout.c.person_id, _payout.c.period, _payout.c.village_code, _payout.c.item_name
+    ).where(_payout.c.synced_at >= since)

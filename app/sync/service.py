@@ -15,6 +15,9 @@ Invariants:
 - A run never stays `running` while its process lives: whatever goes wrong ends it as `failed`
   with a Chinese reason and the counters of the pages stored; the cursor stays where the last
   stored page left it. A run whose process died is marked `failed` by the next run.
+- After a run that succeeded, an incremental screening of what it stored (app.screening.runs.
+  screen_after_sync), still inside its lease; a screening that fails is recorded as failed and
+  leaves the sync succeeded.
 - The same record and version again with the same content is a no-op; with other content it
   is quarantined (`version_conflict`): the platform sent two truths.
 """
@@ -30,6 +33,7 @@ from app.config import Settings
 from app.db.base import utcnow
 from app.errors import Conflict, NotFound
 from app.pagination import PageParams, paginate
+from app.screening import runs as screening_runs
 from app.staff.models import Staff
 from app.subsidies import service as subsidies_service
 from app.subsidies.schemas import PayoutIn
@@ -113,6 +117,8 @@ def run_sync(
             ),
             steps.CommitPolicy(records=commit_records),
         )
+        if finished.outcome == "succeeded":  # in the lease: no payout changes under it
+            screening_runs.screen_after_sync(finished.id)
     logger.info(
         "sync finished",
         extra={"run_id": finished.id, "outcome": finished.outcome, "fetched": finished.fetched},

@@ -175,6 +175,11 @@ WRITES: dict[tuple[str, str], Write] = {
         lambda c: ("/api/v1/admin/sync/rejected/replay", _quarantined(c)),
         changes_existing=False,
     ),
+    ("POST", "/api/v1/admin/screening/runs"): Write(
+        Role.commission,
+        lambda c: ("/api/v1/admin/screening/runs", {"scope": "full"}),
+        changes_existing=False,
+    ),
     ("POST", "/api/v1/admin/policies"): Write(
         Role.editor, lambda c: ("/api/v1/admin/policies", POLICY), changes_existing=False
     ),

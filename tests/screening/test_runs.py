@@ -1,0 +1,182 @@
+"""Runs: a re-run never repeats a flag; a dismissed flag stays closed unless its figures change;
+a flag whose lines no longer meet the rule is withdrawn; an incremental run checks only the
+persons' months the sync touched."""
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.screening.models import Flag, FlagState, RunScope
+from app.screening.rules import RuleCode
+from app.screening.runs import run_screening
+from app.sync.models import SyncRun
+from tests.factories import HUANGLIU
+from tests.screening.planting import add_deceased, id_number, plant, set_synced_at
+
+OLD = id_number("19400101", 11)
+OTHER = id_number("19400201", 12)
+
+
+def full(session: Session) -> dict[str, dict[str, int]]:
+    return run_screening(session, scope=RunScope.full, trigger="staff").counts
+
+
+def flags(session: Session, rule: RuleCode) -> list[Flag]:
+    return list(session.scalars(select(Flag).where(Flag.rule == rule).order_by(Flag.id)))
+
+
+def close(flag: Flag, state: FlagState, session: Session) -> None:
+    flag.state, flag.reason = state, "已核实：系补发"
+    session.flush()
+
+
+def test_a_re_run_never_repeats_a_flag_for_the_same_lines(session: Session) -> None:
+    plant(session, "D-1", OLD)
+    plant(session, "D-2", OLD, village_code=HUANGLIU)
+    first = full(session)
+    second = full(session)
+
+    assert first["duplicate"] == {
+        "found": 1,
+        "new": 1,
+        "reopened": 0,
+        "updated": 0,
+        "withdrawn": 0,
+    }
+    assert second["duplicate"] == {
+        "found": 1,
+        "new": 0,
+        "reopened": 0,
+        "updated": 0,
+        "withdrawn": 0,
+    }
+    assert len(flags(session, RuleCode.duplicate)) == 1
+    assert session.scalar(select(func.count()).select_from(Flag)) == 2  # and two_villages'
+
+
+def test_a_dismissed_flag_stays_closed_until_its_figures_change(session: Session) -> None:
+    plant(session, "D-1", OLD)
+    plant(session, "D-2", OLD)
+    full(session)
+    (flag,) = flags(session, RuleCode.duplicate)
+    close(flag, FlagState.dismissed, session)
+
+    assert full(session)["duplicate"]["reopened"] == 0
+    session.refresh(flag)
+    assert (flag.state, flag.reason) == (FlagState.dismissed, "已核实：系补发")
+
+    plant(session, "D-2", OLD, version=2, amount_fen=28600)  # corrected at the source
+    counts = full(session)["duplicate"]
+    session.refresh(flag)
+    assert (counts["reopened"], flag.state, flag.reason) == (1, FlagState.open, None)
+    assert flag.figures["total_fen"] == 14300 + 28600
+
+
+def test_a_confirmed_flag_keeps_its_state_when_its_figures_change(session: Session) -> None:
+    plant(session, "D-1", OLD)
+    plant(session, "D-2", OLD)
+    full(session)
+    (flag,) = flags(session, RuleCode.duplicate)
+    close(flag, FlagState.confirmed, session)
+    plant(session, "D-3", OLD)
+    assert full(session)["duplicate"]["updated"] == 1
+    session.refresh(flag)
+    assert (flag.state, flag.record_ids) == (FlagState.confirmed, ["D-1", "D-2", "D-3"])
+
+
+def test_an_open_flag_whose_lines_are_reversed_is_withdrawn_and_comes_back(
+    session: Session,
+) -> None:
+    plant(session, "D-1", OLD)
+    plant(session, "D-2", OLD)
+    full(session)
+    plant(session, "D-2", OLD, version=2, status="reversed")
+    assert full(session)["duplicate"]["withdrawn"] == 1
+    (flag,) = flags(session, RuleCode.duplicate)
+    assert flag.state == FlagState.withdrawn
+
+    plant(session, "D-2", OLD, version=3)  # paid again
+    assert full(session)["duplicate"]["reopened"] == 1
+    session.refresh(flag)
+    assert flag.state == FlagState.open
+
+
+def _sync_run(session: Session, started_at: datetime) -> int:
+    run = SyncRun(trigger="cli", outcome="succeeded", started_at=started_at)
+    session.add(run)
+    session.flush()
+    return run.id
+
+
+def test_an_incremental_run_checks_only_the_persons_months_the_sync_touched(
+    session: Session,
+) -> None:
+    night = datetime(2026, 11, 5, 2, 0, tzinfo=UTC)
+    # Stored the night before, never screened: left to a full run.
+    plant(session, "OLD-1", OTHER)
+    plant(session, "OLD-2", OTHER)
+    # Stored tonight: a duplicate, and a line after death.
+    plant(session, "NEW-1", OLD)
+    plant(session, "NEW-2", OLD)
+    plant(session, "NEW-3", OLD, period="2026-11", item_name="高龄津贴", amount_fen=5000)
+    add_deceased(session, OLD, datetime(2026, 10, 20).date())
+    # Stored the night before, in the month tonight touched for OLD: part of that month's check.
+    plant(session, "OLD-3", OLD, period="2026-11", item_name="高龄津贴", amount_fen=5000)
+    set_synced_at(session, ["OLD-1", "OLD-2", "OLD-3"], night - timedelta(days=1))
+    set_synced_at(session, ["NEW-1", "NEW-2", "NEW-3"], night + timedelta(minutes=3))
+    sync_run_id = _sync_run(session, night)
+
+    run = run_screening(
+        session, scope=RunScope.incremental, trigger="sync", sync_run_id=sync_run_id
+    )
+
+    assert run.outcome == "succeeded"
+    assert [f.record_ids for f in flags(session, RuleCode.duplicate)] == [
+        ["NEW-1", "NEW-2"],
+        ["NEW-3", "OLD-3"],
+    ]
+    assert [f.record_ids for f in flags(session, RuleCode.after_death)] == [["NEW-3"], ["OLD-3"]]
+    assert run.counts["duplicate"]["found"] == 2
+
+    assert full(session)["duplicate"]["new"] == 1  # OLD-1, OLD-2
+
+
+def test_an_incremental_run_withdraws_only_within_its_scope(session: Session) -> None:
+    night = datetime(2026, 11, 5, 2, 0, tzinfo=UTC)
+    plant(session, "A-1", OLD)
+    plant(session, "A-2", OLD)
+    plant(session, "B-1", OTHER)
+    plant(session, "B-2", OTHER)
+    full(session)
+    plant(session, "A-2", OLD, version=2, status="reversed")  # tonight
+    set_synced_at(session, ["A-1", "B-1", "B-2"], night - timedelta(days=1))
+    set_synced_at(session, ["A-2"], night + timedelta(minutes=3))
+
+    run = run_screening(
+        session, scope=RunScope.incremental, trigger="sync", sync_run_id=_sync_run(session, night)
+    )
+
+    assert run.counts["duplicate"]["withdrawn"] == 1
+    states = {tuple(f.record_ids): f.state for f in flags(session, RuleCode.duplicate)}
+    assert states == {("A-1", "A-2"): FlagState.withdrawn, ("B-1", "B-2"): FlagState.open}
+
+
+def test_an_incremental_run_with_no_run_before_it_checks_everything(session: Session) -> None:
+    plant(session, "D-1", OLD)
+    plant(session, "D-2", OLD)
+    first = run_screening(session, scope=RunScope.incremental, trigger="staff")
+    assert (first.scope, first.counts["duplicate"]["new"]) == (RunScope.full, 1)
+
+    plant(session, "E-1", OTHER)
+    plant(session, "E-2", OTHER)
+    set_synced_at(session, ["D-1", "D-2"], datetime(2026, 1, 1, tzinfo=UTC))
+    later = run_screening(session, scope=RunScope.incremental, trigger="staff")
+    assert later.scope == RunScope.incremental
+    assert later.counts["duplicate"] == {
+        "found": 1,
+        "new": 1,
+        "reopened": 0,
+        "updated": 0,
+        "withdrawn": 0,
+    }

@@ -1,0 +1,76 @@
+"""After every successful sync, an incremental screening in the sync's lease; a screening that
+fails leaves the sync succeeded and is recorded failed, logged without a record's values."""
+
+import logging
+
+import pytest
+from sqlalchemy import select
+
+from app.config import get_settings
+from app.db.engines import engine_for, session_scope
+from app.screening import runs
+from app.screening.models import Flag, ScreeningRun
+from app.screening.rules import RuleCode
+from app.sync import service
+from tests.subsidies.factories import ID_A, ID_B
+from tests.sync.feed_server import TinyFeed, serving
+from tests.sync.test_service import client_for, record
+
+
+def _screening_runs() -> list[ScreeningRun]:
+    with session_scope()() as session:
+        return list(session.scalars(select(ScreeningRun).order_by(ScreeningRun.id)))
+
+
+def test_a_successful_sync_is_followed_by_an_incremental_screening(committed_db: str) -> None:
+    # ID_A paid twice for 2026-10's pension (records 1 and 3): a duplicate.
+    tiny = TinyFeed([record(1), record(2), record(3)])
+    with serving(tiny) as url:
+        sync = service.run_sync(get_settings(), trigger="cli", client=client_for(url))
+
+    assert sync.outcome == "succeeded"
+    (run,) = _screening_runs()
+    assert (run.trigger, run.scope, run.sync_run_id, run.outcome) == (
+        "sync",
+        "incremental",
+        sync.id,
+        "succeeded",
+    )
+    assert run.counts["duplicate"]["new"] == 1
+    with session_scope()() as session:
+        flag = session.scalars(select(Flag).where(Flag.rule == RuleCode.duplicate)).one()
+        assert flag.record_ids == ["PC202610-0000001", "PC202610-0000003"]
+    engine_for(committed_db).dispose()
+
+
+def test_a_failed_sync_is_not_screened(committed_db: str) -> None:
+    tiny = TinyFeed([record(1)], failures={"0": [503] * 10})
+    with serving(tiny) as url:
+        sync = service.run_sync(get_settings(), trigger="cli", client=client_for(url))
+    assert sync.outcome == "failed"
+    assert _screening_runs() == []
+    engine_for(committed_db).dispose()
+
+
+def test_a_screening_failure_leaves_the_sync_succeeded(
+    committed_db: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(*_args: object) -> list[object]:
+        raise ValueError(f"a value from a line: {ID_A}")
+
+    monkeypatch.setitem(runs.RULE_FINDERS, RuleCode.after_death, broken)
+    tiny = TinyFeed([record(1), record(2), record(3)])
+    with caplog.at_level(logging.INFO), serving(tiny) as url:
+        sync = service.run_sync(get_settings(), trigger="cli", client=client_for(url))
+
+    assert sync.outcome == "succeeded" and sync.error is None
+    (run,) = _screening_runs()
+    assert run.outcome == "failed" and run.finished_at is not None
+    assert run.error is not None and "筛查意外出错（ValueError）" in run.error
+    with session_scope()() as session:  # nothing of the failed run was kept
+        assert session.scalars(select(Flag)).all() == []
+    logged = " ".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
+    assert "screening failed" in logged
+    for secret in (ID_A, ID_B, "张秀英"):
+        assert secret not in logged
+    engine_for(committed_db).dispose()
