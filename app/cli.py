@@ -20,6 +20,8 @@ from app.db.migrations import upgrade_head
 from app.logs import configure_logging
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from app.mockfeed import MockFeedConfig
     from app.sync.models import SyncRun
 
@@ -224,6 +226,8 @@ def _demo_sync(args: argparse.Namespace) -> int:
             print(exc.detail, file=sys.stderr)
             return 3
     _print_run(run)
+    if run.outcome == "succeeded":
+        _demo_screening(config)
     print("可用来试查询的演示村民（仅为演示数据）：")
     for person in demo_persons(config, n=3):
         print(f"  身份证号 {person.id_number}  姓名 {person.name}  村 {person.village_code}")
@@ -239,6 +243,64 @@ def _print_run(run: "SyncRun") -> None:
     print(f"游标：{run.cursor_start or '（起点）'} → {run.cursor_end or '（起点）'}")
     if run.error:
         print(f"原因：{run.error}")
+
+
+def _demo_screening(config: "MockFeedConfig") -> None:
+    """The mock's reference lists uploaded by the demo commission member (no ID number
+    printed), one villager's objection to a line of 三官寨村's list, and a full screening."""
+    from app.mockfeed import FeedGenerator
+    from app.mockfeed.anomalies import reference_lists
+    from app.screening import runs
+    from app.screening.lists import upload_list
+    from app.screening.models import ListKind, RunScope
+    from app.staff import service as staff_service
+    from app.subsidies import store
+
+    settings = get_settings()
+    files = reference_lists(FeedGenerator(config)).files()
+    with session_scope().begin() as session:
+        member = staff_service.find_by_username(session, DEMO_COMMISSION)
+        periods = store.village_periods(session, DEMO_POSTER_VILLAGE)
+        if member is None or not periods:
+            return
+        for kind, data in files.items():
+            upload_list(session, ListKind(kind), data=data, actor=member, settings=settings)
+        _demo_objection(session, periods[0])
+        run = runs.run_now(
+            session, scope=RunScope.full, actor=member, lease_seconds=settings.sync_lease_seconds
+        )
+        found = sum(figures.get("new", 0) for figures in run.counts.values())
+    print(
+        "疑点筛查：上传死亡、财政供养、干部及近亲属三份参考名单（模拟人员），全量筛查一次，"
+        f"新疑点 {found} 个（GET /api/v1/admin/screening/flags，纪委工作人员登录）。"
+    )
+    print(
+        "  干部及近亲属享受惠民政策公示："
+        f"GET /api/v1/villages/{DEMO_POSTER_VILLAGE}/cadre-benefits/{periods[0][:4]}"
+    )
+
+
+def _demo_objection(session: "Session", period: str) -> None:
+    """A villager's "这条不对" on the first line of 三官寨村's newest list, once."""
+    from sqlalchemy import func, select
+
+    from app.screening import objections
+    from app.screening.models import Objection
+    from app.screening.schemas_objections import ObjectionCreate
+    from app.subsidies import store
+
+    if session.scalar(select(func.count()).select_from(Objection)):
+        return
+    lines = store.village_month_lines(session, DEMO_POSTER_VILLAGE, period=period, category=None)
+    data = ObjectionCreate(record_id=lines[0].record_id, reason="这个人去年就搬到城里住了。")
+    objections.object_to_line(
+        session,
+        DEMO_POSTER_VILLAGE,
+        period=period,
+        data=data,
+        client="demo",
+        settings=get_settings(),
+    )
 
 
 def _sync(args: argparse.Namespace) -> int:

@@ -97,6 +97,8 @@ _EDUCATION = (_YULU, _GAOZHONG, _YIWU)
 _ASSISTANCE = "01"  # 社会救助
 
 
+SHOWCASE_VILLAGE = "511923103204"  # 佛楼镇三官寨村, the demo's poster village
+
 # What the mock plants: every data rule of screening (objections come from villagers).
 KINDS = tuple(code for code in RuleCode if code is not RuleCode.objection)
 
@@ -574,7 +576,8 @@ class _Planter:
         population = self.g._population
         paid_groups = unpaid_groups = 0
         unpaid_quota = max(1, self.n // 3)
-        for p in self.free():
+        # The demo poster's village first, so that its cadre-benefit disclosure has someone.
+        for p in sorted(self.free(), key=lambda p: self.village(p) != SHOWCASE_VILLAGE):
             if paid_groups == self.n and unpaid_groups >= unpaid_quota:
                 break
             role = population.role[p] >> 1
