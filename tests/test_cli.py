@@ -15,6 +15,8 @@ from app.config import get_settings
 from app.db.engines import engine_for
 from app.regions.models import Region
 from app.regions.service import DEFAULT_CSV, read_csv
+from app.screening.models import Flag
+from app.screening.rules import RuleCode
 from app.security import verify_password
 from app.staff.models import Staff
 
@@ -47,12 +49,14 @@ def test_demo_loads_regions_and_prints_the_admin_password_once(
     )
     assert poster_url is not None
     assert "疑点筛查：载入 15 个项目的单笔最高标准" in first
+    with sessionmaker(engine_for(cli_db))() as session:  # the demo screening flags every rule
+        assert set(session.scalars(select(Flag.rule).distinct())) == set(RuleCode)
 
     assert main(["demo"]) == 0
     second = capsys.readouterr().out
     assert password.group(1) not in second and "已存在" in second
     assert poster_url.group(1) in second  # the same poster, not a second one
-    assert "疑点筛查" not in second  # the standards loaded once
+    assert "单笔最高标准" not in second  # the standards loaded once
     with sessionmaker(engine_for(cli_db))() as session:
         assert session.scalar(select(func.count()).select_from(Region)) == len(read_csv())
 
