@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -48,6 +47,7 @@ from app.screening.schemas_flags import (
     FlagRead,
     RulePrecision,
 )
+from app.spreadsheets import append_row
 from app.staff import service as staff_service
 from app.staff.models import Role, Staff
 from app.subsidies import store as payout_store
@@ -313,10 +313,6 @@ def precision(session: Session) -> list[RulePrecision]:
     return rows
 
 
-def _cell(value: object) -> object:
-    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value) if isinstance(value, str) else value
-
-
 def open_flags_xlsx(session: Session, *, filters: FlagFilter, staff: Staff) -> bytes:
     """The open flags that the filters (but their state) select, oldest first, masked names."""
     filters = filters.model_copy(update={"state": FlagState.open})
@@ -346,10 +342,7 @@ def open_flags_xlsx(session: Session, *, filters: FlagFilter, staff: Staff) -> b
                 json.dumps(read.figures, ensure_ascii=False, sort_keys=True),
                 read.created_at.astimezone(COUNTY_TZ).strftime("%Y-%m-%d %H:%M"),
             ]
-            sheet.append([_cell(value) for value in row])
-            for cell in sheet[sheet.max_row]:
-                if isinstance(cell.value, str):
-                    cell.data_type = "s"  # text stays text, even when it starts with "="
+            append_row(sheet, row)
     for letter, width in zip("BCDGH", (24, 32, 12, 30, 60), strict=True):
         sheet.column_dimensions[letter].width = width
     out = io.BytesIO()

@@ -7,9 +7,9 @@ import csv
 import io
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
+from app.spreadsheets import append_row
 from app.surveys.models import QuestionKind
 from app.surveys.schemas import SurveyResults
 
@@ -75,12 +75,6 @@ def to_csv(results: SurveyResults) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def _xlsx_cell(value: object) -> object:
-    if isinstance(value, str):
-        return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
-    return value
-
-
 def to_xlsx(results: SurveyResults) -> bytes:
     book = Workbook()
     sheet = book.active
@@ -89,11 +83,10 @@ def to_xlsx(results: SurveyResults) -> bytes:
     table = rows(results)
     body_from = table.index(HEADER) + 1
     for n, row in enumerate(table, start=1):
-        sheet.append([_xlsx_cell(value) for value in row])
-        for column, cell in enumerate(sheet[n]):
+        for column, cell in enumerate(append_row(sheet, row)):
             if isinstance(cell.value, str):
-                cell.data_type = "s"  # text stays text, even when it starts with "="
-            elif n > body_from and column == MEAN_COLUMN:
+                continue
+            if n > body_from and column == MEAN_COLUMN:
                 cell.number_format = "0.00"
             elif n > body_from and column == RATE_COLUMN:
                 cell.number_format = "0.0%"
