@@ -85,8 +85,14 @@ FormInt = Annotated[int, BeforeValidator(_digits_or_int)]
 
 # --- money ------------------------------------------------------------------------------------
 
+
 # Money travels as a decimal string in yuan with two places; it is kept in fen.
-Yuan = Annotated[int, PlainSerializer(lambda fen: f"{fen // 100}.{fen % 100:02d}", return_type=str)]
+def yuan_amount(fen: int) -> str:
+    """An amount in fen as yuan with two places, as the feed and the staff read it: "143.00"."""
+    return f"{fen // 100}.{fen % 100:02d}"
+
+
+Yuan = Annotated[int, PlainSerializer(yuan_amount, return_type=str)]
 
 
 def yuan_text(fen: int) -> str:

@@ -74,6 +74,7 @@ from app.mockfeed.generator import (
     MAX_PERSONS,
     mix,
 )
+from app.schemas import yuan_amount
 from app.screening.rules import RuleCode
 
 if TYPE_CHECKING:
@@ -216,10 +217,6 @@ def _period_of(line: str) -> str:
     return line[at : at + 7]
 
 
-def _money(cents: int) -> str:
-    return f"{cents // 100}.{cents % 100:02d}"
-
-
 def plant(generator: "FeedGenerator") -> Plan:
     """The anomalies of the generator's config (called by FeedGenerator when anomalies > 0)."""
     return _Planter(generator).run()
@@ -320,7 +317,7 @@ class _Planter:
         tail = g._tails[m][item][0] if _MONTHLY[item] else g._other_tail(item, m, p, False)
         line = (
             f'{{"record_id":"{record_id}","version":1,{ident},'
-            f"{_HEAD_JSON[item]}{_money(cents)}{tail}"
+            f"{_HEAD_JSON[item]}{yuan_amount(cents)}{tail}"
         )
         self.patch(p).extra.setdefault(m, []).append(line)
         return record_id
@@ -437,7 +434,7 @@ class _Planter:
             m, i, c = found
             record_id = self.record_id(m, p * _SLOTS + i + 1)
             over = max(3 * c, 2 * ITEMS[i].max_cents)
-            self.patch(p).amount = (m, record_id, _money(c), _money(over))
+            self.patch(p).amount = (m, record_id, yuan_amount(c), yuan_amount(over))
             self.take(_Part(RuleCode.over_standard, (p,), m, i, (record_id,), self.village(p)))
             count += 1
 

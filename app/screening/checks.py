@@ -17,7 +17,6 @@ of the rules that read it: `after_death`, `public_employee`, `cadre_relative`, `
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from decimal import Decimal
 from itertools import groupby
 from typing import Any
 
@@ -44,6 +43,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from app.schemas import yuan_amount
 from app.screening.flagging import Finding
 from app.screening.models import Deceased, ItemStandard, PublicEmployee, RosterEntry, RunScope
 from app.screening.rules import RULES, RuleCode
@@ -57,13 +57,8 @@ Finder = Callable[[Session, Scope], Sequence[Finding]]
 # --- figures -----------------------------------------------------------------------------------
 
 
-def yuan(fen: int) -> str:
-    """An amount in fen as yuan with two decimals: 14300 → "143.00"."""
-    return f"{Decimal(int(fen)) / 100:.2f}"
-
-
 def money(name: str, fen: int) -> dict[str, Any]:
-    return {f"{name}_fen": int(fen), f"{name}_yuan": yuan(fen)}
+    return {f"{name}_fen": int(fen), f"{name}_yuan": yuan_amount(int(fen))}
 
 
 def period_of(month_index: int) -> str:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from app import public_writes
 from app.config import Settings
-from app.schemas import yuan_text
+from app.schemas import yuan_amount, yuan_text
 from app.screening.errors_flags import LineNotListed
 from app.screening.flagging import Finding, record_findings
 from app.screening.flags import tip_category
@@ -40,7 +40,7 @@ def _figures(line: LineDetail, objections: int) -> dict[str, Any]:
     return {
         "objections": objections,
         "item_name": line.item_name,
-        "amount": f"{line.amount_fen // 100}.{line.amount_fen % 100:02d}",
+        "amount": yuan_amount(line.amount_fen),
         "period": line.period,
         "status": line.status,
     }
