@@ -11,8 +11,9 @@ Invariants:
 - An attempt past its deadline is finalised with what was saved: at its next access, when the
   cadre starts another, or by the scheduler's job (`finalise_overdue`).
 - A cadre can do nothing but take exams; staff (county, commission, township) build papers for
-  their own region and read their reports. Staff writes are audited; a cadre's answers are the
-  attempt's own record.
+  their own region and read their reports. Staff writes are audited, and so are a cadre's start
+  and submit; each saved answer is its slot's own record (which slot, what, when), not an audit
+  entry: 2 000 cadres × 50 answers would bury the log.
 - Practice mode keeps nothing but anonymous counts per question.
 """
 
@@ -398,6 +399,18 @@ def start_attempt(session: Session, exam_id: int, *, cadre: Staff) -> tuple[Atte
     except IntegrityError:
         # The same cadre started it from another phone at the same moment: that one stands.
         raise AttemptsExhausted("刚才已从另一台手机开始答题，请刷新后接着答。") from None
+    audit.record(
+        session,
+        actor=cadre,
+        action="exam_attempt.start",
+        entity_type="exam_attempt",
+        entity_id=attempt.id,
+        after={
+            "exam_id": exam.id,
+            "number": attempt.number,
+            "deadline": attempt.deadline.isoformat(),
+        },
+    )
     return attempt_read(session, attempt, exam, now), True
 
 
@@ -533,6 +546,15 @@ def submit_attempt(session: Session, attempt_id: int, *, cadre: Staff) -> Attemp
     if attempt.state == AttemptState.in_progress:
         by = Finish.submitted if now < attempt.deadline else Finish.deadline
         finalise(session, attempt, by=by, now=now)
+        audit.record(
+            session,
+            actor=cadre,
+            action="exam_attempt.submit",
+            entity_type="exam_attempt",
+            entity_id=attempt.id,
+            before={"state": AttemptState.in_progress},
+            after={"state": attempt.state, "finished_by": by, "score": attempt.score},
+        )
     return attempt_read(session, attempt, exam, now)
 
 

@@ -242,9 +242,10 @@ def test_bad_answers_are_chinese_problems_and_change_nothing(
     assert empty.status_code == 422 and empty.json()["code"] == "validation_failed"
     someone_else = _save(client, attempt["id"], 1, "A", auth_headers(make_cadre(session)))
     assert someone_else.status_code == 404
-    assert client.get(f"/api/v1/exam-attempts/{attempt['id']}", headers=headers).json()[
-        "answered"
-    ] == 0
+    assert (
+        client.get(f"/api/v1/exam-attempts/{attempt['id']}", headers=headers).json()["answered"]
+        == 0
+    )
 
 
 def test_attempts_beyond_the_allowed_are_refused(
@@ -275,7 +276,10 @@ def test_a_cadre_outside_the_audience_or_outside_the_window_cannot_start(
     exam_clock.advance(days=8)
     closed = client.post(f"/api/v1/exams/{exam.id}/attempts", headers=headers)
     assert closed.status_code == 422 and closed.json()["code"] == "exam_not_available"
-    assert client.get("/api/v1/exams", headers=auth_headers(make_cadre(session, HUANGLIU))).json() == []
+    assert (
+        client.get("/api/v1/exams", headers=auth_headers(make_cadre(session, HUANGLIU))).json()
+        == []
+    )
 
 
 def test_highest_grade_counts_the_better_of_two_attempts(
