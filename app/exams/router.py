@@ -1,8 +1,10 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response, status
+from starlette.concurrency import run_in_threadpool
 
-from app.db.engines import SessionDep
+from app.config import SettingsDep
+from app.db.engines import SessionDep, WriteTransactionDep
 from app.errors import ok_content, problems
 from app.exams import bank, reports, service
 from app.exams.errors import BankFileInvalid
@@ -26,7 +28,8 @@ from app.pagination import Page, PageDep
 from app.ratelimit import ClientAddress
 from app.routing import ApiRoute
 from app.schemas import RowId
-from app.staff.deps import CurrentExaminee, require_role
+from app.staff import service as staff_service
+from app.staff.deps import CurrentExaminee, ExamineeToken, require_role
 from app.staff.models import Role, Staff
 from app.uploads import Files, Upload, file_body, one_file
 
@@ -209,10 +212,22 @@ def read_attempt(attempt_id: RowId, cadre: CurrentExaminee, session: SessionDep)
     response_model=AnswerSaved,
     responses=problems(401, 403, 404, 409, 422),
 )
-def save_answer(
-    attempt_id: RowId, slot: Slot, data: AnswerSave, cadre: CurrentExaminee, session: SessionDep
+async def save_answer(
+    attempt_id: RowId,
+    slot: Slot,
+    data: AnswerSave,
+    token: ExamineeToken,
+    settings: SettingsDep,
+    write: WriteTransactionDep,
 ) -> AnswerSaved:
-    return service.save_answer(session, attempt_id, slot, answer=data.answer, cadre=cadre)
+    # The hottest write of an exam: sign-in check and save in one transaction of one blocking
+    # call (app.db.engines.write_transaction says why).
+    def work() -> AnswerSaved:
+        with write() as session:
+            cadre = staff_service.examinee_from_token(session, token=token, settings=settings)
+            return service.save_answer(session, attempt_id, slot, answer=data.answer, cadre=cadre)
+
+    return await run_in_threadpool(work)
 
 
 @router.post(

@@ -42,12 +42,22 @@ CurrentStaff = Annotated[Staff, Depends(current_staff)]
 
 
 def current_examinee(account: CurrentAccount) -> Staff:
-    if account.role != Role.cadre:
-        raise Forbidden("只有考试账号（干部）才能参加考试。")
+    service.check_examinee(account)
     return account
 
 
 CurrentExaminee = Annotated[Staff, Depends(current_examinee)]
+
+
+async def examinee_token(token: Annotated[str | None, Depends(oauth2_scheme)]) -> str:
+    """The bearer token of a cadre's route that checks it inside its own transaction
+    (`service.examinee_from_token`): a route that does all its work in one blocking call."""
+    if not token:
+        raise Unauthorized("请先登录：请求头中缺少 Authorization: Bearer 令牌。")
+    return token
+
+
+ExamineeToken = Annotated[str, Depends(examinee_token)]
 
 
 def require_role(*roles: Role, region_param: str | None = None) -> Callable[..., Staff]:

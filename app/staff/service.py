@@ -183,6 +183,18 @@ def staff_from_token(session: Session, *, token: str, settings: Settings) -> Sta
 # --- access rules ----------------------------------------------------------------------------
 
 
+def check_examinee(account: Staff) -> None:
+    if account.role != Role.cadre:
+        raise Forbidden("只有考试账号（干部）才能参加考试。")
+
+
+def examinee_from_token(session: Session, *, token: str, settings: Settings) -> Staff:
+    """The cadre an access token stands for (see `staff_from_token`)."""
+    account = staff_from_token(session, token=token, settings=settings)
+    check_examinee(account)
+    return account
+
+
 def check_role(staff: Staff, roles: tuple[Role, ...]) -> None:
     if staff.role not in roles:
         raise Forbidden("您的角色不能进行此操作。")

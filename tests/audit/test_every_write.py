@@ -24,7 +24,7 @@ from app.inquiries.models import ItemState
 from app.policies import service as policies_service
 from app.screening.models import Flag, FlagState, ItemStandard
 from app.screening.rules import RuleCode
-from app.staff.deps import current_account, current_staff
+from app.staff.deps import current_account, current_staff, examinee_token
 from app.staff.models import Role, Staff
 from app.subsidies import service as subsidies_service
 from app.surveys.models import SurveyState
@@ -59,7 +59,8 @@ def api_routes(routes: Sequence[Any]) -> Iterator[APIRoute]:
 def needs_staff(dependant: Dependant) -> bool:
     """Whether the route asks for a signed-in account: staff, or a cadre taking an exam."""
     return any(
-        d.call in (current_staff, current_account) or needs_staff(d) for d in dependant.dependencies
+        d.call in (current_staff, current_account, examinee_token) or needs_staff(d)
+        for d in dependant.dependencies
     )
 
 

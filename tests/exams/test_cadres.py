@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEntry
 from app.security import verify_password
-from app.staff.deps import current_examinee
+from app.staff.deps import current_examinee, examinee_token
 from app.staff.models import Role, Staff
 from tests.audit.test_every_write import api_routes, needs_staff
 from tests.exams.factories import make_cadre, make_officer
@@ -115,7 +115,9 @@ def test_a_cadre_is_refused_on_every_staff_route(
 
 def _takes_exams(route: APIRoute) -> bool:
     def walk(dependant: Dependant) -> bool:
-        return any(d.call is current_examinee or walk(d) for d in dependant.dependencies)
+        return any(
+            d.call in (current_examinee, examinee_token) or walk(d) for d in dependant.dependencies
+        )
 
     return walk(route.dependant)
 
