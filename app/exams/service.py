@@ -20,7 +20,7 @@ Invariants:
 import random
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -474,8 +474,33 @@ def attempt_read(session: Session, attempt: ExamAttempt, exam: Exam, now: dateti
     )
 
 
-_SLOT = select(ExamAttemptSlot.slot, ExamQuestion.kind, ExamQuestion.options).join(
-    ExamQuestion, ExamQuestion.id == ExamAttemptSlot.question_id
+# What a save needs of its attempt and slot, in one statement (the hottest write of an exam);
+# the attempt's row locked on PostgreSQL, so that a save and a submit go one after the other.
+_SAVE_TARGET = (
+    select(
+        ExamAttempt.staff_id,
+        ExamAttempt.state,
+        ExamAttempt.deadline,
+        ExamQuestion.kind,
+        ExamQuestion.options,
+    )
+    .select_from(ExamAttempt)
+    .outerjoin(
+        ExamAttemptSlot,
+        (ExamAttemptSlot.attempt_id == ExamAttempt.id)
+        & (ExamAttemptSlot.slot == bindparam("slot")),
+    )
+    .outerjoin(ExamQuestion, ExamQuestion.id == ExamAttemptSlot.question_id)
+    .where(ExamAttempt.id == bindparam("attempt_id"))
+    .with_for_update(of=ExamAttempt)
+)
+_SAVE = (
+    update(ExamAttemptSlot)
+    .where(
+        ExamAttemptSlot.attempt_id == bindparam("target_attempt"),
+        ExamAttemptSlot.slot == bindparam("target_slot"),
+    )
+    .values(answer=bindparam("new_answer"), saved_at=bindparam("new_saved_at"))
 )
 
 
@@ -483,46 +508,50 @@ def save_answer(
     session: Session, attempt_id: int, slot: int, *, answer: str, cadre: Staff
 ) -> AnswerSaved:
     """Save one answer; the same answer saved again changes nothing but `saved_at`."""
-    attempt = _attempt_for_update(session, attempt_id, cadre)
+    found = session.execute(_SAVE_TARGET, {"attempt_id": attempt_id, "slot": slot}).one_or_none()
+    if found is None or found.staff_id != cadre.id:
+        raise AttemptNotFound("没有这次答题。")
     now = clock.now()
-    if attempt.state != AttemptState.in_progress:
+    if found.state != AttemptState.in_progress:
         raise AttemptFinished("这次答题已经交卷，答案不能再改。")
-    if attempt.deadline <= now:
-        finalise(session, attempt, by=Finish.deadline, now=now)
+    if found.deadline <= now:
+        finalise(
+            session, _attempt_for_update(session, attempt_id, cadre), by=Finish.deadline, now=now
+        )
         error = AttemptDeadlinePassed(
-            f"答题时间已于 {_local(attempt.deadline)} 截止，这个答案没有保存；"
+            f"答题时间已于 {_local(found.deadline)} 截止，这个答案没有保存；"
             "截止前保存的答案已经交卷。"
         )
         error.keep_writes = True
         raise error
-    found = session.execute(
-        _SLOT.where(ExamAttemptSlot.attempt_id == attempt.id, ExamAttemptSlot.slot == slot)
-    ).one_or_none()
-    if found is None:
-        raise SlotNotInAttempt(
-            f"这次答题没有第 {slot} 题（共 {_slot_count(session, attempt)} 题）。"
-        )
+    if found.kind is None:
+        count = _slot_count(session, attempt_id)
+        raise SlotNotInAttempt(f"这次答题没有第 {slot} 题（共 {count} 题）。")
     normalised = bank.normalise_answer(found.kind, len(found.options), answer)
     if normalised is None:
         raise AnswerShapeInvalid(
             f"第 {slot} 题的答案格式不对：" + _shape_hint(found.kind, len(found.options))
         )
     session.execute(
-        update(ExamAttemptSlot)
-        .where(ExamAttemptSlot.attempt_id == attempt.id, ExamAttemptSlot.slot == slot)
-        .values(answer=normalised, saved_at=now)
+        _SAVE,
+        {
+            "target_attempt": attempt_id,
+            "target_slot": slot,
+            "new_answer": normalised,
+            "new_saved_at": now,
+        },
     )
     return AnswerSaved(
-        attempt_id=attempt.id, slot=slot, answer=normalised, saved_at=now, deadline=attempt.deadline
+        attempt_id=attempt_id, slot=slot, answer=normalised, saved_at=now, deadline=found.deadline
     )
 
 
-def _slot_count(session: Session, attempt: ExamAttempt) -> int:
+def _slot_count(session: Session, attempt_id: int) -> int:
     return (
         session.scalar(
             select(func.count())
             .select_from(ExamAttemptSlot)
-            .where(ExamAttemptSlot.attempt_id == attempt.id)
+            .where(ExamAttemptSlot.attempt_id == attempt_id)
         )
         or 0
     )
