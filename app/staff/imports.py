@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
+from app.errors import Forbidden
 from app.regions import service as regions_service
 from app.regions.models import RegionLevel
 from app.schemas import single_line
@@ -99,8 +100,6 @@ def _problem(cells: dict[str, str], actor: Staff, levels: dict[str, str]) -> str
         return "区划代码不是本县的村（社区）或乡镇（街道）"
     if level not in (RegionLevel.village, RegionLevel.township):
         return "干部的所在地区应是村（社区）或乡镇（街道）"
-    if not regions_service.contains(actor.region_code, code):
-        return "所在地区不在您的辖区内"
     return None
 
 
@@ -112,6 +111,14 @@ def import_cadres(session: Session, *, data: bytes, actor: Staff) -> list[Create
         for code in codes
         if re.fullmatch(r"\d{12}", code) and regions_service.find_region(session, code)
     }
+    outside = [
+        n
+        for n, cells in rows
+        if not regions_service.contains(actor.region_code, cells["region_code"])
+    ]
+    if outside:
+        listed = "、".join(str(n) for n in outside[:MAX_REPORTED_ROWS])
+        raise Forbidden(f"第 {listed} 行的所在地区不在您的辖区内；一个账号也没有建。")
     usernames = [cells["username"].lower() for _, cells in rows]
     taken = set(session.scalars(select(Staff.username).where(Staff.username.in_(usernames))))
     problems: list[tuple[int, str]] = []

@@ -66,10 +66,9 @@ def test_a_cadre_list_with_bad_rows_creates_no_account(
         HEADER
         + f"fl.ok,好的一行,cadre,{SANGUANZHAI}\n"  # row 2
         + f"fl.clerk,廉政专干,village_clerk,{SANGUANZHAI}\n"  # row 3: only cadres
-        + f"fl.away,西兴的干部,cadre,{HUANGLIU}\n"  # row 4: not the officer's township
-        + f"{taken},重名,cadre,{SANGUANZHAI}\n"  # row 5
-        + f"fl.ok,同名,cadre,{SANGUANZHAI}\n"  # row 6
-        + "X,大写用户名,cadre,511923999999\n"  # row 7
+        + f"{taken},重名,cadre,{SANGUANZHAI}\n"  # row 4
+        + f"fl.ok,同名,cadre,{SANGUANZHAI}\n"  # row 5
+        + "X,大写用户名,cadre,511923103999\n"  # row 6
     )
 
     response = _import(client, auth_headers(officer), csv)
@@ -77,10 +76,17 @@ def test_a_cadre_list_with_bad_rows_creates_no_account(
     assert response.status_code == 422
     body = response.json()
     assert body["code"] == "staff_import_invalid"
-    assert [row["row"] for row in body["rows"]] == [3, 4, 5, 6, 7]
+    assert [row["row"] for row in body["rows"]] == [3, 4, 5, 6]
     messages = [row["message"] for row in body["rows"]]
-    assert "cadre" in messages[0] and "辖区" in messages[1] and "占用" in messages[2]
-    assert "第 2 行" in messages[3] and "用户名" in messages[4]
+    assert "cadre" in messages[0] and "占用" in messages[1]
+    assert "第 2 行" in messages[2] and "用户名" in messages[3]
+    assert session.scalar(select(Staff).where(Staff.username == "fl.ok")) is None
+    away = _import(
+        client,
+        auth_headers(officer),
+        HEADER + f"fl.ok,好的一行,cadre,{SANGUANZHAI}\nfl.away,西兴的干部,cadre,{HUANGLIU}\n",
+    )
+    assert away.status_code == 403 and "第 3 行" in away.json()["detail"]
     assert session.scalar(select(Staff).where(Staff.username == "fl.ok")) is None
 
 
