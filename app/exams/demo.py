@@ -87,25 +87,12 @@ def load_demo(session: Session) -> DemoExams:
     township = regions_service.get_region(session, TOWNSHIP)
     villages = [v for v in township.children if v.current][:VILLAGES]
     lines = ["username,display_name,role,region_code"]
-    names = iter(
-        [
-            "杨德明",
-            "赵秀英",
-            "何国华",
-            "罗建平",
-            "王春兰",
-            "李志刚",
-            "苟玉芳",
-            "张永红",
-            "岳明亮",
-            "陈桂兰",
-            "邓先华",
-            "冯小琴",
-        ]
-    )
+    # Posts, not names: a demo name could be a demo villager's, whose full name is never stored.
+    posts = ("书记", "主任", "文书")
     for v, village in enumerate(villages, start=1):
         for n in range(1, CADRES_PER_VILLAGE + 1):
-            lines.append(f"fulou.cadre{v}{n},{next(names)},cadre,{village.code}")
+            name = f"{village.name}{posts[(n - 1) % len(posts)]}（演示）"
+            lines.append(f"fulou.cadre{v}{n},{name},cadre,{village.code}")
     cadres = [
         staff_service.find_by_username(session, account.username)
         for account in imports.import_cadres(session, data="\n".join(lines).encode(), actor=officer)
