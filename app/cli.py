@@ -108,6 +108,7 @@ def _demo(args: argparse.Namespace) -> int:
     """Regions, a demo admin, a demo poster and payouts synced from the built-in mock; safe to
     run again."""
     code = _demo_admin(args) or _demo_poster() or _demo_inquiries() or _demo_standards()
+    code = code or _demo_exams()
     return code or _demo_sync(args)
 
 
@@ -202,6 +203,27 @@ def _demo_standards() -> int:
         added = load_demo_standards(session)
     if added:
         print(f"疑点筛查：载入 {added} 个项目的单笔最高标准（演示值，取自政策的补贴标准）。")
+    return 0
+
+
+def _demo_exams() -> int:
+    """云考堂: the starter bank, 佛楼镇's officer (password shown once), an open exam, cadres."""
+    from app.exams import demo as exams_demo
+
+    with session_scope().begin() as session:
+        made = exams_demo.load_demo(session)
+    if made.questions_added:
+        print(f"云考堂：题库载入 {made.questions_added} 道题（GET /api/v1/admin/exam-questions）。")
+    if made.officer_password:
+        print(
+            f"演示乡镇工作人员（佛楼镇）：用户名 {exams_demo.OFFICER}  "
+            f"密码 {made.officer_password}  （只显示这一次，请记下；可导入干部、出卷、看考试情况）"
+        )
+    if made.exam_id is not None:
+        print(
+            f"云考堂：演示考试已开放（佛楼镇，{made.cadres} 名干部，{made.finished} 人已交卷），"
+            f"考试情况 GET /api/v1/admin/exams/{made.exam_id}/report"
+        )
     return 0
 
 
