@@ -1,7 +1,7 @@
 """exams
 
 Revision ID: 012321b5a327
-Revises: f1478ed6908d
+Revises: 5e1a7c0d2b34
 Create Date: 2026-12-06 16:29:42.921338
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "012321b5a327"
-down_revision: str | None = "f1478ed6908d"
+down_revision: str | None = "5e1a7c0d2b34"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
