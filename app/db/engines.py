@@ -7,10 +7,11 @@ from functools import lru_cache
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import get_settings
+from app.db.postgres import postgres_engine
 from app.db.sqlite import GIVES_WAY, REFERENCES_CHECKED, WRITE_INTENT, sqlite_engine
 from app.errors import LianyunError
 
@@ -21,7 +22,7 @@ _READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 def engine_for(url: str) -> Engine:
     if url.startswith("sqlite"):
         return sqlite_engine(url)
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return postgres_engine(url)
 
 
 def get_engine() -> Engine:
