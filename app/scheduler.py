@@ -1,7 +1,9 @@
 """The jobs that run inside `lianyun serve` (APScheduler, Asia/Shanghai):
 - the nightly payout sync at LIANYUN_SYNC_CRON, when a feed is configured;
 - the daily purge of tips past their retention time (LIANYUN_TIP_RETENTION_DAYS);
-- the gauge of overdue 阳光问廉 items, counted again every few minutes (and at start)."""
+- the gauge of overdue 阳光问廉 items, counted again every few minutes (and at start);
+- the screening runs owed because a list or a standard changed during a sync, every few minutes
+  (app.screening.runs.run_owed_in_lease)."""
 
 import logging
 from datetime import datetime
@@ -14,6 +16,7 @@ from app.db.engines import session_scope
 from app.inquiries import stats as inquiries_stats
 from app.observability import INQUIRIES_OVERDUE
 from app.schemas import COUNTY_TZ
+from app.screening import runs as screening_runs
 from app.sync.scheduler import run_scheduled_sync
 from app.tips import service as tips_service
 
@@ -21,6 +24,7 @@ logger = logging.getLogger(__name__)
 TIMEZONE = "Asia/Shanghai"
 PURGE_CRON = "30 3 * * *"
 OVERDUE_GAUGE_MINUTES = 5
+OWED_SCREENING_MINUTES = 5
 
 
 def run_scheduled_purge() -> None:
@@ -35,6 +39,10 @@ def run_scheduled_purge() -> None:
 def refresh_overdue_gauge() -> None:
     with session_scope().begin() as session:
         INQUIRIES_OVERDUE.set(inquiries_stats.count_overdue(session))
+
+
+def run_owed_screening() -> None:
+    screening_runs.run_owed_in_lease(get_settings())
 
 
 def start_scheduler(settings: Settings) -> BackgroundScheduler:
@@ -64,6 +72,14 @@ def start_scheduler(settings: Settings) -> BackgroundScheduler:
         minutes=OVERDUE_GAUGE_MINUTES,
         id="inquiries-overdue-gauge",
         next_run_time=datetime.now(COUNTY_TZ),
+        max_instances=1,
+        coalesce=True,
+    )
+    scheduler.add_job(
+        run_owed_screening,
+        "interval",
+        minutes=OWED_SCREENING_MINUTES,
+        id="screening-owed",
         max_instances=1,
         coalesce=True,
     )
