@@ -3,7 +3,9 @@
 - the daily purge of tips past their retention time (LIANYUN_TIP_RETENTION_DAYS);
 - the gauge of overdue 阳光问廉 items, counted again every few minutes (and at start);
 - the screening runs owed because a list or a standard changed during a sync, every few minutes
-  (app.screening.runs.run_owed_in_lease)."""
+  (app.screening.runs.run_owed_in_lease);
+- a full screening of every line at LIANYUN_SCREENING_FULL_CRON (weekly by default), which
+  finds and withdraws what the incremental runs after the syncs missed."""
 
 import logging
 from datetime import datetime
@@ -45,6 +47,10 @@ def run_owed_screening() -> None:
     screening_runs.run_owed_in_lease(get_settings())
 
 
+def run_scheduled_full_screening() -> None:
+    screening_runs.run_full_in_lease(get_settings())
+
+
 def start_scheduler(settings: Settings) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone=TIMEZONE)
     if settings.feed_url:
@@ -82,6 +88,14 @@ def start_scheduler(settings: Settings) -> BackgroundScheduler:
         id="screening-owed",
         max_instances=1,
         coalesce=True,
+    )
+    scheduler.add_job(
+        run_scheduled_full_screening,
+        CronTrigger.from_crontab(settings.screening_full_cron, timezone=TIMEZONE),
+        id="screening-full",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=6 * 3600,
     )
     scheduler.start()
     return scheduler

@@ -11,8 +11,10 @@ sync touched):
   lines groups them by person and period, so a touched pair holds every line of its groups);
 - `village_jump`: every village's totals of the items touched, in the touched months and the
   months whose six months before hold a touched one (their medians moved).
+A touched pair includes the pairs of the touched lines' earlier versions (app.screening.scope).
 A change that is not a line's (a reference list uploaded, a standard edited) needs a full run
-of the rules that read it: `after_death`, `public_employee`, `cadre_relative`, `over_standard`.
+of the rules that read it: `after_death`, `public_employee`, `cadre_relative`, `over_standard`
+(app.screening.runs.rescreen).
 """
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -450,7 +452,7 @@ def _village_month_totals(session: Session, scope: Scope, before: int) -> Select
             select(func.min(items.c.period), func.max(items.c.period))
         ).one()
         where = [
-            lines.c.period.between(_shifted(first, -before), _shifted(last, before))
+            lines.c.period.between(shifted(first, -before), shifted(last, before))
             if first is not None
             else false()
         ]
@@ -467,7 +469,7 @@ def _village_month_totals(session: Session, scope: Scope, before: int) -> Select
     )
 
 
-def _shifted(period: str, months: int) -> str:
+def shifted(period: str, months: int) -> str:
     """The period `months` later (earlier, when negative) than `period`."""
     return period_of(int(period[:4]) * 12 + int(period[5:7]) - 1 + months)
 

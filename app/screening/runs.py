@@ -8,8 +8,9 @@ Invariants:
 - A run never acts on a payout: it raises, updates, re-opens and withdraws flags only.
 - A rule's open flags that its scope no longer finds are withdrawn (the lines were corrected or
   reversed, a list or a standard changed): on a full run every open flag of the rule, on an
-  incremental one those of the touched persons' months (village_jump: the village months
-  checked). Dismissed and confirmed flags stay as a person left them.
+  incremental one those of the touched persons' months, the months their lines were corrected
+  away from included (village_jump: the village months checked). Dismissed and confirmed
+  flags stay as a person left them.
 - A list uploaded or a standard edited re-runs the rules that read it (`rescreen`), in full,
   with the change, under the lease. The lease is not waited for: while a sync holds it, the
   run is owed (`OwedRun`) and carried out at the end of the sync or at the scheduler's next
@@ -37,7 +38,8 @@ from app.screening import checks, flagging, objections
 from app.screening.flagging import Finding
 from app.screening.models import ListKind, OwedRun, RunScope, ScreeningRun
 from app.screening.rules import RULES, Rule, RuleCode
-from app.screening.scope import FULL, Scope, incremental_scope, touched_pairs
+from app.screening.scope import FULL, NOTHING, Scope, Touched, incremental_scope
+from app.screening.scope import touched as scope_touched
 from app.staff.models import Staff
 from app.sync import lease
 from app.sync.models import SyncRun
@@ -111,12 +113,12 @@ def carry_out(
     codes = [code for code in RULE_FINDERS if rules is None or code in rules]
     with _scope_of(session, run) as scope:
         run.scope = scope.kind  # an incremental run with nothing to start from checks everything
-        pairs = touched_pairs(session) if scope.kind is RunScope.incremental else set()
+        touched = scope_touched(session) if scope.kind is RunScope.incremental else NOTHING
         # One rule after another, its findings kept before the next rule's are read: a full
         # run finds tens of thousands, which need not all be in memory at once.
         counts = {
             code: _keep(
-                session, run.id, scope, code, list(RULE_FINDERS[code](session, scope)), pairs
+                session, run.id, scope, code, list(RULE_FINDERS[code](session, scope)), touched
             )
             for code in codes
         }
@@ -161,7 +163,7 @@ def _keep(
     scope: Scope,
     code: RuleCode,
     findings: list[Finding],
-    touched: set[tuple[int, str]],
+    touched: Touched,
 ) -> dict[str, int]:
     tally = flagging.record_findings(session, code, findings, run_id=run_id)
     withdrawn = 0
@@ -176,16 +178,19 @@ def _keep(
     return {"found": len(findings), **tally._asdict(), "withdrawn": withdrawn}
 
 
-def _checked(
-    scope: Scope, code: RuleCode, flag: flagging.OpenFlag, touched: set[tuple[int, str]]
-) -> bool:
-    """Whether the scope checked what `flag` is about. An incremental run leaves village_jump's
-    flags to a full run (the months it checks depend on the items touched, not on persons)."""
+def _checked(scope: Scope, code: RuleCode, flag: flagging.OpenFlag, touched: Touched) -> bool:
+    """Whether the scope checked what `flag` is about: in an incremental one, the flag's
+    person's month; village_jump's, a village month whose item was touched in it or in the
+    months before it (app.screening.checks: the months it checks)."""
     if scope.kind is RunScope.full:
         return True
     if code == RuleCode.village_jump:
-        return False
-    return (flag.person_id, flag.period) in touched
+        before: int = RULES[RuleCode.village_jump].parameters["months_before"]
+        return flag.item_name is not None and any(
+            (flag.item_name, checks.shifted(flag.period, -back)) in touched.items
+            for back in range(before + 1)
+        )
+    return (flag.person_id, flag.period) in touched.pairs
 
 
 # --- after a sync, and what is owed ------------------------------------------------------------
@@ -220,6 +225,22 @@ def run_owed_in_lease(settings: Settings) -> ScreeningRun | None:
             return run_owed()
     except lease.SyncAlreadyRunning:
         logger.info("owed screening left to the sync that holds the lease")
+        return None
+
+
+def run_full_in_lease(settings: Settings) -> ScreeningRun | None:
+    """The scheduler's periodic full run of every rule, under a lease of its own; it settles
+    every run owed. While a sync holds the lease, a run of every rule is owed instead (the
+    sync carries it out at its end, or the next tick does)."""
+    try:
+        with lease.held(None, seconds=settings.sync_lease_seconds):
+            with session_scope().begin() as session:
+                owed = _owed(session)
+            return _recorded_run(scope=RunScope.full, trigger="schedule", settles=owed)
+    except lease.SyncAlreadyRunning:
+        logger.info("full screening owed to the sync that holds the lease")
+        with session_scope().begin() as session:
+            owe(session, list(RULE_FINDERS))
         return None
 
 

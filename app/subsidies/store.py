@@ -678,7 +678,30 @@ def stored_lines(*, birth_on: bool = False, id_hash: bool = False) -> Select[Any
 
 def lines_synced_since(since: datetime) -> Select[Any]:
     """The lines, paid or not, whose latest version was stored at `since` or later (a line sent
-    again unchanged keeps its time): `person_id`, `period`, `village_code`, `item_name`."""
+    again unchanged keeps its time): `record_id`, `person_id`, `period`, `village_code`,
+    `item_name`."""
     return select(
-        _payout.c.person_id, _payout.c.period, _payout.c.village_code, _payout.c.item_name
+        _payout.c.record_id,
+        _payout.c.person_id,
+        _payout.c.period,
+        _payout.c.village_code,
+        _payout.c.item_name,
     ).where(_payout.c.synced_at >= since)
+
+
+def earlier_versions(records: Any) -> Select[Any]:
+    """The earlier versions of the records of `records` (a table or subquery with a
+    `record_id` column), as their person (by id: a version whose person is stored nowhere is
+    left out), `period`, `village_code` and `item_name` then stood: a correction may have moved
+    a line to another person, month or item."""
+    return (
+        select(
+            _person.c.id.label("person_id"),
+            _history.c.period,
+            _history.c.village_code,
+            _history.c.item_name,
+        )
+        .select_from(records)
+        .join(_history, _history.c.record_id == records.c.record_id)
+        .join(_person, _person.c.id_hash == _history.c.person_hash)
+    )

@@ -3,13 +3,16 @@ lease; while a sync holds the lease, the run is owed and carried out at the end 
 at the scheduler's next tick."""
 
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
 from app.db.engines import engine_for, session_scope
+from app.scheduler import start_scheduler
 from app.screening import lists, runs
 from app.screening.models import Flag, FlagState, ListKind, OwedRun, ScreeningRun
 from app.screening.rules import RuleCode
@@ -23,6 +26,7 @@ from tests.sync.test_service import client_for, record
 
 OLD = id_number("19400101", 11)
 STANDARDS = "/api/v1/admin/screening/standards"
+COUNTY = ZoneInfo("Asia/Shanghai")
 
 
 def _flags(session: Session, rule: RuleCode) -> list[Flag]:
@@ -159,3 +163,51 @@ def test_an_incremental_run_on_demand_starts_from_the_last_run_of_every_rule(
     run = runs.run_screening(session, scope=runs.RunScope.incremental, trigger="staff")
     since = runs._incremental_since(session, run)
     assert since is not None and since == full_run_started - runs.CLOCK_MARGIN
+
+
+def test_the_full_screening_is_scheduled_weekly_or_as_configured(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    scheduler = start_scheduler(get_settings())
+    try:
+        weekly = scheduler.get_job("screening-full").next_run_time.astimezone(COUNTY)
+        assert scheduler.get_job("screening-owed") is not None
+    finally:
+        scheduler.shutdown(wait=False)
+    assert (weekly.weekday(), weekly.hour, weekly.minute) == (6, 4, 0)  # Sunday 04:00
+
+    monkeypatch.setenv("LIANYUN_SCREENING_FULL_CRON", "15 5 * * mon")
+    get_settings.cache_clear()
+    scheduler = start_scheduler(get_settings())
+    try:
+        monday = scheduler.get_job("screening-full").next_run_time.astimezone(COUNTY)
+    finally:
+        scheduler.shutdown(wait=False)
+    assert (monday.weekday(), monday.hour, monday.minute) == (0, 5, 15)
+
+
+def test_the_scheduled_full_run_checks_every_line_or_is_owed_while_a_sync_runs(
+    committed_db: str,
+) -> None:
+    settings = get_settings()
+    with session_scope().begin() as session:  # stored by a sync whose screening failed
+        plant(session, "D-1", OLD)
+        plant(session, "D-2", OLD)
+        sync_holder = lease.take(session, seconds=300)
+
+    assert runs.run_full_in_lease(settings) is None
+    with session_scope().begin() as session:
+        assert set(session.scalars(select(OwedRun.rule))) == set(RuleCode)
+        lease.release(session, sync_holder)
+
+    run = runs.run_full_in_lease(settings)
+
+    assert run is not None and (run.trigger, run.scope, run.outcome) == (
+        "schedule",
+        "full",
+        "succeeded",
+    )
+    assert set(run.counts) == set(RuleCode) and run.counts["duplicate"]["new"] == 1
+    with session_scope().begin() as session:
+        assert session.scalars(select(OwedRun)).all() == []  # the full run settled them
+    engine_for(committed_db).dispose()

@@ -17,6 +17,7 @@ from tests.screening.planting import (
     add_roster,
     id_number,
     plant,
+    plant_month_total,
     set_standard,
 )
 
@@ -166,35 +167,21 @@ def test_cadre_relative_flags_anything_paid_to_the_roster_cadre_included(
     assert flags[("C-1",)].figures["roster"][0]["relation"] == "本人"
 
 
-def _month_total(session: Session, village: str, period: str, total: int, n: int = 2) -> None:
-    for i in range(n):
-        number = id_number("19500101", 100 + i)
-        plant(
-            session,
-            f"J-{village}-{period}-{i}",
-            number,
-            village_code=village,
-            period=period,
-            item_name="高龄津贴",
-            amount_fen=total // n,
-        )
-
-
 def test_village_jump_needs_twice_its_own_median_and_well_above_the_township(
     session: Session,
 ) -> None:
     history = ["2026-03", "2026-04", "2026-05", "2026-06", "2026-07", "2026-08"]
     for period, total in zip(history, [8000, 12000, 10000, 9000, 11000, 13000], strict=True):
-        _month_total(session, SANGUANZHAI, period, total)
-        _month_total(session, GAOSHI, period, 10000)
-        _month_total(session, DASONG, period, total)
-    _month_total(session, SANGUANZHAI, "2026-09", 50000)  # > 2 × 10000, > 2 × 20000
-    _month_total(session, GAOSHI, "2026-09", 10000)
-    _month_total(session, DASONG, "2026-09", 21000)  # exactly twice its median: not above
+        plant_month_total(session, SANGUANZHAI, period, total)
+        plant_month_total(session, GAOSHI, period, 10000)
+        plant_month_total(session, DASONG, period, total)
+    plant_month_total(session, SANGUANZHAI, "2026-09", 50000)  # > 2 × 10000, > 2 × 20000
+    plant_month_total(session, GAOSHI, "2026-09", 10000)
+    plant_month_total(session, DASONG, "2026-09", 21000)  # exactly twice its median: not above
     # TIANMA: a jump with only two months before it is not judged
-    _month_total(session, TIANMA, "2026-07", 10000)
-    _month_total(session, TIANMA, "2026-08", 10000)
-    _month_total(session, TIANMA, "2026-09", 50000)
+    plant_month_total(session, TIANMA, "2026-07", 10000)
+    plant_month_total(session, TIANMA, "2026-08", 10000)
+    plant_month_total(session, TIANMA, "2026-09", 50000)
     screen(session)
 
     flags = flagged(session, RuleCode.village_jump)
