@@ -6,9 +6,11 @@ amounts in fen and in yuan, ages, standards, medians, dates.
 
 What each re-checks in an incremental scope (app.screening.scope: the (person, period) pairs a
 sync touched):
-- `duplicate`, `two_villages`, `age_mismatch`, `over_standard`, `after_death`,
-  `public_employee`, `cadre_relative`: every line of the touched pairs (a rule that groups
-  lines groups them by person and period, so a touched pair holds every line of its groups);
+- `duplicate`, `two_villages`, `age_mismatch`, `over_standard`, `cadre_relative`: every line
+  of the touched pairs (a rule that groups lines groups them by person and period, so a
+  touched pair holds every line of its groups);
+- `after_death`, `public_employee` (one finding a person and item, of every period): every
+  line of the touched persons;
 - `village_jump`: every village's totals of the items touched, in the touched months and the
   months whose six months before hold a touched one (their medians moved).
 A touched pair includes the pairs of the touched lines' earlier versions (app.screening.scope).
@@ -598,46 +600,91 @@ def _ratio(total: int, median: int) -> str:
     return f"{total / median:.1f}" if median else "—"
 
 
-# --- after_death -------------------------------------------------------------------------------
+# --- after_death and public_employee: one finding a person and item ---------------------------
+
+
+def _paid_of_persons(scope: Scope, *, id_hash: bool = False) -> Subquery:
+    """The paid lines of the scope's persons, of every period: all of them, or every line of
+    the persons of the touched pairs (a finding of PERSON_RULES gathers a person's months)."""
+    lines = store.paid_lines(birth_on=False, id_hash=id_hash)
+    if scope.kind is RunScope.incremental:
+        lines = lines.where(lines.selected_columns.person_id.in_(select(scope.touched.c.person_id)))
+    return lines.subquery("paid")
+
+
+def _per_person_item(
+    rows: Iterable[Any],
+    figures: Callable[[list[Any]], dict[str, Any]],
+    line_figures: Callable[[Any], dict[str, Any]],
+) -> list[Finding]:
+    """One finding of each person and item with all its lines (`rows` in that order, then by
+    period): its item, periods, total and lines, and the rule's own `figures` of the lines and
+    `line_figures` of each. Its key is the person and item, so a new line of theirs updates
+    the flag (and opens a dismissed one again: its figures changed) instead of raising one."""
+    findings = []
+    for (person_id, item), lines in _grouped(rows, lambda r: (r.person_id, r.item_name)):
+        first = lines[0]
+        findings.append(
+            Finding(
+                village_code=first.village_code,
+                period=first.period,
+                record_ids=tuple(r.record_id for r in lines),
+                figures={
+                    "item_name": item,
+                    "first_period": first.period,
+                    "last_period": lines[-1].period,
+                    "line_count": len(lines),
+                    **money("total", sum(r.amount_fen for r in lines)),
+                    **figures(lines),
+                    "lines": [
+                        {**_line_figures(r), "period": r.period, **line_figures(r)} for r in lines
+                    ],
+                },
+                person_id=person_id,
+                item_name=item,
+                key=f"{person_id}|{item}",
+            )
+        )
+    return findings
 
 
 def find_after_death(session: Session, scope: Scope) -> list[Finding]:
     """Paid for a period after the month of death on the deceased list (the month of death is
-    still due)."""
-    paid = _paid(scope, id_hash=True)
+    still due): one finding of each person and item, with every such line."""
+    paid = _paid_of_persons(scope, id_hash=True)
     deceased = Deceased.__table__
     months_after = month_index(paid.c.period) - date_month_index(deceased.c.died_on)
     rows = session.execute(
         select(paid, deceased.c.died_on, months_after.label("months_after"))
         .join(deceased, deceased.c.id_hash == paid.c.id_hash)
         .where(months_after > 0)
-        .order_by(paid.c.record_id)
+        .order_by(paid.c.person_id, paid.c.item_name, paid.c.period, paid.c.record_id)
     )
-    return _per_line(
+    return _per_person_item(
         rows,
-        lambda row: {
-            "died_on": str(row.died_on),
-            "months_after_death": int(row.months_after),
+        lambda lines: {
+            "died_on": str(lines[0].died_on),
+            "months_after_death": max(int(r.months_after) for r in lines),
         },
+        lambda row: {"months_after_death": int(row.months_after)},
     )
-
-
-# --- public_employee ---------------------------------------------------------------------------
 
 
 def find_public_employees(session: Session, scope: Scope) -> list[Finding]:
     """On the public employees' list (财政供养人员) and paid an item of the rule's categories
-    (社会救助)."""
+    (社会救助): one finding of each person and item, with every such line."""
     categories: list[str] = RULES[RuleCode.public_employee].parameters["categories"]
-    paid = _paid(scope, id_hash=True)
+    paid = _paid_of_persons(scope, id_hash=True)
     employees = PublicEmployee.__table__
     rows = session.execute(
         select(paid)
         .join(employees, employees.c.id_hash == paid.c.id_hash)
         .where(paid.c.category_code.in_(categories))
-        .order_by(paid.c.record_id)
+        .order_by(paid.c.person_id, paid.c.item_name, paid.c.period, paid.c.record_id)
     )
-    return _per_line(rows, lambda row: {"category_code": row.category_code})
+    return _per_person_item(
+        rows, lambda lines: {"category_code": lines[0].category_code}, lambda _row: {}
+    )
 
 
 # --- cadre_relative ----------------------------------------------------------------------------
@@ -671,6 +718,10 @@ def find_cadre_relatives(session: Session, scope: Scope) -> list[Finding]:
         findings.append(_line_finding(row, figures))
     return findings
 
+
+# Rules whose findings gather a person's lines of every period: an incremental run reads every
+# line of the touched persons for them, and checks the open flags of those persons.
+PERSON_RULES: frozenset[RuleCode] = frozenset({RuleCode.after_death, RuleCode.public_employee})
 
 FINDERS: dict[RuleCode, Finder] = {
     RuleCode.duplicate: find_duplicates,

@@ -190,6 +190,8 @@ def _checked(scope: Scope, code: RuleCode, flag: flagging.OpenFlag, touched: Tou
             (flag.item_name, checks.shifted(flag.period, -back)) in touched.items
             for back in range(before + 1)
         )
+    if code in checks.PERSON_RULES:
+        return flag.person_id in touched.persons
     return (flag.person_id, flag.period) in touched.pairs
 
 

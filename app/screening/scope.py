@@ -125,19 +125,22 @@ def incremental_scope(session: Session, since: datetime) -> Iterator[Scope]:
 
 
 class Touched(NamedTuple):
-    """What an incremental scope touched, in memory: its (person_id, period) pairs and its
-    (item_name, period) pairs."""
+    """What an incremental scope touched, in memory: its (person_id, period) pairs, their
+    persons and its (item_name, period) pairs."""
 
     pairs: frozenset[tuple[int, str]]
+    persons: frozenset[int]
     items: frozenset[tuple[str, str]]
 
 
-NOTHING = Touched(frozenset(), frozenset())
+NOTHING = Touched(frozenset(), frozenset(), frozenset())
 
 
 def touched(session: Session) -> Touched:
     """The pairs of the incremental scope in force."""
+    pairs = frozenset((p, period) for p, period in session.execute(select(_touched)))
     return Touched(
-        frozenset((p, period) for p, period in session.execute(select(_touched))),
+        pairs,
+        frozenset(person for person, _ in pairs),
         frozenset((item, period) for item, period in session.execute(select(_touched_items))),
     )

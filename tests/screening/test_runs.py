@@ -145,7 +145,7 @@ def test_an_incremental_run_checks_only_the_persons_months_the_sync_touched(
         ["NEW-1", "NEW-2"],
         ["NEW-3", "OLD-3"],
     ]
-    assert [f.record_ids for f in flags(session, RuleCode.after_death)] == [["NEW-3"], ["OLD-3"]]
+    assert [f.record_ids for f in flags(session, RuleCode.after_death)] == [["NEW-3", "OLD-3"]]
     assert run.counts["duplicate"]["found"] == 2
 
     assert full(session)["duplicate"]["new"] == 1  # OLD-1, OLD-2
@@ -253,3 +253,46 @@ def test_an_incremental_run_withdraws_a_village_jump_no_longer_met(session: Sess
 
     session.refresh(flag)
     assert (counts["village_jump"]["withdrawn"], flag.state) == (1, FlagState.withdrawn)
+
+
+def test_after_death_flags_a_person_and_item_once_and_a_new_month_reopens_it(
+    session: Session,
+) -> None:
+    add_deceased(session, OLD, datetime(2026, 7, 20).date())
+    plant(session, "M-08", OLD, period="2026-08")
+    plant(session, "M-09", OLD, period="2026-09")
+    first = full(session)
+    (flag,) = flags(session, RuleCode.after_death)
+    assert (first["after_death"]["new"], flag.record_ids) == (1, ["M-08", "M-09"])
+    close(flag, FlagState.dismissed, session)
+    assert full(session)["after_death"] == {
+        "found": 1,
+        "new": 0,
+        "reopened": 0,
+        "updated": 0,
+        "withdrawn": 0,
+    }
+
+    # Paid again tonight: the incremental run reads all the person's months, not tonight's.
+    plant(session, "M-10", OLD, period="2026-10")
+    counts = _incremental_after(session, ["M-10"])
+
+    assert (counts["after_death"]["new"], counts["after_death"]["reopened"]) == (0, 1)
+    session.refresh(flag)
+    assert (flag.state, flag.record_ids) == (FlagState.open, ["M-08", "M-09", "M-10"])
+    assert flag.figures["line_count"] == 3 and flags(session, RuleCode.after_death) == [flag]
+
+
+def test_an_incremental_run_withdraws_a_person_flag_when_the_last_line_is_reversed(
+    session: Session,
+) -> None:
+    add_deceased(session, OLD, datetime(2026, 7, 20).date())
+    plant(session, "M-08", OLD, period="2026-08")
+    plant(session, "M-09", OLD, period="2026-09")
+    full(session)
+    plant(session, "M-08", OLD, period="2026-08", version=2, status="reversed")
+    assert _incremental_after(session, ["M-08"])["after_death"]["updated"] == 1
+    plant(session, "M-09", OLD, period="2026-09", version=2, status="reversed")
+    assert _incremental_after(session, ["M-09"])["after_death"]["withdrawn"] == 1
+    (flag,) = flags(session, RuleCode.after_death)
+    assert (flag.state, flag.record_ids) == (FlagState.withdrawn, ["M-09"])
