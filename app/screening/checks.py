@@ -69,6 +69,11 @@ def period_of(month_index: int) -> str:
     return f"{month_index // 12:04d}-{month_index % 12 + 1:02d}"
 
 
+def month_of(period: str) -> int:
+    """The month index (year × 12 + month − 1) of a period "2026-10"; `period_of` reversed."""
+    return int(period[:4]) * 12 + int(period[5:7]) - 1
+
+
 # --- SQL shared by the rules -------------------------------------------------------------------
 
 
@@ -346,7 +351,7 @@ def find_village_jumps(session: Session, scope: Scope) -> list[Finding]:
                 windowed.c.total_fen,
             )
             .where(
-                *_in_scope(scope, windowed, before),
+                *_in_scope(session, scope, windowed),
                 windowed.c.months_before >= min_months,
                 windowed.c.total_fen > own_times * windowed.c.history_min,
             )
@@ -442,11 +447,11 @@ def _month_totals(session: Session, totals: Select[Any]) -> Iterator[Table]:
 
 
 def _village_month_totals(session: Session, scope: Scope, before: int) -> Select[Any]:
-    """Each village's total of each item each month (paid lines); in an incremental scope those
-    of the months that can matter to the months checked (the touched months' bounds read first:
-    a condition on a subquery made PostgreSQL sum every month anyway, and slower)."""
-    lines = store.paid_lines(birth_on=False).subquery("lines")
-    month = month_index(lines.c.period)
+    """Each village's total of each item each month (paid lines), as the payout store keeps
+    them (app.subsidies.store.month_totals: no line is summed here); in an incremental scope
+    those of the months that can matter to the months checked (the touched months' bounds
+    read first)."""
+    totals = store.month_totals().subquery("kept")
     where: list[ColumnElement[bool]] = []
     if scope.kind is RunScope.incremental:
         items = scope.touched_items
@@ -454,49 +459,51 @@ def _village_month_totals(session: Session, scope: Scope, before: int) -> Select
             select(func.min(items.c.period), func.max(items.c.period))
         ).one()
         where = [
-            lines.c.period.between(shifted(first, -before), shifted(last, before))
+            totals.c.period.between(shifted(first, -before), shifted(last, before))
             if first is not None
             else false()
         ]
-    return (
-        select(
-            lines.c.village_code,
-            func.substr(lines.c.village_code, 1, 9).label("township_code"),
-            lines.c.item_name,
-            month.label("month"),
-            func.sum(lines.c.amount_fen).label("total_fen"),
-        )
-        .where(*where)
-        .group_by(lines.c.village_code, lines.c.item_name, month)
-    )
+    return select(
+        totals.c.village_code,
+        func.substr(totals.c.village_code, 1, 9).label("township_code"),
+        totals.c.item_name,
+        month_index(totals.c.period).label("month"),
+        totals.c.total_fen,
+    ).where(*where)
 
 
 def shifted(period: str, months: int) -> str:
     """The period `months` later (earlier, when negative) than `period`."""
-    return period_of(int(period[:4]) * 12 + int(period[5:7]) - 1 + months)
+    return period_of(month_of(period) + months)
 
 
-def _touched_items(scope: Scope) -> Subquery:
-    """The (item, month) pairs of the lines of an incremental scope, paid or not."""
+def jump_months(session: Session, scope: Scope) -> dict[str, set[int]]:
+    """The month indexes `village_jump` checks in an incremental scope, by item: those whose
+    item was touched in them or in one of the `months_before` months before (their medians
+    moved). A few dozen: the touched items' months, read from the scope's small table."""
+    before: int = RULES[RuleCode.village_jump].parameters["months_before"]
     items = scope.touched_items
-    return select(items.c.item_name, month_index(items.c.period).label("month")).subquery(
-        "touched_items"
-    )
+    months: dict[str, set[int]] = {}
+    for item, period in session.execute(select(items.c.item_name, items.c.period)):
+        months.setdefault(item, set()).update(
+            range(month_of(period), month_of(period) + before + 1)
+        )
+    return months
 
 
-def _in_scope(scope: Scope, totals: Any, before: int) -> list[ColumnElement[bool]]:
-    """A month total is checked if an incremental scope touched its item in its month or in one
-    of the `before` months before."""
+def _in_scope(session: Session, scope: Scope, totals: Any) -> list[ColumnElement[bool]]:
+    """A month total is checked if an incremental scope touched its item in its month or in
+    one of the months before (`jump_months`), as plain conditions: no subquery a row."""
     if scope.kind is not RunScope.incremental:
         return []
-    items = _touched_items(scope)
     return [
-        select(items.c.month)
-        .where(
-            items.c.item_name == totals.c.item_name,
-            items.c.month.between(totals.c.month - before, totals.c.month),
+        or_(
+            false(),
+            *(
+                and_(totals.c.item_name == item, totals.c.month.in_(sorted(months)))
+                for item, months in sorted(jump_months(session, scope).items())
+            ),
         )
-        .exists()
     ]
 
 
@@ -534,26 +541,24 @@ def _jump_findings(session: Session, jumps: Sequence[Any], before: int) -> list[
     items = {row.item_name for row in jumps}
     first = min(row.month for row in jumps) - before
     last = max(row.month for row in jumps)
-    lines = store.paid_lines(birth_on=False).subquery("lines")
-    month = month_index(lines.c.period)
-    in_range = [
-        lines.c.village_code.in_(villages),
-        lines.c.item_name.in_(items),
-        lines.c.period.between(period_of(first), period_of(last)),
-    ]
+    totals = store.month_totals().subquery("kept")
     monthly = {
-        (v, i, m): int(total)
-        for v, i, m, total in session.execute(
-            select(lines.c.village_code, lines.c.item_name, month, func.sum(lines.c.amount_fen))
-            .where(*in_range)
-            .group_by(lines.c.village_code, lines.c.item_name, month)
+        (v, i, month_of(p)): int(total)
+        for v, i, p, total in session.execute(
+            select(totals).where(
+                totals.c.village_code.in_(villages),
+                totals.c.item_name.in_(items),
+                totals.c.period.between(period_of(first), period_of(last)),
+            )
         )
     }
+    lines = store.paid_lines(birth_on=False).subquery("lines")
     record_ids: dict[tuple[str, str, str], list[str]] = {}
     for v, i, p, record_id in session.execute(
         select(lines.c.village_code, lines.c.item_name, lines.c.period, lines.c.record_id)
         .where(
-            *in_range[:2],
+            lines.c.village_code.in_(villages),
+            lines.c.item_name.in_(items),
             lines.c.period.in_({period_of(row.month) for row in jumps}),
         )
         .order_by(lines.c.record_id)

@@ -36,10 +36,9 @@ from app.db.engines import session_scope
 from app.pagination import PageParams, paginate
 from app.screening import checks, flagging, objections
 from app.screening.flagging import Finding
-from app.screening.models import ListKind, OwedRun, RunScope, ScreeningRun
+from app.screening.models import Flag, ListKind, OwedRun, RunScope, ScreeningRun
 from app.screening.rules import RULES, Rule, RuleCode
-from app.screening.scope import FULL, NOTHING, Scope, Touched, incremental_scope
-from app.screening.scope import touched as scope_touched
+from app.screening.scope import FULL, Scope, incremental_scope
 from app.staff.models import Staff
 from app.sync import lease
 from app.sync.models import SyncRun
@@ -113,13 +112,10 @@ def carry_out(
     codes = [code for code in RULE_FINDERS if rules is None or code in rules]
     with _scope_of(session, run) as scope:
         run.scope = scope.kind  # an incremental run with nothing to start from checks everything
-        touched = scope_touched(session) if scope.kind is RunScope.incremental else NOTHING
         # One rule after another, its findings kept before the next rule's are read: a full
         # run finds tens of thousands, which need not all be in memory at once.
         counts = {
-            code: _keep(
-                session, run.id, scope, code, list(RULE_FINDERS[code](session, scope)), touched
-            )
+            code: _keep(session, run.id, scope, code, list(RULE_FINDERS[code](session, scope)))
             for code in codes
         }
     run.counts = {code.value: figures for code, figures in counts.items()}
@@ -158,41 +154,37 @@ def _incremental_since(session: Session, run: ScreeningRun) -> datetime | None:
 
 
 def _keep(
-    session: Session,
-    run_id: int,
-    scope: Scope,
-    code: RuleCode,
-    findings: list[Finding],
-    touched: Touched,
+    session: Session, run_id: int, scope: Scope, code: RuleCode, findings: list[Finding]
 ) -> dict[str, int]:
     tally = flagging.record_findings(session, code, findings, run_id=run_id)
     withdrawn = 0
     if code in WITHDRAWING:
         found = {flagging.finding_key(finding) for finding in findings}
-        gone = [
-            flag.id
-            for flag in flagging.open_flags(session, code)
-            if flag.key not in found and _checked(scope, code, flag, touched)
-        ]
+        gone = [flag.id for flag in _checked(session, scope, code) if flag.key not in found]
         withdrawn = flagging.withdraw(session, gone, run_id=run_id)
     return {"found": len(findings), **tally._asdict(), "withdrawn": withdrawn}
 
 
-def _checked(scope: Scope, code: RuleCode, flag: flagging.OpenFlag, touched: Touched) -> bool:
-    """Whether the scope checked what `flag` is about: in an incremental one, the flag's
-    person's month; village_jump's, a village month whose item was touched in it or in the
-    months before it (app.screening.checks: the months it checks)."""
+def _checked(session: Session, scope: Scope, code: RuleCode) -> list[flagging.OpenFlag]:
+    """The open flags of `code` whose lines the scope checked: every one in a full scope; in an
+    incremental one those of the touched persons' months (PERSON_RULES: of the touched
+    persons), village_jump's of the village months it checked (checks.jump_months)."""
     if scope.kind is RunScope.full:
-        return True
+        return flagging.open_flags(session, code)
     if code == RuleCode.village_jump:
-        before: int = RULES[RuleCode.village_jump].parameters["months_before"]
-        return flag.item_name is not None and any(
-            (flag.item_name, checks.shifted(flag.period, -back)) in touched.items
-            for back in range(before + 1)
-        )
+        months = checks.jump_months(session, scope)
+        return [
+            flag
+            for flag in flagging.open_flags(session, code)
+            if checks.month_of(flag.period) in months.get(flag.item_name or "", ())
+        ]
+    touched = scope.touched
     if code in checks.PERSON_RULES:
-        return flag.person_id in touched.persons
-    return (flag.person_id, flag.period) in touched.pairs
+        return flagging.open_flags(session, code, Flag.person_id.in_(select(touched.c.person_id)))
+    pair = select(touched.c.person_id).where(
+        touched.c.person_id == Flag.person_id, touched.c.period == Flag.period
+    )
+    return flagging.open_flags(session, code, pair.exists())
 
 
 # --- after a sync, and what is owed ------------------------------------------------------------

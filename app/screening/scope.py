@@ -11,9 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, and_, select, text, true
+from sqlalchemy import Column, Integer, MetaData, String, Table, select, text, true
 from sqlalchemy.orm import Session
 
 from app.db.base import insert_for
@@ -61,7 +60,8 @@ class Scope:
 
     @property
     def touched_items(self) -> Table:
-        """The (item_name, period) pairs of the lines of an incremental scope, paid or not."""
+        """The (item_name, period) pairs of the lines stored since and of their earlier
+        versions, paid or not: the items' months whose village totals changed."""
         if self.kind is not RunScope.incremental:
             raise ValueError("a full scope touches everything")
         return _touched_items
@@ -105,12 +105,10 @@ def incremental_scope(session: Session, since: datetime) -> Iterator[Scope]:
             .on_conflict_do_nothing()
         )
     connection.execute(text(f"ANALYZE {_touched.name}"))  # its size: the joins start from it
-    stored = store.stored_lines().subquery()
+    # The items' months whose totals the lines stored since changed: theirs and their earlier
+    # versions' (the other lines of the touched pairs changed no total).
     for items in (
-        select(stored.c.item_name, stored.c.period).join(
-            _touched,
-            and_(_touched.c.person_id == stored.c.person_id, _touched.c.period == stored.c.period),
-        ),
+        select(_synced.c.item_name, _synced.c.period),
         select(earlier.c.item_name, earlier.c.period),
     ):
         connection.execute(
@@ -122,25 +120,3 @@ def incremental_scope(session: Session, since: datetime) -> Iterator[Scope]:
     yield Scope(RunScope.incremental, since)
     for table in _TABLES:
         table.drop(connection)
-
-
-class Touched(NamedTuple):
-    """What an incremental scope touched, in memory: its (person_id, period) pairs, their
-    persons and its (item_name, period) pairs."""
-
-    pairs: frozenset[tuple[int, str]]
-    persons: frozenset[int]
-    items: frozenset[tuple[str, str]]
-
-
-NOTHING = Touched(frozenset(), frozenset(), frozenset())
-
-
-def touched(session: Session) -> Touched:
-    """The pairs of the incremental scope in force."""
-    pairs = frozenset((p, period) for p, period in session.execute(select(_touched)))
-    return Touched(
-        pairs,
-        frozenset(person for person, _ in pairs),
-        frozenset((item, period) for item, period in session.execute(select(_touched_items))),
-    )
