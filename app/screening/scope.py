@@ -43,6 +43,7 @@ _touched_items = Table(
     prefixes=["TEMPORARY"],
 )
 _TABLES = (_synced, _touched, _touched_items)
+_ITEM = ("item_name", "period")
 
 
 @dataclass(frozen=True)
@@ -93,30 +94,18 @@ def incremental_scope(session: Session, since: datetime) -> Iterator[Scope]:
     )
     connection.execute(text(f"ANALYZE {_synced.name}"))
     earlier = store.earlier_versions(_synced).subquery("earlier")
-    # A pair met twice is skipped by the primary key: SELECT DISTINCT would sort them. (SQLite
-    # parses ON CONFLICT after INSERT … SELECT only after a WHERE.)
-    for pairs in (
-        select(_synced.c.person_id, _synced.c.period),
-        select(earlier.c.person_id, earlier.c.period),
-    ):
-        connection.execute(
-            insert_for(connection.dialect.name)(_touched)
-            .from_select(["person_id", "period"], pairs.where(true()))
-            .on_conflict_do_nothing()
-        )
-    connection.execute(text(f"ANALYZE {_touched.name}"))  # its size: the joins start from it
-    # The items' months whose totals the lines stored since changed: theirs and their earlier
-    # versions' (the other lines of the touched pairs changed no total).
-    for items in (
-        select(_synced.c.item_name, _synced.c.period),
-        select(earlier.c.item_name, earlier.c.period),
-    ):
-        connection.execute(
-            insert_for(connection.dialect.name)(_touched_items)
-            .from_select(["item_name", "period"], items.where(true()))
-            .on_conflict_do_nothing()
-        )
-    connection.execute(text(f"ANALYZE {_touched_items.name}"))
+    # The touched pairs; the items' months whose totals the lines stored since changed: theirs
+    # and their earlier versions' (the other lines of the touched pairs changed no total).
+    for table, columns in ((_touched, ("person_id", "period")), (_touched_items, _ITEM)):
+        for source in (_synced, earlier):
+            # A pair met twice is skipped by the primary key: SELECT DISTINCT would sort them.
+            # (SQLite parses ON CONFLICT after INSERT … SELECT only after a WHERE.)
+            connection.execute(
+                insert_for(connection.dialect.name)(table)
+                .from_select(columns, select(*(source.c[c] for c in columns)).where(true()))
+                .on_conflict_do_nothing()
+            )
+        connection.execute(text(f"ANALYZE {table.name}"))  # its size: joins start from it
     yield Scope(RunScope.incremental, since)
     for table in _TABLES:
         table.drop(connection)
