@@ -285,13 +285,18 @@ def _demo_screening(config: "MockFeedConfig") -> None:
         periods = store.village_periods(session, DEMO_POSTER_VILLAGE)
         if member is None or not periods:
             return
-        for kind, data in files.items():
-            upload_list(session, ListKind(kind), data=data, actor=member, settings=settings)
+        # Each upload re-runs the rules that read its list; the full run then finds the rest.
+        run_ids = [
+            upload_list(
+                session, ListKind(kind), data=data, actor=member, settings=settings
+            ).screening_run_id
+            for kind, data in files.items()
+        ]
         _demo_objection(session, periods[0])
         run = runs.run_now(
             session, scope=RunScope.full, actor=member, lease_seconds=settings.sync_lease_seconds
         )
-        found = sum(figures.get("new", 0) for figures in run.counts.values())
+        found = runs.new_flags(session, [*(i for i in run_ids if i is not None), run.id])
     print(
         "疑点筛查：上传死亡、财政供养、干部及近亲属三份参考名单（模拟人员），全量筛查一次，"
         f"新疑点 {found} 个（GET /api/v1/admin/screening/flags，纪委工作人员登录）。"
