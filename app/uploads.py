@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
@@ -33,6 +33,12 @@ class Files:
     max_files: int
     max_file_bytes: int
     description: str
+
+
+class NoFields(BaseModel):
+    """The body of a route that takes files only."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class FormInvalid(LianyunError):

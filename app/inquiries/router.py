@@ -2,7 +2,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Cookie, Depends, Form, Path, Query, Request, Response, status
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, ConfigDict
 
 from app import uploads
 from app.config import SettingsDep
@@ -33,7 +32,7 @@ from app.ratelimit import ClientAddress
 from app.routing import ApiRoute
 from app.schemas import RowId, Text
 from app.staff.deps import CurrentStaff
-from app.uploads import Upload
+from app.uploads import NoFields, Upload
 
 TAG = "阳光问廉"
 ADMIN_TAG = "阳光问廉管理"
@@ -58,10 +57,6 @@ PHOTOS = uploads.Files(
 TOO_LARGE: dict[int | str, dict[str, Any]] = {
     413: {"model": Problem, "description": "照片或请求太大"}
 }
-
-
-class NoFields(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 # The path parameter is named here too, so that a bad one is reported before the body is read.
