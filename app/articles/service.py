@@ -98,7 +98,7 @@ def _published_versions(now: datetime) -> Select[ArticleVersion, datetime | None
         select(ArticleVersion, Article.public_from)
         .join(Article, Article.published_version_id == ArticleVersion.id)
         .where(_public(now))
-        .options(defer(ArticleVersion.body_md), defer(ArticleVersion.body_html))
+        .options(defer(ArticleVersion.body_md))
     )
 
 
@@ -110,7 +110,7 @@ def list_published(
 ) -> Page[ArticleBrief]:
     """The public articles of a column, newest first; with `q`, those that match, best first,
     each with a marked snippet."""
-    stmt = _published_versions(_now())
+    stmt = _published_versions(_now()).options(defer(ArticleVersion.body_html))
     if column is not None:
         stmt = stmt.where(Article.column == column)
     query_runs = search.runs(q) if q else []
@@ -147,11 +147,7 @@ def list_published(
 
 def get_published(session: Session, article_id: int) -> ArticleRead:
     """A public article; its read is counted (a count lost to a busy database is only logged)."""
-    row = session.execute(
-        _published_versions(_now())
-        .where(Article.id == article_id)
-        .options(undefer(ArticleVersion.body_html))
-    ).one_or_none()
+    row = session.execute(_published_versions(_now()).where(Article.id == article_id)).one_or_none()
     if row is None:
         raise ArticleNotFound(f"没有编号为 {article_id} 的文章，或它现在不公开。")
     version, public_from = row

@@ -234,9 +234,8 @@ def names(session: Session, codes: Iterable[str]) -> dict[str, str]:
     wanted = sorted(set(codes))
     if not wanted:
         return {}
-    return dict(
-        session.execute(select(Region.code, Region.name).where(Region.code.in_(wanted))).tuples()
-    )
+    rows = session.execute(select(Region.code, Region.name).where(Region.code.in_(wanted)))
+    return {code: name for code, name in rows}
 
 
 def region_detail(session: Session, code: str) -> RegionRead:
