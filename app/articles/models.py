@@ -30,7 +30,11 @@ class Article(Base):
     version when it is published, so a list needs no join to know what is public."""
 
     __tablename__ = "article"
-    __table_args__ = (Index("ix_article_public", "column", "public_from"),)
+    # the public list of a column, newest first, and its count, from the index alone
+    __table_args__ = (
+        Index("ix_article_public", "column", "public_from", "public_until"),
+        Index("ix_article_public_from", "public_from", "public_until"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     published_version_id: Mapped[int | None] = mapped_column(

@@ -24,7 +24,7 @@ from app.articles.schemas import (
 )
 from app.db.engines import SessionDep
 from app.errors import Problem, ok_content, problems
-from app.http_cache import NOT_MODIFIED, cached_route
+from app.http_cache import NOT_MODIFIED, cached_route, immutable
 from app.pagination import Page, PageDep
 from app.routing import ApiRoute
 from app.schemas import RowId, Text
@@ -114,11 +114,7 @@ def read_article(article_id: RowId, session: SessionDep) -> ArticleRead:
     responses={**ok_content("image/jpeg", "JPEG 图片"), **problems(404, 422)},
 )
 def read_article_image(image_id: RowId, session: SessionDep) -> Response:
-    return Response(
-        service.get_image(session, image_id),
-        media_type="image/jpeg",
-        headers={"Cache-Control": "public, max-age=31536000, immutable"},
-    )
+    return immutable(service.get_image(session, image_id), "image/jpeg")
 
 
 @router.get(

@@ -85,19 +85,19 @@ def _now() -> datetime:
 
 
 def _public(now: datetime) -> Any:
-    """The articles the public may see at `now`."""
+    """The articles the public may see at `now` (`public_from` is set exactly while a version
+    is published)."""
     return and_(
-        Article.published_version_id.is_not(None),
         Article.public_from <= now,
         or_(Article.public_until.is_(None), Article.public_until > now),
     )
 
 
-def _published_versions(now: datetime) -> Select[ArticleVersion, datetime | None]:
+def _published_versions() -> Select[ArticleVersion, datetime | None]:
+    """Published versions with the moment their article is public from; bodies deferred."""
     return (
         select(ArticleVersion, Article.public_from)
         .join(Article, Article.published_version_id == ArticleVersion.id)
-        .where(_public(now))
         .options(defer(ArticleVersion.body_md))
     )
 
@@ -105,49 +105,66 @@ def _published_versions(now: datetime) -> Select[ArticleVersion, datetime | None
 # --- public ------------------------------------------------------------------------------------
 
 
+_BRIEF = (
+    ArticleVersion.article_id,
+    ArticleVersion.column,
+    ArticleVersion.title,
+    ArticleVersion.summary,
+    ArticleVersion.author,
+    Article.public_from,
+)
+
+
 def list_published(
     session: Session, *, column: str | None, q: str | None, page: PageParams
 ) -> Page[ArticleBrief]:
     """The public articles of a column, newest first; with `q`, those that match, best first,
     each with a marked snippet."""
-    stmt = _published_versions(_now()).options(defer(ArticleVersion.body_html))
-    if column is not None:
-        stmt = stmt.where(Article.column == column)
     query_runs = search.runs(q) if q else []
     if q and not query_runs:  # only punctuation: nothing can match
         return Page[ArticleBrief](items=[], total=0, page=page.page, size=page.size)
+    shown = [_public(_now())] + ([Article.column == column] if column is not None else [])
+    # counted on the article rows alone (their index covers it): no version is read to count
+    count = select(func.count()).select_from(Article).where(*shown)
+    # columns, not ORM objects: a list is read on every visit
+    columns = (*_BRIEF, ArticleVersion.body_text) if query_runs else _BRIEF
+    stmt = (
+        select(*columns)
+        .join(Article, Article.published_version_id == ArticleVersion.id)
+        .where(*shown)
+    )
     if query_runs:
         hits = search.hits(session, KIND, query_runs)
+        count = count.join(hits, hits.c.ref_id == Article.id)
         stmt = stmt.join(hits, hits.c.ref_id == Article.id).order_by(
             hits.c.score.desc(), Article.public_from.desc(), Article.id.desc()
         )
     else:
-        stmt = stmt.options(defer(ArticleVersion.body_text)).order_by(
-            Article.public_from.desc(), Article.id.desc()
-        )
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    rows = session.execute(stmt.limit(page.size).offset(page.offset)).all()
+        stmt = stmt.order_by(Article.public_from.desc(), Article.id.desc())
+    total = session.scalar(count) or 0
     items = [
         ArticleBrief(
-            id=v.article_id,
-            column=v.column,
-            column_name=COLUMN_NAMES[v.column],
-            title=v.title,
-            summary=v.summary,
-            author=v.author,
-            published_at=public_from,
-            snippet=search.snippet([v.summary, v.body_text, v.title], query_runs)
+            id=row.article_id,
+            column=row.column,
+            column_name=COLUMN_NAMES[row.column],
+            title=row.title,
+            summary=row.summary,
+            author=row.author,
+            published_at=row.public_from,
+            snippet=search.snippet([row.summary, row.body_text, row.title], query_runs)
             if query_runs
             else None,
         )
-        for v, public_from in rows
+        for row in session.execute(stmt.limit(page.size).offset(page.offset))
     ]
     return Page[ArticleBrief](items=items, total=total, page=page.page, size=page.size)
 
 
 def get_published(session: Session, article_id: int) -> ArticleRead:
     """A public article; its read is counted (a count lost to a busy database is only logged)."""
-    row = session.execute(_published_versions(_now()).where(Article.id == article_id)).one_or_none()
+    row = session.execute(
+        _published_versions().where(_public(_now()), Article.id == article_id)
+    ).one_or_none()
     if row is None:
         raise ArticleNotFound(f"没有编号为 {article_id} 的文章，或它现在不公开。")
     version, public_from = row

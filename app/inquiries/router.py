@@ -7,6 +7,7 @@ from app import uploads
 from app.config import SettingsDep
 from app.db.engines import SessionDep
 from app.errors import Problem, ok_content, problems
+from app.http_cache import immutable
 from app.inquiries import pages, pdf, service, stats
 from app.inquiries.schemas import (
     ConfirmationCreate,
@@ -134,11 +135,7 @@ def create_inquiry_vote(
     responses={**ok_content("image/jpeg", "JPEG 照片"), **problems(404, 422)},
 )
 def read_inquiry_photo(photo_id: RowId, session: SessionDep) -> Response:
-    return Response(
-        service.get_photo(session, photo_id),
-        media_type="image/jpeg",
-        headers={"Cache-Control": "public, max-age=31536000, immutable"},
-    )
+    return immutable(service.get_photo(session, photo_id), "image/jpeg")
 
 
 @router.get(

@@ -150,9 +150,9 @@ def hits(session: Session, kind: str, query_runs: Sequence[str]) -> Subquery:
     better, and every document whose title matches scores above every other."""
     if _is_postgresql(session):
         stmt = text(
+            # 1 - 1 / (1 + rank) keeps the relevance below 1 and reads the vector once for it
             "SELECT ref_id, CASE WHEN terms @@ to_tsquery('simple', :in_title) THEN 1 ELSE 0 END"
-            " + ts_rank(terms, to_tsquery('simple', :match))"
-            " / (1 + ts_rank(terms, to_tsquery('simple', :match))) AS score"
+            " + 1 - 1 / (1 + ts_rank(terms, to_tsquery('simple', :match))) AS score"
             " FROM search_fts WHERE kind = :kind AND terms @@ to_tsquery('simple', :match)"
         ).bindparams(
             kind=_number(kind),
@@ -165,7 +165,7 @@ def hits(session: Session, kind: str, query_runs: Sequence[str]) -> Subquery:
             "SELECT rowid - :low AS ref_id,"
             " (rowid IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :in_title"
             "   AND rowid >= :low AND rowid < :high))"
-            " - bm25(search_fts, 10.0, 4.0, 1.0) / (1 - bm25(search_fts, 10.0, 4.0, 1.0)) AS score"
+            " + 1 - 1 / (1 - bm25(search_fts, 10.0, 4.0, 1.0)) AS score"
             " FROM search_fts WHERE search_fts MATCH :match AND rowid >= :low AND rowid < :high"
         ).bindparams(
             low=_number(kind) << 32,

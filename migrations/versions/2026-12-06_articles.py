@@ -35,7 +35,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_article")),
     )
     with op.batch_alter_table("article", schema=None) as batch_op:
-        batch_op.create_index("ix_article_public", ["column", "public_from"], unique=False)
+        batch_op.create_index(
+            "ix_article_public", ["column", "public_from", "public_until"], unique=False
+        )
+        batch_op.create_index(
+            "ix_article_public_from", ["public_from", "public_until"], unique=False
+        )
 
     op.create_table(
         "article_image",
@@ -178,6 +183,7 @@ def downgrade() -> None:
 
     op.drop_table("article_image")
     with op.batch_alter_table("article", schema=None) as batch_op:
+        batch_op.drop_index("ix_article_public_from")
         batch_op.drop_index("ix_article_public")
 
     op.drop_table("article")
