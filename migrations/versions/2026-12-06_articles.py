@@ -1,7 +1,7 @@
 """articles: articles with versions, pictures and daily reads; disciplinary cases
 
 Revision ID: ac81ac6f43fa
-Revises: 5e1a7c0d2b34
+Revises: 7c2d9e4f1a60
 Create Date: 2026-12-06 16:34:43.612341
 
 The lead re-chains down_revision at merge (written on f1478ed6908d + the search migration).
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "ac81ac6f43fa"
-down_revision: str | None = "5e1a7c0d2b34"
+down_revision: str | None = "7c2d9e4f1a60"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
