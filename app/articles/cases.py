@@ -69,6 +69,7 @@ def _day(value: date) -> str:
 
 @dataclass(frozen=True)
 class _Words:
+    name: str
     title: str
     facts: str
     text: str
@@ -95,7 +96,10 @@ def _words(case: Case, places: dict[str, str], on: date, *, masked: bool = False
         f"{title}。{facts}{money}"
         f"{_day(case.discipline_on)}，{case.issued_by}对{name}作出处理：{disciplines}。"
     )
-    return _Words(title=title, facts=facts, text=text, revisit=_revisit_text(case))
+    revisit = _revisit_text(case)
+    if revisit is not None:
+        revisit = revisit.replace(case.person_name, name)
+    return _Words(name=name, title=title, facts=facts, text=text, revisit=revisit)
 
 
 def _revisit_text(case: Case) -> str | None:
@@ -198,7 +202,7 @@ def get_published(session: Session, case_id: int) -> CaseRead:
             money_returned=case.money_returned,
             rectified=case.rectified,
             revisit_on=case.revisit_on,
-            note=case.revisit_note,
+            note=(case.revisit_note or "").replace(case.person_name, words.name) or None,
             text=words.revisit,
         )
     return CaseRead(

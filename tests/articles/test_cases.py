@@ -48,7 +48,12 @@ def test_the_commission_publishes_a_case_and_its_text_follows_the_template(
 def test_past_name_public_until_the_name_is_masked_everywhere(
     client: TestClient, session: Session
 ) -> None:
-    hidden = make_case(session, name_public_until=past(1).isoformat())
+    hidden = make_case(
+        session,
+        name_public_until=past(1).isoformat(),
+        revisit_on="2024-09-10",
+        revisit_note="王小明已退回全部钱款",
+    )
     named = make_case(
         session,
         person_name="李大强",
@@ -60,6 +65,7 @@ def test_past_name_public_until_the_name_is_masked_everywhere(
     assert detail["person_name"] == "王某某"
     assert "王小明" not in str(detail) and "王某某违规为亲属申报低保" in detail["title"]
     assert "王某某利用职务便利" in detail["facts"] and "对王某某作出处理" in detail["text"]
+    assert "王某某已退回" in detail["revisit"]["text"] and "王某某" in detail["revisit"]["note"]
     listed = client.get("/api/v1/cases").json()["items"]
     titles = {c["id"]: c["title"] for c in listed}
     assert "王某某" in titles[hidden] and "李大强" in titles[named]
