@@ -62,6 +62,9 @@ class ArticleCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     column: ArticleColumn = Field(description=_COLUMN_HELP)
+    township_code: RegionCode | None = Field(
+        default=None, description="由哪个乡镇提出（乡镇工作人员不填即本乡镇，只能填本乡镇）"
+    )
     title: Title
     summary: Summary = ""
     author: Author = ""

@@ -63,6 +63,7 @@ from app.policies import rendering
 from app.policies.models import VersionState
 from app.public_writes import today
 from app.regions import service as regions
+from app.regions.models import RegionLevel
 from app.staff.models import Role, Staff
 from app.uploads import Upload
 
@@ -443,9 +444,19 @@ def _audited(
 def create_article(session: Session, *, data: ArticleCreate, actor: Staff) -> ArticleAdminRead:
     """A new article whose only version is a draft: invisible until published."""
     _check_body(data.body_markdown, article_id=None, image_ids=set())
-    article = Article(township_code=_township_of(actor))
+    township = data.township_code or _township_of(actor)
+    own = _township_of(actor)
+    if own is not None and township != own:
+        raise OutsideTownship("乡镇工作人员只能为本乡镇提出文章。")
+    if township is not None:
+        region = regions.find_region(session, township)
+        if region is None or region.level != RegionLevel.township:
+            raise ArticleStateInvalid(f"没有区划代码为 {township} 的乡镇（街道）。")
+    article = Article(township_code=township)
     session.add(article)
-    content = data.model_dump(exclude={"body_markdown"}) | {"body_md": data.body_markdown}
+    content = data.model_dump(exclude={"body_markdown", "township_code"}) | {
+        "body_md": data.body_markdown
+    }
     version = _new_version(session, article, content, actor=actor)
     return _audited(session, article, version, actor=actor, action="create", before=None)
 
