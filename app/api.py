@@ -1,5 +1,8 @@
 from fastapi import APIRouter
 
+from app.articles.router import admin_router as articles_admin_router
+from app.articles.router import image_router as article_images_router
+from app.articles.router import router as articles_router
 from app.audit.router import router as audit_router
 from app.disclosures.router import router as disclosures_router
 from app.exams.router import admin_router as exams_admin_router
@@ -55,6 +58,9 @@ ROUTERS: tuple[APIRouter, ...] = (
     screening_lists_router,
     exams_router,
     exams_admin_router,
+    articles_router,
+    article_images_router,
+    articles_admin_router,
 )
 
 TAGS = [
@@ -64,6 +70,16 @@ TAGS = [
         "name": "惠民政策",
         "description": "11 类惠民惠农政策：分类、中文搜索、详情；编辑起草、提交、发布、撤下，"
         "保留历史版本",
+    },
+    {
+        "name": "宣传教育",
+        "description": "政策宣传、警示教育、廉政文化、工作动态四个栏目的文章：中文搜索、图片、"
+        "定时发布与撤下；编辑发布，乡镇工作人员可提出草稿",
+    },
+    {
+        "name": "通报曝光",
+        "description": "违纪违法典型案例按同一模板公开：处理方式、追回金额和通报回访；"
+        "过了公开期限姓名只显示姓氏",
     },
     {"name": "补贴查询", "description": "村民凭身份证号和姓名查询本人的补贴发放"},
     {"name": "村务公示（晒账）", "description": "各村每月的补贴发放明细，姓名打码"},

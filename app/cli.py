@@ -107,8 +107,8 @@ def _create_staff(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     """Regions, a demo admin, a demo poster and payouts synced from the built-in mock; safe to
     run again."""
-    code = _demo_admin(args) or _demo_poster() or _demo_inquiries() or _demo_standards()
-    code = code or _demo_exams()
+    code = _demo_admin(args) or _demo_poster() or _demo_inquiries() or _demo_articles()
+    code = code or _demo_standards() or _demo_exams()
     return code or _demo_sync(args)
 
 
@@ -192,6 +192,26 @@ def _demo_inquiries() -> int:
         made = inquiries_demo.load_demo(session, actor=member, settings=get_settings())
     if made:
         print(f"阳光问廉：载入 8 次会议、{made} 个问题（GET /api/v1/inquiries）。")
+    return 0
+
+
+def _demo_articles() -> int:
+    """12 articles in the four columns and 10 通报曝光 cases, by the demo admin and the demo
+    commission member (made by `_demo_admin` and `_demo_inquiries`)."""
+    from app.articles import demo as articles_demo
+    from app.staff import service as staff_service
+
+    with session_scope().begin() as session:
+        editor = staff_service.find_by_username(session, DEMO_ADMIN)
+        member = staff_service.find_by_username(session, DEMO_COMMISSION)
+        if editor is None or member is None:
+            return 0
+        articles, cases = articles_demo.load_demo(session, editor=editor, commission=member)
+    if articles:
+        print(
+            f"宣传教育：载入 {articles} 篇文章（GET /api/v1/articles）；"
+            f"通报曝光：{cases} 个案例（GET /api/v1/cases?village_code=511923102205）。"
+        )
     return 0
 
 

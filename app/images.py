@@ -1,9 +1,11 @@
 """Images people upload, made safe to keep and to show: the type is read from the bytes, never
 believed from the client, and the picture is re-encoded from its pixels alone, so no EXIF, GPS,
-ICC or text chunk survives. Used by tips' attachments and by the photos of 阳光问廉."""
+ICC or text chunk survives. Used by tips' attachments, by the photos of 阳光问廉 and by the
+pictures of articles."""
 
 import io
 import warnings
+from collections.abc import Sequence
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -78,3 +80,25 @@ def photo_for_phones(data: bytes, *, max_width: int) -> tuple[bytes, int, int]:
     out = io.BytesIO()
     bare.save(out, "JPEG", quality=82, optimize=True, progressive=True)
     return out.getvalue(), bare.width, bare.height
+
+
+class PhotoRefused(ValueError):
+    """An upload that cannot become a photo; its message says which one and why, in Chinese."""
+
+
+def photos_for_phones(
+    files: Sequence[bytes], *, max_bytes: int, max_width: int
+) -> list[tuple[bytes, int, int]]:
+    """Each file as `photo_for_phones` makes it, or PhotoRefused for the first that is too
+    large, not a JPEG or PNG, damaged or a decompression bomb (then none is kept)."""
+    photos = []
+    for number, data in enumerate(files, start=1):
+        if len(data) > max_bytes:
+            raise PhotoRefused(f"第 {number} 张照片超过 {max_bytes // (1024 * 1024)} MB。")
+        if sniff(data) not in (JPEG, PNG):
+            raise PhotoRefused(f"第 {number} 张不是 JPEG 或 PNG 照片。")
+        try:
+            photos.append(photo_for_phones(data, max_width=max_width))
+        except UNREADABLE as exc:
+            raise PhotoRefused(f"第 {number} 张照片已损坏或太大，无法读取。") from exc
+    return photos

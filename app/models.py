@@ -1,5 +1,6 @@
 """Every domain's ORM models, imported once so that `Base.metadata` knows every table."""
 
+from app.articles.models import Article, ArticleImage, ArticleReads, ArticleVersion, Case
 from app.audit.models import AuditEntry
 from app.exams.models import (
     Exam,
@@ -45,7 +46,12 @@ from app.sync.models import RejectedRecord, SyncCursor, SyncLease, SyncRun
 from app.tips.models import Tip, TipAttachment, TipKeyring, TipMessage
 
 __all__ = [
+    "Article",
+    "ArticleImage",
+    "ArticleReads",
+    "ArticleVersion",
     "AuditEntry",
+    "Case",
     "Deceased",
     "Exam",
     "ExamAttempt",

@@ -70,6 +70,7 @@ BODY_LIMITS = {
     "/api/v1/tips": 52 * 1024 * 1024,
     "/api/v1/admin/inquiry-meetings": 92 * 1024 * 1024,  # 9 photos of 10 MB
     "/api/v1/admin/inquiries": 92 * 1024 * 1024,
+    "/api/v1/admin/articles": 92 * 1024 * 1024,  # 9 pictures of 10 MB
     # a screening list of 10 MB (app.screening.lists.MAX_LIST_BYTES) and the form around it
     "/api/v1/admin/screening/lists": 10 * 1024 * 1024 + 64 * 1024,
 }

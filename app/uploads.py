@@ -35,6 +35,12 @@ class Files:
     description: str
 
 
+class NoFields(BaseModel):
+    """The body of a route that takes files only."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 class FormInvalid(LianyunError):
     status = 422
     code = "form_invalid"

@@ -53,6 +53,7 @@ def test_demo_loads_regions_and_prints_the_admin_password_once(
     assert re.search(r"用户名 fulou\s+密码 \S+", first)  # 佛楼镇's officer, to import cadres
     exam = re.search(r"演示考试已开放（佛楼镇，12 名干部，8 人已交卷）.*exams/(\d+)/report", first)
     assert exam is not None
+    assert "宣传教育：载入 12 篇文章" in first and "通报曝光：10 个案例" in first
     with sessionmaker(engine_for(cli_db))() as session:  # the demo screening flags every rule
         assert set(session.scalars(select(Flag.rule).distinct())) == set(RuleCode)
 
@@ -62,6 +63,7 @@ def test_demo_loads_regions_and_prints_the_admin_password_once(
     assert poster_url.group(1) in second  # the same poster, not a second one
     assert "单笔最高标准" not in second  # the standards loaded once
     assert "云考堂" not in second  # the bank, the exam and its cadres made once
+    assert "宣传教育" not in second  # the articles and cases too
     with sessionmaker(engine_for(cli_db))() as session:
         assert session.scalar(select(func.count()).select_from(Region)) == len(read_csv())
 

@@ -25,6 +25,7 @@ from app.subsidies import service as subsidies_service
 from app.surveys.models import SurveyState
 from app.sync.models import SyncRun
 from app.tips.models import Tip
+from tests.articles.factories import CASE, make_article, make_case
 from tests.audit.test_every_write import WRITE_METHODS, api_routes, needs_staff
 from tests.exams.factories import exam_data, load_bank, make_cadre, make_exam
 from tests.factories import (
@@ -60,6 +61,8 @@ class Township:
     flag_id: int  # a screening flag on a line of the village
     exam_id: int  # an open exam of the township
     attempt_id: int  # a cadre's attempt at it
+    article_id: int  # proposed by the township's officer
+    case_id: int  # a case of the village, proposed by the officer
 
     def path_values(self) -> dict[str, object]:
         return {
@@ -74,6 +77,8 @@ class Township:
             "exam_id": self.exam_id,
             "attempt_id": self.attempt_id,
             "slot": 1,
+            "article_id": self.article_id,
+            "case_id": self.case_id,
         }
 
 
@@ -102,6 +107,10 @@ def _township(client: TestClient, session: Session, code: str, village: str) -> 
         closes_at=(now + timedelta(days=7)).isoformat(),
     )
     attempt, _ = exams_service.start_attempt(session, exam.id, cadre=make_cadre(session, village))
+    article_id = make_article(session, publish=False, actor=officer)
+    case_id = make_case(
+        session, publish=False, actor=officer, township_code=code, village_code=village
+    )
     return Township(
         code,
         village,
@@ -115,6 +124,8 @@ def _township(client: TestClient, session: Session, code: str, village: str) -> 
         flag.id,
         exam.id,
         attempt.id,
+        article_id,
+        case_id,
     )
 
 
@@ -128,6 +139,7 @@ def townships(app: FastAPI, client: TestClient, session: Session) -> tuple[Towns
     )
 
 
+ARTICLE = {"column": "work", "title": "越界", "body_markdown": "越界"}
 # Path parameters of objects that are county-wide (no township owns them): the officer's role
 # alone refuses them.
 COUNTY_WIDE: dict[str, Callable[[Session], object]] = {
@@ -184,6 +196,15 @@ def _bodies(other: Township) -> dict[tuple[str, str], dict[str, Any]]:
         ("POST", "/api/v1/admin/inquiries/{number}/state"): {"state": "awaiting_confirmation"},
         ("POST", "/api/v1/admin/exams"): exam_data(region_code=other.code),
         ("PUT", "/api/v1/exam-attempts/{attempt_id}/answers/{slot}"): {"answer": "A"},
+        ("POST", "/api/v1/admin/articles"): {**ARTICLE, "township_code": other.code},
+        ("PATCH", "/api/v1/admin/articles/{article_id}"): {"title": "越界"},
+        ("POST", "/api/v1/admin/articles/{article_id}/images"): {},
+        ("POST", "/api/v1/admin/cases"): {
+            **CASE,
+            "township_code": other.code,
+            "village_code": other.village,
+        },
+        ("PATCH", "/api/v1/admin/cases/{case_id}"): {"post": "越界"},
         ("POST", "/api/v1/admin/screening/flags/{flag_id}/close"): {
             "state": "dismissed",
             "reason": "越界",
@@ -255,6 +276,8 @@ def test_an_officer_reaches_the_same_objects_of_their_own_township(
         f"/api/v1/admin/inquiry-meetings/{own.meeting_id}/list.pdf",
         f"/api/v1/admin/inquiries/{own.number}",
         f"/api/v1/admin/screening/flags/{own.flag_id}",
+        f"/api/v1/admin/articles/{own.article_id}",
+        f"/api/v1/admin/cases/{own.case_id}",
     ):
         assert client.get(url, headers=headers).status_code == 200, url
     for step in ("publish",):

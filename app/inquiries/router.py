@@ -2,12 +2,12 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Cookie, Depends, Form, Path, Query, Request, Response, status
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, ConfigDict
 
 from app import uploads
 from app.config import SettingsDep
 from app.db.engines import SessionDep
 from app.errors import Problem, ok_content, problems
+from app.http_cache import immutable
 from app.inquiries import pages, pdf, service, stats
 from app.inquiries.schemas import (
     ConfirmationCreate,
@@ -33,7 +33,7 @@ from app.ratelimit import ClientAddress
 from app.routing import ApiRoute
 from app.schemas import RowId, Text
 from app.staff.deps import CurrentStaff
-from app.uploads import Upload
+from app.uploads import NoFields, Upload
 
 TAG = "阳光问廉"
 ADMIN_TAG = "阳光问廉管理"
@@ -58,10 +58,6 @@ PHOTOS = uploads.Files(
 TOO_LARGE: dict[int | str, dict[str, Any]] = {
     413: {"model": Problem, "description": "照片或请求太大"}
 }
-
-
-class NoFields(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 # The path parameter is named here too, so that a bad one is reported before the body is read.
@@ -139,11 +135,7 @@ def create_inquiry_vote(
     responses={**ok_content("image/jpeg", "JPEG 照片"), **problems(404, 422)},
 )
 def read_inquiry_photo(photo_id: RowId, session: SessionDep) -> Response:
-    return Response(
-        service.get_photo(session, photo_id),
-        media_type="image/jpeg",
-        headers={"Cache-Control": "public, max-age=31536000, immutable"},
-    )
+    return immutable(service.get_photo(session, photo_id), "image/jpeg")
 
 
 @router.get(

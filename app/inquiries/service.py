@@ -462,18 +462,13 @@ def _photos(uploads: Sequence[Upload], *, already: int = 0) -> list[InquiryPhoto
     not a readable JPEG or PNG, and nothing is kept of any."""
     if already + len(uploads) > MAX_PHOTOS:
         raise PhotoInvalid(f"最多 {MAX_PHOTOS} 张照片（已有 {already} 张）。")
-    photos = []
-    for number, upload in enumerate(uploads, start=1):
-        if len(upload.data) > PHOTO_MAX_BYTES:
-            raise PhotoInvalid(f"第 {number} 张照片超过 10 MB。")
-        if images.sniff(upload.data) not in (images.JPEG, images.PNG):
-            raise PhotoInvalid(f"第 {number} 张不是 JPEG 或 PNG 照片。")
-        try:
-            data, width, height = images.photo_for_phones(upload.data, max_width=PHOTO_WIDTH)
-        except images.UNREADABLE as exc:
-            raise PhotoInvalid(f"第 {number} 张照片已损坏或太大，无法读取。") from exc
-        photos.append(InquiryPhoto(width=width, height=height, data=data))
-    return photos
+    try:
+        photos = images.photos_for_phones(
+            [u.data for u in uploads], max_bytes=PHOTO_MAX_BYTES, max_width=PHOTO_WIDTH
+        )
+    except images.PhotoRefused as exc:
+        raise PhotoInvalid(str(exc)) from exc
+    return [InquiryPhoto(width=width, height=height, data=data) for data, width, height in photos]
 
 
 def add_meeting_photos(

@@ -229,6 +229,15 @@ def full_names(session: Session, codes: list[str]) -> dict[str, str]:
     return {code: name for code, name in session.execute(_FULL_NAMES, {"codes": codes})}
 
 
+def names(session: Session, codes: Iterable[str]) -> dict[str, str]:
+    """The name of each region (黄柳村, 西兴镇), in one query."""
+    wanted = sorted(set(codes))
+    if not wanted:
+        return {}
+    rows = session.execute(select(Region.code, Region.name).where(Region.code.in_(wanted)))
+    return {code: name for code, name in rows}
+
+
 def region_detail(session: Session, code: str) -> RegionRead:
     region = get_region(session, code)
     return RegionRead(

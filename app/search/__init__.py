@@ -13,8 +13,12 @@ summary and a body. A new kind is one line in `KINDS` (its number is stored: nev
 - SQLite: the FTS5 table `search_fts` (unicode61 tokenizer; columns title, summary, body;
   rowid = kind number << 32 | ref_id, so one kind is a rowid range), ranked by bm25 with the
   title weighted highest.
-- PostgreSQL: the table `search_fts` (kind number, ref_id, tsvector of the same terms in the
-  'simple' configuration: title weight A, summary B, body D; GIN index), ranked by ts_rank.
+- PostgreSQL: the table `search_fts` (kind number, ref_id, `terms`: tsvector of the same terms
+  in the 'simple' configuration, title weight A, summary B, body D, GIN index; `head`: the title
+  and summary alone), ranked by ts_rank of the head. A body's vector is large, kept compressed
+  out of line: reading it for every hit to rank it cost more than the search (see
+  docs/performance.md#article-search), so the index finds the hits and the small head ranks
+  them; hits in the body alone keep the caller's order.
 
 Both are made by the migration, not by models. The caller decides what is public and keeps the
 index in step with `write` / `remove`, in its own transaction. `hits` ranks every document whose
@@ -122,10 +126,10 @@ def write(
     remove(session, kind, ref_id)
     if _is_postgresql(session):
         insert = (
-            "INSERT INTO search_fts (kind, ref_id, terms) VALUES (:kind, :id,"
+            "INSERT INTO search_fts (kind, ref_id, terms, head) SELECT :kind, :id,"
+            " head || setweight(to_tsvector('simple', :body), 'D'), head FROM (SELECT"
             " setweight(to_tsvector('simple', :title), 'A')"
-            " || setweight(to_tsvector('simple', :summary), 'B')"
-            " || setweight(to_tsvector('simple', :body), 'D'))"
+            " || setweight(to_tsvector('simple', :summary), 'B') AS head) AS made"
         )
     else:
         insert = (
@@ -150,9 +154,9 @@ def hits(session: Session, kind: str, query_runs: Sequence[str]) -> Subquery:
     better, and every document whose title matches scores above every other."""
     if _is_postgresql(session):
         stmt = text(
-            "SELECT ref_id, CASE WHEN terms @@ to_tsquery('simple', :in_title) THEN 1 ELSE 0 END"
-            " + ts_rank(terms, to_tsquery('simple', :match))"
-            " / (1 + ts_rank(terms, to_tsquery('simple', :match))) AS score"
+            # 1 - 1 / (1 + rank) keeps the relevance below 1; only the small head is read
+            "SELECT ref_id, CASE WHEN head @@ to_tsquery('simple', :in_title) THEN 1 ELSE 0 END"
+            " + 1 - 1 / (1 + ts_rank(head, to_tsquery('simple', :match))) AS score"
             " FROM search_fts WHERE kind = :kind AND terms @@ to_tsquery('simple', :match)"
         ).bindparams(
             kind=_number(kind),
@@ -165,7 +169,7 @@ def hits(session: Session, kind: str, query_runs: Sequence[str]) -> Subquery:
             "SELECT rowid - :low AS ref_id,"
             " (rowid IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :in_title"
             "   AND rowid >= :low AND rowid < :high))"
-            " - bm25(search_fts, 10.0, 4.0, 1.0) / (1 - bm25(search_fts, 10.0, 4.0, 1.0)) AS score"
+            " + 1 - 1 / (1 - bm25(search_fts, 10.0, 4.0, 1.0)) AS score"
             " FROM search_fts WHERE search_fts MATCH :match AND rowid >= :low AND rowid < :high"
         ).bindparams(
             low=_number(kind) << 32,

@@ -30,6 +30,7 @@ from app.subsidies import service as subsidies_service
 from app.surveys.models import SurveyState
 from app.sync import scheduler
 from app.tips.models import Tip
+from tests.articles.factories import CASE, make_article, make_case
 from tests.exams.factories import exam_data, load_bank, make_exam
 from tests.factories import FOLOU, SANGUANZHAI, auth_headers, make_staff
 from tests.inquiries.factories import days, item_data, make_item, make_meeting, meeting_data
@@ -181,6 +182,15 @@ BANK_CSV = (
 ).encode()
 
 
+def _article(call: Call, *, published: bool = False) -> int:
+    return make_article(call.session, publish=published, actor=call.actor)
+
+
+def _case(call: Call, *, published: bool = False) -> int:
+    return make_case(call.session, publish=published, actor=call.actor)
+
+
+ARTICLE = {"column": "work", "title": "走查文章", "body_markdown": "走查用的正文。"}
 POLICY = {
     "category_code": "01",
     "title": "审计走查补助",
@@ -298,6 +308,44 @@ WRITES: dict[tuple[str, str], Write] = {
     ("POST", "/api/v1/admin/surveys/{survey_id}/publish"): Write(
         Role.county_admin,
         lambda c: (f"/api/v1/admin/surveys/{_survey(c, SurveyState.closed)}/publish", {}),
+    ),
+    ("POST", "/api/v1/admin/articles"): Write(
+        Role.editor, lambda c: ("/api/v1/admin/articles", ARTICLE), changes_existing=False
+    ),
+    ("PATCH", "/api/v1/admin/articles/{article_id}"): Write(
+        Role.editor, lambda c: (f"/api/v1/admin/articles/{_article(c)}", {"title": "改过的文章"})
+    ),
+    ("POST", "/api/v1/admin/articles/{article_id}/submit"): Write(
+        Role.editor, lambda c: (f"/api/v1/admin/articles/{_article(c)}/submit", {})
+    ),
+    ("POST", "/api/v1/admin/articles/{article_id}/publish"): Write(
+        Role.editor, lambda c: (f"/api/v1/admin/articles/{_article(c)}/publish", {})
+    ),
+    ("POST", "/api/v1/admin/articles/{article_id}/unpublish"): Write(
+        Role.editor,
+        lambda c: (f"/api/v1/admin/articles/{_article(c, published=True)}/unpublish", {}),
+    ),
+    ("POST", "/api/v1/admin/articles/{article_id}/images"): Write(
+        Role.editor,
+        lambda c: (f"/api/v1/admin/articles/{_article(c)}/images", {}),
+        changes_existing=False,
+        files=[("images", ("p.png", files.png(), "image/png"))],
+    ),
+    ("POST", "/api/v1/admin/cases"): Write(
+        Role.commission, lambda c: ("/api/v1/admin/cases", CASE), changes_existing=False
+    ),
+    ("PATCH", "/api/v1/admin/cases/{case_id}"): Write(
+        Role.commission, lambda c: (f"/api/v1/admin/cases/{_case(c)}", {"post": "村会计"})
+    ),
+    ("POST", "/api/v1/admin/cases/{case_id}/submit"): Write(
+        Role.commission, lambda c: (f"/api/v1/admin/cases/{_case(c)}/submit", {})
+    ),
+    ("POST", "/api/v1/admin/cases/{case_id}/publish"): Write(
+        Role.commission, lambda c: (f"/api/v1/admin/cases/{_case(c)}/publish", {})
+    ),
+    ("POST", "/api/v1/admin/cases/{case_id}/unpublish"): Write(
+        Role.commission,
+        lambda c: (f"/api/v1/admin/cases/{_case(c, published=True)}/unpublish", {}),
     ),
     ("POST", "/api/v1/admin/inquiry-meetings"): Write(
         Role.commission,
