@@ -108,7 +108,7 @@ def _demo(args: argparse.Namespace) -> int:
     """Regions, a demo admin, a demo poster and payouts synced from the built-in mock; safe to
     run again."""
     code = _demo_admin(args) or _demo_poster() or _demo_inquiries() or _demo_standards()
-    return code or _demo_sync(args)
+    return code or _demo_contacts() or _demo_sync(args)
 
 
 def _demo_admin(args: argparse.Namespace) -> int:
@@ -202,6 +202,17 @@ def _demo_standards() -> int:
         added = load_demo_standards(session)
     if added:
         print(f"疑点筛查：载入 {added} 个项目的单笔最高标准（演示值，取自政策的补贴标准）。")
+    return 0
+
+
+def _demo_contacts() -> int:
+    """找谁监督: the county's 12388 and made-up 0827 numbers, marked as demo."""
+    from app.contacts.service import load_demo
+
+    with session_scope().begin() as session:
+        added = load_demo(session)
+    if added:
+        print(f"找谁监督：登记 {added} 个监督电话（12388 以外都是演示号码，页面上已标明）。")
     return 0
 
 

@@ -1,6 +1,7 @@
 """Every domain's ORM models, imported once so that `Base.metadata` knows every table."""
 
 from app.audit.models import AuditEntry
+from app.contacts.models import SupervisionContact
 from app.inquiries.models import (
     InquiryEvent,
     InquiryItem,
@@ -62,6 +63,7 @@ __all__ = [
     "RosterEntry",
     "ScreeningRun",
     "Staff",
+    "SupervisionContact",
     "Survey",
     "SurveyAnswer",
     "SurveyOption",
