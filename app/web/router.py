@@ -8,9 +8,11 @@ from urllib.parse import quote
 from fastapi import APIRouter, Cookie, Depends, Query, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.formparsers import MultiPartException
 
 from app.config import SettingsDep
 from app.db.engines import SessionDep
+from app.db.fastpath import ReadTransactionDep
 from app.errors import LianyunError
 from app.ratelimit import ClientAddress
 from app.subsidies import service as subsidies_service
@@ -95,12 +97,19 @@ async def _counted_lookup(
 @router.post("/lookup")
 def create_lookup(
     lookup: Annotated[LookupForm, Depends(_counted_lookup)],
+    read_transaction: ReadTransactionDep,
     reader: ReaderDep,
     settings: SettingsDep,
 ) -> HTMLResponse:
     fields, request, refusal, errors = lookup
     return views.lookup_answer(
-        reader, fields=fields, request=request, refusal=refusal, errors=errors, settings=settings
+        reader,
+        read_transaction,
+        fields=fields,
+        request=request,
+        refusal=refusal,
+        errors=errors,
+        settings=settings,
     )
 
 
@@ -190,18 +199,22 @@ TipForm = tuple[TipCreate | None, list[Upload], dict[str, str], list[str]]
 
 
 async def _tip_form(request: Request) -> TipForm:
-    """The tip and its files as the API reads them (app.uploads); what was typed, to show the
-    form again with the refusal."""
+    """The tip and its files as the API reads them (app.uploads); on a refusal, what was typed,
+    to show the form again."""
+    await request.body()  # kept: read again below only when the form is shown again
     try:
         data, uploads = await parse_body(request, TipCreate, ATTACHMENTS, invalid=TipFormInvalid)
     except RequestValidationError as error:
-        data, uploads, errors = None, [], messages(error)
+        errors = messages(error)
     except LianyunError as error:
-        data, uploads, errors = None, [], [error.detail]
+        errors = [error.detail]
     else:
-        errors = []
-    form = await request.form()  # already read: Starlette keeps it
-    return data, uploads, filled(form, *TIP_FIELDS), errors
+        return data, uploads, {}, []
+    try:
+        fields = filled(await request.form(), *TIP_FIELDS)
+    except MultiPartException:
+        fields = {}
+    return None, [], fields, errors
 
 
 @router.post("/tips/new")

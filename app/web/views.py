@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.contacts import service as contacts_service
-from app.db.fastpath import read_transaction
+from app.db.fastpath import ReadTransaction
 from app.disclosures import service as disclosures_service
 from app.errors import LianyunError
 from app.pagination import PageParams
@@ -100,6 +100,7 @@ def lookup_form(reader: Reader, settings: Settings) -> HTMLResponse:
 
 def lookup_answer(
     reader: Reader,
+    read_transaction: ReadTransaction,
     *,
     fields: dict[str, str],
     request: LookupRequest | None,
