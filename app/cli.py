@@ -108,7 +108,7 @@ def _demo(args: argparse.Namespace) -> int:
     """Regions, a demo admin, a demo poster and payouts synced from the built-in mock; safe to
     run again."""
     code = _demo_admin(args) or _demo_poster() or _demo_inquiries() or _demo_standards()
-    return code or _demo_contacts() or _demo_sync(args)
+    return code or _demo_contacts() or _demo_survey() or _demo_sync(args)
 
 
 def _demo_admin(args: argparse.Namespace) -> int:
@@ -160,6 +160,8 @@ def _demo_poster() -> int:
     url = onboarding.poster_url(code, settings)
     print(f"演示海报（佛楼镇三官寨村 · {DEMO_POSTER_CHANNEL}）：扫码打开 {url}")
     print(f"  可打印的 A4 海报（登录后）：GET /api/v1/admin/posters/{code}/poster.png")
+    home = f"{settings.public_base_url.rstrip('/')}/?village={DEMO_POSTER_VILLAGE}"
+    print(f"  手机上直接用（不用安装）：{home}")
     return 0
 
 
@@ -213,6 +215,19 @@ def _demo_contacts() -> int:
         added = load_demo(session)
     if added:
         print(f"找谁监督：登记 {added} 个监督电话（12388 以外都是演示号码，页面上已标明）。")
+    return 0
+
+
+def _demo_survey() -> int:
+    """One open 民意测评 of the county, to answer on the H5 app's village pages."""
+    from app.staff import service as staff_service
+    from app.surveys import service as surveys_service
+
+    with session_scope().begin() as session:
+        admin = staff_service.find_by_username(session, DEMO_ADMIN)
+        survey = surveys_service.load_demo(session, actor=admin) if admin is not None else None
+    if survey is not None:
+        print(f"民意测评：开始一次演示测评（手机上打开 /surveys/{survey}）。")
     return 0
 
 

@@ -13,6 +13,8 @@ from app.disclosures.schemas import DisclosureList
 from app.onboarding.fonts import FontFace
 from app.printing import GREY, INK, MARGIN, RED, RULE, WIDTH
 from app.schemas import yuan_text
+from app.staff import service as staff_service
+from app.staff.models import Staff
 
 HEADER_HEIGHT = 420
 QR_SIDE = 340
@@ -62,8 +64,12 @@ def _line(
     )
 
 
-def notice(session: Session, village_code: str, *, period: str, settings: Settings) -> bytes:
-    """The PDF of the month's list (NotFound when the village has no such month)."""
+def notice(
+    session: Session, village_code: str, *, period: str, staff: Staff, settings: Settings
+) -> bytes:
+    """The PDF of the month's list, for staff of a region holding the village (Forbidden
+    otherwise; NotFound when the village has no such month)."""
+    staff_service.check_region(staff, village_code)
     month = service.month_list(session, village_code, period=period, category=None)
     return render(month, settings=settings)
 

@@ -35,7 +35,6 @@ NoticePrinter = Annotated[
             Role.commission,
             Role.township_officer,
             Role.village_clerk,
-            region_param="village_code",
         )
     ),
 ]
@@ -75,11 +74,11 @@ def read_disclosure(
 def read_disclosure_notice(
     village_code: VillageCode,
     period: Period,
-    _staff: NoticePrinter,
+    staff: NoticePrinter,
     session: SessionDep,
     settings: SettingsDep,
 ) -> Response:
-    body = notice.notice(session, village_code, period=period, settings=settings)
+    body = notice.notice(session, village_code, period=period, staff=staff, settings=settings)
     return Response(
         body,
         media_type="application/pdf",

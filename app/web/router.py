@@ -201,6 +201,10 @@ TipForm = tuple[TipCreate | None, list[Upload], dict[str, str], list[str]]
 async def _tip_form(request: Request) -> TipForm:
     """The tip and its files as the API reads them (app.uploads); on a refusal, what was typed,
     to show the form again."""
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        fields = filled(await request.form(max_files=0), *TIP_FIELDS)  # a form without files
+        data, errors = validated(TipCreate, fields)
+        return data, [], fields, errors
     await request.body()  # kept: read again below only when the form is shown again
     try:
         data, uploads = await parse_body(request, TipCreate, ATTACHMENTS, invalid=TipFormInvalid)

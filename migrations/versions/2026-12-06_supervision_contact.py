@@ -33,7 +33,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_supervision_contact")),
         sa.UniqueConstraint(
-            "region_code", "kind", name=op.f("uq_supervision_contact_region_code_kind")
+            "region_code", "kind", name=op.f("uq_supervision_contact_region_code")
         ),
     )
     with op.batch_alter_table("supervision_contact", schema=None) as batch_op:

@@ -103,7 +103,7 @@ def test_the_lookup_is_a_post_whose_answer_is_never_stored(
     assert "张*英" in answer.text and "511923********028X" in answer.text
     assert ID_A not in answer.text and NAME not in answer.text  # masked as the API's answer
     assert answer.text.count("<svg") == 2 and "2025年" in answer.text  # by category, by year
-    assert "286元" in answer.text  # the total (143 + 143)
+    assert "已发放合计 273 元" in answer.text  # 143 + 130
 
 
 def test_a_refused_lookup_says_the_apis_words(client: TestClient, village: dict[str, str]) -> None:
