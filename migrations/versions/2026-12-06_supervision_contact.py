@@ -32,9 +32,7 @@ def upgrade() -> None:
             ["region_code"], ["region.code"], name=op.f("fk_supervision_contact_region_code_region")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_supervision_contact")),
-        sa.UniqueConstraint(
-            "region_code", "kind", name=op.f("uq_supervision_contact_region_code")
-        ),
+        sa.UniqueConstraint("region_code", "kind", name=op.f("uq_supervision_contact_region_code")),
     )
     with op.batch_alter_table("supervision_contact", schema=None) as batch_op:
         batch_op.create_index(
