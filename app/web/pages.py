@@ -55,7 +55,8 @@ class Reader:
     here: str  # path and query of this page: where the switch comes back to
 
 
-def _reader(request: Request) -> Reader:
+async def _reader(request: Request) -> Reader:
+    """Async: a plain function would cost each request a thread hop."""
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return Reader(big_text=request.cookies.get(TEXT_COOKIE) == "big", here=here)
 

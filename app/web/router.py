@@ -12,7 +12,7 @@ from starlette.formparsers import MultiPartException
 
 from app.config import SettingsDep
 from app.db.engines import SessionDep
-from app.db.fastpath import ReadTransactionDep
+from app.db.fastpath import ReadLaneRoute, ReadTransactionDep
 from app.errors import LianyunError
 from app.ratelimit import ClientAddress
 from app.subsidies import service as subsidies_service
@@ -94,7 +94,6 @@ async def _counted_lookup(
     return fields, request, refusal, errors
 
 
-@router.post("/lookup")
 def create_lookup(
     lookup: Annotated[LookupForm, Depends(_counted_lookup)],
     read_transaction: ReadTransactionDep,
@@ -111,6 +110,10 @@ def create_lookup(
         errors=errors,
         settings=settings,
     )
+
+
+# A short read, as the API's lookup: on the read lane (app.db.fastpath), not the thread pool.
+router.add_api_route("/lookup", create_lookup, methods=["POST"], route_class_override=ReadLaneRoute)
 
 
 # --- policies ---------------------------------------------------------------------------------

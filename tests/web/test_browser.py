@@ -148,6 +148,12 @@ def test_every_page_fits_a_phone_360_px_wide(
     page.locator("#months a").first.click()
     _check(page, demo.base, f"{phone}-month")
     assert all(url.startswith(demo.base) for url in requested)  # nothing from another host
+    page.goto(f"{demo.base}/?village={SANGUANZHAI}")
+    page.click("#text-size")  # 字大一点: every page larger, still no sideways scroll
+    assert page.evaluate("document.documentElement.className") == "big"
+    for name in ("village", "lookup", "survey", "inquiry"):
+        page.goto(demo.base + paths[name])
+        _check(page, demo.base, f"{phone}-big-{name}")
     page.context.browser.close()  # type: ignore[union-attr]
 
 
