@@ -167,6 +167,7 @@ def delete_contact(session: Session, contact_id: int, *, actor: Staff) -> None:
         entity_type="supervision_contact",
         entity_id=contact_id,
         before=before,
+        after={"deleted": True},
     )
 
 
