@@ -5,9 +5,9 @@ cache, and load nothing from another host, like every page."""
 
 import re
 import secrets
-from typing import Any
 
 from fastapi.responses import HTMLResponse
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from app.config import Settings
@@ -19,7 +19,7 @@ from app.pagination import PageParams
 from app.policies import service as policies_service
 from app.policies.schemas import PolicyCategoryList
 from app.regions import service as regions_service
-from app.regions.models import RegionLevel
+from app.regions.models import Region, RegionLevel
 from app.screening import objections as objections_service
 from app.screening.schemas_objections import ObjectionCreate
 from app.subsidies import service as subsidies_service
@@ -45,7 +45,7 @@ POLICY_PAGE_SIZE = 20
 NO_VILLAGE = "没有这个村（社区），请回首页重新选择。"
 
 
-def _village(session: Session, code: str | None) -> Any:
+def _village(session: Session, code: str | None) -> Region | None:
     """The village of `code`, or None (not a code, not a village)."""
     if code is None or not VILLAGE_CODE.fullmatch(code):
         return None
@@ -147,7 +147,7 @@ def lookup_answer(
     )
 
 
-def _category_chart(answer: LookupResponse) -> Any:
+def _category_chart(answer: LookupResponse) -> Markup:
     rows = [(c.category_name, c.total) for c in answer.summary.by_category]
     return chart.bars(rows, label="各类补贴的合计")
 
