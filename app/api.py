@@ -5,6 +5,8 @@ from app.contacts.router import admin_router as contacts_admin_router
 from app.contacts.router import router as contacts_router
 from app.disclosures.router import admin_router as disclosures_admin_router
 from app.disclosures.router import router as disclosures_router
+from app.exams.router import admin_router as exams_admin_router
+from app.exams.router import router as exams_router
 from app.health.router import router as health_router
 from app.inquiries.router import admin_router as inquiries_admin_router
 from app.inquiries.router import router as inquiries_router
@@ -56,6 +58,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     contacts_router,
     contacts_admin_router,
     disclosures_admin_router,
+    exams_router,
+    exams_admin_router,
     web_router,
 )
 
@@ -113,6 +117,16 @@ TAGS = [
         "name": "找谁监督",
         "description": "各村公开的监督电话：乡镇纪委监督电话、县纪委监委举报电话、包片领导电话；"
         "工作人员登记和修改（记入审计日志）",
+    },
+    {
+        "name": "云考堂",
+        "description": "干部（考试账号）参加纪律规定考试：服务器抽题、计时，每道题的答案选好即存，"
+        "换手机接着答；不用登录的练习模式（只记各题的匿名次数）",
+    },
+    {
+        "name": "云考堂管理",
+        "description": "题库导入（CSV、XLSX）、试卷（抽题规则、时限、次数、及格分、参考范围）、"
+        "开放考试、各乡镇村和各题的考试情况",
     },
     {
         "name": "扫码安装",

@@ -108,7 +108,8 @@ def _demo(args: argparse.Namespace) -> int:
     """Regions, a demo admin, a demo poster and payouts synced from the built-in mock; safe to
     run again."""
     code = _demo_admin(args) or _demo_poster() or _demo_inquiries() or _demo_standards()
-    return code or _demo_contacts() or _demo_survey() or _demo_sync(args)
+    code = code or _demo_exams() or _demo_contacts() or _demo_survey()
+    return code or _demo_sync(args)
 
 
 def _demo_admin(args: argparse.Namespace) -> int:
@@ -228,6 +229,27 @@ def _demo_survey() -> int:
         survey = surveys_service.load_demo(session, actor=admin) if admin is not None else None
     if survey is not None:
         print(f"民意测评：开始一次演示测评（手机上打开 /surveys/{survey}）。")
+    return 0
+
+
+def _demo_exams() -> int:
+    """云考堂: the starter bank, 佛楼镇's officer (password shown once), an open exam, cadres."""
+    from app.exams import demo as exams_demo
+
+    with session_scope().begin() as session:
+        made = exams_demo.load_demo(session)
+    if made.questions_added:
+        print(f"云考堂：题库载入 {made.questions_added} 道题（GET /api/v1/admin/exam-questions）。")
+    if made.officer_password:
+        print(
+            f"演示乡镇工作人员（佛楼镇）：用户名 {exams_demo.OFFICER}  "
+            f"密码 {made.officer_password}  （只显示这一次，请记下；可导入干部、出卷、看考试情况）"
+        )
+    if made.exam_id is not None:
+        print(
+            f"云考堂：演示考试已开放（佛楼镇，{made.cadres} 名干部，{made.finished} 人已交卷），"
+            f"考试情况 GET /api/v1/admin/exams/{made.exam_id}/report"
+        )
     return 0
 
 

@@ -2,6 +2,15 @@
 
 from app.audit.models import AuditEntry
 from app.contacts.models import SupervisionContact
+from app.exams.models import (
+    Exam,
+    ExamAttempt,
+    ExamAttemptSlot,
+    ExamDrawRule,
+    ExamQuestion,
+    ExamQuestionTag,
+    PracticeTally,
+)
 from app.inquiries.models import (
     InquiryEvent,
     InquiryItem,
@@ -39,6 +48,12 @@ from app.tips.models import Tip, TipAttachment, TipKeyring, TipMessage
 __all__ = [
     "AuditEntry",
     "Deceased",
+    "Exam",
+    "ExamAttempt",
+    "ExamAttemptSlot",
+    "ExamDrawRule",
+    "ExamQuestion",
+    "ExamQuestionTag",
     "Flag",
     "InquiryEvent",
     "InquiryItem",
@@ -55,6 +70,7 @@ __all__ = [
     "PolicyVersion",
     "Poster",
     "PosterScan",
+    "PracticeTally",
     "PublicEmployee",
     "ReferenceList",
     "RefreshToken",

@@ -1,6 +1,6 @@
 """What every write of a villager follows (SPEC.md, "Shared rules for every public write"): tips,
-survey responses, 阳光问廉 confirmations, and every public write after them. One module, so
-that no domain keeps a copy of these rules.
+survey responses, 阳光问廉 confirmations, exam practice answers, and every public write after
+them. One module, so that no domain keeps a copy of these rules.
 
 - Nothing identifies the writer. Their routes match `ANONYMOUS_PATHS`: the middleware
   (app.observability) gives them no request id, no access line and no metric sample; rows keep
@@ -29,7 +29,7 @@ from app.schemas import COUNTY_TZ, Text
 
 ANONYMOUS_PATHS = re.compile(
     r"/api/v1/(tips(/.*)?|surveys/[^/]+/responses|inquiries/[^/]+/confirmations"
-    r"|villages/[^/]+/disclosures/[^/]+/objections)"
+    r"|villages/[^/]+/disclosures/[^/]+/objections|exam-practice/answers)"
     r"|/wl/[^/]+/votes"
     # the H5 app's pages of the same writes (app.web), forms included
     r"|/tips/.*|/villages/[^/]+/[^/]+/objections|/surveys/[^/]+|/inquiries/[^/]+/votes"

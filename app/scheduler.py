@@ -1,7 +1,8 @@
 """The jobs that run inside `lianyun serve` (APScheduler, Asia/Shanghai):
 - the nightly payout sync at LIANYUN_SYNC_CRON, when a feed is configured;
 - the daily purge of tips past their retention time (LIANYUN_TIP_RETENTION_DAYS);
-- the gauge of overdue 阳光问廉 items, counted again every few minutes (and at start)."""
+- the gauge of overdue 阳光问廉 items, counted again every few minutes (and at start);
+- exam attempts past their deadline finalised with what was saved, every minute."""
 
 import logging
 from datetime import datetime
@@ -11,6 +12,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from app.config import Settings, get_settings
 from app.db.engines import session_scope
+from app.exams import service as exams_service
 from app.inquiries import stats as inquiries_stats
 from app.observability import INQUIRIES_OVERDUE
 from app.schemas import COUNTY_TZ
@@ -21,6 +23,7 @@ logger = logging.getLogger(__name__)
 TIMEZONE = "Asia/Shanghai"
 PURGE_CRON = "30 3 * * *"
 OVERDUE_GAUGE_MINUTES = 5
+EXAM_FINALISE_SECONDS = 60
 
 
 def run_scheduled_purge() -> None:
@@ -35,6 +38,13 @@ def run_scheduled_purge() -> None:
 def refresh_overdue_gauge() -> None:
     with session_scope().begin() as session:
         INQUIRIES_OVERDUE.set(inquiries_stats.count_overdue(session))
+
+
+def finalise_overdue_attempts() -> None:
+    with session_scope().begin() as session:
+        finalised = exams_service.finalise_overdue(session)
+    if finalised:
+        logger.info("exam attempts finalised past their deadline", extra={"finalised": finalised})
 
 
 def start_scheduler(settings: Settings) -> BackgroundScheduler:
@@ -64,6 +74,14 @@ def start_scheduler(settings: Settings) -> BackgroundScheduler:
         minutes=OVERDUE_GAUGE_MINUTES,
         id="inquiries-overdue-gauge",
         next_run_time=datetime.now(COUNTY_TZ),
+        max_instances=1,
+        coalesce=True,
+    )
+    scheduler.add_job(
+        finalise_overdue_attempts,
+        "interval",
+        seconds=EXAM_FINALISE_SECONDS,
+        id="exams-finalise-overdue",
         max_instances=1,
         coalesce=True,
     )

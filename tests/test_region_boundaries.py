@@ -6,6 +6,7 @@ nothing of 西兴镇. A path parameter this module cannot fill fails the test: a
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from app.config import settings_dependency
 from app.contacts import service as contacts_service
 from app.contacts.models import ContactKind
 from app.contacts.schemas import ContactCreate
+from app.exams import service as exams_service
 from app.inquiries.models import ItemState
 from app.screening.rules import RuleCode
 from app.staff.models import Role, Staff
@@ -27,6 +29,7 @@ from app.surveys.models import SurveyState
 from app.sync.models import SyncRun
 from app.tips.models import Tip
 from tests.audit.test_every_write import WRITE_METHODS, api_routes, needs_staff
+from tests.exams.factories import exam_data, load_bank, make_cadre, make_exam
 from tests.factories import (
     FOLOU,
     HUANGLIU,
@@ -59,6 +62,8 @@ class Township:
     number: str  # an item of the meeting
     flag_id: int  # a screening flag on a line of the village
     contact_id: int  # the 包片 leader's number of the village
+    exam_id: int  # an open exam of the township
+    attempt_id: int  # a cadre's attempt at it
 
     def path_values(self) -> dict[str, object]:
         return {
@@ -73,6 +78,9 @@ class Township:
             "meeting_id": self.meeting_id,
             "number": self.number,
             "flag_id": self.flag_id,
+            "exam_id": self.exam_id,
+            "attempt_id": self.attempt_id,
+            "slot": 1,
         }
 
 
@@ -98,6 +106,16 @@ def _township(client: TestClient, session: Session, code: str, village: str) -> 
         ),
         actor=officer,
     )
+    load_bank(session)
+    now = datetime.now(UTC)
+    exam = make_exam(
+        session,
+        officer,
+        region_code=code,
+        opens_at=(now - timedelta(hours=1)).isoformat(),
+        closes_at=(now + timedelta(days=7)).isoformat(),
+    )
+    attempt, _ = exams_service.start_attempt(session, exam.id, cadre=make_cadre(session, village))
     return Township(
         code,
         village,
@@ -110,6 +128,8 @@ def _township(client: TestClient, session: Session, code: str, village: str) -> 
         item.number,
         flag.id,
         contact.id,
+        exam.id,
+        attempt.id,
     )
 
 
@@ -184,11 +204,19 @@ def _bodies(other: Township) -> dict[tuple[str, str], dict[str, Any]]:
             "confirmed_by_count": 3,
         },
         ("POST", "/api/v1/admin/inquiries/{number}/state"): {"state": "awaiting_confirmation"},
+        ("POST", "/api/v1/admin/exams"): exam_data(region_code=other.code),
+        ("PUT", "/api/v1/exam-attempts/{attempt_id}/answers/{slot}"): {"answer": "A"},
         ("POST", "/api/v1/admin/screening/flags/{flag_id}/close"): {
             "state": "dismissed",
             "reason": "越界",
         },
     }
+
+
+def _files(other: Township) -> dict[tuple[str, str], dict[str, tuple[str, bytes]]]:
+    """Valid uploads, naming the other township."""
+    cadres = f"username,display_name,role,region_code\ncross.border,越界,cadre,{other.village}\n"
+    return {("POST", "/api/v1/admin/staff/import"): {"file": ("干部.csv", cadres.encode())}}
 
 
 def _audit_count(session: Session) -> int:
@@ -217,9 +245,13 @@ def test_an_officer_reaches_no_object_of_another_township(
         url = route.path.format(**{name: values[name] for name in names})
         for method in sorted(route.methods - {"HEAD"}):
             before = _audit_count(session)
-            response = client.request(
-                method, url, json=bodies.get((method, route.path)), headers=headers
-            )
+            upload = _files(other).get((method, route.path))
+            if upload is not None:
+                response = client.request(method, url, files=upload, headers=headers)
+            else:
+                response = client.request(
+                    method, url, json=bodies.get((method, route.path)), headers=headers
+                )
             if response.status_code not in (403, 404) or "problem" not in response.headers.get(
                 "content-type", ""
             ):

@@ -31,7 +31,7 @@ from app.screening import checks, flagging, objections
 from app.screening.flagging import Finding
 from app.screening.models import RunScope, ScreeningRun
 from app.screening.rules import RULES, Rule, RuleCode
-from app.screening.scope import FULL, Scope, incremental_scope, touched_pairs
+from app.screening.scope import FULL, Scope, incremental_scope, touched_among
 from app.staff.models import Staff
 from app.sync import lease
 from app.sync.models import SyncRun
@@ -105,13 +105,10 @@ def carry_out(
     codes = [code for code in RULE_FINDERS if rules is None or code in rules]
     with _scope_of(session, run) as scope:
         run.scope = scope.kind  # an incremental run with nothing to start from checks everything
-        pairs = touched_pairs(session) if scope.kind is RunScope.incremental else set()
         # One rule after another, its findings kept before the next rule's are read: a full
         # run finds tens of thousands, which need not all be in memory at once.
         counts = {
-            code: _keep(
-                session, run.id, scope, code, list(RULE_FINDERS[code](session, scope)), pairs
-            )
+            code: _keep(session, run.id, scope, code, list(RULE_FINDERS[code](session, scope)))
             for code in codes
         }
     run.counts = {code.value: figures for code, figures in counts.items()}
@@ -146,36 +143,34 @@ def _incremental_since(session: Session, run: ScreeningRun) -> datetime | None:
 
 
 def _keep(
-    session: Session,
-    run_id: int,
-    scope: Scope,
-    code: RuleCode,
-    findings: list[Finding],
-    touched: set[tuple[int, str]],
+    session: Session, run_id: int, scope: Scope, code: RuleCode, findings: list[Finding]
 ) -> dict[str, int]:
     tally = flagging.record_findings(session, code, findings, run_id=run_id)
     withdrawn = 0
     if code in WITHDRAWING:
         found = {flagging.finding_key(finding) for finding in findings}
-        gone = [
-            flag.id
-            for flag in flagging.open_flags(session, code)
-            if flag.key not in found and _checked(scope, code, flag, touched)
-        ]
-        withdrawn = flagging.withdraw(session, gone, run_id=run_id)
+        gone = _checked(
+            session,
+            scope,
+            code,
+            [flag for flag in flagging.open_flags(session, code) if flag.key not in found],
+        )
+        withdrawn = flagging.withdraw(session, [flag.id for flag in gone], run_id=run_id)
     return {"found": len(findings), **tally._asdict(), "withdrawn": withdrawn}
 
 
 def _checked(
-    scope: Scope, code: RuleCode, flag: flagging.OpenFlag, touched: set[tuple[int, str]]
-) -> bool:
-    """Whether the scope checked what `flag` is about. An incremental run leaves village_jump's
-    flags to a full run (the months it checks depend on the items touched, not on persons)."""
+    session: Session, scope: Scope, code: RuleCode, flags: list[flagging.OpenFlag]
+) -> list[flagging.OpenFlag]:
+    """Those of `flags` whose subject the scope checked. An incremental run leaves
+    village_jump's flags to a full run (the months it checks depend on the items touched, not
+    on persons)."""
     if scope.kind is RunScope.full:
-        return True
-    if code == RuleCode.village_jump:
-        return False
-    return (flag.person_id, flag.period) in touched
+        return flags
+    if code == RuleCode.village_jump or not flags:
+        return []
+    touched = touched_among(session, ((flag.person_id, flag.period) for flag in flags))
+    return [flag for flag in flags if (flag.person_id, flag.period) in touched]
 
 
 # --- after a sync ------------------------------------------------------------------------------

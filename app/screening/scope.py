@@ -6,7 +6,7 @@ sync run's start, less a margin for the clocks of the app and the database), kep
 in a temporary table so that the payout table is scanned for them once, not once a rule. Each
 rule says in app.screening.checks what it re-checks within it."""
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -99,6 +99,20 @@ def incremental_scope(session: Session, since: datetime) -> Iterator[Scope]:
         table.drop(connection)
 
 
-def touched_pairs(session: Session) -> set[tuple[int, str]]:
-    """The (person_id, period) pairs of the incremental scope in force."""
-    return {(p, period) for p, period in session.execute(select(_touched))}
+def touched_among(
+    session: Session, pairs: Iterable[tuple[int | None, str]]
+) -> set[tuple[int | None, str]]:
+    """Those of these (person_id, period) pairs that the incremental scope in force touched.
+    The scope's table is read for these persons only: a sync that touched every line would
+    otherwise bring a million pairs into memory to answer for a few flags."""
+    wanted = set(pairs)
+    persons = sorted({person for person, _ in wanted if person is not None})
+    found: set[tuple[int | None, str]] = set()
+    for start in range(0, len(persons), _PERSONS_A_QUERY):
+        some = persons[start : start + _PERSONS_A_QUERY]
+        rows = session.execute(select(_touched).where(_touched.c.person_id.in_(some)))
+        found.update((person, period) for person, period in rows if (person, period) in wanted)
+    return found
+
+
+_PERSONS_A_QUERY = 1000  # bound parameters of a statement, well below either database's limit

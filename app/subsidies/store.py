@@ -4,16 +4,18 @@ Other modules, in this domain and others, read and write payouts and persons onl
 functions, which answer in named tuples, never in positional rows. Rules (which version wins,
 what counts as a replay or a conflict) are the services'; the store says what is stored.
 
-Two kinds of statements here exist for speed (app.db says what each costs and when to use it):
+Two kinds of statements here exist for speed (app.db.fastpath says when to use each and what it
+costs):
 - the lookup's reads (`person_by_hash`, `lines_of_person`, `paid_by_category_of_person`,
   `paid_by_year_of_person`) are `FastSelect`s, compiled once and run on the driver's cursor;
 - the sync's bulk writes (`write_persons`, `insert_lines`, `replace_lines`, `insert_history`)
-  are `BulkInsert`s on plain tuples, one function for each, taking the checked records as they
-  come, so that another way to write them (COPY on PostgreSQL) can replace a body alone.
+  take the checked records as they come and write plain tuples: on SQLite by the driver's
+  executemany (`BulkInsert`), on PostgreSQL by COPY (`copy_rows`, `StagedInsert`).
 Every writer holds the sync lease (app.sync.lease): no other writer of payouts or persons
 runs meanwhile, so versions read and person ids given out stay true until commit.
 """
 
+import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from functools import cache, partial
@@ -24,6 +26,7 @@ from sqlalchemy import (
     Connection,
     Integer,
     Select,
+    Table,
     bindparam,
     cast,
     func,
@@ -33,14 +36,23 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from app.db.base import dialect_insert
-from app.db.fastpath import BulkInsert, FastSelect, one_of
+from app.db.fastpath import (
+    BulkInsert,
+    FastSelect,
+    StagedInsert,
+    copy_rows,
+    one_of,
+    transaction_time,
+)
 from app.regions import service as regions_service
 from app.subsidies.models import Payout, PayoutVersion, Person
 from app.subsidies.schemas import PayoutIn
 
 PAID = "paid"
 
-_payout, _person, _history = Payout.__table__, Person.__table__, PayoutVersion.__table__
+_payout, _person, _history = typing.cast(
+    tuple[Table, Table, Table], (Payout.__table__, Person.__table__, PayoutVersion.__table__)
+)
 
 
 # --- what the store answers ----------------------------------------------------------------------
@@ -401,15 +413,27 @@ def next_person_id(session: Session) -> int:
 def write_persons(session: Session, persons: Sequence[tuple[int, PayoutIn]]) -> None:
     """Each (id, record) as a person: new persons with their hashes; for stored ones (same id)
     the name and village of the record, their hashes, id, birth date and sex left as stored."""
-    _PERSON_UPSERT.execute(session, [(person_id, *_PERSON_ROW(r)) for person_id, r in persons])
+    rows = [(person_id, *_PERSON_ROW(r)) for person_id, r in persons]
+    if _on_postgresql(session):
+        _PERSON_UPSERT_STAGED.execute(session, rows)
+    else:
+        _PERSON_UPSERT.execute(session, rows)
 
 
 def insert_lines(
     session: Session, records: Sequence[PayoutIn], person_ids: Mapping[bytes, int]
 ) -> None:
     """Records not stored yet, each with the id of its person (by hash): a plain INSERT, which
-    costs less than an upsert (docs/performance.md#plain-insert-before-upsert)."""
-    _PAYOUT_INSERT.execute(session, [_line(r, person_ids[r.id_hash]) for r in records])
+    costs less than an upsert (docs/performance.md#plain-insert-before-upsert); on PostgreSQL
+    a COPY straight into the table (docs/performance.md#copy)."""
+    if not records:
+        return
+    if _on_postgresql(session):
+        now = transaction_time(session)
+        rows = [(*_line(r, person_ids[r.id_hash]), now) for r in records]
+        copy_rows(session, _payout, (*_PAYOUT_COLUMNS, "synced_at"), rows)
+    else:
+        _PAYOUT_INSERT.execute(session, [_line(r, person_ids[r.id_hash]) for r in records])
 
 
 def replace_lines(
@@ -426,16 +450,29 @@ def replace_lines(
             [*columns, "person_hash"],
             select(*(_payout.c[f] for f in columns), _person.c.id_hash)
             .join_from(_payout, _person, _person.c.id == _payout.c.person_id)
-            .where(_payout.c.record_id.in_([r.record_id for r in records])),
+            .where(one_of(session, _payout.c.record_id, [r.record_id for r in records])),
         )
         .on_conflict_do_nothing()
     )
-    _PAYOUT_UPSERT.execute(session, [_line(r, person_ids[r.id_hash]) for r in records])
+    rows = [_line(r, person_ids[r.id_hash]) for r in records]
+    if _on_postgresql(session):
+        _PAYOUT_UPSERT_STAGED.execute(session, rows)
+    else:
+        _PAYOUT_UPSERT.execute(session, rows)
 
 
 def insert_history(session: Session, records: Sequence[PayoutIn]) -> None:
     """Versions that are not the latest, into the history (one kept already stays)."""
-    _HISTORY_INSERT.execute(session, [_line(r, r.id_hash) for r in records])
+    rows = [_line(r, r.id_hash) for r in records]
+    if _on_postgresql(session):
+        _HISTORY_INSERT_STAGED.execute(session, rows)
+    else:
+        _HISTORY_INSERT.execute(session, rows)
+
+
+def _on_postgresql(session: Session) -> bool:
+    """Whether the bulk writes go by COPY (PostgreSQL) or by executemany (SQLite)."""
+    return session.get_bind().dialect.name == "postgresql"
 
 
 _LINE_REST = attrgetter(*_LINE_FIELDS[2:])
@@ -457,9 +494,17 @@ _PERSON_FIELDS = (
 _PERSON_ROW = attrgetter(*_PERSON_FIELDS)
 
 
-def _values(insert: Any, table: Any, fields: tuple[str, ...], now_column: str) -> Any:
-    values: dict[str, Any] = {f: bindparam(f) for f in fields}
-    return insert(table).values({**values, now_column: func.current_timestamp()})
+def _values(
+    insert: Any, table: Any, fields: tuple[str, ...], now_column: str, staged: Any = None
+) -> Any:
+    """An INSERT of `fields` with the database's time in `now_column`: of bound values (a row
+    of an executemany), or of every row of `staged` (a StagedInsert's table)."""
+    if staged is None:
+        values: dict[str, Any] = {f: bindparam(f) for f in fields}
+        return insert(table).values({**values, now_column: func.current_timestamp()})
+    return insert(table).from_select(
+        [*fields, now_column], select(*(staged.c[f] for f in fields), func.current_timestamp())
+    )
 
 
 _PAYOUT_COLUMNS = (*_LINE_FIELDS[:2], "person_id", *_LINE_FIELDS[2:])
@@ -467,8 +512,8 @@ _HISTORY_COLUMNS = (*_LINE_FIELDS[:2], "person_hash", *_LINE_FIELDS[2:])
 _PERSON_COLUMNS = ("id", *_PERSON_FIELDS)
 
 
-def _payout_upsert(insert: Any) -> Any:
-    statement = _values(insert, _payout, _PAYOUT_COLUMNS, "synced_at")
+def _payout_upsert(insert: Any, staged: Any = None) -> Any:
+    statement = _values(insert, _payout, _PAYOUT_COLUMNS, "synced_at", staged)
     excluded = statement.excluded
     return statement.on_conflict_do_update(
         index_elements=[_payout.c.record_id],
@@ -477,8 +522,8 @@ def _payout_upsert(insert: Any) -> Any:
     )
 
 
-def _person_upsert(insert: Any) -> Any:
-    statement = _values(insert, _person, _PERSON_COLUMNS, "updated_at")
+def _person_upsert(insert: Any, staged: Any = None) -> Any:
+    statement = _values(insert, _person, _PERSON_COLUMNS, "updated_at", staged)
     excluded = statement.excluded
     return statement.on_conflict_do_update(
         index_elements=[_person.c.id],
@@ -491,17 +536,22 @@ def _person_upsert(insert: Any) -> Any:
     )
 
 
+def _history_insert(insert: Any, staged: Any = None) -> Any:
+    statement = _values(insert, _history, _HISTORY_COLUMNS, "synced_at", staged)
+    return statement.on_conflict_do_nothing()
+
+
+# SQLite: executemany.
 _PAYOUT_INSERT = BulkInsert(
     lambda insert: _values(insert, _payout, _PAYOUT_COLUMNS, "synced_at"), _PAYOUT_COLUMNS
 )
 _PAYOUT_UPSERT = BulkInsert(_payout_upsert, _PAYOUT_COLUMNS)
 _PERSON_UPSERT = BulkInsert(_person_upsert, _PERSON_COLUMNS)
-_HISTORY_INSERT = BulkInsert(
-    lambda insert: _values(
-        insert, _history, _HISTORY_COLUMNS, "synced_at"
-    ).on_conflict_do_nothing(),
-    _HISTORY_COLUMNS,
-)
+_HISTORY_INSERT = BulkInsert(_history_insert, _HISTORY_COLUMNS)
+# PostgreSQL: COPY into a staging table, one statement from it (`insert_lines` copies straight).
+_PAYOUT_UPSERT_STAGED = StagedInsert(_payout, _PAYOUT_COLUMNS, _payout_upsert)
+_PERSON_UPSERT_STAGED = StagedInsert(_person, _PERSON_COLUMNS, _person_upsert)
+_HISTORY_INSERT_STAGED = StagedInsert(_history, _HISTORY_COLUMNS, _history_insert)
 
 
 # --- screening: flags --------------------------------------------------------------------------

@@ -4,9 +4,11 @@ persons' months the sync touched."""
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.screening import scope
 from app.screening.models import Flag, FlagState, RunScope
 from app.screening.rules import RuleCode
 from app.screening.runs import run_screening
@@ -142,7 +144,13 @@ def test_an_incremental_run_checks_only_the_persons_months_the_sync_touched(
     assert full(session)["duplicate"]["new"] == 1  # OLD-1, OLD-2
 
 
-def test_an_incremental_run_withdraws_only_within_its_scope(session: Session) -> None:
+@pytest.mark.parametrize("persons_a_query", [1000, 1], ids=["one-query", "a-query-a-person"])
+def test_an_incremental_run_withdraws_only_within_its_scope(
+    session: Session, monkeypatch: pytest.MonkeyPatch, persons_a_query: int
+) -> None:
+    """The scope's pairs are read for the open flags' persons only, a bounded number at a time,
+    not all at once: a sync that touched every line would bring them all into memory."""
+    monkeypatch.setattr(scope, "_PERSONS_A_QUERY", persons_a_query)
     night = datetime(2026, 11, 5, 2, 0, tzinfo=UTC)
     plant(session, "A-1", OLD)
     plant(session, "A-2", OLD)
