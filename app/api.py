@@ -4,12 +4,14 @@ from app.articles.router import admin_router as articles_admin_router
 from app.articles.router import image_router as article_images_router
 from app.articles.router import router as articles_router
 from app.audit.router import router as audit_router
+from app.contacts.router import admin_router as contacts_admin_router
+from app.contacts.router import router as contacts_router
+from app.disclosures.router import admin_router as disclosures_admin_router
 from app.disclosures.router import router as disclosures_router
 from app.exams.router import admin_router as exams_admin_router
 from app.exams.router import router as exams_router
 from app.health.router import router as health_router
 from app.inquiries.router import admin_router as inquiries_admin_router
-from app.inquiries.router import page_router as inquiries_page_router
 from app.inquiries.router import router as inquiries_router
 from app.onboarding.router import admin_router as onboarding_admin_router
 from app.onboarding.router import landing_router
@@ -29,6 +31,7 @@ from app.surveys.router import router as surveys_router
 from app.sync.router import router as sync_router
 from app.tips.router import admin_router as tips_admin_router
 from app.tips.router import router as tips_router
+from app.web.router import router as web_router
 
 # In the order FastAPI tries them for each request: the villagers' busiest first.
 ROUTERS: tuple[APIRouter, ...] = (
@@ -50,17 +53,20 @@ ROUTERS: tuple[APIRouter, ...] = (
     surveys_admin_router,
     inquiries_router,
     inquiries_admin_router,
-    inquiries_page_router,
     onboarding_admin_router,
     landing_router,
     screening_objections_router,
     screening_flags_router,
     screening_lists_router,
+    contacts_router,
+    contacts_admin_router,
+    disclosures_admin_router,
     exams_router,
     exams_admin_router,
     articles_router,
     article_images_router,
     articles_admin_router,
+    web_router,
 )
 
 TAGS = [
@@ -122,6 +128,11 @@ TAGS = [
     {
         "name": "疑点筛查",
         "description": "死亡人员、财政供养人员、干部及其近亲属名单的上传；各项目的单笔最高标准",
+    },
+    {
+        "name": "找谁监督",
+        "description": "各村公开的监督电话：乡镇纪委监督电话、县纪委监委举报电话、包片领导电话；"
+        "工作人员登记和修改（记入审计日志）",
     },
     {
         "name": "云考堂",

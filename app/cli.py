@@ -108,7 +108,7 @@ def _demo(args: argparse.Namespace) -> int:
     """Regions, a demo admin, a demo poster and payouts synced from the built-in mock; safe to
     run again."""
     code = _demo_admin(args) or _demo_poster() or _demo_inquiries() or _demo_articles()
-    code = code or _demo_standards() or _demo_exams()
+    code = code or _demo_standards() or _demo_exams() or _demo_contacts() or _demo_survey()
     return code or _demo_sync(args)
 
 
@@ -161,6 +161,8 @@ def _demo_poster() -> int:
     url = onboarding.poster_url(code, settings)
     print(f"演示海报（佛楼镇三官寨村 · {DEMO_POSTER_CHANNEL}）：扫码打开 {url}")
     print(f"  可打印的 A4 海报（登录后）：GET /api/v1/admin/posters/{code}/poster.png")
+    home = f"{settings.public_base_url.rstrip('/')}/?village={DEMO_POSTER_VILLAGE}"
+    print(f"  手机上直接用（不用安装）：{home}")
     return 0
 
 
@@ -223,6 +225,30 @@ def _demo_standards() -> int:
         added = load_demo_standards(session)
     if added:
         print(f"疑点筛查：载入 {added} 个项目的单笔最高标准（演示值，取自政策的补贴标准）。")
+    return 0
+
+
+def _demo_contacts() -> int:
+    """找谁监督: the county's 12388 and made-up 0827 numbers, marked as demo."""
+    from app.contacts.service import load_demo
+
+    with session_scope().begin() as session:
+        added = load_demo(session)
+    if added:
+        print(f"找谁监督：登记 {added} 个监督电话（12388 以外都是演示号码，页面上已标明）。")
+    return 0
+
+
+def _demo_survey() -> int:
+    """One open 民意测评 of the county, to answer on the H5 app's village pages."""
+    from app.staff import service as staff_service
+    from app.surveys import service as surveys_service
+
+    with session_scope().begin() as session:
+        admin = staff_service.find_by_username(session, DEMO_ADMIN)
+        survey = surveys_service.load_demo(session, actor=admin) if admin is not None else None
+    if survey is not None:
+        print(f"民意测评：开始一次演示测评（手机上打开 /surveys/{survey}）。")
     return 0
 
 

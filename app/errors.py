@@ -261,7 +261,8 @@ def _field_name(loc: tuple[Any, ...], error_type: str = "") -> str:
     return ".".join(parts) or "body"
 
 
-def _message(error: dict[str, Any]) -> str:
+def validation_message(error: dict[str, Any]) -> str:
+    """One pydantic error in Chinese, as problems and the H5 pages (app.web) say it."""
     template = _VALIDATION_MESSAGES.get(error.get("type", ""))
     if template is None:
         return "格式不正确"
@@ -356,7 +357,10 @@ def _unreadable_body_as_json_invalid(error: dict[str, Any]) -> dict[str, Any]:
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     exc = cast(RequestValidationError, exc)
     errors = [
-        {"field": _field_name(tuple(e.get("loc", ())), e.get("type", "")), "message": _message(e)}
+        {
+            "field": _field_name(tuple(e.get("loc", ())), e.get("type", "")),
+            "message": validation_message(e),
+        }
         for e in map(_unreadable_body_as_json_invalid, exc.errors())
     ]
     detail = "；".join(f"{e['field']}：{e['message']}" for e in errors[:5])

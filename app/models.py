@@ -2,6 +2,7 @@
 
 from app.articles.models import Article, ArticleImage, ArticleReads, ArticleVersion, Case
 from app.audit.models import AuditEntry
+from app.contacts.models import SupervisionContact
 from app.exams.models import (
     Exam,
     ExamAttempt,
@@ -84,6 +85,7 @@ __all__ = [
     "RosterEntry",
     "ScreeningRun",
     "Staff",
+    "SupervisionContact",
     "Survey",
     "SurveyAnswer",
     "SurveyOption",

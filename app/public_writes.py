@@ -31,6 +31,8 @@ ANONYMOUS_PATHS = re.compile(
     r"/api/v1/(tips(/.*)?|surveys/[^/]+/responses|inquiries/[^/]+/confirmations"
     r"|villages/[^/]+/disclosures/[^/]+/objections|exam-practice/answers)"
     r"|/wl/[^/]+/votes"
+    # the H5 app's pages of the same writes (app.web), forms included
+    r"|/tips/.*|/villages/[^/]+/[^/]+/objections|/surveys/[^/]+|/inquiries/[^/]+/votes"
 )
 CODE_DIGITS = 16
 # argon2id at OWASP's minimum profile (19 MiB, 2 passes): ~30 ms per code on one core.

@@ -12,6 +12,7 @@ import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 
@@ -118,6 +119,7 @@ def wrk(
     bodies: list[Any] | None = None,
     threads: int = 1,
     many_clients: bool = False,
+    form: bool = False,
 ) -> dict[str, Any]:
     """wrk, a load generator in C (Debian's package `wrk`: `scripts/system_packages bench`):
     `connections` keep-alive connections to `url` for `seconds`, each sending its next request
@@ -127,16 +129,21 @@ def wrk(
     2xx/3xx and socket errors count as errors. `many_clients`: each request comes from an
     address of its own (`X-Forwarded-For`, which the server must believe from 127.0.0.1), as
     villagers' phones do; from one address, a per-client limit keeps every request of the
-    window in one list, which no real client makes it do."""
+    window in one list, which no real client makes it do. `form`: the bodies are sent as an
+    HTML form (application/x-www-form-urlencoded), as the H5 app's pages post them."""
+    content_type = "application/x-www-form-urlencoded" if form else "application/json"
+    encoded = [
+        urlencode(body) if form else json.dumps(body, ensure_ascii=False) for body in bodies or []
+    ]
     script = [
         "local requests = {}",
         "local bodies = {",
-        *("[==[" + json.dumps(body, ensure_ascii=False) + "]==]," for body in (bodies or [])),
+        *("[==[" + body + "]==]," for body in encoded),
         "}",
         "init = function(args)",
         "  math.randomseed(os.time())",
         "  for i, body in ipairs(bodies) do",
-        '    requests[i] = wrk.format("POST", nil, {["Content-Type"] = "application/json"}, body)',
+        f'    requests[i] = wrk.format("POST", nil, {{["Content-Type"] = "{content_type}"}}, body)',
         "  end",
         "end",
         f"local many_clients = {'true' if many_clients else 'false'}",
@@ -146,7 +153,7 @@ def wrk(
         "end",
         "if #bodies > 0 and many_clients then",
         "  request = function()",
-        '    local headers = {["Content-Type"] = "application/json",',
+        f'    local headers = {{["Content-Type"] = "{content_type}",',
         '      ["X-Forwarded-For"] = address()}',
         '    return wrk.format("POST", nil, headers, bodies[math.random(#bodies)])',
         "  end",

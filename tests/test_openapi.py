@@ -6,17 +6,12 @@ from app.main import openapi_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
-# The errors that are not only problems: a villager who scans an unknown code, or taps a
-# button on a page, gets a page (a request that is not the page's form still gets a problem).
+# The errors that are not only problems: a villager who scans an unknown code gets a page. (The
+# H5 app's pages, app.web, are not API operations: not in the schema.)
 PAGE = ["text/html"]
-PAGE_OR_PROBLEM = ["application/problem+json", "text/html"]
+
 HTML_ERRORS = {
     ("/i/{code}", "404"): PAGE,
-    ("/wl/{number}", "404"): PAGE,
-    ("/wl/{number}/votes", "404"): PAGE,
-    ("/wl/{number}/votes", "409"): PAGE,
-    ("/wl/{number}/votes", "422"): PAGE_OR_PROBLEM,
-    ("/wl/{number}/votes", "429"): PAGE_OR_PROBLEM,
 }
 
 

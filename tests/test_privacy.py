@@ -4,6 +4,7 @@ them in any table of the database (every table the models know) or in any log li
 level. A public write route this module cannot call fails the test: add it to STEPS."""
 
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -17,12 +18,12 @@ from app.db.engines import session_scope
 from app.exams import bank
 from app.exams.models import ExamQuestion
 from app.inquiries.models import ItemState
-from app.inquiries.pages import PHONE_COOKIE, vote_key
 from app.main import create_app
 from app.public_writes import is_anonymous
 from app.staff.models import Role
 from app.subsidies import service as subsidies_service
 from app.surveys.models import SurveyState
+from app.web.inquiries import PHONE_COOKIE, vote_key
 from tests.audit.test_every_write import WRITE_METHODS, api_routes, needs_staff
 from tests.factories import DEFAULT_PASSWORD, make_staff
 from tests.inquiries.factories import make_item
@@ -30,6 +31,7 @@ from tests.onboarding.factories import LINK_ENV, make_poster
 from tests.privacy import database_dump
 from tests.subsidies.factories import ID_A, ID_C, make_payout
 from tests.surveys.factories import answers_for, make_survey
+from tests.web.factories import PNG, web_answers
 
 NAME = "张秀英"
 UNKNOWN_NAME = "王德胜"
@@ -107,10 +109,13 @@ def _inquiry_votes(walk: Walk) -> None:
     number = walk.context["inquiry"]
     body = {"device_token": DEVICE_TOKEN + "-wl", "resolved": True, "comment": "路修好了"}
     assert walk.post(f"/api/v1/inquiries/{number}/confirmations", json=body).status_code == 201
-    page = walk.client.get(f"/wl/{number}", headers={"User-Agent": AGENT})
+    page = walk.client.get(f"/inquiries/{number}", headers={"User-Agent": AGENT})
     phone = page.cookies[PHONE_COOKIE]
     key = vote_key(number, phone, settings=get_settings())
-    assert walk.post(f"/wl/{number}/votes", data={"resolved": "1", "key": key}).status_code == 200
+    assert (
+        walk.post(f"/inquiries/{number}/votes", data={"resolved": "1", "key": key}).status_code
+        == 200
+    )
     walk.secrets += [DEVICE_TOKEN + "-wl", phone]
 
 
@@ -119,6 +124,32 @@ def _objection(walk: Walk) -> None:
     body = {"record_id": "PC202610-0000001", "reason": OBJECTION}
     code = walk.post(url, json=body).json()["receipt_code"]
     walk.secrets += [OBJECTION, code, code.replace(" ", "")]
+
+
+def _web_pages(walk: Walk) -> None:
+    """The same writes through the H5 app's forms (app.web)."""
+    form = {"id_number": ID_A, "name": NAME}
+    assert walk.post("/lookup", data=form).status_code == 200
+    assert walk.post("/lookup", data={**form, "name": UNKNOWN_NAME}).status_code == 404
+    tip = {"category": "dibao", "content": CONTENT + "-web", "contact": CONTACT + "-web"}
+    answer = walk.post("/tips/new", data=tip, files={"attachments": ("a.png", PNG, "image/png")})
+    assert answer.status_code == 201 and not answer.cookies
+    code = re.search(r'id="receipt-code">([\d ]+)<', answer.text)
+    assert code is not None
+    found = walk.post("/tips/receipt", data={"receipt_code": code[1], "body": FOLLOW_UP + "-web"})
+    assert found.status_code == 200
+    url = "/villages/511923103204/2026-10/objections"
+    objected = walk.post(url, data={"record_id": "PC202610-0000001", "reason": OBJECTION + "-w"})
+    assert objected.status_code == 201
+    survey = walk.context["web_survey"]
+    fields = {"device_token": DEVICE_TOKEN + "-web", **walk.context["web_answers"]}
+    assert walk.post(f"/surveys/{survey}", data=fields).status_code == 200
+    number = walk.context["inquiry"]
+    assert (
+        walk.post(f"/wl/{number}/votes", data={"resolved": "1", "key": "0" * 32}).status_code == 422
+    )
+    walk.secrets += [CONTENT + "-web", CONTACT + "-web", FOLLOW_UP + "-web", OBJECTION + "-w"]
+    walk.secrets += [code[1], code[1].replace(" ", ""), DEVICE_TOKEN + "-web"]
 
 
 def _practice(walk: Walk) -> None:
@@ -154,11 +185,25 @@ STEPS: list[tuple[Callable[[Walk], None], set[tuple[str, str]]]] = [
     (_survey_response, {("POST", "/api/v1/surveys/{survey_id}/responses")}),
     (
         _inquiry_votes,
-        {("POST", "/api/v1/inquiries/{number}/confirmations"), ("POST", "/wl/{number}/votes")},
+        {
+            ("POST", "/api/v1/inquiries/{number}/confirmations"),
+            ("POST", "/inquiries/{number}/votes"),
+        },
     ),
     (
         _objection,
         {("POST", "/api/v1/villages/{village_code}/disclosures/{period}/objections")},
+    ),
+    (
+        _web_pages,
+        {
+            ("POST", "/lookup"),
+            ("POST", "/tips/new"),
+            ("POST", "/tips/receipt"),
+            ("POST", "/villages/{code}/{period}/objections"),
+            ("POST", "/surveys/{survey_id}"),
+            ("POST", "/wl/{number}/votes"),
+        },
     ),
     (_practice, {("POST", "/api/v1/exam-practice/answers")}),
     (_scan, {("GET", "/i/{code}")}),
@@ -200,10 +245,13 @@ def test_public_writes_keep_nothing_identifying_in_clear(
         subsidies_service.store_payouts(session, [make_payout(name=NAME)])
         admin = make_staff(session, role=Role.county_admin)
         survey = make_survey(session, admin, state=SurveyState.open)
+        web_survey = make_survey(session, admin, state=SurveyState.open)
         context = {
             "username": admin.username,
             "survey": survey.id,
             "answers": answers_for(survey),
+            "web_survey": web_survey.id,
+            "web_answers": web_answers(web_survey),
             "poster": make_poster(session, admin, settings=get_settings()).code,
             "practice_question": _a_true_false_question(session),
             "inquiry": make_item(
@@ -232,6 +280,7 @@ def test_public_writes_keep_nothing_identifying_in_clear(
 # and staff signing in.
 NOT_ANONYMOUS = {
     ("POST", "/api/v1/subsidies/lookup"),
+    ("POST", "/lookup"),
     ("POST", "/api/v1/auth/token"),
     ("POST", "/api/v1/auth/refresh"),
     ("POST", "/api/v1/auth/logout"),

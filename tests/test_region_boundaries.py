@@ -17,6 +17,9 @@ from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEntry
 from app.config import settings_dependency
+from app.contacts import service as contacts_service
+from app.contacts.models import ContactKind
+from app.contacts.schemas import ContactCreate
 from app.exams import service as exams_service
 from app.inquiries.models import ItemState
 from app.screening.rules import RuleCode
@@ -59,6 +62,7 @@ class Township:
     meeting_id: int
     number: str  # an item of the meeting
     flag_id: int  # a screening flag on a line of the village
+    contact_id: int  # the 包片 leader's number of the village
     exam_id: int  # an open exam of the township
     attempt_id: int  # a cadre's attempt at it
     article_id: int  # proposed by the township's officer
@@ -66,6 +70,9 @@ class Township:
 
     def path_values(self) -> dict[str, object]:
         return {
+            "contact_id": self.contact_id,
+            "village_code": self.village,
+            "period": "2026-10",  # the month of the flag's line
             "staff_id": self.clerk.id,
             "survey_id": self.survey_id,
             "code": self.poster_code,
@@ -97,6 +104,13 @@ def _township(client: TestClient, session: Session, code: str, village: str) -> 
         session, [make_payout(record_id=record_id, village_code=village)]
     )
     flag = make_flag(session, RuleCode.duplicate, (record_id,), village_code=village)
+    contact = contacts_service.create_contact(
+        session,
+        data=ContactCreate(
+            kind=ContactKind.area_leader, region_code=village, title="包片", phone="0827-5"
+        ),
+        actor=officer,
+    )
     load_bank(session)
     now = datetime.now(UTC)
     exam = make_exam(
@@ -122,6 +136,7 @@ def _township(client: TestClient, session: Session, code: str, village: str) -> 
         meeting.id,
         item.number,
         flag.id,
+        contact.id,
         exam.id,
         attempt.id,
         article_id,
@@ -160,6 +175,13 @@ def _sync_run(session: Session) -> int:
 def _bodies(other: Township) -> dict[tuple[str, str], dict[str, Any]]:
     """Valid bodies, naming the other township where a body names a region."""
     return {
+        ("POST", "/api/v1/admin/contacts"): {
+            "kind": "township_commission",
+            "region_code": other.code,
+            "title": "越界",
+            "phone": "0827-9",
+        },
+        ("PUT", "/api/v1/admin/contacts/{contact_id}"): {"title": "越界", "phone": "0827-9"},
         ("POST", "/api/v1/admin/staff"): {
             "username": "cross-border",
             "display_name": "越界",
@@ -278,8 +300,12 @@ def test_an_officer_reaches_the_same_objects_of_their_own_township(
         f"/api/v1/admin/screening/flags/{own.flag_id}",
         f"/api/v1/admin/articles/{own.article_id}",
         f"/api/v1/admin/cases/{own.case_id}",
+        f"/api/v1/admin/villages/{own.village}/disclosures/2026-10/notice.pdf",
     ):
         assert client.get(url, headers=headers).status_code == 200, url
+    change = {"title": "包片领导", "phone": "0827-6"}
+    changed = client.put(f"/api/v1/admin/contacts/{own.contact_id}", json=change, headers=headers)
+    assert changed.status_code == 200, changed.text
     for step in ("publish",):
         response = client.post(f"/api/v1/admin/surveys/{own.survey_id}/{step}", headers=headers)
         assert response.status_code == 200, response.text
@@ -303,6 +329,8 @@ def test_an_officers_lists_and_filters_show_nothing_of_another_township(
     assert [i["number"] for i in due.json()["items"]] == [own.number]
     flags = client.get("/api/v1/admin/screening/flags", headers=headers).json()["items"]
     assert [f["id"] for f in flags] == [own.flag_id]
+    contacts = client.get("/api/v1/admin/contacts", headers=headers).json()["items"]
+    assert [c["id"] for c in contacts] == [own.contact_id]
     townships_seen = client.get("/api/v1/admin/posters/townships", headers=headers).json()
     assert {t["township_code"] for t in townships_seen} == {own.code}
     for url, params in (

@@ -1,12 +1,16 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Response
 
+from app.config import SettingsDep
 from app.db.engines import SessionDep
-from app.disclosures import service
+from app.disclosures import notice, service
 from app.disclosures.schemas import DisclosureList, DisclosureMonths
 from app.errors import problems
 from app.http_cache import NOT_MODIFIED, cached_route
+from app.routing import ApiRoute
+from app.staff.deps import require_role
+from app.staff.models import Role, Staff
 
 # A month's list changes only when a sync lands (nightly): villagers who look again, and any
 # cache between, get a 304 without the list.
@@ -17,7 +21,23 @@ router = APIRouter(
     responses=NOT_MODIFIED,
 )
 
+admin_router = APIRouter(
+    prefix="/api/v1/admin/villages", tags=["村务公示（晒账）"], route_class=ApiRoute
+)
+
 VillageCode = Annotated[str, Path(pattern=r"^\d{12}$", description="村（社区）的 12 位区划代码")]
+Period = Annotated[str, Path(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-10"])]
+NoticePrinter = Annotated[
+    Staff,
+    Depends(
+        require_role(
+            Role.county_admin,
+            Role.commission,
+            Role.township_officer,
+            Role.village_clerk,
+        )
+    ),
+]
 
 
 @router.get(
@@ -38,8 +58,31 @@ def list_disclosures(village_code: VillageCode, session: SessionDep) -> Disclosu
 )
 def read_disclosure(
     village_code: VillageCode,
-    period: Annotated[str, Path(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-10"])],
+    period: Period,
     session: SessionDep,
     category: Annotated[str | None, Query(pattern=r"^(0[1-9]|1[01])$")] = None,
 ) -> DisclosureList:
     return service.month_list(session, village_code, period=period, category=category)
+
+
+@admin_router.get(
+    "/{village_code}/disclosures/{period}/notice.pdf",
+    summary="打印本村某月的晒账公示（A4，姓名打码，含合计和手机查看清单的二维码），贴在村务公开栏",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}, **problems(401, 403, 404, 422, 503)},
+)
+def read_disclosure_notice(
+    village_code: VillageCode,
+    period: Period,
+    staff: NoticePrinter,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Response:
+    body = notice.notice(session, village_code, period=period, staff=staff, settings=settings)
+    return Response(
+        body,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="shaizhang-{village_code}-{period}.pdf"'
+        },
+    )

@@ -1,54 +1,32 @@
-"""The 问题清单 of a meeting for the village notice board: A4 pages drawn with Pillow in the
-posters' CJK font, one row per item with a QR code that opens the item's public page, where
-villagers follow the rectification and say whether it is fixed."""
+"""The 问题清单 of a meeting for the village notice board: A4 pages (app.printing), one row per
+item with a QR code that opens the item's public page, where villagers follow the rectification
+and say whether it is fixed."""
 
-from io import BytesIO
-
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 from sqlalchemy.orm import Session
 
+from app import printing
 from app.config import Settings
 from app.inquiries import service
 from app.inquiries.errors import MeetingStateInvalid
 from app.inquiries.models import MeetingState
 from app.inquiries.schemas import CATEGORY_NAMES, ItemBrief, MeetingRead
-from app.onboarding import fonts, qr
+from app.onboarding.fonts import FontFace
+from app.printing import GREY, INK, MARGIN, RED, RULE, WIDTH
 from app.staff.models import Staff
 
-DPI = 200
-WIDTH, HEIGHT = 1654, 2339  # A4 (210 × 297 mm) at 200 dpi
-MARGIN = 110
 HEADER_HEIGHT = 330
 ROW_HEIGHT = 470
 QR_SIDE = 380  # 4.8 cm: read from a metre away on a notice board
-FOOTER_TOP = HEIGHT - 150
-INK, GREY, RED, RULE = 0, 90, 60, 170
+HINT = "扫码查看整改进展；整改完成后，请扫码说“已解决”还是“没解决”。"
 
 
 def item_url(number: str, *, settings: Settings) -> str:
-    return f"{settings.public_base_url.rstrip('/')}/wl/{number}"
+    """The item's page in the H5 app (app.web)."""
+    return f"{settings.public_base_url.rstrip('/')}/inquiries/{number}"
 
 
-def _wrap(
-    draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont, width: int, lines: int
-) -> list[str]:
-    """`text` cut into at most `lines` lines of at most `width` pixels, "…" where cut short."""
-    out: list[str] = []
-    line = ""
-    for char in text.replace("\n", " "):
-        if draw.textlength(line + char, font=font) > width:
-            out.append(line)
-            line = ""
-            if len(out) == lines:
-                out[-1] = out[-1][:-1] + "…"
-                return out
-        line += char
-    if line:
-        out.append(line)
-    return out
-
-
-def _header(draw: ImageDraw.ImageDraw, face: fonts.FontFace, meeting: MeetingRead) -> None:
+def _header(draw: ImageDraw.ImageDraw, face: FontFace, meeting: MeetingRead) -> None:
     draw.text((MARGIN, 90), f"{meeting.kind_name}问题清单", font=face.at(84), fill=INK)
     line = f"{meeting.region_name}　{meeting.held_on.isoformat()}　{meeting.place}"
     draw.text((MARGIN, 210), line, font=face.at(40), fill=GREY)
@@ -56,7 +34,7 @@ def _header(draw: ImageDraw.ImageDraw, face: fonts.FontFace, meeting: MeetingRea
 
 
 def _row(
-    page: Image.Image, face: fonts.FontFace, item: ItemBrief, top: int, *, settings: Settings
+    page: Image.Image, face: FontFace, item: ItemBrief, top: int, *, settings: Settings
 ) -> None:
     draw = ImageDraw.Draw(page)
     text_width = WIDTH - 2 * MARGIN - QR_SIDE - 40
@@ -67,31 +45,17 @@ def _row(
     draw.text((MARGIN + 430, top + 28), status, font=face.at(38), fill=RED)
     body = face.at(40)
     y = top + 100
-    for line in _wrap(draw, item.question, body, text_width, lines=4):
+    for line in printing.wrap(draw, item.question, body, text_width, lines=4):
         draw.text((MARGIN, y), line, font=body, fill=INK)
         y += 56
     small = face.at(34)
     unit = f"{CATEGORY_NAMES.get(item.category, item.category)}　责任单位：{item.responsible_unit}"
-    for line in _wrap(draw, unit, small, text_width, lines=1):
+    for line in printing.wrap(draw, unit, small, text_width, lines=1):
         draw.text((MARGIN, top + ROW_HEIGHT - 80), line, font=small, fill=GREY)
-    url = item_url(item.number, settings=settings)
-    modules = len(qr.matrix(url))
-    code = qr.image(url, module_px=QR_SIDE // modules)
+    code = printing.qr_code(item_url(item.number, settings=settings), QR_SIDE)
     left = WIDTH - MARGIN - code.width
-    page.paste(code.convert("L"), (left, top + (ROW_HEIGHT - code.height) // 2))
+    page.paste(code, (left, top + (ROW_HEIGHT - code.height) // 2))
     draw.line((MARGIN, top + ROW_HEIGHT, WIDTH - MARGIN, top + ROW_HEIGHT), fill=RULE, width=2)
-
-
-def _footer(draw: ImageDraw.ImageDraw, face: fonts.FontFace, number: int, count: int) -> None:
-    hint = "扫码查看整改进展；整改完成后，请扫码说“已解决”还是“没解决”。"
-    draw.text((MARGIN, FOOTER_TOP), hint, font=face.at(36), fill=INK)
-    draw.text(
-        (WIDTH - MARGIN, FOOTER_TOP + 60),
-        f"第 {number}/{count} 页",
-        font=face.at(30),
-        fill=GREY,
-        anchor="ra",
-    )
 
 
 def meeting_list(session: Session, meeting_id: int, *, staff: Staff, settings: Settings) -> bytes:
@@ -104,14 +68,13 @@ def meeting_list(session: Session, meeting_id: int, *, staff: Staff, settings: S
 
 def item_list(meeting: MeetingRead, *, settings: Settings) -> bytes:
     """The PDF; a meeting without items gets one page that says so."""
-    face = fonts.find_cjk_font(settings.poster_font)  # PosterFontMissing (503) without one
+    face = printing.face(settings)
     pages: list[Image.Image] = []
-    page, draw, top = None, None, 0
+    page, top = None, 0
     for item in meeting.items:
-        if page is None or top + ROW_HEIGHT > FOOTER_TOP - 20:
-            page = Image.new("L", (WIDTH, HEIGHT), 255)
+        if page is None or top + ROW_HEIGHT > printing.FOOTER_TOP - 20:
+            page, draw = printing.new_page()
             pages.append(page)
-            draw = ImageDraw.Draw(page)
             top = MARGIN
             if len(pages) == 1:
                 _header(draw, face, meeting)
@@ -119,23 +82,12 @@ def item_list(meeting: MeetingRead, *, settings: Settings) -> bytes:
         _row(page, face, item, top, settings=settings)
         top += ROW_HEIGHT
     if not pages:
-        page = Image.new("L", (WIDTH, HEIGHT), 255)
-        draw = ImageDraw.Draw(page)
+        page, draw = printing.new_page()
         _header(draw, face, meeting)
         draw.text(
             (MARGIN, HEADER_HEIGHT + 40), "这次会议没有登记问题。", font=face.at(44), fill=INK
         )
         pages.append(page)
     for number, each in enumerate(pages, start=1):
-        _footer(ImageDraw.Draw(each), face, number, len(pages))
-    out = BytesIO()
-    pages[0].save(
-        out,
-        "PDF",
-        resolution=DPI,
-        save_all=True,
-        append_images=pages[1:],
-        title=f"{meeting.kind_name}问题清单",
-        creator="廉韵",
-    )
-    return out.getvalue()
+        printing.footer(ImageDraw.Draw(each), face, HINT, number, len(pages))
+    return printing.pdf(pages, title=f"{meeting.kind_name}问题清单")

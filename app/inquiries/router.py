@@ -1,14 +1,13 @@
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Cookie, Depends, Form, Path, Query, Request, Response, status
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from app import uploads
 from app.config import SettingsDep
 from app.db.engines import SessionDep
 from app.errors import Problem, ok_content, problems
 from app.http_cache import immutable
-from app.inquiries import pages, pdf, service, stats
+from app.inquiries import pdf, service, stats
 from app.inquiries.schemas import (
     ConfirmationCreate,
     ExtensionCreate,
@@ -31,14 +30,13 @@ from app.inquiries.schemas import (
 from app.pagination import Page, PageDep
 from app.ratelimit import ClientAddress
 from app.routing import ApiRoute
-from app.schemas import RowId, Text
+from app.schemas import RowId
 from app.staff.deps import CurrentStaff
 from app.uploads import NoFields, Upload
 
 TAG = "阳光问廉"
 ADMIN_TAG = "阳光问廉管理"
 router = APIRouter(prefix="/api/v1", tags=[TAG], route_class=ApiRoute)
-page_router = APIRouter(prefix="/wl", tags=[TAG], route_class=ApiRoute)
 admin_router = APIRouter(prefix="/api/v1/admin", tags=[ADMIN_TAG], route_class=ApiRoute)
 
 Number = Annotated[
@@ -377,62 +375,3 @@ def change_inquiry_state(
     settings: SettingsDep,
 ) -> ItemAdminRead:
     return service.change_state(session, number, data=data, actor=actor, settings=settings)
-
-
-# --- the item's page (where the printed list's QR codes lead) -----------------------------------
-
-HTML_PAGE = {
-    **ok_content("text/html", "中文 H5 页面"),
-    404: {"content": {"text/html": {}}, "description": "没有这个问题：中文 H5 页面"},
-}
-PAGE_OR_PROBLEM = {
-    "content": {
-        "text/html": {},
-        "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}},
-    }
-}
-PhoneCookie = Annotated[str | None, Cookie(alias=pages.PHONE_COOKIE, max_length=64)]
-
-
-@page_router.get(
-    "/{number}",
-    summary="问题的 H5 页面：整改进展和时间线，整改完成后可以点“已解决”或“没解决”",
-    response_class=Response,
-    responses={**HTML_PAGE, **problems(422)},
-)
-def read_item_page(
-    number: Number, session: SessionDep, settings: SettingsDep, phone: PhoneCookie = None
-) -> HTMLResponse:
-    return pages.item_page(session, number, cookie=phone, settings=settings)
-
-
-@page_router.post(
-    "/{number}/votes",
-    summary="在 H5 页面上点“已解决”（resolved=1）或“没解决”（resolved=0）；匿名，"
-    "只算先打开过这个页面的手机",
-    response_class=Response,
-    responses={
-        **HTML_PAGE,
-        409: {"content": {"text/html": {}}, "description": "这台手机已经投过：中文 H5 页面"},
-        422: {**PAGE_OR_PROBLEM, "description": "现在不能投票（页面），或表单不对（problem）"},
-        429: {**PAGE_OR_PROBLEM, "description": "操作太频繁"},
-    },
-)
-def create_item_page_vote(
-    number: Number,
-    resolved: Annotated[Literal["0", "1"], Form(description="1：已解决；0：没解决")],
-    key: Annotated[Text, Form(max_length=64, description="页面表单带的校验码")],
-    client: ClientAddress,
-    session: SessionDep,
-    settings: SettingsDep,
-    phone: PhoneCookie = None,
-) -> HTMLResponse:
-    return pages.vote_on_page(
-        session,
-        number,
-        resolved=resolved == "1",
-        key=key,
-        cookie=phone,
-        client=client,
-        settings=settings,
-    )

@@ -203,7 +203,10 @@ def _landing(
     if item is None:
         return HTMLResponse(pages.not_found(settings), status_code=404, headers=NO_STORE)
     page = pages.landing(
-        village_name=service.village_name(item.village), platform=platform, settings=settings
+        village_name=service.village_name(item.village),
+        village_code=item.village.code,
+        platform=platform,
+        settings=settings,
     )
     return HTMLResponse(page, headers=NO_STORE)
 

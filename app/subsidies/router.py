@@ -2,7 +2,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from app import ratelimit
 from app.config import SettingsDep
 from app.db.fastpath import ReadLaneRoute, ReadTransactionDep
 from app.errors import problems
@@ -18,7 +17,7 @@ async def counted_lookup(
 ) -> LookupRequest:
     """The lookup's body, once the client's lookup is counted (RateLimited, 429, past the
     limit). A body that fails validation is answered 422 before it counts."""
-    await ratelimit.hit_off_loop(settings.lookup_limit_per_client, "subsidy-lookup", client)
+    await service.count_lookup(client, settings=settings)
     return body
 
 

@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
+from app import ratelimit
 from app.config import Settings
 from app.errors import InvalidState, NotFound
 from app.policies import service as policies_service
@@ -265,6 +266,12 @@ def category_totals(sums: list[store.CategorySum]) -> list[CategoryTotal]:
         )
         for s in sums
     ]
+
+
+async def count_lookup(client: str, *, settings: Settings) -> None:
+    """Counts one lookup of `client` (the API's and the H5 page's alike): RateLimited (429) past
+    `lookup_limit_per_client`."""
+    await ratelimit.hit_off_loop(settings.lookup_limit_per_client, "subsidy-lookup", client)
 
 
 def lookup(connection: Connection, *, request: LookupRequest, settings: Settings) -> LookupResponse:

@@ -516,3 +516,44 @@ def compute_results(session: Session, survey: Survey) -> SurveyResults:
         response_count=response_count,
         questions=questions,
     )
+
+
+# --- demo -------------------------------------------------------------------------------------
+
+DEMO_TITLE = "2026 年群众身边不正之风和腐败问题满意度测评（演示）"
+
+
+def load_demo(session: Session, *, actor: Staff) -> int | None:
+    """An open survey of the demo county, made once; its id, or None when it is there already."""
+    county = regions_service.county(session)
+    if session.scalar(select(Survey.id).where(Survey.title == DEMO_TITLE)) is not None:
+        return None
+    data = SurveyCreate.model_validate(
+        {
+            "title": DEMO_TITLE,
+            "description": "不记名，每台手机答一次，大约两分钟。",
+            "region_code": county.code,
+            "targets": [
+                {"name": "县民政局", "kind": "department"},
+                {"name": "县农业农村局", "kind": "department"},
+            ],
+            "questions": [
+                {
+                    "kind": "single",
+                    "text": "您知道低保、养老金这些补贴怎么查吗？",
+                    "options": ["知道", "听说过，不会查", "不知道"],
+                },
+                {"kind": "rating", "text": "请给这些单位办事打分", "per_target": True},
+                {
+                    "kind": "multiple",
+                    "text": "您从哪里了解惠民政策？（可以多选）",
+                    "options": ["村里广播", "村务公开栏", "手机", "村干部告诉"],
+                    "required": False,
+                },
+                {"kind": "text", "text": "还有什么想说的？", "required": False},
+            ],
+        }
+    )
+    survey = create_survey(session, data=data, actor=actor)
+    advance_survey(session, survey.id, to=SurveyState.open, actor=actor)
+    return survey.id

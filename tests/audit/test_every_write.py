@@ -19,6 +19,9 @@ from sqlalchemy.orm import Session
 from app import ratelimit
 from app.audit.models import AuditEntry
 from app.config import Settings, settings_dependency
+from app.contacts import service as contacts_service
+from app.contacts.models import ContactKind, SupervisionContact
+from app.contacts.schemas import ContactCreate
 from app.exams import service as exams_service
 from app.inquiries.models import ItemState
 from app.policies import service as policies_service
@@ -138,6 +141,16 @@ def _standard(call: Call) -> str:
     call.session.add(ItemStandard(item_name="高龄津贴", max_fen=90000, basis="走查"))
     call.session.flush()
     return "高龄津贴"
+
+
+def _contact(call: Call) -> int:
+    """The 包片 leader's number of a village that has none yet (one of a kind per village)."""
+    taken = set(call.session.scalars(select(SupervisionContact.region_code)))
+    village = next(v for v in ("511923102205", "511923104010", "511923103202") if v not in taken)
+    data = ContactCreate(
+        kind=ContactKind.area_leader, region_code=village, title="包片", phone="0827-3"
+    )
+    return contacts_service.create_contact(call.session, data=data, actor=call.actor).id
 
 
 def _survey(call: Call, state: SurveyState) -> int:
@@ -460,6 +473,21 @@ WRITES: dict[tuple[str, str], Write] = {
         Role.county_admin,
         lambda c: ("/api/v1/admin/posters", {"village_code": SANGUANZHAI, "channel": "走查"}),
         changes_existing=False,
+    ),
+    ("POST", "/api/v1/admin/contacts"): Write(
+        Role.commission,
+        lambda c: (
+            "/api/v1/admin/contacts",
+            {"kind": "area_leader", "region_code": SANGUANZHAI, "title": "包片", "phone": "0827-1"},
+        ),
+        changes_existing=False,
+    ),
+    ("PUT", "/api/v1/admin/contacts/{contact_id}"): Write(
+        Role.commission,
+        lambda c: (f"/api/v1/admin/contacts/{_contact(c)}", {"title": "包片", "phone": "0827-2"}),
+    ),
+    ("DELETE", "/api/v1/admin/contacts/{contact_id}"): Write(
+        Role.commission, lambda c: (f"/api/v1/admin/contacts/{_contact(c)}", {})
     ),
 }
 

@@ -79,8 +79,10 @@ def board(module_database_url: str, tmp_path_factory: pytest.TempPathFactory) ->
             code.text for page in document for code in decode_qr(page.render(scale=2).to_pil())
         )
         document.close()
-        assert urls == sorted(f"{base}/wl/{n}" for n in numbers)
-        yield Board(base, headers, f"{base}/wl/{numbers[0]}", f"{base}/wl/{numbers[1]}")
+        assert urls == sorted(f"{base}/inquiries/{n}" for n in numbers)
+        yield Board(
+            base, headers, f"{base}/inquiries/{numbers[0]}", f"{base}/inquiries/{numbers[1]}"
+        )
 
 
 def _open(
@@ -104,7 +106,7 @@ def _open(
     for selector in ("body", "#question", "#timeline li"):
         size = page.locator(selector).first.evaluate("e => getComputedStyle(e).fontSize")
         assert float(size.removesuffix("px")) >= 16, f"{selector}: {size}"
-    assert all(each.startswith(url.split("/wl/")[0]) for each in requested)  # self-contained
+    assert all(each.startswith(url.split("/inquiries/")[0]) for each in requested)  # self-contained
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
     return page

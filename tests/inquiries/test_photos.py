@@ -62,13 +62,13 @@ def test_the_item_page_shows_its_meetings_photos(client: TestClient, session: Se
     officer = make_staff(session, role=Role.township_officer, region_code=FOLOU)
     meeting = make_meeting(session, officer)
     item = make_item(session, officer, meeting_id=meeting.id)
-    assert "会议现场照片" not in client.get(f"/wl/{item.number}").text  # none yet: no gap
+    assert "会议现场照片" not in client.get(f"/inquiries/{item.number}").text  # none yet: no gap
     sent = [("photos", ("site.jpg", files.jpeg_with_gps(), "image/jpeg"))]
     uploaded = client.post(
         f"{ADMIN}/inquiry-meetings/{meeting.id}/photos", files=sent, headers=auth_headers(officer)
     )
     [photo] = uploaded.json()["photos"]
-    page = client.get(f"/wl/{item.number}").text
+    page = client.get(f"/inquiries/{item.number}").text
     assert f'<img src="{photo["url"]}" width="64" height="48"' in page and "会议现场照片" in page
     assert client.get(photo["url"]).headers["content-type"] == "image/jpeg"
 

@@ -91,7 +91,7 @@ def test_a_meeting_recorded_by_staff_is_followed_by_the_public_until_villagers_c
     assert len(PdfReader(BytesIO(pdf.content)).pages) == 1
     urls = [code.text for image in _pages(pdf.content) for code in decode_qr(image)]
     base = get_settings().public_base_url.rstrip("/")
-    assert sorted(urls) == sorted(f"{base}/wl/{n}" for n in numbers)
+    assert sorted(urls) == sorted(f"{base}/inquiries/{n}" for n in numbers)
 
 
 def test_a_long_list_prints_on_several_pages_each_code_readable(

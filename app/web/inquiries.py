@@ -1,20 +1,19 @@
-"""The public page of an item, where its QR code on the printed 问题清单 leads: readable without
-script, and two big buttons (a plain form) to say whether it is fixed. Built on the onboarding
-pages' base template (one look for every page).
+"""阳光问廉 in the H5 app: the public board, and the page of an item, where the QR codes of the
+printed 问题清单 lead (the old /wl/{number} addresses redirect here): readable without script,
+and two big buttons (a plain form) to say whether it is fixed.
 
-The phone is known by a random cookie, kept on the server only as a keyed hash like every device
-token. A vote counts only from a phone that opened the page first: the form carries a keyed hash
-of the item and that phone's cookie, so a form on another site (which cannot read the cookie,
-and to which the browser does not send it) casts nothing."""
+The phone is known by a random cookie (path /inquiries only), kept on the server only as a keyed
+hash like every device token. A vote counts only from a phone that opened the page first: the
+form carries a keyed hash of the item and that phone's cookie, so a form on another site (which
+cannot read the cookie, and to which the browser does not send it) casts nothing."""
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
-from pathlib import Path
 
 from fastapi.responses import HTMLResponse
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 from sqlalchemy.orm import Session
 
 from app.config import Settings
@@ -22,31 +21,17 @@ from app.errors import LianyunError
 from app.inquiries import service
 from app.inquiries.errors import InquiryNotFound
 from app.inquiries.models import ItemState
-from app.inquiries.schemas import ItemRead, VoteCreate
+from app.inquiries.schemas import ItemFilter, ItemRead, VoteCreate
+from app.pagination import PageParams
+from app.regions import service as regions_service
 from app.schemas import yuan_text
+from app.web.pages import NO_STORE, Reader, not_found, render
 
 PHONE_COOKIE = "lianyun_phone"
+PHONE_COOKIE_PATH = "/inquiries"
 PHONE_COOKIE_SECONDS = 2 * 365 * 24 * 3600
-_templates = Environment(
-    loader=ChoiceLoader(
-        [
-            FileSystemLoader(Path(__file__).parent / "templates"),
-            FileSystemLoader(Path(__file__).parents[1] / "onboarding" / "templates"),
-        ]
-    ),
-    autoescape=True,
-)
-_STYLE = """
-.state{text-align:center;font-size:22px;font-weight:bold;margin:4px 0 12px}
-.state b{color:#b8232f}
-.state.closed{color:#1d7a3a}
-form .button{width:100%;border:0;cursor:pointer;font-family:inherit;min-height:56px}
-form .button.plain{border:2px solid #b8232f}
-.timeline{padding-left:22px}
-.timeline li{margin:10px 0}
-.photos img{width:100%;height:auto;border-radius:8px;margin:6px 0}
-"""
-NO_STORE = {"Cache-Control": "no-store"}
+NUMBER = r"^[Ww][Ll]-\d{4}-\d{4,6}$"
+BOARD_SIZE = 20
 
 
 @dataclass(frozen=True)
@@ -67,33 +52,62 @@ def vote_key(number: str, token: str, *, settings: Settings) -> str:
     return hmac.new(key, f"wl:{number.upper()}:{token}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
+def board(
+    session: Session, reader: Reader, *, village_code: str | None, page: int, settings: Settings
+) -> HTMLResponse:
+    """Open items first (the most overdue on top), of one village when it is given."""
+    village = None
+    if village_code is not None:
+        region = regions_service.find_region(session, village_code)
+        if region is None:
+            return not_found(reader, settings, "没有这个村（社区）。")
+        village = regions_service.full_name(region)
+    items = service.list_items(
+        session,
+        filters=ItemFilter(village_code=village_code),
+        page=PageParams(page=page, size=BOARD_SIZE),
+    )
+    return render(
+        "inquiries.html",
+        reader,
+        settings,
+        items=items,
+        village=village,
+        village_code=village_code,
+        more=items.total > page * BOARD_SIZE,
+    )
+
+
 def _render(
     session: Session,
     item: ItemRead,
     phone: Phone,
+    reader: Reader,
     *,
     settings: Settings,
     message: str | None,
     status: int,
 ) -> HTMLResponse:
     can_vote = item.state in (ItemState.awaiting_confirmation, ItemState.closed)
-    body = _templates.get_template("item.html").render(
+    page = render(
+        "inquiry.html",
+        reader,
+        settings,
+        status=status,
+        no_store=True,
         item=item,
         meeting_photos=service.meeting_photos(session, item.meeting.id),
         funds=yuan_text(item.funds_recovered) if item.funds_recovered else None,
         vote_key=vote_key(item.number, phone.token, settings=settings),
-        app_name=settings.app_name,
         message=message,
         can_vote=can_vote,
-        style=_STYLE,
     )
-    page = HTMLResponse(body, status_code=status, headers=NO_STORE)
     if phone.new:
         page.set_cookie(
             PHONE_COOKIE,
             phone.token,
             max_age=PHONE_COOKIE_SECONDS,
-            path="/wl",
+            path=PHONE_COOKIE_PATH,
             httponly=True,
             samesite="lax",
             secure=settings.public_base_url.startswith("https://"),
@@ -101,28 +115,37 @@ def _render(
     return page
 
 
-def _not_found(settings: Settings) -> HTMLResponse:
-    body = _templates.get_template("not_found.html").render(
-        app_name=settings.app_name, style=_STYLE
+def _not_found(reader: Reader, settings: Settings) -> HTMLResponse:
+    page = not_found(
+        reader,
+        settings,
+        "二维码可能印错了，或者这个问题还没有公开。请核对问题清单上的编号，或者问村里的廉政专干。",
+        title="没有找到这个问题",
     )
-    return HTMLResponse(body, status_code=404, headers=NO_STORE)
+    page.headers.update(NO_STORE)
+    return page
 
 
 def item_page(
-    session: Session, number: str, *, cookie: str | None, settings: Settings
+    session: Session, number: str, reader: Reader, *, cookie: str | None, settings: Settings
 ) -> HTMLResponse:
     try:
+        if not re.fullmatch(NUMBER, number):
+            raise InquiryNotFound()
         item = service.get_item(session, number, settings=settings)
     except InquiryNotFound:
-        return _not_found(settings)
-    return _render(session, item, phone_of(cookie), settings=settings, message=None, status=200)
+        return _not_found(reader, settings)
+    return _render(
+        session, item, phone_of(cookie), reader, settings=settings, message=None, status=200
+    )
 
 
 def vote_on_page(
     session: Session,
     number: str,
+    reader: Reader,
     *,
-    resolved: bool,
+    resolved: bool | None,
     key: str,
     cookie: str | None,
     client: str,
@@ -132,9 +155,13 @@ def vote_on_page(
     phone = phone_of(cookie)
     expected = vote_key(number, phone.token, settings=settings)
     status, message, headers = 200, "", {}
+    if not re.fullmatch(NUMBER, number):
+        return _not_found(reader, settings)
     try:
         if phone.new or not hmac.compare_digest(key, expected):
             status, message = 422, "请先打开这个问题的页面，再点“已解决”或“没解决”。"
+        elif resolved is None:
+            status, message = 422, "请点“已解决”或“没解决”。"
         else:
             vote = VoteCreate(device_token=phone.token, resolved=resolved)
             message = service.vote(
@@ -142,10 +169,10 @@ def vote_on_page(
             ).message
         item = service.get_item(session, number, settings=settings)
     except InquiryNotFound:
-        return _not_found(settings)
+        return _not_found(reader, settings)
     except LianyunError as error:
         status, message, headers = error.status, error.detail, error.headers
         item = service.get_item(session, number, settings=settings)
-    page = _render(session, item, phone, settings=settings, message=message, status=status)
+    page = _render(session, item, phone, reader, settings=settings, message=message, status=status)
     page.headers.update(headers)  # Retry-After, when it was too often
     return page
