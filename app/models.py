@@ -1,6 +1,7 @@
 """Every domain's ORM models, imported once so that `Base.metadata` knows every table."""
 
 from app.audit.models import AuditEntry
+from app.forum.models import Question, QuestionExtension
 from app.inquiries.models import (
     InquiryEvent,
     InquiryItem,
@@ -55,6 +56,8 @@ __all__ = [
     "Poster",
     "PosterScan",
     "PublicEmployee",
+    "Question",
+    "QuestionExtension",
     "ReferenceList",
     "RefreshToken",
     "Region",
