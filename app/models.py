@@ -82,7 +82,7 @@ __all__ = [
 
 # Tables that migrations make by hand and no model describes: full-text indexes (FTS5 on SQLite
 # with its shadow tables, a tsvector table on PostgreSQL). Autogenerate leaves them alone.
-UNMANAGED_TABLE_PREFIXES = ("policy_fts",)
+UNMANAGED_TABLE_PREFIXES = ("search_fts",)
 
 
 def include_name(name: str | None, type_: str, parent_names: object) -> bool:

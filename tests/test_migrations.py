@@ -83,3 +83,42 @@ def test_hex_person_hashes_become_their_first_16_bytes_and_payouts_stay_found(
     command.downgrade(config, "156ffd1ed1c7")  # and back, without losing the rows
     with create_engine(fresh_database_url).connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM payout")).scalar_one() == 1
+
+
+def test_the_policy_index_moves_into_the_shared_search_index(fresh_database_url: str) -> None:
+    """Policies indexed before the shared search module are still found after it, and going
+    back gives the old index again."""
+    from sqlalchemy.orm import Session
+
+    from app import search
+
+    config = alembic_config(fresh_database_url)
+    command.upgrade(config, "f1478ed6908d")
+    engine = create_engine(fresh_database_url)
+    postgresql = engine.dialect.name == "postgresql"
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO policy (id, slug, created_at, updated_at)"
+                " VALUES (7, 'p', '2026-01-01', '2026-01-01')"
+            )
+        )
+        if postgresql:
+            conn.execute(
+                text("INSERT INTO policy_fts VALUES (7, to_tsvector('simple', :t))"),
+                {"t": search.terms("护林补助")},
+            )
+        else:
+            conn.execute(
+                text("INSERT INTO policy_fts (rowid, title, summary, body) VALUES (7, :t, '', '')"),
+                {"t": search.terms("护林补助")},
+            )
+    command.upgrade(config, "head")
+    with Session(engine) as session:
+        hits = search.hits(session, "policy", search.runs("护林"))
+        assert [r.ref_id for r in session.execute(hits.select())] == [7]
+        assert list(session.execute(search.hits(session, "article", ["护林"]).select())) == []
+    command.downgrade(config, "f1478ed6908d")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM policy_fts")).scalar() == 1
+    engine.dispose()

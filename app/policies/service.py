@@ -23,16 +23,17 @@ from typing import Any
 
 import yaml  # type: ignore[import-untyped]
 from pydantic import ValidationError
-from sqlalchemy import Connection, Select, and_, case, func, select
+from sqlalchemy import Connection, Select, and_, func, select
 from sqlalchemy.orm import Session, defer, selectinload
 
+from app import search
 from app.audit import service as audit
 from app.audit.service import Actor
 from app.db.base import utcnow
 from app.db.fastpath import FastSelect
 from app.errors import Conflict, InvalidState, NotFound
 from app.pagination import Page, PageParams, paginate
-from app.policies import rendering, search
+from app.policies import rendering
 from app.policies.models import Policy, PolicyVersion, VersionState
 from app.policies.schemas import (
     ImportSummary,
@@ -101,11 +102,8 @@ def list_published(
     if q and not query_runs:  # only punctuation: nothing can match
         return Page[PolicyBrief](items=[], total=0, page=page.page, size=page.size)
     if query_runs:
-        hits = search.hits(session, query_runs)
-        in_title = and_(*(func.lower(PolicyVersion.title).contains(r) for r in query_runs))
-        stmt = stmt.join(hits, hits.c.policy_id == Policy.id).order_by(
-            case((in_title, 0), else_=1), hits.c.score.desc(), Policy.id
-        )
+        hits = search.hits(session, "policy", query_runs)
+        stmt = stmt.join(hits, hits.c.ref_id == Policy.id).order_by(hits.c.score.desc(), Policy.id)
     else:
         stmt = stmt.options(defer(PolicyVersion.body_text)).order_by(
             PolicyVersion.category_code, Policy.id
@@ -246,7 +244,19 @@ def _publish(session: Session, policy: Policy, version: PolicyVersion) -> None:
     version.published_at = utcnow()
     policy.published_version = version
     session.flush()
-    search.write(session, policy.id, version)
+    write_search(session, policy.id, version)
+
+
+def write_search(session: Session, policy_id: int, version: PolicyVersion) -> None:
+    """Index `version` as the searchable text of the policy."""
+    search.write(
+        session,
+        "policy",
+        policy_id,
+        title=version.title,
+        summary=version.summary,
+        body=version.body_text,
+    )
 
 
 def _record(
@@ -480,7 +490,7 @@ def unpublish_policy(session: Session, policy_id: int, *, actor: Actor) -> Polic
         policy.published_version = None
         policy.updated_at = utcnow()
         session.flush()
-        search.write(session, policy.id, None)
+        search.remove(session, "policy", policy.id)
         return published
 
     return _act(

@@ -5,7 +5,7 @@ from itertools import count
 from sqlalchemy.orm import Session
 
 from app.db.base import utcnow
-from app.policies import rendering, search
+from app.policies import rendering, service
 from app.policies.models import Policy, PolicyVersion, VersionState
 
 _numbers = count(1)
@@ -46,5 +46,5 @@ def make_policy(
     session.add(policy)
     session.flush()
     if published:
-        search.write(session, policy.id, version)
+        service.write_search(session, policy.id, version)
     return policy

@@ -3,8 +3,9 @@
 import pytest
 from sqlalchemy.orm import Session
 
+from app import search
 from app.pagination import PageParams
-from app.policies import search, service
+from app.policies import service
 from app.policies.schemas import PolicyBrief, PolicyUpdate
 from app.staff.models import Role
 from tests.factories import make_staff
