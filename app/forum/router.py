@@ -22,12 +22,13 @@ from app.forum.schemas import (
     QuestionStats,
     QuestionStatus,
     RatingCreate,
+    Suggestions,
     TipConversion,
 )
 from app.pagination import Page, PageDep
 from app.ratelimit import ClientAddress
 from app.routing import ApiRoute
-from app.schemas import RowId
+from app.schemas import RowId, Text
 from app.staff.deps import require_role
 from app.staff.models import Role, Staff
 
@@ -62,6 +63,21 @@ def list_questions(
     session: SessionDep, page: PageDep, filters: Annotated[QuestionFilter, Depends()]
 ) -> Page[QuestionBrief]:
     return service.list_published(session, filters=filters, page=page)
+
+
+@router.get(
+    "/suggest",
+    summary="留言前先看看：与所输入的内容相符的惠民政策和已公开的答复",
+    response_model=Suggestions,
+    responses=problems(422),
+)
+def suggest_answers(
+    session: SessionDep,
+    q: Annotated[
+        Text, Query(min_length=1, max_length=50, description="想问的事，如 低保", examples=["低保"])
+    ],
+) -> Suggestions:
+    return service.suggest(session, q.strip())
 
 
 @router.get(

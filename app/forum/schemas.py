@@ -5,6 +5,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from app import public_writes
 from app.forum.models import QuestionKind, QuestionState
 from app.inquiries.schemas import ItemCreate
+from app.policies.schemas import PolicyBrief
 from app.schemas import Id, MultilineText, StrictInt, Text
 from app.tips.schemas import TipCategory, TipStatus
 
@@ -119,6 +120,17 @@ class QuestionBrief(BaseModel):
     reply_working_days: int | None = Field(description="从留言到答复用了几个工作日")
     answerer_unit: str | None
     rating: int | None = Field(description="留言人的评价，1–5；未评价为空")
+    snippet: str | None = Field(
+        default=None,
+        description="搜索时：命中处的一小段文字（已做 HTML 转义），命中的词用 <mark>…</mark> 标出",
+    )
+
+
+class Suggestions(BaseModel):
+    """What a villager sees before asking: the policies and published answers that match."""
+
+    policies: list[PolicyBrief]
+    questions: list[QuestionBrief]
 
 
 class QuestionRead(QuestionBrief):
@@ -161,6 +173,9 @@ class QuestionAdmin(BaseModel):
 
 class QuestionFilter(BaseModel):
     kind: QuestionKind | None = None
+    q: Text | None = Field(
+        default=None, min_length=1, max_length=50, description="搜索词（中文全文搜索）"
+    )
     village_code: Text | None = Field(default=None, pattern=r"^\d{12}$")
 
 

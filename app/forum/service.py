@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from app import public_writes, workdays
+from app import public_writes, search, workdays
 from app.audit import service as audit
 from app.config import Settings
 from app.forum.errors import (
@@ -56,12 +56,14 @@ from app.forum.schemas import (
     QuestionReceipt,
     QuestionStatus,
     RatingCreate,
+    Suggestions,
     TipConversion,
 )
 from app.inquiries import service as inquiries_service
 from app.inquiries.errors import InquiryNotFound
 from app.inquiries.schemas import ItemCreate
 from app.pagination import Page, PageParams, paginate
+from app.policies import service as policies_service
 from app.regions import service as regions_service
 from app.regions.models import RegionLevel
 from app.staff.models import Role, Staff
@@ -72,6 +74,8 @@ ASK_LIMIT = "5/hour"
 CODE_LIMIT = "10/minute"  # as tips' receipt lookups: guessing 16 digits stays hopeless
 CODE_SCOPE = "question"
 ENTITY = "question"
+SEARCH_KIND = "question"
+SUGGESTIONS = 5  # of each: policies, published answers
 OPEN = (QuestionState.submitted, QuestionState.assigned)
 ANSWERED = (QuestionState.answered, QuestionState.published)
 TRANSFERRED_TITLE = "（已转为举报，内容由举报处理部门保管）"
@@ -219,24 +223,52 @@ def _brief(question: Question, names: dict[str, str]) -> dict[str, Any]:
     }
 
 
+def _snippet(question: Question, query_runs: list[str]) -> str | None:
+    if not query_runs:
+        return None
+    texts = [question.public_body or "", question.answer or "", question.public_title or ""]
+    return search.snippet(texts, query_runs)
+
+
 def list_published(
     session: Session, *, filters: QuestionFilter, page: PageParams
 ) -> Page[QuestionBrief]:
-    """Published questions, the latest published first."""
+    """Published questions, the latest published first; with `q`, those matching it (the
+    shared Chinese search over the public title, the public text and the answer), best first,
+    each with a marked snippet."""
     stmt = select(Question).where(Question.state == QuestionState.published)
     if filters.kind is not None:
         stmt = stmt.where(Question.kind == filters.kind)
     if filters.village_code is not None:
         stmt = stmt.where(Question.village_code == filters.village_code)
-    stmt = stmt.order_by(Question.published_on.desc(), Question.id.desc())
+    query_runs = search.runs(filters.q) if filters.q else []
+    if filters.q and not query_runs:  # only punctuation: nothing can match
+        return Page[QuestionBrief](items=[], total=0, page=page.page, size=page.size)
+    if query_runs:
+        hits = search.hits(session, SEARCH_KIND, query_runs)
+        stmt = stmt.join(hits, hits.c.ref_id == Question.id).order_by(
+            hits.c.score.desc(), Question.id.desc()
+        )
+    else:
+        stmt = stmt.order_by(Question.published_on.desc(), Question.id.desc())
     rows, total = paginate(session, stmt, page)
     names = _region_names(session, rows)
     return Page[QuestionBrief](
-        items=[QuestionBrief(**_brief(q, names)) for q in rows],
+        items=[QuestionBrief(**_brief(q, names), snippet=_snippet(q, query_runs)) for q in rows],
         total=total,
         page=page.page,
         size=page.size,
     )
+
+
+def suggest(session: Session, q: str) -> Suggestions:
+    """Before asking: the best few published policies and published answers matching `q`."""
+    if not search.runs(q):  # blank or only punctuation: nothing can match
+        return Suggestions(policies=[], questions=[])
+    first = PageParams(page=1, size=SUGGESTIONS)
+    policies = policies_service.list_published(session, category=None, q=q, page=first)
+    questions = list_published(session, filters=QuestionFilter(q=q), page=first)
+    return Suggestions(policies=policies.items, questions=questions.items)
 
 
 def get_published(session: Session, question_id: int) -> QuestionRead:
@@ -439,6 +471,14 @@ def publish(session: Session, question_id: int, *, actor: Staff) -> QuestionAdmi
     before = _snapshot(question)
     question.state = QuestionState.published
     question.published_on = public_writes.today()
+    search.write(
+        session,
+        SEARCH_KIND,
+        question.id,
+        title=question.public_title or "",
+        summary=question.public_body or "",
+        body=question.answer or "",
+    )
     return _audited(session, question, "publish", actor, before)
 
 
