@@ -36,6 +36,7 @@ CONTACT = "PLAIN-CONTACT-13900002222"
 FOLLOW_UP = "PLAIN-FOLLOWUP-又扣了两个月"
 DEVICE_TOKEN = "PLAIN-DEVICE-TOKEN-8c2a7f31d4"
 OBJECTION = "PLAIN-OBJECTION-这户早就搬走了-5d0e"
+QUESTION = "PLAIN-QUESTION-村里的低保评议从来不开会-2a7c"
 AGENT = "VillagePhone/9.1 (Android 13; PLAIN-AGENT-Redmi)"
 CLIENT_ADDRESS = "testclient"  # what TestClient gives as the client's address
 
@@ -117,6 +118,15 @@ def _objection(walk: Walk) -> None:
     walk.secrets += [OBJECTION, code, code.replace(" ", "")]
 
 
+def _question(walk: Walk) -> None:
+    body = {"kind": "complaint", "title": "低保评议不公开", "body": QUESTION}
+    code = walk.post("/api/v1/questions", json=body).json()["code"]
+    assert walk.post("/api/v1/questions/status", json={"code": code}).status_code == 200
+    rating = {"code": code, "score": 5}
+    assert walk.post("/api/v1/questions/rating", json=rating).status_code == 422  # not answered
+    walk.secrets += [code, code.replace(" ", "")]
+
+
 def _scan(walk: Walk) -> None:
     # a GET that writes (a count of scans)
     page = walk.client.get(f"/i/{walk.context['poster']}", headers={"User-Agent": AGENT})
@@ -150,6 +160,14 @@ STEPS: list[tuple[Callable[[Walk], None], set[tuple[str, str]]]] = [
     (
         _objection,
         {("POST", "/api/v1/villages/{village_code}/disclosures/{period}/objections")},
+    ),
+    (
+        _question,
+        {
+            ("POST", "/api/v1/questions"),
+            ("POST", "/api/v1/questions/status"),
+            ("POST", "/api/v1/questions/rating"),
+        },
     ),
     (_scan, {("GET", "/i/{code}")}),
 ]

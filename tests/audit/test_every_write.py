@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 from app import ratelimit
 from app.audit.models import AuditEntry
 from app.config import Settings, settings_dependency
+from app.forum import service as forum_service
+from app.forum.schemas import AnswerCreate
 from app.inquiries.models import ItemState
 from app.policies import service as policies_service
 from app.screening.models import Flag, FlagState, ItemStandard
@@ -29,6 +31,7 @@ from app.surveys.models import SurveyState
 from app.sync import scheduler
 from app.tips.models import Tip
 from tests.factories import SANGUANZHAI, auth_headers, make_staff
+from tests.forum.factories import answer_data, make_question
 from tests.inquiries.factories import days, item_data, make_item, make_meeting, meeting_data
 from tests.onboarding.factories import link_settings
 from tests.policies.factories import make_policy
@@ -132,6 +135,15 @@ def _survey(call: Call, state: SurveyState) -> int:
 
 def _meeting(call: Call, *, published: bool) -> int:
     return make_meeting(call.session, call.actor, published=published).id
+
+
+def _question(call: Call, *, answered: bool = False) -> int:
+    question, _code = make_question(call.session)
+    if answered:
+        forum_service.answer(
+            call.session, question.id, data=AnswerCreate(**answer_data()), actor=call.actor
+        )
+    return question.id
 
 
 def _inquiry(call: Call, state: ItemState = ItemState.registered) -> str:
@@ -304,6 +316,36 @@ WRITES: dict[tuple[str, str], Write] = {
                 "meeting_id": make_meeting(c.session, c.actor, held_on=days(0).isoformat()).id,
                 "confirmed_by_count": 9,
             },
+        ),
+    ),
+    ("POST", "/api/v1/admin/questions/{question_id}/assign"): Write(
+        Role.commission,
+        lambda c: (f"/api/v1/admin/questions/{_question(c)}/assign", {"answerer_unit": "县民政局"}),
+    ),
+    ("POST", "/api/v1/admin/questions/{question_id}/extend"): Write(
+        Role.commission,
+        lambda c: (
+            f"/api/v1/admin/questions/{_question(c)}/extend",
+            {"working_days": 2, "reason": "要到村里核实情况。"},
+        ),
+    ),
+    ("POST", "/api/v1/admin/questions/{question_id}/answer"): Write(
+        Role.commission,
+        lambda c: (f"/api/v1/admin/questions/{_question(c)}/answer", answer_data()),
+    ),
+    ("POST", "/api/v1/admin/questions/{question_id}/publish"): Write(
+        Role.commission,
+        lambda c: (f"/api/v1/admin/questions/{_question(c, answered=True)}/publish", {}),
+    ),
+    ("POST", "/api/v1/admin/questions/{question_id}/to-tip"): Write(
+        Role.commission,
+        lambda c: (f"/api/v1/admin/questions/{_question(c)}/to-tip", {"category": "conduct"}),
+    ),
+    ("POST", "/api/v1/admin/questions/{question_id}/to-inquiry"): Write(
+        Role.commission,
+        lambda c: (
+            f"/api/v1/admin/questions/{_question(c)}/to-inquiry",
+            {**item_data(), "meeting_id": _meeting(c, published=True)},
         ),
     ),
     ("POST", "/api/v1/admin/inquiries/{number}/state"): Write(
