@@ -107,7 +107,8 @@ def _create_staff(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     """Regions, a demo admin, a demo poster and payouts synced from the built-in mock; safe to
     run again."""
-    code = _demo_admin(args) or _demo_poster() or _demo_inquiries() or _demo_standards()
+    code = _demo_admin(args) or _demo_poster() or _demo_inquiries() or _demo_forum()
+    code = code or _demo_standards()
     return code or _demo_sync(args)
 
 
@@ -191,6 +192,25 @@ def _demo_inquiries() -> int:
         made = inquiries_demo.load_demo(session, actor=member, settings=get_settings())
     if made:
         print(f"阳光问廉：载入 8 次会议、{made} 个问题（GET /api/v1/inquiries）。")
+    return 0
+
+
+def _demo_forum() -> int:
+    """云端话廉: questions of every kind answered and published by the demo commission member
+    (made by _demo_inquiries), and a few still open."""
+    from app.forum import demo as forum_demo
+    from app.staff import service as staff_service
+
+    with session_scope().begin() as session:
+        member = staff_service.find_by_username(session, DEMO_COMMISSION)
+        if member is None:
+            return 0
+        made = forum_demo.load_demo(session, actor=member, settings=get_settings())
+    if made:
+        print(
+            f"云端话廉：公开 {made} 条留言和答复（咨询、建议、投诉），"
+            f"另有 {len(forum_demo.OPEN)} 条待办（GET /api/v1/questions）。"
+        )
     return 0
 
 

@@ -49,6 +49,7 @@ def test_demo_loads_regions_and_prints_the_admin_password_once(
     )
     assert poster_url is not None
     assert "疑点筛查：载入 15 个项目的单笔最高标准" in first
+    assert "云端话廉：公开 15 条留言和答复" in first
     with sessionmaker(engine_for(cli_db))() as session:  # the demo screening flags every rule
         assert set(session.scalars(select(Flag.rule).distinct())) == set(RuleCode)
 
@@ -57,6 +58,7 @@ def test_demo_loads_regions_and_prints_the_admin_password_once(
     assert password.group(1) not in second and "已存在" in second
     assert poster_url.group(1) in second  # the same poster, not a second one
     assert "单笔最高标准" not in second  # the standards loaded once
+    assert "云端话廉" not in second  # the questions too
     with sessionmaker(engine_for(cli_db))() as session:
         assert session.scalar(select(func.count()).select_from(Region)) == len(read_csv())
 
