@@ -322,7 +322,8 @@ def load_demo(session: Session, *, actor: Staff, settings: Settings) -> int:
         data = QuestionCreate(
             kind=asked.kind, village_code=asked.village, title=asked.title, body=asked.body
         )
-        service.ask(session, data=data, client=f"demo-{number}", settings=settings)
+        code = service.new_code(client=f"demo-{number}", settings=settings)
+        service.ask(session, data=data, code=code)
         question = session.scalars(select(Question).order_by(Question.id.desc()).limit(1)).one()
         service.assign(
             session, question.id, data=AssignCreate(answerer_unit=asked.unit), actor=actor
@@ -348,7 +349,8 @@ def load_demo(session: Session, *, actor: Staff, settings: Settings) -> int:
         question.rating = asked.rating
         published += 1
     for number, (data, days_ago, reason) in enumerate(OPEN):
-        service.ask(session, data=data, client=f"demo-open-{number}", settings=settings)
+        code = service.new_code(client=f"demo-open-{number}", settings=settings)
+        service.ask(session, data=data, code=code)
         question = session.scalars(select(Question).order_by(Question.id.desc()).limit(1)).one()
         _dated(question, today - timedelta(days=days_ago))
         if reason:

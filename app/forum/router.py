@@ -6,27 +6,24 @@ from app.config import SettingsDep
 from app.db.engines import ReadSessionDep, SessionDep
 from app.errors import problems
 from app.forum import service, stats
+from app.forum.deps import AskingDep, CodeDigest, RatingDep
 from app.forum.schemas import (
     AdminFilter,
     AnswerCreate,
     AssignCreate,
-    CodeQuery,
     ExtensionCreate,
     InquiryConversion,
     QuestionAdmin,
     QuestionBrief,
-    QuestionCreate,
     QuestionFilter,
     QuestionRead,
     QuestionReceipt,
     QuestionStats,
     QuestionStatus,
-    RatingCreate,
     Suggestions,
     TipConversion,
 )
 from app.pagination import Page, PageDep
-from app.ratelimit import ClientAddress
 from app.routing import ApiRoute
 from app.schemas import RowId, Text
 from app.staff.deps import require_role
@@ -47,10 +44,8 @@ Commission = Annotated[Staff, Depends(require_role(Role.commission))]
     status_code=status.HTTP_201_CREATED,
     responses=problems(422, 429),
 )
-def create_question(
-    data: QuestionCreate, client: ClientAddress, session: SessionDep, settings: SettingsDep
-) -> QuestionReceipt:
-    return service.ask(session, data=data, client=client, settings=settings)
+def create_question(asking: AskingDep, session: SessionDep) -> QuestionReceipt:
+    return service.ask(session, data=asking.data, code=asking.code)
 
 
 @router.get(
@@ -100,9 +95,9 @@ def read_question_stats(
     responses=problems(404, 422, 429),
 )
 def read_question_status(
-    body: CodeQuery, client: ClientAddress, session: ReadSessionDep, settings: SettingsDep
+    digest: CodeDigest, session: ReadSessionDep, settings: SettingsDep
 ) -> QuestionStatus:
-    return service.status(session, body.code, client=client, settings=settings)
+    return service.status(session, digest, settings=settings)
 
 
 @router.post(
@@ -112,9 +107,9 @@ def read_question_status(
     responses=problems(404, 409, 422, 429),
 )
 def create_question_rating(
-    body: RatingCreate, client: ClientAddress, session: SessionDep, settings: SettingsDep
+    rating: RatingDep, session: SessionDep, settings: SettingsDep
 ) -> QuestionStatus:
-    return service.rate(session, data=body, client=client, settings=settings)
+    return service.rate(session, score=rating.score, digest=rating.digest, settings=settings)
 
 
 @router.get(

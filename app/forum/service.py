@@ -18,6 +18,7 @@ Invariants:
   dates and ids, never the words).
 """
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -55,7 +56,6 @@ from app.forum.schemas import (
     QuestionRead,
     QuestionReceipt,
     QuestionStatus,
-    RatingCreate,
     Suggestions,
     TipConversion,
 )
@@ -92,17 +92,36 @@ def is_overdue(question: Question, today: date) -> bool:
 # --- the asker -----------------------------------------------------------------------------
 
 
-def ask(
-    session: Session, *, data: QuestionCreate, client: str, settings: Settings
-) -> QuestionReceipt:
+@dataclass(frozen=True)
+class NewCode:
+    """A new question's code (shown once) and its slow hash (kept)."""
+
+    code: str
+    digest: str
+
+
+def new_code(*, client: str, settings: Settings) -> NewCode:
+    """Counted against the client's limit, then hashed: called before the request's
+    transaction begins (app.forum.deps), so that on SQLite no write waits for a hash."""
     public_writes.limit(ASK_LIMIT, "question-ask", client)
+    code = public_writes.new_code()
+    return NewCode(code=code, digest=public_writes.code_hash(code, _salt(settings)))
+
+
+def code_digest(code: str, *, client: str, settings: Settings) -> str:
+    """The slow hash of a code the asker typed, counted against the guessing limit first;
+    the same work for any code. Called before the request's transaction (app.forum.deps)."""
+    public_writes.limit(CODE_LIMIT, "question-code", client)
+    return public_writes.code_hash(code, _salt(settings))
+
+
+def ask(session: Session, *, data: QuestionCreate, code: NewCode) -> QuestionReceipt:
     township_code = None
     if data.village_code is not None:
         village = regions_service.find_region(session, data.village_code)
         if village is None or village.level != RegionLevel.village:
             raise VillageUnknown(f"没有区划代码为 {data.village_code} 的村（社区）。")
         township_code = village.parent_code
-    code = public_writes.new_code()
     today = public_writes.today()
     due_on = workdays.add_working_days(today, ANSWER_WORKING_DAYS[data.kind])
     question = Question(
@@ -112,7 +131,7 @@ def ask(
         township_code=township_code,
         title=data.title,
         body=data.body,
-        code_hash=public_writes.code_hash(code, _salt(settings)),
+        code_hash=code.digest,
         asked_on=today,
         first_due_on=due_on,
         due_on=due_on,
@@ -120,7 +139,7 @@ def ask(
     session.add(question)
     session.flush()
     return QuestionReceipt(
-        code=public_writes.grouped(code), submitted_on=question.asked_on, due_on=due_on
+        code=public_writes.grouped(code.code), submitted_on=question.asked_on, due_on=due_on
     )
 
 
@@ -128,9 +147,7 @@ def _salt(settings: Settings) -> bytes:
     return public_writes.scoped_salt(CODE_SCOPE, settings=settings)
 
 
-def _by_code(session: Session, code: str, *, client: str, settings: Settings) -> Question:
-    public_writes.limit(CODE_LIMIT, "question-code", client)
-    digest = public_writes.code_hash(code, _salt(settings))  # the same work for any code
+def _by_code(session: Session, digest: str) -> Question:
     question = session.scalar(
         select(Question)
         .where(Question.code_hash == digest)
@@ -177,20 +194,19 @@ def _status(session: Session, question: Question, settings: Settings) -> Questio
     )
 
 
-def status(session: Session, code: str, *, client: str, settings: Settings) -> QuestionStatus:
-    return _status(session, _by_code(session, code, client=client, settings=settings), settings)
+def status(session: Session, digest: str, *, settings: Settings) -> QuestionStatus:
+    """`digest`: the hash of the code the asker typed (`code_digest`)."""
+    return _status(session, _by_code(session, digest), settings)
 
 
-def rate(
-    session: Session, *, data: RatingCreate, client: str, settings: Settings
-) -> QuestionStatus:
-    question = _by_code(session, data.code, client=client, settings=settings)
+def rate(session: Session, *, score: int, digest: str, settings: Settings) -> QuestionStatus:
+    question = _by_code(session, digest)
     if question.state not in ANSWERED:
         raise NotYetAnswered("留言还没有答复，答复以后才能评价。")
     rated = session.execute(  # the row decides, even for two ratings at once
         update(Question)
         .where(Question.id == question.id, Question.rating.is_(None))
-        .values(rating=data.score)
+        .values(rating=score)
         .execution_options(synchronize_session=False)
     )
     if rated.rowcount == 0:  # type: ignore[attr-defined]

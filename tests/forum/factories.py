@@ -31,11 +31,9 @@ def make_question(
 ) -> tuple[Question, str]:
     """A question asked through the service (each from its own client, so no limit is met),
     dated back to `asked_on` with its due date counted from then; and its code."""
+    code = service.new_code(client=f"factory-{next(_clients)}", settings=get_settings())
     receipt = service.ask(
-        session,
-        data=QuestionCreate.model_validate(question_data(**overrides)),
-        client=f"factory-{next(_clients)}",
-        settings=get_settings(),
+        session, data=QuestionCreate.model_validate(question_data(**overrides)), code=code
     )
     question = session.scalars(select(Question).order_by(Question.id.desc()).limit(1)).one()
     if asked_on is not None:
