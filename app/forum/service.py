@@ -65,7 +65,6 @@ from app.inquiries.schemas import ItemCreate
 from app.pagination import Page, PageParams, paginate
 from app.policies import service as policies_service
 from app.regions import service as regions_service
-from app.regions.models import RegionLevel
 from app.staff.models import Role, Staff
 from app.tips import service as tips_service
 from app.tips.models import TipSource
@@ -118,8 +117,8 @@ def code_digest(code: str, *, client: str, settings: Settings) -> str:
 def ask(session: Session, *, data: QuestionCreate, code: NewCode) -> QuestionReceipt:
     township_code = None
     if data.village_code is not None:
-        village = regions_service.find_region(session, data.village_code)
-        if village is None or village.level != RegionLevel.village:
+        village = regions_service.find_village(session, data.village_code)
+        if village is None:
             raise VillageUnknown(f"没有区划代码为 {data.village_code} 的村（社区）。")
         township_code = village.parent_code
     today = public_writes.today()

@@ -25,7 +25,6 @@ from app.config import Settings
 from app.db.base import dialect_insert
 from app.pagination import Page, PageParams, paginate
 from app.regions import service as regions_service
-from app.regions.models import RegionLevel
 from app.staff.models import Role, Staff
 from app.subsidies import store as payout_store
 from app.tips import attachments, crypto
@@ -193,8 +192,8 @@ def submit_tip(
     files = _check_files(uploads)
     township_code = None
     if data.village_code is not None:
-        village = regions_service.find_region(session, data.village_code)
-        if village is None or village.level != RegionLevel.village:
+        village = regions_service.find_village(session, data.village_code)
+        if village is None:
             raise VillageUnknown(f"没有区划代码为 {data.village_code} 的村（社区）。")
         township_code = village.parent_code
     if data.payout_record_id is not None and not payout_store.payout_exists(
