@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("code_hash", sa.String(length=64), nullable=False),
         sa.Column("asked_on", sa.Date(), nullable=False),
+        sa.Column("asked_month", sa.Integer(), nullable=False),
         sa.Column("first_due_on", sa.Date(), nullable=False),
         sa.Column("due_on", sa.Date(), nullable=False),
         sa.Column("answerer_unit", sa.String(length=100), nullable=True),
@@ -60,10 +61,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("question", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_question_asked", ["asked_on", "reply_working_days", "rating"], unique=False
+            "ix_question_month", ["asked_month", "reply_working_days", "rating"], unique=False
         )
         batch_op.create_index("ix_question_due", ["state", "due_on"], unique=False)
         batch_op.create_index("ix_question_public", ["state", "published_on", "id"], unique=False)
+        batch_op.create_index(
+            "ix_question_public_kind", ["state", "kind", "published_on", "id"], unique=False
+        )
         batch_op.create_index(
             batch_op.f("ix_question_village_code"), ["village_code"], unique=False
         )
@@ -99,9 +103,10 @@ def downgrade() -> None:
     op.drop_table("question_extension")
     with op.batch_alter_table("question", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_question_village_code"))
+        batch_op.drop_index("ix_question_public_kind")
         batch_op.drop_index("ix_question_public")
         batch_op.drop_index("ix_question_due")
-        batch_op.drop_index("ix_question_asked")
+        batch_op.drop_index("ix_question_month")
 
     op.drop_table("question")
     # ### end Alembic commands ###
