@@ -37,6 +37,7 @@ class Question(Base):
     __table_args__ = (
         Index("ix_question_public", "state", "published_on", "id"),
         Index("ix_question_public_kind", "state", "kind", "published_on", "id"),
+        Index("ix_question_village", "village_code", "state", "published_on", "id"),
         # the monthly figures read this index alone, in its order (app.forum.stats)
         Index("ix_question_month", "asked_month", "reply_working_days", "rating"),
         Index("ix_question_due", "state", "due_on"),
@@ -45,7 +46,7 @@ class Question(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
     state: Mapped[str] = mapped_column(String(16), default=QuestionState.submitted)
-    village_code: Mapped[str | None] = mapped_column(ForeignKey("region.code"), index=True)
+    village_code: Mapped[str | None] = mapped_column(ForeignKey("region.code"))
     township_code: Mapped[str | None] = mapped_column(String(12))
     title: Mapped[str] = mapped_column(String(100))
     # emptied when the question becomes a tip (the tip keeps it, encrypted)

@@ -69,7 +69,7 @@ def upgrade() -> None:
             "ix_question_public_kind", ["state", "kind", "published_on", "id"], unique=False
         )
         batch_op.create_index(
-            batch_op.f("ix_question_village_code"), ["village_code"], unique=False
+            "ix_question_village", ["village_code", "state", "published_on", "id"], unique=False
         )
 
     op.create_table(
@@ -102,7 +102,7 @@ def downgrade() -> None:
 
     op.drop_table("question_extension")
     with op.batch_alter_table("question", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_question_village_code"))
+        batch_op.drop_index("ix_question_village")
         batch_op.drop_index("ix_question_public_kind")
         batch_op.drop_index("ix_question_public")
         batch_op.drop_index("ix_question_due")
