@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select, update
+from sqlalchemy import ColumnElement, and_, case, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from app import public_writes, search, workdays
@@ -350,7 +350,13 @@ def list_questions(
     if filters.overdue is not None:
         clause = overdue_clause(today)
         stmt = stmt.where(clause if filters.overdue else ~clause)
-    stmt = stmt.order_by(Question.due_on, Question.id)
+    finished = case((Question.state.in_(OPEN), 0), else_=1)
+    stmt = stmt.order_by(
+        finished,
+        case((Question.state.in_(OPEN), Question.due_on)),
+        Question.asked_on.desc(),
+        Question.id.desc(),
+    )
     rows, total = paginate(session, stmt, page)
     names = _region_names(session, rows)
     return Page[QuestionAdmin](
