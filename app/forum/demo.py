@@ -15,10 +15,10 @@ from app.forum import service
 from app.forum.models import Question
 from app.forum.schemas import (
     ANSWER_WORKING_DAYS,
-    AnswerCreate,
     AssignCreate,
-    ExtensionCreate,
-    QuestionCreate,
+    ForumAnswerCreate,
+    ForumExtensionCreate,
+    ForumQuestionCreate,
 )
 from app.staff.models import Staff
 
@@ -274,7 +274,7 @@ ANSWERED = (
 # still open for the commission: (question, days ago, an extension's reason or "")
 OPEN = (
     (
-        QuestionCreate(
+        ForumQuestionCreate(
             kind="complaint",
             village_code=HUANGLIU,
             title="合作社分红一直不兑现",
@@ -284,7 +284,7 @@ OPEN = (
         "",
     ),
     (
-        QuestionCreate(
+        ForumQuestionCreate(
             kind="consult",
             village_code=DALIANG,
             title="医保参保资助怎么办理",
@@ -294,7 +294,7 @@ OPEN = (
         "需要与县医保局核对您家的参保资助记录，延长 3 个工作日答复。",
     ),
     (
-        QuestionCreate(
+        ForumQuestionCreate(
             kind="suggest",
             village_code=SANGUANZHAI,
             title="建议公开村里修路的账",
@@ -319,7 +319,7 @@ def load_demo(session: Session, *, actor: Staff, settings: Settings) -> int:
     today = public_writes.today()
     published = 0
     for number, asked in enumerate(ANSWERED):
-        data = QuestionCreate(
+        data = ForumQuestionCreate(
             kind=asked.kind, village_code=asked.village, title=asked.title, body=asked.body
         )
         code = service.new_code(client=f"demo-{number}", settings=settings)
@@ -331,7 +331,7 @@ def load_demo(session: Session, *, actor: Staff, settings: Settings) -> int:
         service.answer(
             session,
             question.id,
-            data=AnswerCreate(
+            data=ForumAnswerCreate(
                 answer=asked.answer,
                 public_title=asked.public_title,
                 public_body=asked.public_body,
@@ -360,7 +360,7 @@ def load_demo(session: Session, *, actor: Staff, settings: Settings) -> int:
             service.extend(
                 session,
                 question.id,
-                data=ExtensionCreate(working_days=3, reason=reason),
+                data=ForumExtensionCreate(working_days=3, reason=reason),
                 actor=actor,
             )
     session.flush()

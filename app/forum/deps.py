@@ -10,13 +10,13 @@ from fastapi import Depends
 
 from app.config import SettingsDep
 from app.forum import service
-from app.forum.schemas import CodeQuery, QuestionCreate, RatingCreate
+from app.forum.schemas import CodeQuery, ForumQuestionCreate, RatingCreate
 from app.ratelimit import ClientAddress
 
 
 @dataclass(frozen=True)
 class Asking:
-    data: QuestionCreate
+    data: ForumQuestionCreate
     code: service.NewCode
 
 
@@ -26,7 +26,7 @@ class Rating:
     digest: str
 
 
-def _asking(data: QuestionCreate, client: ClientAddress, settings: SettingsDep) -> Asking:
+def _asking(data: ForumQuestionCreate, client: ClientAddress, settings: SettingsDep) -> Asking:
     return Asking(data=data, code=service.new_code(client=client, settings=settings))
 
 

@@ -8,13 +8,13 @@ from app.db.base import Base
 from app.staff.models import Staff
 
 
-class QuestionKind(StrEnum):
+class ForumKind(StrEnum):
     consult = "consult"  # 咨询
     suggest = "suggest"  # 建议
     complaint = "complaint"  # 投诉
 
 
-class QuestionState(StrEnum):
+class ForumState(StrEnum):
     submitted = "submitted"  # received, nobody answering yet
     assigned = "assigned"  # an answerer has it
     answered = "answered"  # answered; the asker reads it by code, the public not yet
@@ -45,7 +45,7 @@ class Question(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
-    state: Mapped[str] = mapped_column(String(16), default=QuestionState.submitted)
+    state: Mapped[str] = mapped_column(String(16), default=ForumState.submitted)
     village_code: Mapped[str | None] = mapped_column(ForeignKey("region.code"))
     township_code: Mapped[str | None] = mapped_column(String(12))
     title: Mapped[str] = mapped_column(String(100))

@@ -9,14 +9,14 @@ from app.forum import service, stats
 from app.forum.deps import AskingDep, CodeDigest, RatingDep
 from app.forum.schemas import (
     AdminFilter,
-    AnswerCreate,
     AssignCreate,
-    ExtensionCreate,
+    ForumAnswerCreate,
+    ForumExtensionCreate,
+    ForumQuestionRead,
     InquiryConversion,
     QuestionAdmin,
     QuestionBrief,
     QuestionFilter,
-    QuestionRead,
     QuestionReceipt,
     QuestionStats,
     QuestionStatus,
@@ -115,10 +115,10 @@ def create_question_rating(
 @router.get(
     "/{question_id}",
     summary="一条公开的留言、答复、答复期限（及延期理由）和留言人的评价",
-    response_model=QuestionRead,
+    response_model=ForumQuestionRead,
     responses=problems(404, 422),
 )
-def read_question(question_id: RowId, session: SessionDep) -> QuestionRead:
+def read_question(question_id: RowId, session: SessionDep) -> ForumQuestionRead:
     return service.get_published(session, question_id)
 
 
@@ -180,7 +180,7 @@ def assign_question(
     responses=problems(401, 403, 404, 422),
 )
 def extend_question(
-    question_id: RowId, body: ExtensionCreate, actor: Commission, session: SessionDep
+    question_id: RowId, body: ForumExtensionCreate, actor: Commission, session: SessionDep
 ) -> QuestionAdmin:
     return service.extend(session, question_id, data=body, actor=actor)
 
@@ -192,7 +192,7 @@ def extend_question(
     responses=problems(401, 403, 404, 422),
 )
 def answer_question(
-    question_id: RowId, body: AnswerCreate, actor: Commission, session: SessionDep
+    question_id: RowId, body: ForumAnswerCreate, actor: Commission, session: SessionDep
 ) -> QuestionAdmin:
     return service.answer(session, question_id, data=body, actor=actor)
 

@@ -3,30 +3,30 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app import public_writes
-from app.forum.models import QuestionKind, QuestionState
+from app.forum.models import ForumKind, ForumState
 from app.inquiries.schemas import ItemCreate
 from app.policies.schemas import PolicyBrief
 from app.schemas import Id, MultilineText, StrictInt, Text
 from app.tips.schemas import TipCategory, TipStatus
 
 KIND_NAMES: dict[str, str] = {
-    QuestionKind.consult: "咨询",
-    QuestionKind.suggest: "建议",
-    QuestionKind.complaint: "投诉",
+    ForumKind.consult: "咨询",
+    ForumKind.suggest: "建议",
+    ForumKind.complaint: "投诉",
 }
 # working days to answer, counted from the day the question was asked
 ANSWER_WORKING_DAYS: dict[str, int] = {
-    QuestionKind.consult: 5,
-    QuestionKind.suggest: 5,
-    QuestionKind.complaint: 7,
+    ForumKind.consult: 5,
+    ForumKind.suggest: 5,
+    ForumKind.complaint: 7,
 }
 STATE_NAMES: dict[str, str] = {
-    QuestionState.submitted: "已收到，等待交办",
-    QuestionState.assigned: "办理中",
-    QuestionState.answered: "已答复",
-    QuestionState.published: "已答复并公开",
-    QuestionState.to_tip: "已转为举报办理",
-    QuestionState.to_inquiry: "已列入阳光问廉问题清单",
+    ForumState.submitted: "已收到，等待交办",
+    ForumState.assigned: "办理中",
+    ForumState.answered: "已答复",
+    ForumState.published: "已答复并公开",
+    ForumState.to_tip: "已转为举报办理",
+    ForumState.to_inquiry: "已列入阳光问廉问题清单",
 }
 MAX_TITLE = 50
 MAX_BODY = 3000
@@ -38,8 +38,8 @@ class _Input(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-class QuestionCreate(_Input):
-    kind: QuestionKind = Field(description=_KIND_HELP)
+class ForumQuestionCreate(_Input):
+    kind: ForumKind = Field(description=_KIND_HELP)
     village_code: Text | None = Field(
         default=None, pattern=r"^\d{12}$", description="所在或涉及的村（社区）的 12 位区划代码"
     )
@@ -73,7 +73,7 @@ class RatingCreate(CodeQuery):
     score: StrictInt = Field(ge=1, le=5, description="对答复的评价：1（很不满意）到 5（很满意）")
 
 
-class ExtensionRead(BaseModel):
+class ForumExtensionRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     extended_on: date
@@ -90,16 +90,16 @@ class QuestionStatus(BaseModel):
     """What the holder of the code sees: their own question, the answer, the clock."""
 
     id: int = Field(description="公开以后，公开页面的编号")
-    kind: QuestionKind
+    kind: ForumKind
     kind_name: str
-    state: QuestionState
+    state: ForumState
     state_name: str
     title: str
     asked_on: date
     due_on: date
     overdue: bool
     answerer_unit: str | None
-    extensions: list[ExtensionRead]
+    extensions: list[ForumExtensionRead]
     answer: str | None
     replied_on: date | None
     published: bool
@@ -110,7 +110,7 @@ class QuestionStatus(BaseModel):
 
 class QuestionBrief(BaseModel):
     id: int
-    kind: QuestionKind
+    kind: ForumKind
     kind_name: str
     title: str
     village_code: str | None
@@ -133,19 +133,19 @@ class Suggestions(BaseModel):
     questions: list[QuestionBrief]
 
 
-class QuestionRead(QuestionBrief):
+class ForumQuestionRead(QuestionBrief):
     body: str
     answer: str
     first_due_on: date
     due_on: date
-    extensions: list[ExtensionRead]
+    extensions: list[ForumExtensionRead]
 
 
 class QuestionAdmin(BaseModel):
     id: int
-    kind: QuestionKind
+    kind: ForumKind
     kind_name: str
-    state: QuestionState
+    state: ForumState
     state_name: str
     village_code: str | None
     region_name: str | None
@@ -168,11 +168,11 @@ class QuestionAdmin(BaseModel):
     rating: int | None
     tip_id: int | None
     inquiry_number: str | None
-    extensions: list[ExtensionRead]
+    extensions: list[ForumExtensionRead]
 
 
 class QuestionFilter(BaseModel):
-    kind: QuestionKind | None = None
+    kind: ForumKind | None = None
     q: Text | None = Field(
         default=None, min_length=1, max_length=50, description="搜索词（中文全文搜索）"
     )
@@ -180,8 +180,8 @@ class QuestionFilter(BaseModel):
 
 
 class AdminFilter(BaseModel):
-    state: QuestionState | None = None
-    kind: QuestionKind | None = None
+    state: ForumState | None = None
+    kind: ForumKind | None = None
     overdue: bool | None = Field(default=None, description="只看逾期（true）或未逾期（false）")
 
 
@@ -192,12 +192,12 @@ class AssignCreate(_Input):
     staff_id: Id | None = Field(default=None, description="负责的纪委监委工作人员（可不填）")
 
 
-class ExtensionCreate(_Input):
+class ForumExtensionCreate(_Input):
     working_days: StrictInt = Field(ge=1, le=30, description="延长几个工作日")
     reason: MultilineText = Field(min_length=4, max_length=500, description="延期理由（公开）")
 
 
-class AnswerCreate(_Input):
+class ForumAnswerCreate(_Input):
     answer: MultilineText = Field(min_length=10, max_length=MAX_ANSWER, description="答复")
     public_title: Text = Field(
         min_length=4, max_length=MAX_TITLE, description="公开的标题（去掉能认出留言人的内容）"

@@ -37,23 +37,23 @@ from app.forum.errors import (
     QuestionStateInvalid,
     VillageUnknown,
 )
-from app.forum.models import Question, QuestionExtension, QuestionKind, QuestionState
+from app.forum.models import ForumKind, ForumState, Question, QuestionExtension
 from app.forum.schemas import (
     ANSWER_WORKING_DAYS,
     KIND_NAMES,
     STATE_NAMES,
     AdminFilter,
-    AnswerCreate,
     AssignCreate,
-    ExtensionCreate,
-    ExtensionRead,
+    ForumAnswerCreate,
+    ForumExtensionCreate,
+    ForumExtensionRead,
+    ForumQuestionCreate,
+    ForumQuestionRead,
     InquiryConversion,
     InquiryLink,
     QuestionAdmin,
     QuestionBrief,
-    QuestionCreate,
     QuestionFilter,
-    QuestionRead,
     QuestionReceipt,
     QuestionStatus,
     Suggestions,
@@ -75,8 +75,8 @@ CODE_SCOPE = "question"
 ENTITY = "question"
 SEARCH_KIND = "question"
 SUGGESTIONS = 5  # of each: policies, published answers
-OPEN = (QuestionState.submitted, QuestionState.assigned)
-ANSWERED = (QuestionState.answered, QuestionState.published)
+OPEN = (ForumState.submitted, ForumState.assigned)
+ANSWERED = (ForumState.answered, ForumState.published)
 TRANSFERRED_TITLE = "（已转为举报，内容由举报处理部门保管）"
 
 
@@ -114,7 +114,7 @@ def code_digest(code: str, *, client: str, settings: Settings) -> str:
     return public_writes.code_hash(code, _salt(settings))
 
 
-def ask(session: Session, *, data: QuestionCreate, code: NewCode) -> QuestionReceipt:
+def ask(session: Session, *, data: ForumQuestionCreate, code: NewCode) -> QuestionReceipt:
     township_code = None
     if data.village_code is not None:
         village = regions_service.find_village(session, data.village_code)
@@ -125,7 +125,7 @@ def ask(session: Session, *, data: QuestionCreate, code: NewCode) -> QuestionRec
     due_on = workdays.add_working_days(today, ANSWER_WORKING_DAYS[data.kind])
     question = Question(
         kind=data.kind,
-        state=QuestionState.submitted,
+        state=ForumState.submitted,
         village_code=data.village_code,
         township_code=township_code,
         title=data.title,
@@ -174,19 +174,19 @@ def _status(session: Session, question: Question, settings: Settings) -> Questio
         inquiry = _inquiry_link(session, question.inquiry_number, settings)
     return QuestionStatus(
         id=question.id,
-        kind=QuestionKind(question.kind),
+        kind=ForumKind(question.kind),
         kind_name=KIND_NAMES[question.kind],
-        state=QuestionState(question.state),
+        state=ForumState(question.state),
         state_name=STATE_NAMES[question.state],
         title=question.title,
         asked_on=question.asked_on,
         due_on=question.due_on,
         overdue=is_overdue(question, public_writes.today()),
         answerer_unit=question.answerer_unit,
-        extensions=[ExtensionRead.model_validate(e) for e in question.extensions],
+        extensions=[ForumExtensionRead.model_validate(e) for e in question.extensions],
         answer=question.answer,
         replied_on=question.replied_on,
-        published=question.state == QuestionState.published,
+        published=question.state == ForumState.published,
         rating=question.rating,
         tip=tip,
         inquiry=inquiry,
@@ -225,7 +225,7 @@ def _region_names(session: Session, questions: list[Question]) -> dict[str, str]
 def _brief(question: Question, names: dict[str, str]) -> dict[str, Any]:
     return {
         "id": question.id,
-        "kind": QuestionKind(question.kind),
+        "kind": ForumKind(question.kind),
         "kind_name": KIND_NAMES[question.kind],
         "title": question.public_title or "",
         "village_code": question.village_code,
@@ -251,7 +251,7 @@ def list_published(
     """Published questions, the latest published first; with `q`, those matching it (the
     shared Chinese search over the public title, the public text and the answer), best first,
     each with a marked snippet."""
-    stmt = select(Question).where(Question.state == QuestionState.published)
+    stmt = select(Question).where(Question.state == ForumState.published)
     if filters.kind is not None:
         stmt = stmt.where(Question.kind == filters.kind)
     if filters.village_code is not None:
@@ -286,17 +286,17 @@ def suggest(session: Session, q: str) -> Suggestions:
     return Suggestions(policies=policies.items, questions=questions.items)
 
 
-def get_published(session: Session, question_id: int) -> QuestionRead:
+def get_published(session: Session, question_id: int) -> ForumQuestionRead:
     question = session.get(Question, question_id, options=[selectinload(Question.extensions)])
-    if question is None or question.state != QuestionState.published:
+    if question is None or question.state != ForumState.published:
         raise QuestionNotFound(f"没有编号为 {question_id} 的公开留言。")
-    return QuestionRead(
+    return ForumQuestionRead(
         **_brief(question, _region_names(session, [question])),
         body=question.public_body or "",
         answer=question.answer or "",
         first_due_on=question.first_due_on,
         due_on=question.due_on,
-        extensions=[ExtensionRead.model_validate(e) for e in question.extensions],
+        extensions=[ForumExtensionRead.model_validate(e) for e in question.extensions],
     )
 
 
@@ -307,9 +307,9 @@ def _admin(question: Question, names: dict[str, str], today: date) -> QuestionAd
     overdue = is_overdue(question, today)
     return QuestionAdmin(
         id=question.id,
-        kind=QuestionKind(question.kind),
+        kind=ForumKind(question.kind),
         kind_name=KIND_NAMES[question.kind],
-        state=QuestionState(question.state),
+        state=ForumState(question.state),
         state_name=STATE_NAMES[question.state],
         village_code=question.village_code,
         region_name=names.get(question.village_code) if question.village_code else None,
@@ -332,7 +332,7 @@ def _admin(question: Question, names: dict[str, str], today: date) -> QuestionAd
         rating=question.rating,
         tip_id=question.tip_id,
         inquiry_number=question.inquiry_number,
-        extensions=[ExtensionRead.model_validate(e) for e in question.extensions],
+        extensions=[ForumExtensionRead.model_validate(e) for e in question.extensions],
     )
 
 
@@ -441,12 +441,12 @@ def assign(
     question.answerer_unit = data.answerer_unit
     question.assignee_id = data.staff_id
     question.assigned_on = public_writes.today()
-    question.state = QuestionState.assigned
+    question.state = ForumState.assigned
     return _audited(session, question, "assign", actor, before)
 
 
 def extend(
-    session: Session, question_id: int, *, data: ExtensionCreate, actor: Staff
+    session: Session, question_id: int, *, data: ForumExtensionCreate, actor: Staff
 ) -> QuestionAdmin:
     question = _question(session, question_id)
     _check_open(question, "延期")
@@ -465,12 +465,12 @@ def _replied(question: Question, today: date) -> None:
 
 
 def answer(
-    session: Session, question_id: int, *, data: AnswerCreate, actor: Staff
+    session: Session, question_id: int, *, data: ForumAnswerCreate, actor: Staff
 ) -> QuestionAdmin:
     """The answer (the asker reads it by code at once) and the edited public version of the
     question, to be published next. An answer not yet published may be corrected."""
     question = _question(session, question_id)
-    if question.state not in (*OPEN, QuestionState.answered):
+    if question.state not in (*OPEN, ForumState.answered):
         raise QuestionStateInvalid(f"留言{STATE_NAMES[question.state]}，不能再答复。")
     before = _snapshot(question)
     if question.replied_on is None:
@@ -479,18 +479,18 @@ def answer(
     question.public_title = data.public_title
     question.public_body = data.public_body
     question.answerer_unit = question.answerer_unit or "县纪委监委"
-    question.state = QuestionState.answered
+    question.state = ForumState.answered
     return _audited(session, question, "answer", actor, before)
 
 
 def publish(session: Session, question_id: int, *, actor: Staff) -> QuestionAdmin:
     question = _question(session, question_id)
-    if question.state != QuestionState.answered:
+    if question.state != ForumState.answered:
         raise QuestionStateInvalid(
             f"留言{STATE_NAMES[question.state]}：答复以后、公开以前才能公开。"
         )
     before = _snapshot(question)
-    question.state = QuestionState.published
+    question.state = ForumState.published
     question.published_on = public_writes.today()
     search.write(
         session,
@@ -529,7 +529,7 @@ def to_tip(
     question.tip_id = tip.id
     question.title = TRANSFERRED_TITLE
     question.body = ""
-    question.state = QuestionState.to_tip
+    question.state = ForumState.to_tip
     _replied(question, public_writes.today())
     return _audited(session, question, "to_tip", actor, before)
 
@@ -555,6 +555,6 @@ def to_inquiry(
         settings=settings,
     )
     question.inquiry_number = item.number
-    question.state = QuestionState.to_inquiry
+    question.state = ForumState.to_inquiry
     _replied(question, public_writes.today())
     return _audited(session, question, "to_inquiry", actor, before)

@@ -19,7 +19,7 @@ from app import ratelimit
 from app.audit.models import AuditEntry
 from app.config import Settings, settings_dependency
 from app.forum import service as forum_service
-from app.forum.schemas import AnswerCreate
+from app.forum.schemas import ForumAnswerCreate
 from app.inquiries.models import ItemState
 from app.policies import service as policies_service
 from app.screening.models import Flag, FlagState, ItemStandard
@@ -141,7 +141,7 @@ def _question(call: Call, *, answered: bool = False) -> int:
     question, _code = make_question(call.session)
     if answered:
         forum_service.answer(
-            call.session, question.id, data=AnswerCreate(**answer_data()), actor=call.actor
+            call.session, question.id, data=ForumAnswerCreate(**answer_data()), actor=call.actor
         )
     return question.id
 

@@ -9,7 +9,7 @@ from app import public_writes, workdays
 from app.config import get_settings
 from app.forum import service
 from app.forum.models import Question
-from app.forum.schemas import ANSWER_WORKING_DAYS, AnswerCreate, QuestionCreate
+from app.forum.schemas import ANSWER_WORKING_DAYS, ForumAnswerCreate, ForumQuestionCreate
 from app.staff.models import Staff
 from tests.factories import SANGUANZHAI
 
@@ -33,7 +33,7 @@ def make_question(
     dated back to `asked_on` with its due date counted from then; and its code."""
     code = service.new_code(client=f"factory-{next(_clients)}", settings=get_settings())
     receipt = service.ask(
-        session, data=QuestionCreate.model_validate(question_data(**overrides)), code=code
+        session, data=ForumQuestionCreate.model_validate(question_data(**overrides)), code=code
     )
     question = session.scalars(select(Question).order_by(Question.id.desc()).limit(1)).one()
     if asked_on is not None:
@@ -58,7 +58,7 @@ def answered(
     session: Session, question: Question, actor: Staff, *, on: date, publish: bool = True
 ) -> Question:
     """Answer (and publish) the question as if on the day `on`."""
-    service.answer(session, question.id, data=AnswerCreate(**answer_data()), actor=actor)
+    service.answer(session, question.id, data=ForumAnswerCreate(**answer_data()), actor=actor)
     question.replied_on = on
     question.reply_working_days = workdays.working_days_between(question.asked_on, on)
     if publish:
