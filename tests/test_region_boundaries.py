@@ -32,6 +32,7 @@ from tests.factories import (
     auth_headers,
     make_staff,
 )
+from tests.forum.factories import answer_data, make_question
 from tests.inquiries.factories import days, item_data, make_item, make_meeting, meeting_data
 from tests.onboarding.factories import link_settings, make_poster
 from tests.policies.factories import make_policy
@@ -55,6 +56,7 @@ class Township:
     meeting_id: int
     number: str  # an item of the meeting
     flag_id: int  # a screening flag on a line of the village
+    question_id: int  # a villager's question to the commission (云端话廉) about the village
 
     def path_values(self) -> dict[str, object]:
         return {
@@ -66,6 +68,7 @@ class Township:
             "meeting_id": self.meeting_id,
             "number": self.number,
             "flag_id": self.flag_id,
+            "question_id": self.question_id,
         }
 
 
@@ -95,6 +98,7 @@ def _township(client: TestClient, session: Session, code: str, village: str) -> 
         meeting.id,
         item.number,
         flag.id,
+        make_question(session, village_code=village)[0].id,
     )
 
 
@@ -162,6 +166,17 @@ def _bodies(other: Township) -> dict[tuple[str, str], dict[str, Any]]:
             "confirmed_by_count": 3,
         },
         ("POST", "/api/v1/admin/inquiries/{number}/state"): {"state": "awaiting_confirmation"},
+        ("POST", "/api/v1/admin/questions/{question_id}/assign"): {"answerer_unit": "越界"},
+        ("POST", "/api/v1/admin/questions/{question_id}/extend"): {
+            "working_days": 3,
+            "reason": "越界延期",
+        },
+        ("POST", "/api/v1/admin/questions/{question_id}/answer"): answer_data(),
+        ("POST", "/api/v1/admin/questions/{question_id}/to-tip"): {"category": "other"},
+        ("POST", "/api/v1/admin/questions/{question_id}/to-inquiry"): {
+            **item_data(),
+            "meeting_id": other.meeting_id,
+        },
         ("POST", "/api/v1/admin/screening/flags/{flag_id}/close"): {
             "state": "dismissed",
             "reason": "越界",
