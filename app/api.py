@@ -2,6 +2,8 @@ from fastapi import APIRouter
 
 from app.audit.router import router as audit_router
 from app.disclosures.router import router as disclosures_router
+from app.exams.router import admin_router as exams_admin_router
+from app.exams.router import router as exams_router
 from app.forum.router import admin_router as forum_admin_router
 from app.forum.router import router as forum_router
 from app.health.router import router as health_router
@@ -55,6 +57,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     screening_objections_router,
     screening_flags_router,
     screening_lists_router,
+    exams_router,
+    exams_admin_router,
 )
 
 TAGS = [
@@ -116,6 +120,16 @@ TAGS = [
     {
         "name": "疑点筛查",
         "description": "死亡人员、财政供养人员、干部及其近亲属名单的上传；各项目的单笔最高标准",
+    },
+    {
+        "name": "云考堂",
+        "description": "干部（考试账号）参加纪律规定考试：服务器抽题、计时，每道题的答案选好即存，"
+        "换手机接着答；不用登录的练习模式（只记各题的匿名次数）",
+    },
+    {
+        "name": "云考堂管理",
+        "description": "题库导入（CSV、XLSX）、试卷（抽题规则、时限、次数、及格分、参考范围）、"
+        "开放考试、各乡镇村和各题的考试情况",
     },
     {
         "name": "扫码安装",

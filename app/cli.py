@@ -108,7 +108,7 @@ def _demo(args: argparse.Namespace) -> int:
     """Regions, a demo admin, a demo poster and payouts synced from the built-in mock; safe to
     run again."""
     code = _demo_admin(args) or _demo_poster() or _demo_inquiries() or _demo_forum()
-    code = code or _demo_standards()
+    code = code or _demo_standards() or _demo_exams()
     return code or _demo_sync(args)
 
 
@@ -225,6 +225,27 @@ def _demo_standards() -> int:
     return 0
 
 
+def _demo_exams() -> int:
+    """云考堂: the starter bank, 佛楼镇's officer (password shown once), an open exam, cadres."""
+    from app.exams import demo as exams_demo
+
+    with session_scope().begin() as session:
+        made = exams_demo.load_demo(session)
+    if made.questions_added:
+        print(f"云考堂：题库载入 {made.questions_added} 道题（GET /api/v1/admin/exam-questions）。")
+    if made.officer_password:
+        print(
+            f"演示乡镇工作人员（佛楼镇）：用户名 {exams_demo.OFFICER}  "
+            f"密码 {made.officer_password}  （只显示这一次，请记下；可导入干部、出卷、看考试情况）"
+        )
+    if made.exam_id is not None:
+        print(
+            f"云考堂：演示考试已开放（佛楼镇，{made.cadres} 名干部，{made.finished} 人已交卷），"
+            f"考试情况 GET /api/v1/admin/exams/{made.exam_id}/report"
+        )
+    return 0
+
+
 def _demo_sync(args: argparse.Namespace) -> int:
     """Serve the built-in mock feed on a free local port and sync from it."""
     from app.mockfeed import create_mock_feed_app, demo_persons
@@ -283,13 +304,18 @@ def _demo_screening(config: "MockFeedConfig") -> None:
         periods = store.village_periods(session, DEMO_POSTER_VILLAGE)
         if member is None or not periods:
             return
-        for kind, data in files.items():
-            upload_list(session, ListKind(kind), data=data, actor=member, settings=settings)
+        # Each upload re-runs the rules that read its list; the full run then finds the rest.
+        run_ids = [
+            upload_list(
+                session, ListKind(kind), data=data, actor=member, settings=settings
+            ).screening_run_id
+            for kind, data in files.items()
+        ]
         _demo_objection(session, periods[0])
         run = runs.run_now(
             session, scope=RunScope.full, actor=member, lease_seconds=settings.sync_lease_seconds
         )
-        found = sum(figures.get("new", 0) for figures in run.counts.values())
+        found = runs.new_flags(session, [*(i for i in run_ids if i is not None), run.id])
     print(
         "疑点筛查：上传死亡、财政供养、干部及近亲属三份参考名单（模拟人员），全量筛查一次，"
         f"新疑点 {found} 个（GET /api/v1/admin/screening/flags，纪委工作人员登录）。"

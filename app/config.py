@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     feed_max_page_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     # A running sync renews its lease every sixth of this; a dead one's lapses after it.
     sync_lease_seconds: int = Field(default=30, ge=2, le=300)
+    # A full screening of every line and rule (Asia/Shanghai): what incremental runs after the
+    # syncs may have missed (a screening that failed) is found and withdrawn. Weekly by default.
+    screening_full_cron: str = "0 4 * * sun"
 
     access_token_minutes: int = Field(default=15, ge=1, le=30)
     refresh_token_days: int = Field(default=14, ge=1, le=90)

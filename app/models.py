@@ -1,6 +1,15 @@
 """Every domain's ORM models, imported once so that `Base.metadata` knows every table."""
 
 from app.audit.models import AuditEntry
+from app.exams.models import (
+    Exam,
+    ExamAttempt,
+    ExamAttemptSlot,
+    ExamDrawRule,
+    ExamQuestion,
+    ExamQuestionTag,
+    PracticeTally,
+)
 from app.forum.models import Question, QuestionExtension
 from app.inquiries.models import (
     InquiryEvent,
@@ -39,6 +48,12 @@ from app.tips.models import Tip, TipAttachment, TipKeyring, TipMessage
 __all__ = [
     "AuditEntry",
     "Deceased",
+    "Exam",
+    "ExamAttempt",
+    "ExamAttemptSlot",
+    "ExamDrawRule",
+    "ExamQuestion",
+    "ExamQuestionTag",
     "Flag",
     "InquiryEvent",
     "InquiryItem",
@@ -55,6 +70,7 @@ __all__ = [
     "PolicyVersion",
     "Poster",
     "PosterScan",
+    "PracticeTally",
     "PublicEmployee",
     "Question",
     "QuestionExtension",

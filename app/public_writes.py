@@ -1,6 +1,6 @@
 """What every write of a villager follows (SPEC.md, "Shared rules for every public write"): tips,
-survey responses, 阳光问廉 confirmations, and every public write after them. One module, so
-that no domain keeps a copy of these rules.
+survey responses, 阳光问廉 confirmations, exam practice answers, and every public write after
+them. One module, so that no domain keeps a copy of these rules.
 
 - Nothing identifies the writer. Their routes match `ANONYMOUS_PATHS`: the middleware
   (app.observability) gives them no request id, no access line and no metric sample; rows keep
@@ -29,7 +29,8 @@ from app.schemas import COUNTY_TZ, Text
 
 ANONYMOUS_PATHS = re.compile(
     r"/api/v1/(tips(/.*)?|surveys/[^/]+/responses|inquiries/[^/]+/confirmations"
-    r"|villages/[^/]+/disclosures/[^/]+/objections|questions(/status|/rating)?)"
+    r"|villages/[^/]+/disclosures/[^/]+/objections|exam-practice/answers"
+    r"|questions(/status|/rating)?)"
     r"|/wl/[^/]+/votes"
 )
 CODE_DIGITS = 16

@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
@@ -113,4 +113,29 @@ def body_schema(model: type[BaseModel], files: Files) -> dict[str, Any]:
                 "multipart/form-data": {"schema": multipart},
             },
         }
+    }
+
+
+class _NoFields(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+def one_file(files: Files, *, missing: type[LianyunError]) -> Any:
+    """A dependency: the single file a route takes in `files.field` (multipart), in memory."""
+
+    async def dependency(request: Request) -> Upload:
+        _, uploads = await parse_body(request, _NoFields, files, invalid=missing)
+        if len(uploads) != 1:
+            raise missing(f"请在 multipart/form-data 的 {files.field} 字段上传一个文件。")
+        return uploads[0]
+
+    return dependency
+
+
+def file_body(files: Files) -> dict[str, Any]:
+    """OpenAPI `requestBody` for a route that takes one file in a multipart form."""
+    field = {"type": "string", "format": "binary", "description": files.description}
+    schema = {"type": "object", "required": [files.field], "properties": {files.field: field}}
+    return {
+        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
     }

@@ -45,13 +45,15 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.kill()
 
 
-def post_request(url: str, body: Any, headers: dict[str, str] | None = None) -> bytes:
-    """A JSON POST to `url`, encoded once, ready to be sent again and again."""
+def post_request(
+    url: str, body: Any, headers: dict[str, str] | None = None, *, method: str = "POST"
+) -> bytes:
+    """A JSON POST (or `method`) to `url`, encoded once, ready to be sent again and again."""
     parsed = httpx.URL(url)
     raw = json.dumps(body, ensure_ascii=False).encode()
     extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
     head = (
-        f"POST {parsed.raw_path.decode()} HTTP/1.1\r\nHost: {parsed.host}\r\n{extra}"
+        f"{method} {parsed.raw_path.decode()} HTTP/1.1\r\nHost: {parsed.host}\r\n{extra}"
         f"Content-Type: application/json\r\nContent-Length: {len(raw)}\r\n\r\n"
     )
     return head.encode() + raw

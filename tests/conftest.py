@@ -107,7 +107,7 @@ def _fresh_rate_limits() -> Iterator[None]:
 
 @pytest.fixture
 def app(session: Session) -> FastAPI:
-    from app.db.engines import get_read_session, get_session, transaction
+    from app.db.engines import get_read_session, get_session, get_write_transaction, transaction
     from app.db.fastpath import get_read_transaction
     from app.main import create_app
 
@@ -125,9 +125,18 @@ def app(session: Session) -> FastAPI:
     async def _test_read_transaction() -> Callable[[], AbstractContextManager[Connection]]:
         return _test_connection
 
+    @contextmanager
+    def _test_write_session() -> Iterator[Session]:
+        with transaction(session, nested=True):
+            yield session
+
+    async def _test_write_transaction() -> Callable[[], AbstractContextManager[Session]]:
+        return _test_write_session
+
     application.dependency_overrides[get_session] = _test_session
     application.dependency_overrides[get_read_session] = _test_session
     application.dependency_overrides[get_read_transaction] = _test_read_transaction
+    application.dependency_overrides[get_write_transaction] = _test_write_transaction
     return application
 
 

@@ -50,6 +50,10 @@ def test_demo_loads_regions_and_prints_the_admin_password_once(
     assert poster_url is not None
     assert "疑点筛查：载入 15 个项目的单笔最高标准" in first
     assert "云端话廉：公开 15 条留言和答复" in first
+    assert re.search(r"云考堂：题库载入 1[2-9]\d 道题", first)
+    assert re.search(r"用户名 fulou\s+密码 \S+", first)  # 佛楼镇's officer, to import cadres
+    exam = re.search(r"演示考试已开放（佛楼镇，12 名干部，8 人已交卷）.*exams/(\d+)/report", first)
+    assert exam is not None
     with sessionmaker(engine_for(cli_db))() as session:  # the demo screening flags every rule
         assert set(session.scalars(select(Flag.rule).distinct())) == set(RuleCode)
 
@@ -59,6 +63,7 @@ def test_demo_loads_regions_and_prints_the_admin_password_once(
     assert poster_url.group(1) in second  # the same poster, not a second one
     assert "单笔最高标准" not in second  # the standards loaded once
     assert "云端话廉" not in second  # the questions too
+    assert "云考堂" not in second  # the bank, the exam and its cadres made once
     with sessionmaker(engine_for(cli_db))() as session:
         assert session.scalar(select(func.count()).select_from(Region)) == len(read_csv())
 

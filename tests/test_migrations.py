@@ -77,7 +77,10 @@ def test_hex_person_hashes_become_their_first_16_bytes_and_payouts_stay_found(
             ),
             {"h": identity.keyed_hash(pepper, number)},
         ).one()
+        # the month totals screening reads start from the lines stored before them
+        totals = conn.execute(text("SELECT * FROM payout_month_total")).all()
     engine.dispose()
+    assert [tuple(row) for row in totals] == [("511923102205", "养老金", "2026-01", 16300, 1)]
     assert bytes(name_hash) == identity.name_hash(pepper, "张三")
     assert paid == 16300
     command.downgrade(config, "156ffd1ed1c7")  # and back, without losing the rows

@@ -9,9 +9,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.config import get_settings
 from app.db.engines import session_scope
+from app.exams import bank
+from app.exams.models import ExamQuestion
 from app.inquiries.models import ItemState
 from app.inquiries.pages import PHONE_COOKIE, vote_key
 from app.main import create_app
@@ -127,6 +131,11 @@ def _question(walk: Walk) -> None:
     walk.secrets += [code, code.replace(" ", "")]
 
 
+def _practice(walk: Walk) -> None:
+    body = {"question_id": walk.context["practice_question"], "answer": "T"}
+    assert walk.post("/api/v1/exam-practice/answers", json=body).status_code == 200
+
+
 def _scan(walk: Walk) -> None:
     # a GET that writes (a count of scans)
     page = walk.client.get(f"/i/{walk.context['poster']}", headers={"User-Agent": AGENT})
@@ -169,8 +178,16 @@ STEPS: list[tuple[Callable[[Walk], None], set[tuple[str, str]]]] = [
             ("POST", "/api/v1/questions/rating"),
         },
     ),
+    (_practice, {("POST", "/api/v1/exam-practice/answers")}),
     (_scan, {("GET", "/i/{code}")}),
 ]
+
+
+def _a_true_false_question(session: Session) -> int:
+    bank.load_starter_bank(session)
+    return session.scalars(
+        select(ExamQuestion.id).where(ExamQuestion.kind == "true_false").limit(1)
+    ).one()
 
 
 def public_write_routes() -> set[tuple[str, str]]:
@@ -206,6 +223,7 @@ def test_public_writes_keep_nothing_identifying_in_clear(
             "survey": survey.id,
             "answers": answers_for(survey),
             "poster": make_poster(session, admin, settings=get_settings()).code,
+            "practice_question": _a_true_false_question(session),
             "inquiry": make_item(
                 session,
                 make_staff(session, role=Role.commission),

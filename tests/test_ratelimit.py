@@ -543,3 +543,21 @@ def test_a_count_cleared_while_the_worker_forgets_leaves_the_others_counted(
     _busy_phone(limiter, calls=3)
     assert len(memory.events) == 2  # the count still in its window, and the busy phone
     assert not limiter.moving.hit(failures, "login-failures", "still-counting")
+
+
+def test_a_worker_starts_a_pass_over_its_clients_at_most_once_a_sweep_interval(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Forgetting costs the counting thread time: once a pass has looked at every client, the
+    next waits for the interval, however many counts come in, then forgets what has lapsed."""
+    clock, memory, limiter = _worker_memory(monkeypatch)
+    per_second = parse("1/second")
+    for n in range(600):
+        limiter.moving.hit(per_second, "lookup", f"phone-{n}")
+    clock.advance(2)  # every window has passed
+    memory._moving, memory._fixed, memory._swept = [], [], time.monotonic()  # a pass ended
+    _busy_phone(limiter, calls=600 // ratelimit._WorkerMemory.SWEEP_CHUNK + 1)
+    assert len(memory.events) == 601  # not looked at again yet
+    memory._swept -= ratelimit._WorkerMemory.SWEEP_SECONDS  # the interval has passed
+    _busy_phone(limiter, calls=600 // ratelimit._WorkerMemory.SWEEP_CHUNK + 1)
+    assert len(memory.events) == 1  # only the busy phone, still in its window

@@ -6,6 +6,7 @@ nothing of 西兴镇. A path parameter this module cannot fill fails the test: a
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEntry
 from app.config import settings_dependency
+from app.exams import service as exams_service
 from app.inquiries.models import ItemState
 from app.screening.rules import RuleCode
 from app.staff.models import Role, Staff
@@ -24,6 +26,7 @@ from app.surveys.models import SurveyState
 from app.sync.models import SyncRun
 from app.tips.models import Tip
 from tests.audit.test_every_write import WRITE_METHODS, api_routes, needs_staff
+from tests.exams.factories import exam_data, load_bank, make_cadre, make_exam
 from tests.factories import (
     FOLOU,
     HUANGLIU,
@@ -56,6 +59,8 @@ class Township:
     meeting_id: int
     number: str  # an item of the meeting
     flag_id: int  # a screening flag on a line of the village
+    exam_id: int  # an open exam of the township
+    attempt_id: int  # a cadre's attempt at it
     question_id: int  # a villager's question to the commission (云端话廉) about the village
 
     def path_values(self) -> dict[str, object]:
@@ -68,6 +73,9 @@ class Township:
             "meeting_id": self.meeting_id,
             "number": self.number,
             "flag_id": self.flag_id,
+            "exam_id": self.exam_id,
+            "attempt_id": self.attempt_id,
+            "slot": 1,
             "question_id": self.question_id,
         }
 
@@ -87,6 +95,16 @@ def _township(client: TestClient, session: Session, code: str, village: str) -> 
         session, [make_payout(record_id=record_id, village_code=village)]
     )
     flag = make_flag(session, RuleCode.duplicate, (record_id,), village_code=village)
+    load_bank(session)
+    now = datetime.now(UTC)
+    exam = make_exam(
+        session,
+        officer,
+        region_code=code,
+        opens_at=(now - timedelta(hours=1)).isoformat(),
+        closes_at=(now + timedelta(days=7)).isoformat(),
+    )
+    attempt, _ = exams_service.start_attempt(session, exam.id, cadre=make_cadre(session, village))
     return Township(
         code,
         village,
@@ -98,6 +116,8 @@ def _township(client: TestClient, session: Session, code: str, village: str) -> 
         meeting.id,
         item.number,
         flag.id,
+        exam.id,
+        attempt.id,
         make_question(session, village_code=village)[0].id,
     )
 
@@ -166,6 +186,8 @@ def _bodies(other: Township) -> dict[tuple[str, str], dict[str, Any]]:
             "confirmed_by_count": 3,
         },
         ("POST", "/api/v1/admin/inquiries/{number}/state"): {"state": "awaiting_confirmation"},
+        ("POST", "/api/v1/admin/exams"): exam_data(region_code=other.code),
+        ("PUT", "/api/v1/exam-attempts/{attempt_id}/answers/{slot}"): {"answer": "A"},
         ("POST", "/api/v1/admin/questions/{question_id}/assign"): {"answerer_unit": "越界"},
         ("POST", "/api/v1/admin/questions/{question_id}/extend"): {
             "working_days": 3,
@@ -182,6 +204,12 @@ def _bodies(other: Township) -> dict[tuple[str, str], dict[str, Any]]:
             "reason": "越界",
         },
     }
+
+
+def _files(other: Township) -> dict[tuple[str, str], dict[str, tuple[str, bytes]]]:
+    """Valid uploads, naming the other township."""
+    cadres = f"username,display_name,role,region_code\ncross.border,越界,cadre,{other.village}\n"
+    return {("POST", "/api/v1/admin/staff/import"): {"file": ("干部.csv", cadres.encode())}}
 
 
 def _audit_count(session: Session) -> int:
@@ -210,9 +238,13 @@ def test_an_officer_reaches_no_object_of_another_township(
         url = route.path.format(**{name: values[name] for name in names})
         for method in sorted(route.methods - {"HEAD"}):
             before = _audit_count(session)
-            response = client.request(
-                method, url, json=bodies.get((method, route.path)), headers=headers
-            )
+            upload = _files(other).get((method, route.path))
+            if upload is not None:
+                response = client.request(method, url, files=upload, headers=headers)
+            else:
+                response = client.request(
+                    method, url, json=bodies.get((method, route.path)), headers=headers
+                )
             if response.status_code not in (403, 404) or "problem" not in response.headers.get(
                 "content-type", ""
             ):

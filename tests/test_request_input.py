@@ -86,9 +86,13 @@ def _refused_field(response: Any, field: str) -> str:
 
 @pytest.fixture
 def staff_headers(session: Session) -> list[dict[str, str]]:
+    """Staff, and a cadre (an account that only takes exams)."""
     return [
-        auth_headers(make_staff(session, role=role))
-        for role in (Role.county_admin, Role.commission)
+        *(
+            auth_headers(make_staff(session, role=role))
+            for role in (Role.county_admin, Role.commission)
+        ),
+        auth_headers(make_staff(session, role=Role.cadre, region_code=SANGUANZHAI)),
     ]
 
 

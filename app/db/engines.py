@@ -1,16 +1,17 @@
 """Engines, sessions and transactions. Only this package opens transactions: a request gets one
 through `SessionDep` (or `ReadSessionDep`), other code through `session_scope`."""
 
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from functools import lru_cache
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import get_settings
+from app.db.postgres import postgres_engine
 from app.db.sqlite import GIVES_WAY, REFERENCES_CHECKED, WRITE_INTENT, sqlite_engine
 from app.errors import LianyunError
 
@@ -21,7 +22,7 @@ _READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 def engine_for(url: str) -> Engine:
     if url.startswith("sqlite"):
         return sqlite_engine(url)
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return postgres_engine(url)
 
 
 def get_engine() -> Engine:
@@ -87,3 +88,28 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 # For a POST that only reads (an ID number or a receipt code must not go in a URL): it neither
 # waits for nor holds the write lock.
 ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
+
+
+@contextmanager
+def write_transaction() -> Iterator[Session]:
+    """A writing request's transaction, opened and closed inside one piece of blocking work.
+    `SessionDep` takes SQLite's write turn when its dependency is entered, in one thread of
+    FastAPI's pool, and the handler runs later in another: with more concurrent writers than
+    the pool has threads, every thread can be waiting for the turn that a request holding it
+    cannot use for want of a thread. A hot write route that does all its work in one
+    `run_in_threadpool` call holds the turn only while it works."""
+    with session_scope()() as session, transaction(session):
+        session.connection(execution_options={WRITE_INTENT: True})
+        yield session
+
+
+WriteTransaction = Callable[[], AbstractContextManager[Session]]
+
+
+async def get_write_transaction() -> WriteTransaction:
+    """`write_transaction` itself, to be entered inside the route's one blocking call (tests
+    swap it for a savepoint of their own transaction)."""
+    return write_transaction
+
+
+WriteTransactionDep = Annotated[WriteTransaction, Depends(get_write_transaction)]

@@ -2,8 +2,9 @@
 
 When: only where SQLAlchemy's own work costs more than the database's, as a script under
 scripts/ measures (docs/performance.md): today the villager's lookup (FastSelect,
-read_transaction, in_read_lane) and the sync's bulk writes (BulkInsert, one_of). Everything else
-takes a Session from app.db.engines.
+read_transaction, in_read_lane) and the sync's bulk writes (BulkInsert on SQLite; copy_rows and
+StagedInsert, by COPY, on PostgreSQL; one_of). Everything else takes a Session from
+app.db.engines.
 Rules: statements are SQLAlchemy Core, built once (filters as bound parameters) and compiled
 once per dialect; rows are plain tuples with the driver's types (SQLite gives dates as ISO
 text); work on the read lane is one short read that never writes.
@@ -13,14 +14,25 @@ event loop itself, so a slow read there holds up every request of the worker."""
 
 import functools
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Annotated, Any, TypeVar, cast
 
 from anyio import CapacityLimiter, to_thread
 from anyio.lowlevel import RunVar
 from fastapi import Depends
-from sqlalchemy import Connection, String, any_, bindparam, func, literal_column, select
+from sqlalchemy import (
+    Column,
+    Connection,
+    MetaData,
+    String,
+    Table,
+    any_,
+    bindparam,
+    func,
+    literal_column,
+    select,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
@@ -91,6 +103,68 @@ class BulkInsert:
         if rows:
             connection = session.connection()
             connection.exec_driver_sql(self.sql(connection.dialect), rows)
+
+
+def copy_rows(
+    session: Session, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """PostgreSQL only: `rows` (tuples in `columns` order) into `table` by COPY, for rows that
+    are all new: one stream, not a statement a row (docs/performance.md#copy). A key already
+    stored fails the whole COPY, as it fails an INSERT; a column left out takes its server
+    default (none of ours has one: give the time as a value, `transaction_time`)."""
+    names = ", ".join(f'"{c}"' for c in columns)
+    _copy(session, f'COPY "{table.name}" ({names}) FROM STDIN', rows)
+
+
+def transaction_time(session: Session) -> Any:
+    """The time the database gives `current_timestamp` in this transaction (its start)."""
+    return session.connection().exec_driver_sql("SELECT current_timestamp").scalar_one()
+
+
+class StagedInsert:
+    """PostgreSQL only: many rows merged into a table by one statement. The rows (tuples in
+    `columns` order) go by COPY into a temporary table with those columns of `table` (made in
+    the transaction, dropped at its commit), and `build(insert, staged)`, given the dialect's
+    `insert` and that table, makes the INSERT … SELECT … ON CONFLICT that takes them from it.
+    For rows some of which may be stored already, where COPY alone cannot say what to do."""
+
+    def __init__(
+        self, table: Table, columns: Sequence[str], build: Callable[[Any, Table], Any]
+    ) -> None:
+        self.table, self.columns = table, tuple(columns)
+        self.staged = Table(
+            f"staged_{table.name}", MetaData(), *(Column(c, table.c[c].type) for c in columns)
+        )
+        self.build = build
+        self._sql: str | None = None
+
+    def execute(self, session: Session, rows: list[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        connection = session.connection()
+        if self._sql is None:
+            self._sql = str(
+                self.build(insert_for("postgresql"), self.staged).compile(
+                    dialect=connection.dialect
+                )
+            )
+        staged = self.staged.name
+        names = ", ".join(f'"{c}"' for c in self.columns)
+        source = f'SELECT {names} FROM "{self.table.name}" WITH NO DATA'  # noqa: S608 (our names)
+        # Made by the first use in a transaction; emptied by each use after it.
+        connection.exec_driver_sql(
+            f'CREATE TEMPORARY TABLE IF NOT EXISTS "{staged}" ON COMMIT DROP AS {source}'
+        )
+        connection.exec_driver_sql(f'TRUNCATE "{staged}"')
+        _copy(session, f'COPY "{staged}" ({names}) FROM STDIN', rows)
+        connection.exec_driver_sql(self._sql)
+
+
+def _copy(session: Session, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+    driver = session.connection().connection.driver_connection
+    with driver.cursor() as cursor, cursor.copy(sql) as copy:  # type: ignore[union-attr]
+        for row in rows:
+            copy.write_row(row)
 
 
 def _positional(dialect: Dialect) -> Dialect:

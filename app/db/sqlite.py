@@ -31,8 +31,9 @@ GIVES_WAY = "lianyun_gives_way"
 # An execution option: the writer has checked every reference its rows make (the sync: villages
 # against the region table, each person written before their lines, in the same transaction;
 # nothing ever deletes a region or a person). On SQLite its transactions then skip the
-# foreign-key checks, two index probes a payout line. Every other connection still enforces
-# them, so no row the sync refers to can go away; PostgreSQL always checks.
+# foreign-key checks, two index probes a payout line; on PostgreSQL too when the role may (see
+# app.db.postgres). Every other connection still enforces them, so no row the sync refers to
+# can go away.
 REFERENCES_CHECKED = "lianyun_references_checked"
 
 PRAGMAS = (

@@ -26,6 +26,10 @@ With `MockFeedConfig.anomalies` = r > 0, each kind is planted n = round(r × per
 - `cadre_relative`: a cadre's household on the roster (本人, 配偶, 父母, 子女, 兄弟姐妹), one of
   them at least paid something; each paid member is a finding.
 
+Before any part is planted, a share of the households (SHOWCASE_SHARE) moves into 三官寨村, the
+demo's poster village, and its first cadres' households (one a post) are its own: its lists and
+its cadres' disclosure then read as a real village's (Plan.moved: the persons moved).
+
 The lists also hold persons the rules must not flag: as many deceased paid only up to their
 month of death (the mock drops their later months) and a few never paid; public employees paid
 only 耕地地力保护补贴, and a few never paid; a few cadres' households nobody of which is paid.
@@ -38,7 +42,8 @@ persons, can make a small village's month jump too; sporadic items jump by natur
 
 The plan is drawn once per generator, from the seed (O(persons) plus the profiles of the persons
 tried); it depends on the whole config (unlike the plain stream, a longer stream is not the
-shorter one continued). Only the planted persons' blocks change; with r = 0 nothing does.
+shorter one continued). Only the planted and the moved persons' blocks change; with r = 0
+nothing does.
 """
 
 import csv
@@ -93,12 +98,17 @@ __all__ = [
 ]
 
 _DUPLICATE_BASE = MAX_PERSONS * _SLOTS  # above every record number of the plain stream
-POSTS = ("村党支部书记", "村委会主任", "村务监督委员会主任", "村文书")
 _EDUCATION = (_YULU, _GAOZHONG, _YIWU)
 _ASSISTANCE = "01"  # 社会救助
 
 
 SHOWCASE_VILLAGE = "511923103204"  # 佛楼镇三官寨村, the demo's poster village
+# The showcase village is given this share of the households (at most SHOWCASE_HOUSEHOLDS), and
+# this many of the cadres' households are its own: its lists and its cadres' disclosure then
+# read as a real village's (a few relatives among dozens of paid persons), not one person's.
+SHOWCASE_SHARE = 0.04
+SHOWCASE_HOUSEHOLDS = 60
+SHOWCASE_CADRES = len(POSTS := ("村党支部书记", "村委会主任", "村务监督委员会主任", "村文书"))
 
 # What the mock plants: every data rule of screening (objections come from villagers).
 KINDS = tuple(code for code in RuleCode if code is not RuleCode.objection)
@@ -190,6 +200,7 @@ class Plan:
     deceased: list[tuple[int, date]] = field(default_factory=list)
     public_employees: list[int] = field(default_factory=list)
     roster: list[RosterEntry] = field(default_factory=list)
+    moved: list[int] = field(default_factory=list)  # persons living in the showcase village
 
     def patch(self, m: int, p: int, lines: list[str]) -> list[str]:
         patch = self.patches.get(p)
@@ -241,6 +252,7 @@ class _Planter:
 
     def run(self) -> Plan:
         if self.n and self.months:
+            self.showcase()
             self.village_jumps()
             self.cadres()
             self.public_employees()
@@ -568,15 +580,40 @@ class _Planter:
         self.plan.public_employees.append(p)
         self.used.add(p)
 
+    def showcase(self) -> None:
+        """Households moved into the showcase village (all their lines say so), before
+        anything else is planted: the parts then see the villages as they are."""
+        population = self.g._population
+        if SHOWCASE_VILLAGE not in self.g.villages:
+            return
+        home = self.g.villages.index(SHOWCASE_VILLAGE)
+        households = len(population.household_start) - 1
+        wanted = min(SHOWCASE_HOUSEHOLDS, round(SHOWCASE_SHARE * households))
+        moved = 0
+        for household in sorted(range(households), key=lambda h: self.hash(7, h)):
+            if moved >= wanted:
+                break
+            if population.household_village[household] == home:
+                continue
+            population.household_village[household] = home
+            start, end = population.household_start[household : household + 2]
+            self.plan.moved.extend(range(start, end))
+            moved += 1
+
     def cadres(self) -> None:
         """n households with someone paid, and a few (n/3, at least one) with nobody paid."""
         population = self.g._population
         paid_groups = unpaid_groups = 0
         unpaid_quota = max(1, self.n // 3)
-        # The demo poster's village first, so that its cadre-benefit disclosure has someone.
+        # The demo poster's village first, so that its cadre-benefit disclosure has its cadres
+        # (SHOWCASE_CADRES households, one a post), then the others.
+        showcase = 0
         for p in sorted(self.free(), key=lambda p: self.village(p) != SHOWCASE_VILLAGE):
             if paid_groups == self.n and unpaid_groups >= unpaid_quota:
                 break
+            at_showcase = self.village(p) == SHOWCASE_VILLAGE
+            if at_showcase and showcase == SHOWCASE_CADRES:
+                continue
             role = population.role[p] >> 1
             if role not in (_HEAD, _SPOUSE, _CHILD) or not 28 <= self.age(p, 0) <= 60:
                 continue
@@ -599,7 +636,11 @@ class _Planter:
                 if unpaid_groups == unpaid_quota:
                     continue
                 unpaid_groups += 1
-            post = POSTS[(paid_groups + unpaid_groups) % len(POSTS)]
+            if at_showcase:
+                post = POSTS[showcase]
+                showcase += 1
+            else:
+                post = POSTS[(paid_groups + unpaid_groups) % len(POSTS)]
             for q, relation in group:
                 self.plan.roster.append(RosterEntry(q, p, post, relation))
                 self.used.add(q)

@@ -6,13 +6,17 @@ amounts in fen and in yuan, ages, standards, medians, dates.
 
 What each re-checks in an incremental scope (app.screening.scope: the (person, period) pairs a
 sync touched):
-- `duplicate`, `two_villages`, `age_mismatch`, `over_standard`, `after_death`,
-  `public_employee`, `cadre_relative`: every line of the touched pairs (a rule that groups
-  lines groups them by person and period, so a touched pair holds every line of its groups);
+- `duplicate`, `two_villages`, `age_mismatch`, `over_standard`, `cadre_relative`: every line
+  of the touched pairs (a rule that groups lines groups them by person and period, so a
+  touched pair holds every line of its groups);
+- `after_death`, `public_employee` (one finding a person and item, of every period): every
+  line of the touched persons;
 - `village_jump`: every village's totals of the items touched, in the touched months and the
   months whose six months before hold a touched one (their medians moved).
+A touched pair includes the pairs of the touched lines' earlier versions (app.screening.scope).
 A change that is not a line's (a reference list uploaded, a standard edited) needs a full run
-of the rules that read it: `after_death`, `public_employee`, `cadre_relative`, `over_standard`.
+of the rules that read it: `after_death`, `public_employee`, `cadre_relative`, `over_standard`
+(app.screening.runs.rescreen).
 """
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -63,6 +67,11 @@ def money(name: str, fen: int) -> dict[str, Any]:
 
 def period_of(month_index: int) -> str:
     return f"{month_index // 12:04d}-{month_index % 12 + 1:02d}"
+
+
+def month_of(period: str) -> int:
+    """The month index (year × 12 + month − 1) of a period "2026-10"; `period_of` reversed."""
+    return int(period[:4]) * 12 + int(period[5:7]) - 1
 
 
 # --- SQL shared by the rules -------------------------------------------------------------------
@@ -342,7 +351,7 @@ def find_village_jumps(session: Session, scope: Scope) -> list[Finding]:
                 windowed.c.total_fen,
             )
             .where(
-                *_in_scope(scope, windowed, before),
+                *_in_scope(session, scope, windowed),
                 windowed.c.months_before >= min_months,
                 windowed.c.total_fen > own_times * windowed.c.history_min,
             )
@@ -438,11 +447,11 @@ def _month_totals(session: Session, totals: Select[Any]) -> Iterator[Table]:
 
 
 def _village_month_totals(session: Session, scope: Scope, before: int) -> Select[Any]:
-    """Each village's total of each item each month (paid lines); in an incremental scope those
-    of the months that can matter to the months checked (the touched months' bounds read first:
-    a condition on a subquery made PostgreSQL sum every month anyway, and slower)."""
-    lines = store.paid_lines(birth_on=False).subquery("lines")
-    month = month_index(lines.c.period)
+    """Each village's total of each item each month (paid lines), as the payout store keeps
+    them (app.subsidies.store.month_totals: no line is summed here); in an incremental scope
+    those of the months that can matter to the months checked (the touched months' bounds
+    read first)."""
+    totals = store.month_totals().subquery("kept")
     where: list[ColumnElement[bool]] = []
     if scope.kind is RunScope.incremental:
         items = scope.touched_items
@@ -450,49 +459,51 @@ def _village_month_totals(session: Session, scope: Scope, before: int) -> Select
             select(func.min(items.c.period), func.max(items.c.period))
         ).one()
         where = [
-            lines.c.period.between(_shifted(first, -before), _shifted(last, before))
+            totals.c.period.between(shifted(first, -before), shifted(last, before))
             if first is not None
             else false()
         ]
-    return (
-        select(
-            lines.c.village_code,
-            func.substr(lines.c.village_code, 1, 9).label("township_code"),
-            lines.c.item_name,
-            month.label("month"),
-            func.sum(lines.c.amount_fen).label("total_fen"),
-        )
-        .where(*where)
-        .group_by(lines.c.village_code, lines.c.item_name, month)
-    )
+    return select(
+        totals.c.village_code,
+        func.substr(totals.c.village_code, 1, 9).label("township_code"),
+        totals.c.item_name,
+        month_index(totals.c.period).label("month"),
+        totals.c.total_fen,
+    ).where(*where)
 
 
-def _shifted(period: str, months: int) -> str:
+def shifted(period: str, months: int) -> str:
     """The period `months` later (earlier, when negative) than `period`."""
-    return period_of(int(period[:4]) * 12 + int(period[5:7]) - 1 + months)
+    return period_of(month_of(period) + months)
 
 
-def _touched_items(scope: Scope) -> Subquery:
-    """The (item, month) pairs of the lines of an incremental scope, paid or not."""
+def jump_months(session: Session, scope: Scope) -> dict[str, set[int]]:
+    """The month indexes `village_jump` checks in an incremental scope, by item: those whose
+    item was touched in them or in one of the `months_before` months before (their medians
+    moved). A few dozen: the touched items' months, read from the scope's small table."""
+    before: int = RULES[RuleCode.village_jump].parameters["months_before"]
     items = scope.touched_items
-    return select(items.c.item_name, month_index(items.c.period).label("month")).subquery(
-        "touched_items"
-    )
+    months: dict[str, set[int]] = {}
+    for item, period in session.execute(select(items.c.item_name, items.c.period)):
+        months.setdefault(item, set()).update(
+            range(month_of(period), month_of(period) + before + 1)
+        )
+    return months
 
 
-def _in_scope(scope: Scope, totals: Any, before: int) -> list[ColumnElement[bool]]:
-    """A month total is checked if an incremental scope touched its item in its month or in one
-    of the `before` months before."""
+def _in_scope(session: Session, scope: Scope, totals: Any) -> list[ColumnElement[bool]]:
+    """A month total is checked if an incremental scope touched its item in its month or in
+    one of the months before (`jump_months`), as plain conditions: no subquery a row."""
     if scope.kind is not RunScope.incremental:
         return []
-    items = _touched_items(scope)
     return [
-        select(items.c.month)
-        .where(
-            items.c.item_name == totals.c.item_name,
-            items.c.month.between(totals.c.month - before, totals.c.month),
+        or_(
+            false(),
+            *(
+                and_(totals.c.item_name == item, totals.c.month.in_(sorted(months)))
+                for item, months in sorted(jump_months(session, scope).items())
+            ),
         )
-        .exists()
     ]
 
 
@@ -530,26 +541,24 @@ def _jump_findings(session: Session, jumps: Sequence[Any], before: int) -> list[
     items = {row.item_name for row in jumps}
     first = min(row.month for row in jumps) - before
     last = max(row.month for row in jumps)
-    lines = store.paid_lines(birth_on=False).subquery("lines")
-    month = month_index(lines.c.period)
-    in_range = [
-        lines.c.village_code.in_(villages),
-        lines.c.item_name.in_(items),
-        lines.c.period.between(period_of(first), period_of(last)),
-    ]
+    totals = store.month_totals().subquery("kept")
     monthly = {
-        (v, i, m): int(total)
-        for v, i, m, total in session.execute(
-            select(lines.c.village_code, lines.c.item_name, month, func.sum(lines.c.amount_fen))
-            .where(*in_range)
-            .group_by(lines.c.village_code, lines.c.item_name, month)
+        (v, i, month_of(p)): int(total)
+        for v, i, p, total in session.execute(
+            select(totals).where(
+                totals.c.village_code.in_(villages),
+                totals.c.item_name.in_(items),
+                totals.c.period.between(period_of(first), period_of(last)),
+            )
         )
     }
+    lines = store.paid_lines(birth_on=False).subquery("lines")
     record_ids: dict[tuple[str, str, str], list[str]] = {}
     for v, i, p, record_id in session.execute(
         select(lines.c.village_code, lines.c.item_name, lines.c.period, lines.c.record_id)
         .where(
-            *in_range[:2],
+            lines.c.village_code.in_(villages),
+            lines.c.item_name.in_(items),
             lines.c.period.in_({period_of(row.month) for row in jumps}),
         )
         .order_by(lines.c.record_id)
@@ -596,46 +605,91 @@ def _ratio(total: int, median: int) -> str:
     return f"{total / median:.1f}" if median else "—"
 
 
-# --- after_death -------------------------------------------------------------------------------
+# --- after_death and public_employee: one finding a person and item ---------------------------
+
+
+def _paid_of_persons(scope: Scope, *, id_hash: bool = False) -> Subquery:
+    """The paid lines of the scope's persons, of every period: all of them, or every line of
+    the persons of the touched pairs (a finding of PERSON_RULES gathers a person's months)."""
+    lines = store.paid_lines(birth_on=False, id_hash=id_hash)
+    if scope.kind is RunScope.incremental:
+        lines = lines.where(lines.selected_columns.person_id.in_(select(scope.touched.c.person_id)))
+    return lines.subquery("paid")
+
+
+def _per_person_item(
+    rows: Iterable[Any],
+    figures: Callable[[list[Any]], dict[str, Any]],
+    line_figures: Callable[[Any], dict[str, Any]],
+) -> list[Finding]:
+    """One finding of each person and item with all its lines (`rows` in that order, then by
+    period): its item, periods, total and lines, and the rule's own `figures` of the lines and
+    `line_figures` of each. Its key is the person and item, so a new line of theirs updates
+    the flag (and opens a dismissed one again: its figures changed) instead of raising one."""
+    findings = []
+    for (person_id, item), lines in _grouped(rows, lambda r: (r.person_id, r.item_name)):
+        first = lines[0]
+        findings.append(
+            Finding(
+                village_code=first.village_code,
+                period=first.period,
+                record_ids=tuple(r.record_id for r in lines),
+                figures={
+                    "item_name": item,
+                    "first_period": first.period,
+                    "last_period": lines[-1].period,
+                    "line_count": len(lines),
+                    **money("total", sum(r.amount_fen for r in lines)),
+                    **figures(lines),
+                    "lines": [
+                        {**_line_figures(r), "period": r.period, **line_figures(r)} for r in lines
+                    ],
+                },
+                person_id=person_id,
+                item_name=item,
+                key=f"{person_id}|{item}",
+            )
+        )
+    return findings
 
 
 def find_after_death(session: Session, scope: Scope) -> list[Finding]:
     """Paid for a period after the month of death on the deceased list (the month of death is
-    still due)."""
-    paid = _paid(scope, id_hash=True)
+    still due): one finding of each person and item, with every such line."""
+    paid = _paid_of_persons(scope, id_hash=True)
     deceased = Deceased.__table__
     months_after = month_index(paid.c.period) - date_month_index(deceased.c.died_on)
     rows = session.execute(
         select(paid, deceased.c.died_on, months_after.label("months_after"))
         .join(deceased, deceased.c.id_hash == paid.c.id_hash)
         .where(months_after > 0)
-        .order_by(paid.c.record_id)
+        .order_by(paid.c.person_id, paid.c.item_name, paid.c.period, paid.c.record_id)
     )
-    return _per_line(
+    return _per_person_item(
         rows,
-        lambda row: {
-            "died_on": str(row.died_on),
-            "months_after_death": int(row.months_after),
+        lambda lines: {
+            "died_on": str(lines[0].died_on),
+            "months_after_death": max(int(r.months_after) for r in lines),
         },
+        lambda row: {"months_after_death": int(row.months_after)},
     )
-
-
-# --- public_employee ---------------------------------------------------------------------------
 
 
 def find_public_employees(session: Session, scope: Scope) -> list[Finding]:
     """On the public employees' list (财政供养人员) and paid an item of the rule's categories
-    (社会救助)."""
+    (社会救助): one finding of each person and item, with every such line."""
     categories: list[str] = RULES[RuleCode.public_employee].parameters["categories"]
-    paid = _paid(scope, id_hash=True)
+    paid = _paid_of_persons(scope, id_hash=True)
     employees = PublicEmployee.__table__
     rows = session.execute(
         select(paid)
         .join(employees, employees.c.id_hash == paid.c.id_hash)
         .where(paid.c.category_code.in_(categories))
-        .order_by(paid.c.record_id)
+        .order_by(paid.c.person_id, paid.c.item_name, paid.c.period, paid.c.record_id)
     )
-    return _per_line(rows, lambda row: {"category_code": row.category_code})
+    return _per_person_item(
+        rows, lambda lines: {"category_code": lines[0].category_code}, lambda _row: {}
+    )
 
 
 # --- cadre_relative ----------------------------------------------------------------------------
@@ -669,6 +723,10 @@ def find_cadre_relatives(session: Session, scope: Scope) -> list[Finding]:
         findings.append(_line_finding(row, figures))
     return findings
 
+
+# Rules whose findings gather a person's lines of every period: an incremental run reads every
+# line of the touched persons for them, and checks the open flags of those persons.
+PERSON_RULES: frozenset[RuleCode] = frozenset({RuleCode.after_death, RuleCode.public_employee})
 
 FINDERS: dict[RuleCode, Finder] = {
     RuleCode.duplicate: find_duplicates,

@@ -8,6 +8,7 @@ from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.db.base import utcnow
 from app.regions.service import township_of
@@ -119,11 +120,12 @@ class OpenFlag(NamedTuple):
     item_name: str | None
 
 
-def open_flags(session: Session, rule: RuleCode) -> list[OpenFlag]:
+def open_flags(session: Session, rule: RuleCode, *where: ColumnElement[bool]) -> list[OpenFlag]:
+    """The open flags of `rule` (those that meet `where` too)."""
     rows = session.execute(
         select(
             Flag.id, Flag.key, Flag.person_id, Flag.period, Flag.village_code, Flag.item_name
-        ).where(Flag.rule == rule, Flag.state == FlagState.open)
+        ).where(Flag.rule == rule, Flag.state == FlagState.open, *where)
     )
     return [OpenFlag._make(row) for row in rows]
 

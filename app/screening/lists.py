@@ -8,6 +8,8 @@ Invariants:
   cell may hold an ID number, even in a column meant for something else).
 - An upload replaces its list whole, in the request's transaction, only once every row is
   valid: until then the old list stays as it was.
+- The rules that read the list are run again over every line with the upload (app.screening.
+  runs.rescreen), or, while a sync holds the lease, owed to the sync's end.
 - The file is read in memory (never spooled to disk) and decoded as UTF-8 (with or without a
   BOM) or, failing that, GB18030 (which contains GBK, what county offices' Excel writes).
 """
@@ -29,6 +31,7 @@ from app.db.base import dialect_insert, utcnow
 from app.db.fastpath import BulkInsert
 from app.regions.models import Region, RegionLevel
 from app.schemas import COUNTY_TZ
+from app.screening import runs
 from app.screening.errors_lists import (
     ListColumnsInvalid,
     ListEncodingUnknown,
@@ -469,6 +472,13 @@ def upload_list(
     session.execute(delete(_TABLES[kind]))
     _write_rows(session, kind, checked.rows)
     session.expire_all()
+    run = runs.rescreen(
+        session,
+        runs.LIST_RULES[kind],
+        trigger="list",
+        actor=actor,
+        lease_seconds=settings.sync_lease_seconds,
+    )
     audit.record(
         session,
         actor=actor,
@@ -487,6 +497,7 @@ def upload_list(
         encoding=encoding,
         previous_entries=previous["entries"] if previous else None,
         cadres=checked.counts.get("cadres"),
+        screening_run_id=run.id if run is not None else None,
     )
 
 

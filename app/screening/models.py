@@ -109,6 +109,18 @@ class ScreeningRun(Base):
     counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+class OwedRun(Base):
+    """A rule owed a full run: a list or a standard it reads changed while a sync held the
+    lease (app.screening.runs.rescreen). Carried out at the end of that sync or at the
+    scheduler's next tick, then deleted; `owed_at` is renewed by each change, so a change made
+    while the owed run goes on is owed again."""
+
+    __tablename__ = "screening_owed"
+
+    rule: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Flag(Base):
     """One finding of one rule on a set of lines (or a village's month, for `village_jump`).
 

@@ -117,9 +117,15 @@ def list_standards(session: SessionDep, staff: Screener) -> list[StandardRead]:
     responses=problems(401, 403, 422),
 )
 def update_standard(
-    item_name: ItemName, data: StandardUpdate, session: SessionDep, staff: Screener
+    item_name: ItemName,
+    data: StandardUpdate,
+    session: SessionDep,
+    staff: Screener,
+    settings: SettingsDep,
 ) -> StandardRead:
-    return standards.set_standard(session, item_name, data=data, actor=staff)
+    return standards.set_standard(
+        session, item_name, data=data, actor=staff, lease_seconds=settings.sync_lease_seconds
+    )
 
 
 @router.delete(
@@ -128,5 +134,9 @@ def update_standard(
     status_code=status.HTTP_204_NO_CONTENT,
     responses=problems(401, 403, 404, 422),
 )
-def delete_standard(item_name: ItemName, session: SessionDep, staff: Screener) -> None:
-    standards.delete_standard(session, item_name, actor=staff)
+def delete_standard(
+    item_name: ItemName, session: SessionDep, staff: Screener, settings: SettingsDep
+) -> None:
+    standards.delete_standard(
+        session, item_name, actor=staff, lease_seconds=settings.sync_lease_seconds
+    )

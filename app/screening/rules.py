@@ -75,15 +75,16 @@ RULES: dict[RuleCode, Rule] = {
         ),
         Rule(
             RuleCode.after_death,
-            1,
+            2,  # 2: one flag a person and item, with all its months (1: one a line)
             "死亡后仍发放",
-            "死亡名单上的人在死亡当月之后的期次仍被发放（死亡当月仍应发放）",
+            "死亡名单上的人在死亡当月之后的期次仍被发放（死亡当月仍应发放）；"
+            "每人每个项目一条疑点，列出全部这样的发放",
         ),
         Rule(
             RuleCode.public_employee,
-            1,
+            2,  # 2: one flag a person and item, with all its months (1: one a line)
             "财政供养人员领取救助",
-            "财政供养人员名单上的人领取社会救助类补贴",
+            "财政供养人员名单上的人领取社会救助类补贴；每人每个项目一条疑点，列出全部这样的发放",
             {"categories": ["01"]},
         ),
         Rule(

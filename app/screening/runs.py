@@ -8,30 +8,37 @@ Invariants:
 - A run never acts on a payout: it raises, updates, re-opens and withdraws flags only.
 - A rule's open flags that its scope no longer finds are withdrawn (the lines were corrected or
   reversed, a list or a standard changed): on a full run every open flag of the rule, on an
-  incremental one those of the touched persons' months (village_jump: the village months
-  checked). Dismissed and confirmed flags stay as a person left them.
+  incremental one those of the touched persons' months, the months their lines were corrected
+  away from included (village_jump: the village months checked). Dismissed and confirmed
+  flags stay as a person left them.
+- A list uploaded or a standard edited re-runs the rules that read it (`rescreen`), in full,
+  with the change, under the lease. The lease is not waited for: while a sync holds it, the
+  run is owed (`OwedRun`) and carried out at the end of the sync or at the scheduler's next
+  tick (`run_owed`), whichever comes first.
 - A screening that fails after a sync leaves the sync succeeded: the screening run is recorded
   `failed` with a Chinese reason, logged by its kind only (a message could carry a line's
   values).
 """
 
 import logging
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
-from app.db.base import utcnow
+from app.config import Settings
+from app.db.base import dialect_insert, utcnow
 from app.db.engines import session_scope
 from app.pagination import PageParams, paginate
 from app.screening import checks, flagging, objections
 from app.screening.flagging import Finding
-from app.screening.models import RunScope, ScreeningRun
+from app.screening.models import Flag, ListKind, OwedRun, RunScope, ScreeningRun
 from app.screening.rules import RULES, Rule, RuleCode
-from app.screening.scope import FULL, Scope, incremental_scope, touched_pairs
+from app.screening.scope import FULL, Scope, incremental_scope
 from app.staff.models import Staff
 from app.sync import lease
 from app.sync.models import SyncRun
@@ -105,13 +112,10 @@ def carry_out(
     codes = [code for code in RULE_FINDERS if rules is None or code in rules]
     with _scope_of(session, run) as scope:
         run.scope = scope.kind  # an incremental run with nothing to start from checks everything
-        pairs = touched_pairs(session) if scope.kind is RunScope.incremental else set()
         # One rule after another, its findings kept before the next rule's are read: a full
         # run finds tens of thousands, which need not all be in memory at once.
         counts = {
-            code: _keep(
-                session, run.id, scope, code, list(RULE_FINDERS[code](session, scope)), pairs
-            )
+            code: _keep(session, run.id, scope, code, list(RULE_FINDERS[code](session, scope)))
             for code in codes
         }
     run.counts = {code.value: figures for code, figures in counts.items()}
@@ -132,13 +136,17 @@ def _scope_of(session: Session, run: ScreeningRun) -> Iterator[Scope]:
 
 def _incremental_since(session: Session, run: ScreeningRun) -> datetime | None:
     """From when lines are checked: the start of the sync run, or, for a run without one, of
-    the last screening run that succeeded (none: everything, as a full run)."""
+    the last screening run of every rule that succeeded (none: everything, as a full run)."""
     if run.sync_run_id is not None:
         started = session.scalar(select(SyncRun.started_at).where(SyncRun.id == run.sync_run_id))
     else:
         started = session.scalar(
             select(ScreeningRun.started_at)
-            .where(ScreeningRun.outcome == "succeeded", ScreeningRun.id != run.id)
+            .where(
+                ScreeningRun.outcome == "succeeded",
+                ScreeningRun.id != run.id,
+                ScreeningRun.trigger.not_in(PARTIAL_TRIGGERS),
+            )
             .order_by(ScreeningRun.id.desc())
             .limit(1)
         )
@@ -146,50 +154,104 @@ def _incremental_since(session: Session, run: ScreeningRun) -> datetime | None:
 
 
 def _keep(
-    session: Session,
-    run_id: int,
-    scope: Scope,
-    code: RuleCode,
-    findings: list[Finding],
-    touched: set[tuple[int, str]],
+    session: Session, run_id: int, scope: Scope, code: RuleCode, findings: list[Finding]
 ) -> dict[str, int]:
     tally = flagging.record_findings(session, code, findings, run_id=run_id)
     withdrawn = 0
     if code in WITHDRAWING:
         found = {flagging.finding_key(finding) for finding in findings}
-        gone = [
-            flag.id
-            for flag in flagging.open_flags(session, code)
-            if flag.key not in found and _checked(scope, code, flag, touched)
-        ]
+        gone = [flag.id for flag in _checked(session, scope, code) if flag.key not in found]
         withdrawn = flagging.withdraw(session, gone, run_id=run_id)
     return {"found": len(findings), **tally._asdict(), "withdrawn": withdrawn}
 
 
-def _checked(
-    scope: Scope, code: RuleCode, flag: flagging.OpenFlag, touched: set[tuple[int, str]]
-) -> bool:
-    """Whether the scope checked what `flag` is about. An incremental run leaves village_jump's
-    flags to a full run (the months it checks depend on the items touched, not on persons)."""
+def _checked(session: Session, scope: Scope, code: RuleCode) -> list[flagging.OpenFlag]:
+    """The open flags of `code` whose lines the scope checked: every one in a full scope; in an
+    incremental one those of the touched persons' months (PERSON_RULES: of the touched
+    persons), village_jump's of the village months it checked (checks.jump_months)."""
     if scope.kind is RunScope.full:
-        return True
+        return flagging.open_flags(session, code)
     if code == RuleCode.village_jump:
-        return False
-    return (flag.person_id, flag.period) in touched
+        months = checks.jump_months(session, scope)
+        return [
+            flag
+            for flag in flagging.open_flags(session, code)
+            if checks.month_of(flag.period) in months.get(flag.item_name or "", ())
+        ]
+    touched = scope.touched
+    if code in checks.PERSON_RULES:
+        return flagging.open_flags(session, code, Flag.person_id.in_(select(touched.c.person_id)))
+    pair = select(touched.c.person_id).where(
+        touched.c.person_id == Flag.person_id, touched.c.period == Flag.period
+    )
+    return flagging.open_flags(session, code, pair.exists())
 
 
-# --- after a sync ------------------------------------------------------------------------------
+# --- after a sync, and what is owed ------------------------------------------------------------
 
 
 def screen_after_sync(sync_run_id: int) -> ScreeningRun | None:
-    """An incremental run after a successful sync, in the sync's lease (the caller's): recorded
-    first in a transaction of its own, so that a failure is recorded on it (and logged by its
-    kind) instead of failing the sync."""
+    """An incremental run after a successful sync, in the sync's lease (the caller's)."""
+    return _recorded_run(scope=RunScope.incremental, trigger="sync", sync_run_id=sync_run_id)
+
+
+def run_owed() -> ScreeningRun | None:
+    """A full run of the rules owed one (`rescreen`), under the lease the caller holds (the
+    sync's, at its end, or the scheduler's tick's); the owed entries it read are settled with
+    it. None when nothing is owed."""
+    with session_scope().begin() as session:
+        owed = _owed(session)
+    if not owed:
+        return None
+    return _recorded_run(
+        scope=RunScope.full, trigger="owed", rules=[RuleCode(r) for r in owed], settles=owed
+    )
+
+
+def run_owed_in_lease(settings: Settings) -> ScreeningRun | None:
+    """The scheduler's tick: the runs owed, under a lease of their own. While a sync holds
+    the lease, nothing: the sync carries them out at its end."""
+    with session_scope().begin() as session:
+        if not _owed(session):
+            return None
+    try:
+        with lease.held(None, seconds=settings.sync_lease_seconds):
+            return run_owed()
+    except lease.SyncAlreadyRunning:
+        logger.info("owed screening left to the sync that holds the lease")
+        return None
+
+
+def run_full_in_lease(settings: Settings) -> ScreeningRun | None:
+    """The scheduler's periodic full run of every rule, under a lease of its own; it settles
+    every run owed. While a sync holds the lease, a run of every rule is owed instead (the
+    sync carries it out at its end, or the next tick does)."""
+    try:
+        with lease.held(None, seconds=settings.sync_lease_seconds):
+            with session_scope().begin() as session:
+                owed = _owed(session)
+            return _recorded_run(scope=RunScope.full, trigger="schedule", settles=owed)
+    except lease.SyncAlreadyRunning:
+        logger.info("full screening owed to the sync that holds the lease")
+        with session_scope().begin() as session:
+            owe(session, list(RULE_FINDERS))
+        return None
+
+
+def _recorded_run(
+    *,
+    scope: RunScope,
+    trigger: str,
+    sync_run_id: int | None = None,
+    rules: Sequence[RuleCode] | None = None,
+    settles: dict[str, datetime] | None = None,
+) -> ScreeningRun | None:
+    """A run outside a request, under the lease the caller holds: recorded first in a
+    transaction of its own, so that a failure is recorded on it (and logged by its kind)
+    instead of failing the caller (a sync stays succeeded)."""
     try:
         with session_scope().begin() as session:
-            run_id = start_run(
-                session, scope=RunScope.incremental, trigger="sync", sync_run_id=sync_run_id
-            ).id
+            run_id = start_run(session, scope=scope, trigger=trigger, sync_run_id=sync_run_id).id
     except Exception as exc:
         logger.error(
             "screening not started",
@@ -198,7 +260,9 @@ def screen_after_sync(sync_run_id: int) -> ScreeningRun | None:
         return None
     try:
         with session_scope().begin() as session:
-            run = carry_out(session, run_id)
+            run = carry_out(session, run_id, rules=rules)
+            if settles:
+                _settle(session, settles)
     except BaseException as exc:
         logger.error(
             "screening failed",
@@ -223,6 +287,67 @@ def _fail(run_id: int, error: str) -> ScreeningRun | None:
         return None
 
 
+# --- after a list or a standard changed ----------------------------------------------------------
+
+# The rules that read each reference list, and the item standards.
+LIST_RULES: dict[ListKind, tuple[RuleCode, ...]] = {
+    ListKind.deceased: (RuleCode.after_death,),
+    ListKind.public_employees: (RuleCode.public_employee,),
+    ListKind.cadre_relatives: (RuleCode.cadre_relative,),
+}
+STANDARD_RULES: tuple[RuleCode, ...] = (RuleCode.over_standard,)
+# Runs of some rules only: the next incremental run on demand starts from a run of every rule.
+PARTIAL_TRIGGERS = ("list", "standard", "owed")
+
+
+def rescreen(
+    session: Session,
+    rules: Sequence[RuleCode],
+    *,
+    trigger: str,
+    actor: Staff,
+    lease_seconds: int,
+) -> ScreeningRun | None:
+    """After a change that is not a line's (a list uploaded, a standard edited): a full run of
+    the `rules` that read what changed, in the caller's transaction under the sync lease, so
+    that it commits with the change. The lease is not waited for: while a sync holds it, the
+    run is owed instead (in the same transaction) and None answered; the sync carries it out
+    at its end, or the scheduler's next tick does (`run_owed`)."""
+    holder = uuid.uuid4().hex
+    if not lease.acquire(session, holder, seconds=lease_seconds):
+        owe(session, rules)
+        return None
+    owed = _owed(session)
+    run = run_screening(session, scope=RunScope.full, trigger=trigger, actor=actor, rules=rules)
+    _settle(session, {rule: at for rule, at in owed.items() if rule in rules})
+    lease.release(session, holder)
+    return run
+
+
+def owe(session: Session, rules: Sequence[RuleCode]) -> None:
+    """Record that `rules` are owed a full run (one owed already now from now)."""
+    now = utcnow()
+    upsert = dialect_insert(session, OwedRun.__table__).values(
+        [{"rule": rule.value, "owed_at": now} for rule in rules]
+    )
+    session.execute(
+        upsert.on_conflict_do_update(
+            index_elements=["rule"], set_={"owed_at": upsert.excluded.owed_at}
+        )
+    )
+
+
+def _owed(session: Session) -> dict[str, datetime]:
+    return {rule: at for rule, at in session.execute(select(OwedRun.rule, OwedRun.owed_at))}
+
+
+def _settle(session: Session, owed: dict[str, datetime]) -> None:
+    """The owed entries read before a run of their rules, deleted; one owed again since (a
+    later `owed_at`) stays."""
+    for rule, at in owed.items():
+        session.execute(delete(OwedRun).where(OwedRun.rule == rule, OwedRun.owed_at == at))
+
+
 # --- on demand ---------------------------------------------------------------------------------
 
 
@@ -245,6 +370,12 @@ def run_now(session: Session, *, scope: RunScope, actor: Staff, lease_seconds: i
 
 def list_runs(session: Session, *, page: PageParams) -> tuple[list[ScreeningRun], int]:
     return paginate(session, select(ScreeningRun).order_by(ScreeningRun.id.desc()), page)
+
+
+def new_flags(session: Session, run_ids: Sequence[int]) -> int:
+    """How many flags the runs raised, all rules together."""
+    screening_runs = session.scalars(select(ScreeningRun).where(ScreeningRun.id.in_(run_ids)))
+    return sum(figures.get("new", 0) for run in screening_runs for figures in run.counts.values())
 
 
 def rules() -> list[Rule]:

@@ -41,6 +41,11 @@ class ListUploadRead(BaseModel):
     encoding: str = Field(description="读出的文件编码：UTF-8 或 GBK/GB18030", examples=["UTF-8"])
     previous_entries: int | None = Field(description="被替换的旧名单的条数；第一次上传为空")
     cadres: int | None = Field(default=None, description="干部名册：其中干部本人的人数")
+    screening_run_id: int | None = Field(
+        default=None,
+        description="按新名单重新筛查（用到这份名单的规则，全部发放记录）的筛查记录；"
+        "同步正在进行时为空：同步结束后补做",
+    )
 
 
 # --- item standards -------------------------------------------------------------------------

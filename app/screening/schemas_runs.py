@@ -16,7 +16,10 @@ class ScreeningRunRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    trigger: str = Field(description="sync（同步后）/ staff（手动）/ demo")
+    trigger: str = Field(
+        description="sync（同步后）/ staff（手动）/ demo / list（上传名单后）/ "
+        "standard（改标准后）/ owed（同步期间改了名单或标准，补做）/ schedule（每周全量）"
+    )
     scope: Literal["full", "incremental"]
     sync_run_id: int | None = Field(description="触发这次筛查的同步")
     started_by_id: int | None = Field(description="手动发起的工作人员")

@@ -2,8 +2,9 @@
 sync run touched (`incremental`).
 
 An incremental scope is the (person, period) pairs of the lines stored at or after a time (the
-sync run's start, less a margin for the clocks of the app and the database), kept for the run
-in a temporary table so that the payout table is scanned for them once, not once a rule. Each
+sync run's start, less a margin for the clocks of the app and the database) and of their
+earlier versions (a correction may move a line), kept for the run in a temporary table so
+that the payout table is scanned for them once, not once a rule. Each
 rule says in app.screening.checks what it re-checks within it."""
 
 from collections.abc import Iterator
@@ -11,13 +12,22 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, and_, select, text, true
+from sqlalchemy import Column, Integer, MetaData, String, Table, select, text, true
 from sqlalchemy.orm import Session
 
 from app.db.base import insert_for
 from app.screening.models import RunScope
 from app.subsidies import store
 
+_synced = Table(
+    "screening_synced",
+    MetaData(),
+    Column("record_id", String(64), primary_key=True),
+    Column("person_id", Integer, nullable=False),
+    Column("period", String(7), nullable=False),
+    Column("item_name", String(64), nullable=False),
+    prefixes=["TEMPORARY"],
+)
 _touched = Table(
     "screening_touched",
     MetaData(),
@@ -32,6 +42,8 @@ _touched_items = Table(
     Column("period", String(7), primary_key=True),
     prefixes=["TEMPORARY"],
 )
+_TABLES = (_synced, _touched, _touched_items)
+_ITEM = ("item_name", "period")
 
 
 @dataclass(frozen=True)
@@ -49,7 +61,8 @@ class Scope:
 
     @property
     def touched_items(self) -> Table:
-        """The (item_name, period) pairs of the lines of an incremental scope, paid or not."""
+        """The (item_name, period) pairs of the lines stored since and of their earlier
+        versions, paid or not: the items' months whose village totals changed."""
         if self.kind is not RunScope.incremental:
             raise ValueError("a full scope touches everything")
         return _touched_items
@@ -60,45 +73,39 @@ FULL = Scope(RunScope.full)
 
 @contextmanager
 def incremental_scope(session: Session, since: datetime) -> Iterator[Scope]:
-    """The scope of the lines stored since `since`, its pairs in a temporary table of the
+    """The scope of the lines stored since `since`, its pairs in temporary tables of the
     session's connection for as long as the context lasts. On an error the caller's rollback
-    takes the table away with the rest."""
+    takes the tables away with the rest.
+
+    A line corrected since touches the pairs of its earlier versions too: a correction that
+    moved it to another person, month or item leaves the old pair's lines to check again (a
+    duplicate that is one no more, a flag to withdraw)."""
     connection = session.connection()
-    for table in (_touched, _touched_items):
+    for table in _TABLES:
         table.drop(connection, checkfirst=True)
         table.create(connection)
+    # The lines stored since, in one scan of the payouts; their earlier versions by record_id.
     lines = store.lines_synced_since(since).subquery()
-    # A pair met twice is skipped by the primary key: SELECT DISTINCT would read the payouts
-    # in the order of their (person_id, period) index, one row lookup a line. (SQLite parses
-    # ON CONFLICT after INSERT … SELECT only after a WHERE.)
     connection.execute(
-        insert_for(connection.dialect.name)(_touched)
-        .from_select(
-            ["person_id", "period"], select(lines.c.person_id, lines.c.period).where(true())
+        _synced.insert().from_select(
+            ["record_id", "person_id", "period", "item_name"],
+            select(lines.c.record_id, lines.c.person_id, lines.c.period, lines.c.item_name),
         )
-        .on_conflict_do_nothing()
     )
-    connection.execute(text(f"ANALYZE {_touched.name}"))  # its size: the joins start from it
-    stored = store.stored_lines().subquery()
-    connection.execute(
-        _touched_items.insert().from_select(
-            ["item_name", "period"],
-            select(stored.c.item_name, stored.c.period)
-            .join(
-                _touched,
-                and_(
-                    _touched.c.person_id == stored.c.person_id, _touched.c.period == stored.c.period
-                ),
+    connection.execute(text(f"ANALYZE {_synced.name}"))
+    earlier = store.earlier_versions(_synced).subquery("earlier")
+    # The touched pairs; the items' months whose totals the lines stored since changed: theirs
+    # and their earlier versions' (the other lines of the touched pairs changed no total).
+    for table, columns in ((_touched, ("person_id", "period")), (_touched_items, _ITEM)):
+        for source in (_synced, earlier):
+            # A pair met twice is skipped by the primary key: SELECT DISTINCT would sort them.
+            # (SQLite parses ON CONFLICT after INSERT … SELECT only after a WHERE.)
+            connection.execute(
+                insert_for(connection.dialect.name)(table)
+                .from_select(columns, select(*(source.c[c] for c in columns)).where(true()))
+                .on_conflict_do_nothing()
             )
-            .distinct(),
-        )
-    )
-    connection.execute(text(f"ANALYZE {_touched_items.name}"))
+        connection.execute(text(f"ANALYZE {table.name}"))  # its size: joins start from it
     yield Scope(RunScope.incremental, since)
-    for table in (_touched, _touched_items):
+    for table in _TABLES:
         table.drop(connection)
-
-
-def touched_pairs(session: Session) -> set[tuple[int, str]]:
-    """The (person_id, period) pairs of the incremental scope in force."""
-    return {(p, period) for p, period in session.execute(select(_touched))}

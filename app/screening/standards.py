@@ -3,6 +3,7 @@
 Invariants: the commission (or a county admin) keeps them, each change audited with the figure
 before and after; an item is one of the county's (app.subsidies.items) or one the feed has paid;
 the demo figures come from the policies' 补贴标准 and never overwrite a standard already kept.
+Each change re-runs `over_standard` over every line with it (app.screening.runs.rescreen).
 """
 
 from typing import NamedTuple
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit
 from app.db.base import dialect_insert, utcnow
+from app.screening import runs
 from app.screening.errors_lists import ItemUnknown, StandardNotFound
 from app.screening.models import ItemStandard
 from app.screening.schemas_lists import StandardRead, StandardUpdate
@@ -88,7 +90,7 @@ def list_standards(session: Session) -> list[StandardRead]:
 
 
 def set_standard(
-    session: Session, item_name: str, *, data: StandardUpdate, actor: Staff
+    session: Session, item_name: str, *, data: StandardUpdate, actor: Staff, lease_seconds: int
 ) -> StandardRead:
     if item_name not in COUNTY_ITEM_BY_NAME and not store.item_is_paid(session, item_name):
         raise ItemUnknown(f"“{item_name}”不是县里的补贴项目，一卡通也没有发放过这个项目。")
@@ -111,10 +113,11 @@ def set_standard(
         before=before,
         after=_public(standard),
     )
+    _rescreen(session, actor, lease_seconds)
     return _read(standard)
 
 
-def delete_standard(session: Session, item_name: str, *, actor: Staff) -> None:
+def delete_standard(session: Session, item_name: str, *, actor: Staff, lease_seconds: int) -> None:
     standard = session.get(ItemStandard, item_name)
     if standard is None:
         raise StandardNotFound(f"“{item_name}”没有单笔最高标准。")
@@ -129,6 +132,15 @@ def delete_standard(session: Session, item_name: str, *, actor: Staff) -> None:
         entity_id=item_name,
         before=before,
         after={"deleted": True},
+    )
+    _rescreen(session, actor, lease_seconds)
+
+
+def _rescreen(session: Session, actor: Staff, lease_seconds: int) -> None:
+    """`over_standard` run again over every line with the change (or owed to the end of the
+    sync that holds the lease)."""
+    runs.rescreen(
+        session, runs.STANDARD_RULES, trigger="standard", actor=actor, lease_seconds=lease_seconds
     )
 
 

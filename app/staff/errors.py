@@ -14,3 +14,8 @@ class TokenInvalid(Unauthorized):
 class RegionRoleMismatch(InvalidState):
     code = "region_role_mismatch"
     title = "所辖地区与角色不符"
+
+
+class StaffImportInvalid(InvalidState):
+    code = "staff_import_invalid"
+    title = "干部名单有误"

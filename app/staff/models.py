@@ -13,6 +13,7 @@ class Role(StrEnum):
     township_officer = "township_officer"
     village_clerk = "village_clerk"
     editor = "editor"
+    cadre = "cadre"
 
 
 ROLE_NAMES: dict[Role, str] = {
@@ -21,6 +22,7 @@ ROLE_NAMES: dict[Role, str] = {
     Role.township_officer: "乡镇工作人员",
     Role.village_clerk: "村（社区）廉政专干",
     Role.editor: "政策与文章编辑",
+    Role.cadre: "村（社区）、乡镇干部（只能参加考试）",
 }
 
 

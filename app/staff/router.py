@@ -9,10 +9,12 @@ from app.pagination import Page, PageDep, page_of
 from app.ratelimit import ClientAddress
 from app.routing import ApiRoute
 from app.schemas import RowId
-from app.staff import service
-from app.staff.deps import CurrentStaff, require_role
+from app.staff import imports, service
+from app.staff.deps import CurrentAccount, require_role
+from app.staff.errors import StaffImportInvalid
 from app.staff.models import Role, Staff
 from app.staff.schemas import (
+    CadreImportRead,
     RefreshRequest,
     SignInForm,
     StaffCreate,
@@ -21,6 +23,7 @@ from app.staff.schemas import (
     StaffUpdate,
     TokenPair,
 )
+from app.uploads import Files, Upload, file_body, one_file
 
 auth_router = APIRouter(prefix="/api/v1/auth", tags=["登录"], route_class=ApiRoute)
 admin_router = APIRouter(prefix="/api/v1/admin/staff", tags=["工作人员管理"], route_class=ApiRoute)
@@ -81,7 +84,7 @@ def logout(body: RefreshRequest, session: SessionDep) -> None:
 @auth_router.get(
     "/me", summary="当前登录的工作人员", response_model=StaffRead, responses=problems(401)
 )
-def read_me(staff: CurrentStaff) -> Staff:
+def read_me(staff: CurrentAccount) -> Staff:
     return staff
 
 
@@ -110,6 +113,40 @@ def list_staff(
 )
 def create_staff(data: StaffCreate, actor: CountyAdmin, session: SessionDep) -> Staff:
     return service.create_staff(session, data=data, actor=actor)
+
+
+CADRE_FILE = Files(
+    field="file",
+    max_files=1,
+    max_file_bytes=imports.MAX_IMPORT_BYTES,
+    description="干部名单 CSV（UTF-8 或 GBK），表头 `username,display_name,role,region_code`",
+)
+CadreImporter = Annotated[Staff, Depends(require_role(Role.county_admin, Role.township_officer))]
+
+
+@admin_router.post(
+    "/import",
+    summary="批量新建干部考试账号（角色 cadre），一次性密码只在这次回答中显示",
+    description=(
+        "乡镇工作人员为本乡镇的村（社区）和乡镇干部建账号。整份名单没有问题才建，"
+        "有问题的行按行号列在 `rows` 中；每个账号写入审计日志（不含密码）。"
+    ),
+    response_model=CadreImportRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(401, 403, 422),
+    openapi_extra=file_body(CADRE_FILE),
+)
+def import_cadres(
+    actor: CadreImporter,
+    upload: Annotated[Upload, Depends(one_file(CADRE_FILE, missing=StaffImportInvalid))],
+    response: Response,
+    session: SessionDep,
+) -> CadreImportRead:
+    response.headers["Cache-Control"] = "no-store"
+    accounts = imports.import_cadres(session, data=upload.data, actor=actor)
+    return CadreImportRead.model_validate(
+        {"created": len(accounts), "accounts": accounts}, from_attributes=True
+    )
 
 
 @admin_router.get(

@@ -97,3 +97,17 @@ class StaffFilter(BaseModel):
     role: Role | None = None
     region_code: RegionCode | None = None
     is_active: bool | None = None
+
+
+class ImportedAccount(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    username: str
+    display_name: str
+    region_code: str
+    password: str = Field(description="一次性密码：只在这次回答中出现，服务器只存它的哈希")
+
+
+class CadreImportRead(BaseModel):
+    created: int
+    accounts: list[ImportedAccount]

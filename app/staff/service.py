@@ -35,12 +35,14 @@ from app.staff.errors import InvalidCredentials, RegionRoleMismatch, TokenInvali
 from app.staff.models import RefreshToken, Role, Staff
 from app.staff.schemas import StaffCreate, StaffFilter, StaffUpdate, TokenPair
 
-_LEVEL_FOR_ROLE: dict[Role, RegionLevel] = {
-    Role.county_admin: RegionLevel.county,
-    Role.commission: RegionLevel.county,
-    Role.editor: RegionLevel.county,
-    Role.township_officer: RegionLevel.township,
-    Role.village_clerk: RegionLevel.village,
+# The levels of region each role may hold (the first is the default of a county role).
+_LEVELS_FOR_ROLE: dict[Role, tuple[RegionLevel, ...]] = {
+    Role.county_admin: (RegionLevel.county,),
+    Role.commission: (RegionLevel.county,),
+    Role.editor: (RegionLevel.county,),
+    Role.township_officer: (RegionLevel.township,),
+    Role.village_clerk: (RegionLevel.village,),
+    Role.cadre: (RegionLevel.village, RegionLevel.township),
 }
 _LEVEL_NAMES = {
     RegionLevel.county: "县",
@@ -181,6 +183,18 @@ def staff_from_token(session: Session, *, token: str, settings: Settings) -> Sta
 # --- access rules ----------------------------------------------------------------------------
 
 
+def check_examinee(account: Staff) -> None:
+    if account.role != Role.cadre:
+        raise Forbidden("只有考试账号（干部）才能参加考试。")
+
+
+def examinee_from_token(session: Session, *, token: str, settings: Settings) -> Staff:
+    """The cadre an access token stands for (see `staff_from_token`)."""
+    account = staff_from_token(session, token=token, settings=settings)
+    check_examinee(account)
+    return account
+
+
 def check_role(staff: Staff, roles: tuple[Role, ...]) -> None:
     if staff.role not in roles:
         raise Forbidden("您的角色不能进行此操作。")
@@ -195,17 +209,18 @@ def check_region(staff: Staff, region_code: str) -> None:
 
 
 def _resolve_region(session: Session, role: Role, region_code: str | None) -> str:
-    level = _LEVEL_FOR_ROLE[role]
-    if region_code is None and level is RegionLevel.county:
+    levels = _LEVELS_FOR_ROLE[role]
+    names = "或".join(_LEVEL_NAMES[level] for level in levels)
+    if region_code is None and levels[0] is RegionLevel.county:
         county = regions_service.county(session)
         return county.code
     if region_code is None:
-        raise RegionRoleMismatch(f"角色 {role.value} 需要指定所辖{_LEVEL_NAMES[level]}。")
+        raise RegionRoleMismatch(f"角色 {role.value} 需要指定所辖{names}。")
     region = regions_service.find_region(session, region_code)
     if region is None:
         raise NotFound(f"没有编码为 {region_code} 的地区")
-    if region.level != level:
-        raise RegionRoleMismatch(f"角色 {role.value} 的所辖地区应是{_LEVEL_NAMES[level]}。")
+    if region.level not in levels:
+        raise RegionRoleMismatch(f"角色 {role.value} 的所辖地区应是{names}。")
     return region.code
 
 
@@ -246,7 +261,7 @@ def update_staff(session: Session, staff_id: int, *, data: StaffUpdate, actor: S
     if data.role is not None or data.region_code is not None:
         role = data.role or Role(staff.role)
         region = data.region_code
-        if region is None and _LEVEL_FOR_ROLE[role] == _LEVEL_FOR_ROLE[Role(staff.role)]:
+        if region is None and _LEVELS_FOR_ROLE[role] == _LEVELS_FOR_ROLE[Role(staff.role)]:
             region = staff.region_code  # same level: keep the region
         staff.role, staff.region_code = role, _resolve_region(session, role, region)
     end_sessions = False
@@ -295,6 +310,22 @@ def list_staff(
     if filters.is_active is not None:
         stmt = stmt.where(Staff.is_active == filters.is_active)
     return paginate(session, stmt, page)
+
+
+def list_cadres(session: Session, *, region_code: str) -> list[Staff]:
+    """The active cadres (examinees) inside a region, by region and username."""
+    prefix = regions_service.scope_prefix(region_code)
+    return list(
+        session.scalars(
+            select(Staff)
+            .where(
+                Staff.role == Role.cadre,
+                Staff.is_active.is_(True),
+                Staff.region_code.startswith(prefix),
+            )
+            .order_by(Staff.region_code, Staff.username)
+        )
+    )
 
 
 def find_by_username(session: Session, username: str) -> Staff | None:

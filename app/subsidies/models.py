@@ -1,6 +1,6 @@
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, utcnow
@@ -35,6 +35,8 @@ class Payout(Base):
     __table_args__ = (
         Index("ix_payout_person_period", "person_id", "period"),
         Index("ix_payout_village_period", "village_code", "period", "category_code"),
+        # the lines a sync stored, for the screening after it (a scan of every line otherwise)
+        Index("ix_payout_synced_at", "synced_at"),
         # SQLite: the rows live in the record_id b-tree itself, one index fewer to write.
         {"sqlite_with_rowid": False},
     )
@@ -74,3 +76,18 @@ class PayoutVersion(Base):
     status: Mapped[str] = mapped_column(String(16))
     department: Mapped[str] = mapped_column(String(64))
     synced_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PayoutMonthTotal(Base):
+    """Each village's paid total of each item each month (the latest version of each line,
+    status `paid`), kept by the store as it writes lines, in the same transaction: screening's
+    `village_jump` reads these instead of summing a million lines. A total whose lines were all
+    reversed stays, with `line_count` 0."""
+
+    __tablename__ = "payout_month_total"
+
+    village_code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    item_name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    total_fen: Mapped[int] = mapped_column(BigInteger)
+    line_count: Mapped[int]

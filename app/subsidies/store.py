@@ -1,19 +1,23 @@
-"""The payout store: every statement on the `person`, `payout` and `payout_version` tables.
+"""The payout store: every statement on the `person`, `payout`, `payout_version` and
+`payout_month_total` tables.
 
 Other modules, in this domain and others, read and write payouts and persons only through these
 functions, which answer in named tuples, never in positional rows. Rules (which version wins,
 what counts as a replay or a conflict) are the services'; the store says what is stored.
 
-Two kinds of statements here exist for speed (app.db says what each costs and when to use it):
+Two kinds of statements here exist for speed (app.db.fastpath says when to use each and what it
+costs):
 - the lookup's reads (`person_by_hash`, `lines_of_person`, `paid_by_category_of_person`,
   `paid_by_year_of_person`) are `FastSelect`s, compiled once and run on the driver's cursor;
 - the sync's bulk writes (`write_persons`, `insert_lines`, `replace_lines`, `insert_history`)
-  are `BulkInsert`s on plain tuples, one function for each, taking the checked records as they
-  come, so that another way to write them (COPY on PostgreSQL) can replace a body alone.
+  take the checked records as they come and write plain tuples: on SQLite by the driver's
+  executemany (`BulkInsert`), on PostgreSQL by COPY (`copy_rows`, `StagedInsert`); the month
+  totals they keep in step by set-based statements.
 Every writer holds the sync lease (app.sync.lease): no other writer of payouts or persons
 runs meanwhile, so versions read and person ids given out stay true until commit.
 """
 
+import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from functools import cache, partial
@@ -24,23 +28,36 @@ from sqlalchemy import (
     Connection,
     Integer,
     Select,
+    Table,
     bindparam,
     cast,
+    delete,
     func,
+    insert,
     literal_column,
     select,
 )
 from sqlalchemy.orm import Session
 
 from app.db.base import dialect_insert
-from app.db.fastpath import BulkInsert, FastSelect, one_of
+from app.db.fastpath import (
+    BulkInsert,
+    FastSelect,
+    StagedInsert,
+    copy_rows,
+    one_of,
+    transaction_time,
+)
 from app.regions import service as regions_service
-from app.subsidies.models import Payout, PayoutVersion, Person
+from app.subsidies.models import Payout, PayoutMonthTotal, PayoutVersion, Person
 from app.subsidies.schemas import PayoutIn
 
 PAID = "paid"
 
-_payout, _person, _history = Payout.__table__, Person.__table__, PayoutVersion.__table__
+_payout, _person, _history = typing.cast(
+    tuple[Table, Table, Table], (Payout.__table__, Person.__table__, PayoutVersion.__table__)
+)
+_totals = PayoutMonthTotal.__table__
 
 
 # --- what the store answers ----------------------------------------------------------------------
@@ -401,24 +418,41 @@ def next_person_id(session: Session) -> int:
 def write_persons(session: Session, persons: Sequence[tuple[int, PayoutIn]]) -> None:
     """Each (id, record) as a person: new persons with their hashes; for stored ones (same id)
     the name and village of the record, their hashes, id, birth date and sex left as stored."""
-    _PERSON_UPSERT.execute(session, [(person_id, *_PERSON_ROW(r)) for person_id, r in persons])
+    rows = [(person_id, *_PERSON_ROW(r)) for person_id, r in persons]
+    if _on_postgresql(session):
+        _PERSON_UPSERT_STAGED.execute(session, rows)
+    else:
+        _PERSON_UPSERT.execute(session, rows)
 
 
 def insert_lines(
     session: Session, records: Sequence[PayoutIn], person_ids: Mapping[bytes, int]
 ) -> None:
     """Records not stored yet, each with the id of its person (by hash): a plain INSERT, which
-    costs less than an upsert (docs/performance.md#plain-insert-before-upsert)."""
-    _PAYOUT_INSERT.execute(session, [_line(r, person_ids[r.id_hash]) for r in records])
+    costs less than an upsert (docs/performance.md#plain-insert-before-upsert); on PostgreSQL
+    a COPY straight into the table (docs/performance.md#copy). Their paid amounts are added to
+    the month totals."""
+    if not records:
+        return
+    if _on_postgresql(session):
+        now = transaction_time(session)
+        rows = [(*_line(r, person_ids[r.id_hash]), now) for r in records]
+        copy_rows(session, _payout, (*_PAYOUT_COLUMNS, "synced_at"), rows)
+    else:
+        _PAYOUT_INSERT.execute(session, [_line(r, person_ids[r.id_hash]) for r in records])
+    add_to_month_totals(session, [r.record_id for r in records])
 
 
 def replace_lines(
     session: Session, records: Sequence[PayoutIn], person_ids: Mapping[bytes, int]
 ) -> None:
     """Newer versions of stored records (only those: see `versions_of`): the stored version
-    goes into the history first, then the record overwrites it."""
+    goes into the history first, then the record overwrites it; the month totals lose the
+    stored version's paid amount and gain the new one's."""
     if not records:
         return
+    record_ids = [r.record_id for r in records]
+    take_from_month_totals(session, record_ids)
     columns = [*_LINE_FIELDS, "synced_at"]
     session.execute(
         dialect_insert(session, _history)
@@ -426,16 +460,30 @@ def replace_lines(
             [*columns, "person_hash"],
             select(*(_payout.c[f] for f in columns), _person.c.id_hash)
             .join_from(_payout, _person, _person.c.id == _payout.c.person_id)
-            .where(_payout.c.record_id.in_([r.record_id for r in records])),
+            .where(one_of(session, _payout.c.record_id, record_ids)),
         )
         .on_conflict_do_nothing()
     )
-    _PAYOUT_UPSERT.execute(session, [_line(r, person_ids[r.id_hash]) for r in records])
+    rows = [_line(r, person_ids[r.id_hash]) for r in records]
+    if _on_postgresql(session):
+        _PAYOUT_UPSERT_STAGED.execute(session, rows)
+    else:
+        _PAYOUT_UPSERT.execute(session, rows)
+    add_to_month_totals(session, record_ids)
 
 
 def insert_history(session: Session, records: Sequence[PayoutIn]) -> None:
     """Versions that are not the latest, into the history (one kept already stays)."""
-    _HISTORY_INSERT.execute(session, [_line(r, r.id_hash) for r in records])
+    rows = [_line(r, r.id_hash) for r in records]
+    if _on_postgresql(session):
+        _HISTORY_INSERT_STAGED.execute(session, rows)
+    else:
+        _HISTORY_INSERT.execute(session, rows)
+
+
+def _on_postgresql(session: Session) -> bool:
+    """Whether the bulk writes go by COPY (PostgreSQL) or by executemany (SQLite)."""
+    return session.get_bind().dialect.name == "postgresql"
 
 
 _LINE_REST = attrgetter(*_LINE_FIELDS[2:])
@@ -457,9 +505,17 @@ _PERSON_FIELDS = (
 _PERSON_ROW = attrgetter(*_PERSON_FIELDS)
 
 
-def _values(insert: Any, table: Any, fields: tuple[str, ...], now_column: str) -> Any:
-    values: dict[str, Any] = {f: bindparam(f) for f in fields}
-    return insert(table).values({**values, now_column: func.current_timestamp()})
+def _values(
+    insert: Any, table: Any, fields: tuple[str, ...], now_column: str, staged: Any = None
+) -> Any:
+    """An INSERT of `fields` with the database's time in `now_column`: of bound values (a row
+    of an executemany), or of every row of `staged` (a StagedInsert's table)."""
+    if staged is None:
+        values: dict[str, Any] = {f: bindparam(f) for f in fields}
+        return insert(table).values({**values, now_column: func.current_timestamp()})
+    return insert(table).from_select(
+        [*fields, now_column], select(*(staged.c[f] for f in fields), func.current_timestamp())
+    )
 
 
 _PAYOUT_COLUMNS = (*_LINE_FIELDS[:2], "person_id", *_LINE_FIELDS[2:])
@@ -467,8 +523,8 @@ _HISTORY_COLUMNS = (*_LINE_FIELDS[:2], "person_hash", *_LINE_FIELDS[2:])
 _PERSON_COLUMNS = ("id", *_PERSON_FIELDS)
 
 
-def _payout_upsert(insert: Any) -> Any:
-    statement = _values(insert, _payout, _PAYOUT_COLUMNS, "synced_at")
+def _payout_upsert(insert: Any, staged: Any = None) -> Any:
+    statement = _values(insert, _payout, _PAYOUT_COLUMNS, "synced_at", staged)
     excluded = statement.excluded
     return statement.on_conflict_do_update(
         index_elements=[_payout.c.record_id],
@@ -477,8 +533,8 @@ def _payout_upsert(insert: Any) -> Any:
     )
 
 
-def _person_upsert(insert: Any) -> Any:
-    statement = _values(insert, _person, _PERSON_COLUMNS, "updated_at")
+def _person_upsert(insert: Any, staged: Any = None) -> Any:
+    statement = _values(insert, _person, _PERSON_COLUMNS, "updated_at", staged)
     excluded = statement.excluded
     return statement.on_conflict_do_update(
         index_elements=[_person.c.id],
@@ -491,17 +547,87 @@ def _person_upsert(insert: Any) -> Any:
     )
 
 
+def _history_insert(insert: Any, staged: Any = None) -> Any:
+    statement = _values(insert, _history, _HISTORY_COLUMNS, "synced_at", staged)
+    return statement.on_conflict_do_nothing()
+
+
+# SQLite: executemany.
 _PAYOUT_INSERT = BulkInsert(
     lambda insert: _values(insert, _payout, _PAYOUT_COLUMNS, "synced_at"), _PAYOUT_COLUMNS
 )
 _PAYOUT_UPSERT = BulkInsert(_payout_upsert, _PAYOUT_COLUMNS)
 _PERSON_UPSERT = BulkInsert(_person_upsert, _PERSON_COLUMNS)
-_HISTORY_INSERT = BulkInsert(
-    lambda insert: _values(
-        insert, _history, _HISTORY_COLUMNS, "synced_at"
-    ).on_conflict_do_nothing(),
-    _HISTORY_COLUMNS,
-)
+_HISTORY_INSERT = BulkInsert(_history_insert, _HISTORY_COLUMNS)
+# PostgreSQL: COPY into a staging table, one statement from it (`insert_lines` copies straight).
+_PAYOUT_UPSERT_STAGED = StagedInsert(_payout, _PAYOUT_COLUMNS, _payout_upsert)
+_PERSON_UPSERT_STAGED = StagedInsert(_person, _PERSON_COLUMNS, _person_upsert)
+_HISTORY_INSERT_STAGED = StagedInsert(_history, _HISTORY_COLUMNS, _history_insert)
+
+
+# --- the month totals -----------------------------------------------------------------------------
+# Each village's paid total of each item each month (PayoutMonthTotal), kept in step with the
+# lines by the writes above, in their transaction: what a line's latest version paid is taken
+# out before it is replaced and put in after (set-based, a page at a time).
+
+_TOTAL_KEY = ("village_code", "item_name", "period")
+
+
+def add_to_month_totals(session: Session, record_ids: list[str]) -> None:
+    """What the stored lines `record_ids` pay, added to their month totals."""
+    _count_in_month_totals(session, record_ids, 1)
+
+
+def take_from_month_totals(session: Session, record_ids: list[str]) -> None:
+    """What the stored lines `record_ids` pay, taken from their month totals (before they are
+    replaced or reversed)."""
+    _count_in_month_totals(session, record_ids, -1)
+
+
+def _count_in_month_totals(session: Session, record_ids: list[str], sign: int) -> None:
+    if not record_ids:
+        return
+    key = [_payout.c[name] for name in _TOTAL_KEY]
+    paid = (
+        select(*key, sign * func.sum(_payout.c.amount_fen), sign * func.count())
+        .where(one_of(session, _payout.c.record_id, record_ids), _payout.c.status == PAID)
+        .group_by(*key)
+    )
+    upsert = dialect_insert(session, _totals).from_select(
+        [*_TOTAL_KEY, "total_fen", "line_count"], paid
+    )
+    session.execute(
+        upsert.on_conflict_do_update(
+            index_elements=list(_TOTAL_KEY),
+            set_={
+                "total_fen": _totals.c.total_fen + upsert.excluded.total_fen,
+                "line_count": _totals.c.line_count + upsert.excluded.line_count,
+            },
+        )
+    )
+
+
+def rebuild_month_totals(session: Session) -> None:
+    """The month totals summed again from every line (for lines written around the store, as a
+    benchmark writes them)."""
+    key = [_payout.c[name] for name in _TOTAL_KEY]
+    session.execute(delete(PayoutMonthTotal))
+    session.execute(
+        insert(PayoutMonthTotal).from_select(
+            [*_TOTAL_KEY, "total_fen", "line_count"],
+            select(*key, func.sum(_payout.c.amount_fen), func.count())
+            .where(_payout.c.status == PAID)
+            .group_by(*key),
+        )
+    )
+
+
+def month_totals() -> Select[Any]:
+    """The month totals of villages and items with paid lines that month: `village_code`,
+    `item_name`, `period`, `total_fen`."""
+    return select(
+        _totals.c.village_code, _totals.c.item_name, _totals.c.period, _totals.c.total_fen
+    ).where(_totals.c.line_count > 0)
 
 
 # --- screening: flags --------------------------------------------------------------------------
@@ -678,7 +804,30 @@ def stored_lines(*, birth_on: bool = False, id_hash: bool = False) -> Select[Any
 
 def lines_synced_since(since: datetime) -> Select[Any]:
     """The lines, paid or not, whose latest version was stored at `since` or later (a line sent
-    again unchanged keeps its time): `person_id`, `period`, `village_code`, `item_name`."""
+    again unchanged keeps its time): `record_id`, `person_id`, `period`, `village_code`,
+    `item_name`."""
     return select(
-        _payout.c.person_id, _payout.c.period, _payout.c.village_code, _payout.c.item_name
+        _payout.c.record_id,
+        _payout.c.person_id,
+        _payout.c.period,
+        _payout.c.village_code,
+        _payout.c.item_name,
     ).where(_payout.c.synced_at >= since)
+
+
+def earlier_versions(records: Any) -> Select[Any]:
+    """The earlier versions of the records of `records` (a table or subquery with a
+    `record_id` column), as their person (by id: a version whose person is stored nowhere is
+    left out), `period`, `village_code` and `item_name` then stood: a correction may have moved
+    a line to another person, month or item."""
+    return (
+        select(
+            _person.c.id.label("person_id"),
+            _history.c.period,
+            _history.c.village_code,
+            _history.c.item_name,
+        )
+        .select_from(records)
+        .join(_history, _history.c.record_id == records.c.record_id)
+        .join(_person, _person.c.id_hash == _history.c.person_hash)
+    )

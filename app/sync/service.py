@@ -17,7 +17,8 @@ Invariants:
   stored page left it. A run whose process died is marked `failed` by the next run.
 - After a run that succeeded, an incremental screening of what it stored (app.screening.runs.
   screen_after_sync), still inside its lease; a screening that fails is recorded as failed and
-  leaves the sync succeeded.
+  leaves the sync succeeded. Then, succeeded or not, the screening runs owed because a list or
+  a standard changed while the run held the lease (app.screening.runs.run_owed).
 - The same record and version again with the same content is a no-op; with other content it
   is quarantined (`version_conflict`): the platform sent two truths.
 """
@@ -119,6 +120,8 @@ def run_sync(
         )
         if finished.outcome == "succeeded":  # in the lease: no payout changes under it
             screening_runs.screen_after_sync(finished.id)
+        # Runs owed because a list or a standard changed while this run held the lease.
+        screening_runs.run_owed()
     logger.info(
         "sync finished",
         extra={"run_id": finished.id, "outcome": finished.outcome, "fetched": finished.fetched},

@@ -1,7 +1,7 @@
 """forum: questions and their extensions
 
 Revision ID: f31fb57f5ab0
-Revises: 5e1a7c0d2b34
+Revises: 8d3e61a4c2b7
 Create Date: 2026-12-06 16:28:57.719291
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "f31fb57f5ab0"
-down_revision: str | None = "5e1a7c0d2b34"
+down_revision: str | None = "8d3e61a4c2b7"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

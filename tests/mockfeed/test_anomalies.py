@@ -115,6 +115,8 @@ def test_only_the_planted_persons_lines_differ_from_the_plain_stream(
     plain = FeedGenerator(PLAIN)
     touched = {generator.person(p).id_number for a in truth.planted for p in a.persons}
     touched |= {row["id_number"] for row in rows(lists.deceased)}  # those dropped after death
+    assert generator.plan is not None  # and those moved into the showcase village
+    touched |= {generator.person(p).id_number for p in generator.plan.moved}
     differ = set()
     for m in range(DEMO.months):
         for p in range(DEMO.persons):

@@ -51,6 +51,35 @@ def plant(
     )
 
 
+def plant_month_total(
+    session: Session,
+    village: str,
+    period: str,
+    total: int,
+    n: int = 2,
+    *,
+    version: int = 1,
+    status: str = "paid",
+) -> list[str]:
+    """A village's 高龄津贴 total of a month, as `n` equal lines (their record_ids): of the same
+    `n` persons in every village and month."""
+    record_ids = []
+    for i in range(n):
+        record_ids.append(f"J-{village}-{period}-{i}")
+        plant(
+            session,
+            record_ids[-1],
+            id_number("19500101", 100 + i),
+            village_code=village,
+            period=period,
+            item_name="高龄津贴",
+            amount_fen=total // n,
+            version=version,
+            status=status,
+        )
+    return record_ids
+
+
 def set_synced_at(session: Session, record_ids: list[str], at: datetime) -> None:
     """When lines count as stored (on PostgreSQL every line of a test's transaction has the
     transaction's time)."""

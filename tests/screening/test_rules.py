@@ -17,6 +17,7 @@ from tests.screening.planting import (
     add_roster,
     id_number,
     plant,
+    plant_month_total,
     set_standard,
 )
 
@@ -127,24 +128,45 @@ def test_after_death_leaves_the_month_of_death_due(session: Session) -> None:
     plant(session, "X-09", OLD, period="2026-09")
     plant(session, "X-10", OLD, period="2026-10")
     plant(session, "X-11", OLD, period="2026-11", status="reversed")
+    plant(session, "G-10", OLD, period="2026-10", item_name="高龄津贴", amount_fen=5000)
     plant(session, "L-10", OLDER, period="2026-10")  # alive
     screen(session)
 
-    flags = flagged(session, RuleCode.after_death)
-    assert sorted(flags) == [("X-09",), ("X-10",)]
-    assert_includes(flags[("X-10",)].figures, {"died_on": "2026-08-31", "months_after_death": 2})
+    flags = flagged(session, RuleCode.after_death)  # one a person and item, with its months
+    assert sorted(flags) == [("G-10",), ("X-09", "X-10")]
+    pension = flags[("X-09", "X-10")]
+    assert (pension.period, pension.item_name) == ("2026-09", "城乡居民基础养老金")
+    assert_includes(
+        pension.figures,
+        {
+            "died_on": "2026-08-31",
+            "months_after_death": 2,
+            "first_period": "2026-09",
+            "last_period": "2026-10",
+            "line_count": 2,
+            "total_fen": 28600,
+        },
+    )
+    assert [(line["period"], line["months_after_death"]) for line in pension.figures["lines"]] == [
+        ("2026-09", 1),
+        ("2026-10", 2),
+    ]
 
 
 def test_public_employee_flags_social_assistance_only(session: Session) -> None:
     add_public_employee(session, YOUNG)
     plant(session, "P-1", YOUNG, item_name="城乡低保", category_code="01", amount_fen=50000)
+    plant(session, "P-4", YOUNG, item_name="城乡低保", category_code="01", period="2026-09")
     plant(session, "P-2", YOUNG, item_name="耕地地力保护补贴", category_code="02")
     plant(session, "P-3", OLD, item_name="城乡低保", category_code="01")  # not on the list
     screen(session)
 
     flags = flagged(session, RuleCode.public_employee)
-    assert list(flags) == [("P-1",)]
-    assert flags[("P-1",)].figures["amount_fen"] == 50000
+    assert list(flags) == [("P-1", "P-4")]  # one a person and item
+    assert_includes(
+        flags[("P-1", "P-4")].figures,
+        {"total_fen": 50000 + 14300, "line_count": 2, "category_code": "01"},
+    )
 
 
 def test_cadre_relative_flags_anything_paid_to_the_roster_cadre_included(
@@ -166,35 +188,21 @@ def test_cadre_relative_flags_anything_paid_to_the_roster_cadre_included(
     assert flags[("C-1",)].figures["roster"][0]["relation"] == "本人"
 
 
-def _month_total(session: Session, village: str, period: str, total: int, n: int = 2) -> None:
-    for i in range(n):
-        number = id_number("19500101", 100 + i)
-        plant(
-            session,
-            f"J-{village}-{period}-{i}",
-            number,
-            village_code=village,
-            period=period,
-            item_name="高龄津贴",
-            amount_fen=total // n,
-        )
-
-
 def test_village_jump_needs_twice_its_own_median_and_well_above_the_township(
     session: Session,
 ) -> None:
     history = ["2026-03", "2026-04", "2026-05", "2026-06", "2026-07", "2026-08"]
     for period, total in zip(history, [8000, 12000, 10000, 9000, 11000, 13000], strict=True):
-        _month_total(session, SANGUANZHAI, period, total)
-        _month_total(session, GAOSHI, period, 10000)
-        _month_total(session, DASONG, period, total)
-    _month_total(session, SANGUANZHAI, "2026-09", 50000)  # > 2 × 10000, > 2 × 20000
-    _month_total(session, GAOSHI, "2026-09", 10000)
-    _month_total(session, DASONG, "2026-09", 21000)  # exactly twice its median: not above
+        plant_month_total(session, SANGUANZHAI, period, total)
+        plant_month_total(session, GAOSHI, period, 10000)
+        plant_month_total(session, DASONG, period, total)
+    plant_month_total(session, SANGUANZHAI, "2026-09", 50000)  # > 2 × 10000, > 2 × 20000
+    plant_month_total(session, GAOSHI, "2026-09", 10000)
+    plant_month_total(session, DASONG, "2026-09", 21000)  # exactly twice its median: not above
     # TIANMA: a jump with only two months before it is not judged
-    _month_total(session, TIANMA, "2026-07", 10000)
-    _month_total(session, TIANMA, "2026-08", 10000)
-    _month_total(session, TIANMA, "2026-09", 50000)
+    plant_month_total(session, TIANMA, "2026-07", 10000)
+    plant_month_total(session, TIANMA, "2026-08", 10000)
+    plant_month_total(session, TIANMA, "2026-09", 50000)
     screen(session)
 
     flags = flagged(session, RuleCode.village_jump)

@@ -4,16 +4,25 @@ persons' months the sync touched."""
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.screening.models import Flag, FlagState, RunScope
 from app.screening.rules import RuleCode
 from app.screening.runs import run_screening
+from app.subsidies.models import Payout
 from app.sync.models import SyncRun
-from tests.factories import HUANGLIU
-from tests.screening.planting import add_deceased, id_number, plant, set_synced_at
+from tests.factories import HUANGLIU, SANGUANZHAI
+from tests.screening.planting import (
+    add_deceased,
+    id_number,
+    plant,
+    plant_month_total,
+    set_synced_at,
+)
 
+GAOSHI, DASONG = "511923103202", "511923103203"  # 佛楼镇, as 三官寨村
 OLD = id_number("19400101", 11)
 OTHER = id_number("19400201", 12)
 
@@ -136,7 +145,7 @@ def test_an_incremental_run_checks_only_the_persons_months_the_sync_touched(
         ["NEW-1", "NEW-2"],
         ["NEW-3", "OLD-3"],
     ]
-    assert [f.record_ids for f in flags(session, RuleCode.after_death)] == [["NEW-3"], ["OLD-3"]]
+    assert [f.record_ids for f in flags(session, RuleCode.after_death)] == [["NEW-3", "OLD-3"]]
     assert run.counts["duplicate"]["found"] == 2
 
     assert full(session)["duplicate"]["new"] == 1  # OLD-1, OLD-2
@@ -180,3 +189,110 @@ def test_an_incremental_run_with_no_run_before_it_checks_everything(session: Ses
         "updated": 0,
         "withdrawn": 0,
     }
+
+
+def _incremental_after(session: Session, tonight: list[str]) -> dict[str, dict[str, int]]:
+    """An incremental run after a sync that stored the lines `tonight` (and no others)."""
+    night = datetime(2026, 11, 5, 2, 0, tzinfo=UTC)
+    session.execute(update(Payout).values(synced_at=night - timedelta(days=1)))
+    set_synced_at(session, tonight, night + timedelta(minutes=3))
+    run = run_screening(
+        session, scope=RunScope.incremental, trigger="sync", sync_run_id=_sync_run(session, night)
+    )
+    return run.counts
+
+
+@pytest.mark.parametrize(
+    "correction",
+    [{"number": OTHER}, {"number": OLD, "period": "2026-09"}],
+    ids=["to another person", "to another month"],
+)
+def test_an_incremental_run_withdraws_a_duplicate_whose_line_a_correction_moved(
+    session: Session, correction: dict[str, str]
+) -> None:
+    plant(session, "A-1", OLD)
+    plant(session, "A-2", OLD)
+    full(session)
+    number = correction.pop("number")
+    plant(session, "A-2", number, version=2, **correction)  # tonight
+
+    counts = _incremental_after(session, ["A-2"])
+
+    assert counts["duplicate"]["withdrawn"] == 1
+    (flag,) = flags(session, RuleCode.duplicate)
+    assert flag.state == FlagState.withdrawn
+
+
+def test_an_incremental_run_withdraws_a_village_jump_no_longer_met(session: Session) -> None:
+    for period in ["2026-03", "2026-04", "2026-05", "2026-06", "2026-07", "2026-08"]:
+        for village in (SANGUANZHAI, GAOSHI, DASONG):
+            plant_month_total(session, village, period, 10000)
+    jump = plant_month_total(session, SANGUANZHAI, "2026-09", 30000)  # 3 × 100 yuan
+    plant_month_total(session, GAOSHI, "2026-09", 10000)
+    plant_month_total(session, DASONG, "2026-09", 10000)
+    full(session)
+    (flag,) = flags(session, RuleCode.village_jump)
+    assert (flag.village_code, flag.period, flag.state) == (
+        SANGUANZHAI,
+        "2026-09",
+        FlagState.open,
+    )
+
+    # Tonight one of its two lines is reversed: 150 yuan, not above twice its median.
+    plant(
+        session,
+        jump[0],
+        id_number("19500101", 100),
+        period="2026-09",
+        item_name="高龄津贴",
+        amount_fen=15000,
+        status="reversed",
+        version=2,
+    )
+    counts = _incremental_after(session, [jump[0]])
+
+    session.refresh(flag)
+    assert (counts["village_jump"]["withdrawn"], flag.state) == (1, FlagState.withdrawn)
+
+
+def test_after_death_flags_a_person_and_item_once_and_a_new_month_reopens_it(
+    session: Session,
+) -> None:
+    add_deceased(session, OLD, datetime(2026, 7, 20).date())
+    plant(session, "M-08", OLD, period="2026-08")
+    plant(session, "M-09", OLD, period="2026-09")
+    first = full(session)
+    (flag,) = flags(session, RuleCode.after_death)
+    assert (first["after_death"]["new"], flag.record_ids) == (1, ["M-08", "M-09"])
+    close(flag, FlagState.dismissed, session)
+    assert full(session)["after_death"] == {
+        "found": 1,
+        "new": 0,
+        "reopened": 0,
+        "updated": 0,
+        "withdrawn": 0,
+    }
+
+    # Paid again tonight: the incremental run reads all the person's months, not tonight's.
+    plant(session, "M-10", OLD, period="2026-10")
+    counts = _incremental_after(session, ["M-10"])
+
+    assert (counts["after_death"]["new"], counts["after_death"]["reopened"]) == (0, 1)
+    session.refresh(flag)
+    assert (flag.state, flag.record_ids) == (FlagState.open, ["M-08", "M-09", "M-10"])
+    assert flag.figures["line_count"] == 3 and flags(session, RuleCode.after_death) == [flag]
+
+
+def test_an_incremental_run_withdraws_a_person_flag_when_the_last_line_is_reversed(
+    session: Session,
+) -> None:
+    add_deceased(session, OLD, datetime(2026, 7, 20).date())
+    plant(session, "M-08", OLD, period="2026-08")
+    plant(session, "M-09", OLD, period="2026-09")
+    full(session)
+    plant(session, "M-08", OLD, period="2026-08", version=2, status="reversed")
+    assert _incremental_after(session, ["M-08"])["after_death"]["updated"] == 1
+    plant(session, "M-09", OLD, period="2026-09", version=2, status="reversed")
+    assert _incremental_after(session, ["M-09"])["after_death"]["withdrawn"] == 1
+    (flag,) = flags(session, RuleCode.after_death)
+    assert (flag.state, flag.record_ids) == (FlagState.withdrawn, ["M-09"])

@@ -1,5 +1,6 @@
 from datetime import date
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
@@ -125,3 +126,58 @@ def test_replacing_a_line_keeps_the_stored_version_as_history(session: Session) 
         (1, 100),
         (3, 300),
     ]
+
+
+def _kept_totals(session: Session) -> dict[tuple[str, str, str], int]:
+    return {(v, i, p): t for v, i, p, t in session.execute(store.month_totals())}
+
+
+def _summed_totals(session: Session) -> dict[tuple[str, str, str], int]:
+    lines = store.paid_lines(birth_on=False).subquery()
+    key = (lines.c.village_code, lines.c.item_name, lines.c.period)
+    return {
+        (v, i, p): t
+        for v, i, p, t in session.execute(select(*key, func.sum(lines.c.amount_fen)).group_by(*key))
+    }
+
+
+def test_the_month_totals_follow_every_write_of_the_lines(session: Session) -> None:
+    service.store_payouts(
+        session,
+        [
+            make_payout(record_id="T-1"),
+            make_payout(record_id="T-2", id_number=ID_B, name="欧阳明华"),
+            make_payout(record_id="T-3", id_number=ID_C, name="李四", status="reversed"),
+            make_payout(record_id="T-4", item_name="高龄津贴", amount_fen=5000),
+        ],
+    )
+    assert _kept_totals(session) == {
+        (SANGUANZHAI, "城乡居民基础养老金", "2026-10"): 28600,
+        (SANGUANZHAI, "高龄津贴", "2026-10"): 5000,
+    }
+    service.store_payouts(
+        session,
+        [
+            make_payout(record_id="T-1", version=2, amount_fen=15300),  # corrected
+            # moved to another village and month, then corrected again in the same page
+            make_payout(record_id="T-2", version=2, id_number=ID_B, village_code=HUANGLIU),
+            make_payout(
+                record_id="T-2",
+                version=3,
+                id_number=ID_B,
+                village_code=HUANGLIU,
+                period="2026-09",
+            ),
+            make_payout(record_id="T-3", version=2, id_number=ID_C, name="李四"),  # paid now
+            make_payout(record_id="T-4", version=2, item_name="高龄津贴", status="reversed"),
+            make_payout(record_id="T-1", version=1),  # an old version sent again: no change
+        ],
+    )
+    assert (
+        _kept_totals(session)
+        == _summed_totals(session)
+        == {
+            (SANGUANZHAI, "城乡居民基础养老金", "2026-10"): 15300 + 14300,
+            (HUANGLIU, "城乡居民基础养老金", "2026-09"): 14300,
+        }
+    )

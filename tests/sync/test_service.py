@@ -116,9 +116,9 @@ def test_a_full_run_stores_good_records_and_quarantines_bad_ones(
 def test_every_stored_line_refers_to_a_stored_person_and_a_known_village(
     committed_db: str, feed: tuple[TinyFeed, str]
 ) -> None:
-    """On SQLite the sync's own transactions skip the foreign-key checks, as it checks the
-    references itself: what it stores still refers only to what exists, and every other
-    connection still refuses a line without its person."""
+    """The sync's own transactions skip the foreign-key checks (on PostgreSQL when the role
+    may), as it checks the references itself: what it stores still refers only to what exists,
+    and every other connection still refuses a line without its person."""
     _, url = feed
     run = service.run_sync(get_settings(), trigger="cli", client=client_for(url), page_size=7)
     assert run.outcome == "succeeded" and run.rejected == 8  # among them an unknown village
