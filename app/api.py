@@ -10,6 +10,8 @@ from app.disclosures.router import admin_router as disclosures_admin_router
 from app.disclosures.router import router as disclosures_router
 from app.exams.router import admin_router as exams_admin_router
 from app.exams.router import router as exams_router
+from app.forum.router import admin_router as forum_admin_router
+from app.forum.router import router as forum_router
 from app.health.router import router as health_router
 from app.inquiries.router import admin_router as inquiries_admin_router
 from app.inquiries.router import router as inquiries_router
@@ -53,6 +55,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     surveys_admin_router,
     inquiries_router,
     inquiries_admin_router,
+    forum_router,
+    forum_admin_router,
     onboarding_admin_router,
     landing_router,
     screening_objections_router,
@@ -115,6 +119,16 @@ TAGS = [
     {
         "name": "阳光问廉管理",
         "description": "登记会议和问题、公开、添加进展、延期、记录群众代表确认、打印问题清单",
+    },
+    {
+        "name": "云端话廉",
+        "description": "向县纪委监委留言（咨询、建议、投诉），凭查询码看答复、评价；"
+        "公开的留言和答复、每月答复率和答复用时",
+    },
+    {
+        "name": "云端话廉办理",
+        "description": "纪委监委交办、延期（公开理由）、答复、公开编辑后的留言，"
+        "或转为举报、列入问廉清单；逾期未答复的留言",
     },
     {
         "name": "疑点处理",

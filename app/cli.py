@@ -108,7 +108,8 @@ def _demo(args: argparse.Namespace) -> int:
     """Regions, a demo admin, a demo poster and payouts synced from the built-in mock; safe to
     run again."""
     code = _demo_admin(args) or _demo_poster() or _demo_inquiries() or _demo_articles()
-    code = code or _demo_standards() or _demo_exams() or _demo_contacts() or _demo_survey()
+    code = code or _demo_forum() or _demo_standards() or _demo_exams()
+    code = code or _demo_contacts() or _demo_survey()
     return code or _demo_sync(args)
 
 
@@ -213,6 +214,25 @@ def _demo_articles() -> int:
         print(
             f"宣传教育：载入 {articles} 篇文章（GET /api/v1/articles）；"
             f"通报曝光：{cases} 个案例（GET /api/v1/cases?village_code=511923102205）。"
+        )
+    return 0
+
+
+def _demo_forum() -> int:
+    """云端话廉: questions of every kind answered and published by the demo commission member
+    (made by _demo_inquiries), and a few still open."""
+    from app.forum import demo as forum_demo
+    from app.staff import service as staff_service
+
+    with session_scope().begin() as session:
+        member = staff_service.find_by_username(session, DEMO_COMMISSION)
+        if member is None:
+            return 0
+        made = forum_demo.load_demo(session, actor=member, settings=get_settings())
+    if made:
+        print(
+            f"云端话廉：公开 {made} 条留言和答复（咨询、建议、投诉），"
+            f"另有 {len(forum_demo.OPEN)} 条待办（GET /api/v1/questions）。"
         )
     return 0
 

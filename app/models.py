@@ -12,6 +12,7 @@ from app.exams.models import (
     ExamQuestionTag,
     PracticeTally,
 )
+from app.forum.models import Question, QuestionExtension
 from app.inquiries.models import (
     InquiryEvent,
     InquiryItem,
@@ -78,6 +79,8 @@ __all__ = [
     "PosterScan",
     "PracticeTally",
     "PublicEmployee",
+    "Question",
+    "QuestionExtension",
     "ReferenceList",
     "RefreshToken",
     "Region",

@@ -63,6 +63,12 @@ INQUIRIES_OVERDUE = Gauge(
     "阳光问廉 items past their deadline and not yet rectified",
     multiprocess_mode="livemax",
 )
+# 云端话廉: questions past their due date and not yet answered (app.scheduler sets it).
+QUESTIONS_OVERDUE = Gauge(
+    "lianyun_questions_overdue",
+    "云端话廉 questions past their due date (working days) and not yet answered",
+    multiprocess_mode="livemax",
+)
 UNMATCHED = "<unmatched>"
 # Body limits above the app-wide one for multipart uploads, by path prefix (tips carry up to
 # 5 files of 10 MB, 阳光问廉 9 photos); other bodies on those paths keep the app-wide limit.

@@ -29,7 +29,8 @@ from app.schemas import COUNTY_TZ, Text
 
 ANONYMOUS_PATHS = re.compile(
     r"/api/v1/(tips(/.*)?|surveys/[^/]+/responses|inquiries/[^/]+/confirmations"
-    r"|villages/[^/]+/disclosures/[^/]+/objections|exam-practice/answers)"
+    r"|villages/[^/]+/disclosures/[^/]+/objections|exam-practice/answers"
+    r"|questions(/status|/rating)?)"
     r"|/wl/[^/]+/votes"
     # the H5 app's pages of the same writes (app.web), forms included
     r"|/tips/.*|/villages/[^/]+/[^/]+/objections|/surveys/[^/]+|/inquiries/[^/]+/votes"
@@ -66,6 +67,22 @@ def new_code() -> str:
 def grouped(code: str) -> str:
     """The code as shown once, in groups of four: "1234 5678 9012 3456"."""
     return " ".join(code[i : i + 4] for i in range(0, CODE_DIGITS, 4))
+
+
+def normalised_code(value: str, *, name: str = "查询码") -> str:
+    """The 16 digits of a code as a villager types it back (spaces and dashes dropped)."""
+    digits = value.replace(" ", "").replace("-", "")
+    if len(digits) != CODE_DIGITS or not digits.isdigit() or not digits.isascii():
+        raise ValueError(f"{name}应为 {CODE_DIGITS} 位数字")
+    return digits
+
+
+def scoped_salt(scope: str, *, settings: Settings) -> bytes:
+    """The salt of one kind of code (e.g. "question"), derived from the installation's key
+    (LIANYUN_ID_PEPPER): one salt for all codes of the kind, so that a code is found by its
+    hash, and a copy of the database alone does not even have it."""
+    key = settings.secret("id_pepper").encode()
+    return hmac.new(key, f"code-salt:{scope}".encode(), hashlib.sha256).digest()[:16]
 
 
 def code_hash(code: str, salt: bytes) -> str:

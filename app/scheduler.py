@@ -1,7 +1,8 @@
 """The jobs that run inside `lianyun serve` (APScheduler, Asia/Shanghai):
 - the nightly payout sync at LIANYUN_SYNC_CRON, when a feed is configured;
 - the daily purge of tips past their retention time (LIANYUN_TIP_RETENTION_DAYS);
-- the gauge of overdue 阳光问廉 items, counted again every few minutes (and at start);
+- the gauges of overdue 阳光问廉 items and 云端话廉 questions, counted again every few
+  minutes (and at start);
 - the screening runs owed because a list or a standard changed during a sync, every few minutes
   (app.screening.runs.run_owed_in_lease);
 - a full screening of every line at LIANYUN_SCREENING_FULL_CRON (weekly by default), which
@@ -17,8 +18,9 @@ from apscheduler.triggers.cron import CronTrigger
 from app.config import Settings, get_settings
 from app.db.engines import session_scope
 from app.exams import service as exams_service
+from app.forum import service as forum_service
 from app.inquiries import stats as inquiries_stats
-from app.observability import INQUIRIES_OVERDUE
+from app.observability import INQUIRIES_OVERDUE, QUESTIONS_OVERDUE
 from app.schemas import COUNTY_TZ
 from app.screening import runs as screening_runs
 from app.sync.scheduler import run_scheduled_sync
@@ -44,6 +46,7 @@ def run_scheduled_purge() -> None:
 def refresh_overdue_gauge() -> None:
     with session_scope().begin() as session:
         INQUIRIES_OVERDUE.set(inquiries_stats.count_overdue(session))
+        QUESTIONS_OVERDUE.set(forum_service.count_overdue(session))
 
 
 def finalise_overdue_attempts() -> None:

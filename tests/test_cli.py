@@ -53,6 +53,7 @@ def test_demo_loads_regions_and_prints_the_admin_password_once(
     assert "手机上直接用（不用安装）：http" in first and "/?village=511923103204" in first
     assert re.search(r"找谁监督：登记 \d+ 个监督电话", first)
     assert re.search(r"民意测评：开始一次演示测评（手机上打开 /surveys/\d+）", first)
+    assert "云端话廉：公开 15 条留言和答复" in first
     assert re.search(r"云考堂：题库载入 1[2-9]\d 道题", first)
     assert re.search(r"用户名 fulou\s+密码 \S+", first)  # 佛楼镇's officer, to import cadres
     exam = re.search(r"演示考试已开放（佛楼镇，12 名干部，8 人已交卷）.*exams/(\d+)/report", first)
@@ -67,6 +68,7 @@ def test_demo_loads_regions_and_prints_the_admin_password_once(
     assert poster_url.group(1) in second  # the same poster, not a second one
     assert "单笔最高标准" not in second  # the standards loaded once
     assert "找谁监督" not in second and "民意测评" not in second  # once
+    assert "云端话廉" not in second  # the questions too
     assert "云考堂" not in second  # the bank, the exam and its cadres made once
     assert "宣传教育" not in second  # the articles and cases too
     with sessionmaker(engine_for(cli_db))() as session:

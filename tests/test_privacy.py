@@ -42,6 +42,7 @@ CONTACT = "PLAIN-CONTACT-13900002222"
 FOLLOW_UP = "PLAIN-FOLLOWUP-又扣了两个月"
 DEVICE_TOKEN = "PLAIN-DEVICE-TOKEN-8c2a7f31d4"
 OBJECTION = "PLAIN-OBJECTION-这户早就搬走了-5d0e"
+QUESTION = "PLAIN-QUESTION-村里的低保评议从来不开会-2a7c"
 AGENT = "VillagePhone/9.1 (Android 13; PLAIN-AGENT-Redmi)"
 CLIENT_ADDRESS = "testclient"  # what TestClient gives as the client's address
 
@@ -152,6 +153,15 @@ def _web_pages(walk: Walk) -> None:
     walk.secrets += [code[1], code[1].replace(" ", ""), DEVICE_TOKEN + "-web"]
 
 
+def _question(walk: Walk) -> None:
+    body = {"kind": "complaint", "title": "低保评议不公开", "body": QUESTION}
+    code = walk.post("/api/v1/questions", json=body).json()["code"]
+    assert walk.post("/api/v1/questions/status", json={"code": code}).status_code == 200
+    rating = {"code": code, "score": 5}
+    assert walk.post("/api/v1/questions/rating", json=rating).status_code == 422  # not answered
+    walk.secrets += [code, code.replace(" ", "")]
+
+
 def _practice(walk: Walk) -> None:
     body = {"question_id": walk.context["practice_question"], "answer": "T"}
     assert walk.post("/api/v1/exam-practice/answers", json=body).status_code == 200
@@ -203,6 +213,14 @@ STEPS: list[tuple[Callable[[Walk], None], set[tuple[str, str]]]] = [
             ("POST", "/villages/{code}/{period}/objections"),
             ("POST", "/surveys/{survey_id}"),
             ("POST", "/wl/{number}/votes"),
+        },
+    ),
+    (
+        _question,
+        {
+            ("POST", "/api/v1/questions"),
+            ("POST", "/api/v1/questions/status"),
+            ("POST", "/api/v1/questions/rating"),
         },
     ),
     (_practice, {("POST", "/api/v1/exam-practice/answers")}),

@@ -39,6 +39,7 @@ from tests.factories import (
     auth_headers,
     make_staff,
 )
+from tests.forum.factories import answer_data, make_question
 from tests.inquiries.factories import days, item_data, make_item, make_meeting, meeting_data
 from tests.onboarding.factories import link_settings, make_poster
 from tests.policies.factories import make_policy
@@ -67,6 +68,7 @@ class Township:
     attempt_id: int  # a cadre's attempt at it
     article_id: int  # proposed by the township's officer
     case_id: int  # a case of the village, proposed by the officer
+    question_id: int  # a villager's question to the commission (云端话廉) about the village
 
     def path_values(self) -> dict[str, object]:
         return {
@@ -86,6 +88,7 @@ class Township:
             "slot": 1,
             "article_id": self.article_id,
             "case_id": self.case_id,
+            "question_id": self.question_id,
         }
 
 
@@ -141,6 +144,7 @@ def _township(client: TestClient, session: Session, code: str, village: str) -> 
         attempt.id,
         article_id,
         case_id,
+        make_question(session, village_code=village)[0].id,
     )
 
 
@@ -227,6 +231,17 @@ def _bodies(other: Township) -> dict[tuple[str, str], dict[str, Any]]:
             "village_code": other.village,
         },
         ("PATCH", "/api/v1/admin/cases/{case_id}"): {"post": "越界"},
+        ("POST", "/api/v1/admin/questions/{question_id}/assign"): {"answerer_unit": "越界"},
+        ("POST", "/api/v1/admin/questions/{question_id}/extend"): {
+            "working_days": 3,
+            "reason": "越界延期",
+        },
+        ("POST", "/api/v1/admin/questions/{question_id}/answer"): answer_data(),
+        ("POST", "/api/v1/admin/questions/{question_id}/to-tip"): {"category": "other"},
+        ("POST", "/api/v1/admin/questions/{question_id}/to-inquiry"): {
+            **item_data(),
+            "meeting_id": other.meeting_id,
+        },
         ("POST", "/api/v1/admin/screening/flags/{flag_id}/close"): {
             "state": "dismissed",
             "reason": "越界",

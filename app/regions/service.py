@@ -186,6 +186,13 @@ def find_region(session: Session, code: str) -> Region | None:
     return session.get(Region, code)
 
 
+def find_village(session: Session, code: str) -> Region | None:
+    """The village (村 or 社区) of that code; None for an unknown code, a township's or the
+    county's."""
+    region = session.get(Region, code)
+    return region if region is not None and region.level == RegionLevel.village else None
+
+
 def get_region(session: Session, code: str) -> Region:
     region = session.get(
         Region, code, options=[selectinload(Region.children), selectinload(Region.parent)]

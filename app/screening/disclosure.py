@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.regions import service as regions_service
-from app.regions.models import RegionLevel
 from app.screening.errors_lists import VillageNotFound
 from app.screening.lists import RELATIONS
 from app.screening.models import RosterEntry
@@ -33,8 +32,7 @@ def percent(part: int, whole: int) -> str:
 
 
 def cadre_benefits(session: Session, village_code: str, *, year: int) -> CadreBenefits:
-    region = regions_service.find_region(session, village_code)
-    if region is None or region.level != RegionLevel.village:
+    if regions_service.find_village(session, village_code) is None:
         raise VillageNotFound(f"没有编码为 {village_code} 的村（社区）。")
     lines = store.village_year_paid_lines(village_code, year)
     on_roster = RosterEntry.village_code == village_code

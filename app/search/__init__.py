@@ -38,6 +38,7 @@ KINDS: dict[str, int] = {
     "policy": 1,
     "article": 2,
     "case": 3,
+    "question": 4,
 }
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"

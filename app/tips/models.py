@@ -17,11 +17,13 @@ class TipState(StrEnum):
 
 class TipSource(StrEnum):
     """How a tip came in: a villager's own tip, an objection to a line of a village's list
-    (anonymous too), or a confirmed screening flag opened by the commission itself."""
+    (anonymous too), a confirmed screening flag opened by the commission itself, or a
+    question to the commission (云端话廉) it turned into a tip."""
 
     public = "public"
     objection = "objection"
     screening = "screening"
+    question = "question"
 
 
 class TipKeyring(Base):

@@ -3,6 +3,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app import public_writes
 from app.schemas import Id, IsoDate, MultilineText, Text
 from app.tips.models import TipSource, TipState
 
@@ -26,6 +27,7 @@ SOURCE_NAMES: dict[str, str] = {
     TipSource.public: "群众举报",
     TipSource.objection: "晒账异议",
     TipSource.screening: "疑点筛查",
+    TipSource.question: "云端话廉留言",
 }
 MAX_CONTENT = 5000
 MAX_MESSAGE = 2000
@@ -64,10 +66,7 @@ class TipReceipt(BaseModel):
 
 
 def _normalise_code(value: str) -> str:
-    digits = value.replace(" ", "").replace("-", "")
-    if len(digits) != 16 or not digits.isdigit() or not digits.isascii():
-        raise ValueError("回执码应为 16 位数字")
-    return digits
+    return public_writes.normalised_code(value, name="回执码")
 
 
 class ReceiptQuery(BaseModel):

@@ -25,7 +25,6 @@ from app.config import Settings
 from app.db.base import dialect_insert
 from app.pagination import Page, PageParams, paginate
 from app.regions import service as regions_service
-from app.regions.models import RegionLevel
 from app.staff.models import Role, Staff
 from app.subsidies import store as payout_store
 from app.tips import attachments, crypto
@@ -193,8 +192,8 @@ def submit_tip(
     files = _check_files(uploads)
     township_code = None
     if data.village_code is not None:
-        village = regions_service.find_region(session, data.village_code)
-        if village is None or village.level != RegionLevel.village:
+        village = regions_service.find_village(session, data.village_code)
+        if village is None:
             raise VillageUnknown(f"没有区划代码为 {data.village_code} 的村（社区）。")
         township_code = village.parent_code
     if data.payout_record_id is not None and not payout_store.payout_exists(
@@ -294,22 +293,24 @@ def open_screening_tip(
     session: Session,
     *,
     category: str,
-    village_code: str,
+    village_code: str | None,
     content: str,
     payout_record_id: str | None,
     actor: Staff,
     settings: Settings,
+    source: TipSource = TipSource.screening,
 ) -> Tip:
-    """A tip the commission opens itself from a confirmed screening flag: no tipster, so no
-    receipt code; encrypted as every tip; audited."""
+    """A tip the commission opens itself, from a confirmed screening flag or from a question
+    to it (`source`): no receipt code (a question's asker follows it by the question's code,
+    through `public_status`); encrypted as every tip; audited."""
     tip, _key = _new_tip(
         session,
         _master(settings),
         receipt_hash=None,
-        source=TipSource.screening,
+        source=source,
         category=category,
         village_code=village_code,
-        township_code=regions_service.township_of(village_code),
+        township_code=regions_service.township_of(village_code) if village_code else None,
         content=content,
         payout_record_id=payout_record_id,
     )
@@ -368,6 +369,15 @@ def _status(tip: Tip, settings: Settings) -> TipStatus:
             if m.kind != TipMessageKind.note
         ],
     )
+
+
+def public_status(session: Session, tip_id: int, *, settings: Settings) -> TipStatus | None:
+    """What a receipt holder would see of the tip, for a caller that has checked its own
+    credential (a question's code); None once the tip is purged."""
+    tip = get_tip(session, tip_id)
+    if tip.wrapped_key is None:
+        return None
+    return _status(tip, settings)
 
 
 def receipt_status(session: Session, code: str, *, client: str, settings: Settings) -> TipStatus:

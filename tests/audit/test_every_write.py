@@ -23,6 +23,8 @@ from app.contacts import service as contacts_service
 from app.contacts.models import ContactKind, SupervisionContact
 from app.contacts.schemas import ContactCreate
 from app.exams import service as exams_service
+from app.forum import service as forum_service
+from app.forum.schemas import ForumAnswerCreate
 from app.inquiries.models import ItemState
 from app.policies import service as policies_service
 from app.screening.models import Flag, FlagState, ItemStandard
@@ -36,6 +38,7 @@ from app.tips.models import Tip
 from tests.articles.factories import CASE, make_article, make_case
 from tests.exams.factories import exam_data, load_bank, make_exam
 from tests.factories import FOLOU, SANGUANZHAI, auth_headers, make_staff
+from tests.forum.factories import answer_data, make_question
 from tests.inquiries.factories import days, item_data, make_item, make_meeting, meeting_data
 from tests.onboarding.factories import link_settings
 from tests.policies.factories import make_policy
@@ -159,6 +162,15 @@ def _survey(call: Call, state: SurveyState) -> int:
 
 def _meeting(call: Call, *, published: bool) -> int:
     return make_meeting(call.session, call.actor, published=published).id
+
+
+def _question(call: Call, *, answered: bool = False) -> int:
+    question, _code = make_question(call.session)
+    if answered:
+        forum_service.answer(
+            call.session, question.id, data=ForumAnswerCreate(**answer_data()), actor=call.actor
+        )
+    return question.id
 
 
 def _inquiry(call: Call, state: ItemState = ItemState.registered) -> str:
@@ -408,6 +420,36 @@ WRITES: dict[tuple[str, str], Write] = {
                 "meeting_id": make_meeting(c.session, c.actor, held_on=days(0).isoformat()).id,
                 "confirmed_by_count": 9,
             },
+        ),
+    ),
+    ("POST", "/api/v1/admin/questions/{question_id}/assign"): Write(
+        Role.commission,
+        lambda c: (f"/api/v1/admin/questions/{_question(c)}/assign", {"answerer_unit": "县民政局"}),
+    ),
+    ("POST", "/api/v1/admin/questions/{question_id}/extend"): Write(
+        Role.commission,
+        lambda c: (
+            f"/api/v1/admin/questions/{_question(c)}/extend",
+            {"working_days": 2, "reason": "要到村里核实情况。"},
+        ),
+    ),
+    ("POST", "/api/v1/admin/questions/{question_id}/answer"): Write(
+        Role.commission,
+        lambda c: (f"/api/v1/admin/questions/{_question(c)}/answer", answer_data()),
+    ),
+    ("POST", "/api/v1/admin/questions/{question_id}/publish"): Write(
+        Role.commission,
+        lambda c: (f"/api/v1/admin/questions/{_question(c, answered=True)}/publish", {}),
+    ),
+    ("POST", "/api/v1/admin/questions/{question_id}/to-tip"): Write(
+        Role.commission,
+        lambda c: (f"/api/v1/admin/questions/{_question(c)}/to-tip", {"category": "conduct"}),
+    ),
+    ("POST", "/api/v1/admin/questions/{question_id}/to-inquiry"): Write(
+        Role.commission,
+        lambda c: (
+            f"/api/v1/admin/questions/{_question(c)}/to-inquiry",
+            {**item_data(), "meeting_id": _meeting(c, published=True)},
         ),
     ),
     ("POST", "/api/v1/admin/inquiries/{number}/state"): Write(
