@@ -251,13 +251,13 @@ def _backdate(item: InquiryItem, on: date) -> None:
 
 def _votes(session: Session, number: str, n: int, *, resolved: bool, settings: Settings) -> None:
     for phone in range(n):
+        service.count_vote(number, f"demo-{number}-{resolved}-{phone}", settings=settings)
         service.vote(
             session,
             number,
             data=VoteCreate(
                 device_token=f"demo-phone-{number}-{resolved}-{phone:04d}", resolved=resolved
             ),
-            client=f"demo-{number}-{resolved}-{phone}",
             settings=settings,
         )
 

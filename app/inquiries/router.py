@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict
 
 from app import uploads
 from app.config import SettingsDep
-from app.db.engines import SessionDep
+from app.db.engines import SessionDep, WriteTransactionDep
 from app.errors import Problem, ok_content, problems
 from app.inquiries import pages, pdf, service, stats
 from app.inquiries.schemas import (
@@ -126,10 +126,14 @@ def create_inquiry_vote(
     number: Number,
     data: VoteCreate,
     client: ClientAddress,
-    session: SessionDep,
+    write_transaction: WriteTransactionDep,
     settings: SettingsDep,
 ) -> VoteReceipt:
-    return service.vote(session, number, data=data, client=client, settings=settings)
+    # Counted, then written in one go: the write lock held for the vote alone
+    # (see docs/performance.md#vote).
+    service.count_vote(number, client, settings=settings)
+    with write_transaction() as session:
+        return service.vote(session, number, data=data, settings=settings)
 
 
 @router.get(
