@@ -3,6 +3,7 @@ with concurrent keep-alive clients. Imported by scripts/bench_* (not part of the
 
 import asyncio
 import json
+import os
 import random
 import re
 import signal
@@ -43,6 +44,12 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=30)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) that process `pid` has taken so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def post_request(
@@ -118,6 +125,7 @@ def wrk(
     bodies: list[Any] | None = None,
     threads: int = 1,
     many_clients: bool = False,
+    lua: str = "",
 ) -> dict[str, Any]:
     """wrk, a load generator in C (Debian's package `wrk`: `scripts/system_packages bench`):
     `connections` keep-alive connections to `url` for `seconds`, each sending its next request
@@ -127,7 +135,8 @@ def wrk(
     2xx/3xx and socket errors count as errors. `many_clients`: each request comes from an
     address of its own (`X-Forwarded-For`, which the server must believe from 127.0.0.1), as
     villagers' phones do; from one address, a per-client limit keeps every request of the
-    window in one list, which no real client makes it do."""
+    window in one list, which no real client makes it do. `lua`: the caller's own Lua, run
+    after this script's (it may define `request`, e.g. a new body for every request)."""
     script = [
         "local requests = {}",
         "local bodies = {",
@@ -159,6 +168,7 @@ def wrk(
         "    e.status + e.connect + e.read + e.write + e.timeout,",
         "    latency:percentile(50), latency:percentile(99)))",
         "end",
+        lua,
     ]
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
         lua.write("\n".join(script))

@@ -807,10 +807,19 @@ _STATE_TEXT: dict[str, str] = {
 _NOTED = "谢谢！您的意见已记下。"
 
 
+def _decisive(state: str, votes: Votes) -> bool:
+    """Whether the votes of the round close, return or reopen an item in `state`."""
+    return _closes(state, votes) or votes.unresolved >= votes.needed
+
+
+def _closes(state: str, votes: Votes) -> bool:
+    return state == ItemState.awaiting_confirmation and votes.resolved >= votes.needed
+
+
 def _apply_votes(item: InquiryItem, votes: Votes) -> str:
     """What the votes of the round do to the item: close it, send it back to rectification or
     reopen it, once there are enough of one kind. Returns the message for the voter."""
-    if item.state == ItemState.awaiting_confirmation and votes.resolved >= votes.needed:
+    if _closes(item.state, votes):
         _close(item, public_writes.today())
         _event(item, EventKind.votes, f"{votes.resolved}位群众扫码确认已解决，销号。")
         return "谢谢！已有足够的群众确认已解决，这个问题已销号。"
@@ -827,13 +836,22 @@ def _apply_votes(item: InquiryItem, votes: Votes) -> str:
     return _NOTED
 
 
-def count_vote(number: str, client: str, *, settings: Settings) -> None:
-    """The per-client limits of a vote, counted before its transaction (on SQLite, before the
-    write lock): RateLimited past either. One address never makes up the villagers' number for
-    an item alone, even with fresh phone tokens."""
-    public_writes.limit(settings.inquiry_vote_limit_per_client, "inquiry-vote", client)
+def vote_limits(number: str, *, settings: Settings) -> list[tuple[str, str]]:
+    """The per-client limits a vote on item `number` counts, as (rate, name): each client's
+    votes, and its votes on the item (one address never makes up the villagers' number for an
+    item alone, even with fresh phone tokens). Counted before the vote's transaction (on
+    SQLite, before the write lock)."""
     alone = max(settings.inquiry_confirmations - 1, 1)
-    public_writes.limit(f"{alone} per 7 day", f"inquiry-vote-item:{number.upper()}", client)
+    return [
+        (settings.inquiry_vote_limit_per_client, "inquiry-vote"),
+        (f"{alone} per 7 day", f"inquiry-vote-item:{number.upper()}"),
+    ]
+
+
+def count_vote(number: str, client: str, *, settings: Settings) -> None:
+    """Count a vote's limits (`vote_limits`): RateLimited past either."""
+    for rate, name in vote_limits(number, settings=settings):
+        public_writes.limit(rate, name, client)
 
 
 _ZERO = literal_column("0")
@@ -939,7 +957,7 @@ def vote(session: Session, number: str, *, data: VoteCreate, settings: Settings)
         raise AlreadyVoted("这台手机已经对这个问题投过票了，每台手机只能投一次。")
     votes = Votes(resolved=resolved, unresolved=unresolved, needed=settings.inquiry_confirmations)
     message = _NOTED
-    if max(resolved, unresolved) >= votes.needed:  # may close, return or reopen it
+    if _decisive(state, votes):
         item = session.get_one(InquiryItem, item_id)
         message = _apply_votes(item, votes)
         state = item.state

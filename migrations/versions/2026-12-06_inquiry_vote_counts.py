@@ -22,16 +22,14 @@ def upgrade() -> None:
             sa.Column("votes_resolved", sa.Integer(), server_default=sa.text("0"), nullable=False)
         )
         batch_op.add_column(
-            sa.Column(
-                "votes_unresolved", sa.Integer(), server_default=sa.text("0"), nullable=False
-            )
+            sa.Column("votes_unresolved", sa.Integer(), server_default=sa.text("0"), nullable=False)
         )
     # the votes already cast in each item's current round
-    for column, resolved in (("votes_resolved", "v.resolved"), ("votes_unresolved", "NOT v.resolved")):
+    for column, kind in (("votes_resolved", "v.resolved"), ("votes_unresolved", "NOT v.resolved")):
         op.execute(
-            f"UPDATE inquiry_item SET {column} = (SELECT count(*) FROM inquiry_vote AS v "  # noqa: S608 (constants)
+            f"UPDATE inquiry_item SET {column} = (SELECT count(*) FROM inquiry_vote AS v "  # noqa: S608 (constants only)
             f"WHERE v.item_id = inquiry_item.id AND v.vote_round = inquiry_item.vote_round "
-            f"AND {resolved})"
+            f"AND {kind})"
         )
 
 
