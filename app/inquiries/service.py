@@ -854,7 +854,7 @@ def count_vote(number: str, client: str, *, settings: Settings) -> None:
         public_writes.limit(rate, name, client)
 
 
-_ZERO = literal_column("0")
+_ZERO: ColumnElement[int] = literal_column("0")
 
 
 def _counted(votes: Any) -> Any:
