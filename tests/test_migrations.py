@@ -122,3 +122,50 @@ def test_the_policy_index_moves_into_the_shared_search_index(fresh_database_url:
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM policy_fts")).scalar() == 1
     engine.dispose()
+
+
+def test_votes_cast_before_the_counts_were_kept_still_count(fresh_database_url: str) -> None:
+    """An item awaiting confirmation keeps the votes of its round across the upgrade: the next
+    phones complete them, not start again."""
+    config = alembic_config(fresh_database_url)
+    command.upgrade(config, "5e1a7c0d2b34")
+    engine = create_engine(fresh_database_url)
+    with engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO region (code, name, level) VALUES ('511923102205', '村', 'village')")
+        )
+        conn.execute(
+            text(
+                "INSERT INTO inquiry_meeting (id, kind, region_code, township_code, held_on,"
+                " place, answered_by, attendee_count, summary, state, created_at, updated_at)"
+                " VALUES (1, 'wenlian', '511923102205', '511923102', '2026-11-01', '院坝',"
+                " '镇纪委', 50, '', 'published', '2026-11-01 00:00:00', '2026-11-01 00:00:00')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO inquiry_item (id, number, year, seq, meeting_id, region_code,"
+                " township_code, published, question, category, answer_on_site,"
+                " responsible_unit, original_deadline, deadline, state, registered_on,"
+                " funds_recovered_cents, vote_round, reopened_count) VALUES (1, 'WL-2026-0001',"
+                " 2026, 1, 1, '511923102205', '511923102', true, '问题', 'dibao', '', '镇民政办',"
+                " '2026-12-01', '2026-12-01', 'awaiting_confirmation', '2026-11-01', 0, 2, 0)"
+            )
+        )
+        for n, (round_, resolved) in enumerate(
+            [(1, True), (1, True), (1, False), (2, True), (2, True), (2, False)]
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO inquiry_vote (item_id, vote_round, device_hash, resolved,"
+                    " voted_on) VALUES (1, :round, :hash, :resolved, '2026-12-02')"
+                ),
+                {"round": round_, "hash": f"{n:064x}", "resolved": resolved},
+            )
+    command.upgrade(config, "head")
+    with engine.connect() as conn:
+        counts = conn.execute(
+            text("SELECT votes_resolved, votes_unresolved FROM inquiry_item")
+        ).one()
+    engine.dispose()
+    assert tuple(counts) == (2, 1)  # the current round's only
