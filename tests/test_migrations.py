@@ -2,8 +2,9 @@ import hmac
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import Engine, create_engine, inspect, text
 
 import app.models
 from app.db.base import Base
@@ -36,6 +37,18 @@ def test_downgrade_base_removes_every_table_and_upgrade_works_again(
     engine.dispose()
 
 
+def _with_a_village_at(url: str, revision: str) -> tuple[Config, Engine]:
+    """The database at `url` upgraded to `revision`, with one village (511923102205)."""
+    config = alembic_config(url)
+    command.upgrade(config, revision)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO region (code, name, level) VALUES ('511923102205', '村', 'village')")
+        )
+    return config, engine
+
+
 def test_hex_person_hashes_become_their_first_16_bytes_and_payouts_stay_found(
     fresh_database_url: str,
 ) -> None:
@@ -46,13 +59,8 @@ def test_hex_person_hashes_become_their_first_16_bytes_and_payouts_stay_found(
     pepper, number = b"pepper", "51192219500101123X"
     old_id = hmac.digest(pepper, number.encode(), "sha256").hex()
     old_name = hmac.digest(pepper, b"name:" + "张三".encode(), "sha256").hex()
-    config = alembic_config(fresh_database_url)
-    command.upgrade(config, "156ffd1ed1c7")
-    engine = create_engine(fresh_database_url)
+    config, engine = _with_a_village_at(fresh_database_url, "156ffd1ed1c7")
     with engine.begin() as conn:
-        conn.execute(
-            text("INSERT INTO region (code, name, level) VALUES ('511923102205', '村', 'village')")
-        )
         conn.execute(
             text(
                 "INSERT INTO person VALUES (:h, :n, '张*', '511923****123X', '511923102205',"
@@ -127,13 +135,8 @@ def test_the_policy_index_moves_into_the_shared_search_index(fresh_database_url:
 def test_votes_cast_before_the_counts_were_kept_still_count(fresh_database_url: str) -> None:
     """An item awaiting confirmation keeps the votes of its round across the upgrade: the next
     phones complete them, not start again."""
-    config = alembic_config(fresh_database_url)
-    command.upgrade(config, "5e1a7c0d2b34")
-    engine = create_engine(fresh_database_url)
+    config, engine = _with_a_village_at(fresh_database_url, "5e1a7c0d2b34")
     with engine.begin() as conn:
-        conn.execute(
-            text("INSERT INTO region (code, name, level) VALUES ('511923102205', '村', 'village')")
-        )
         conn.execute(
             text(
                 "INSERT INTO inquiry_meeting (id, kind, region_code, township_code, held_on,"
