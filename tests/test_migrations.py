@@ -135,7 +135,7 @@ def test_the_policy_index_moves_into_the_shared_search_index(fresh_database_url:
 def test_votes_cast_before_the_counts_were_kept_still_count(fresh_database_url: str) -> None:
     """An item awaiting confirmation keeps the votes of its round across the upgrade: the next
     phones complete them, not start again."""
-    config, engine = _with_a_village_at(fresh_database_url, "5e1a7c0d2b34")
+    config, engine = _with_a_village_at(fresh_database_url, "012321b5a327")
     with engine.begin() as conn:
         conn.execute(
             text(

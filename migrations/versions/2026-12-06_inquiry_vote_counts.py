@@ -1,7 +1,7 @@
 """阳光问廉 items count the current round's votes themselves
 
 Revision ID: 7c3e9a1f5b42
-Revises: 5e1a7c0d2b34
+Revises: 012321b5a327
 Create Date: 2026-12-06 17:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "7c3e9a1f5b42"
-down_revision: str | None = "5e1a7c0d2b34"
+down_revision: str | None = "012321b5a327"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
