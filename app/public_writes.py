@@ -108,3 +108,8 @@ def device_hash(scope: str, device_token: str, *, settings: Settings) -> str:
 def limit(rate: str, name: str, client: str) -> None:
     """Count one public write of `client` under `name`; RateLimited past `rate`."""
     ratelimit.hit(rate, name, client, private=True)
+
+
+async def limit_off_loop(rate: str, name: str, client: str) -> None:
+    """`limit` for code on the event loop (see app.ratelimit.hit_off_loop)."""
+    await ratelimit.hit_off_loop(rate, name, client, private=True)

@@ -291,12 +291,12 @@ REDIS_THREADS = 4
 _REDIS_LANE: RunVar[CapacityLimiter] = RunVar("redis_lane")
 
 
-async def hit_off_loop(rate: str, namespace: str, key: str) -> None:
+async def hit_off_loop(rate: str, namespace: str, key: str, *, private: bool = False) -> None:
     """`hit` for code on the event loop: with Redis, on a few threads of its own, so that a
     round trip (or a timeout while Redis does not answer) never stalls the loop nor takes the
     threads other routes run on; in memory, on the loop itself (a few microseconds, where a
     thread hop would cost more)."""
-    count = partial(hit, rate, namespace, key)
+    count = partial(hit, rate, namespace, key, private=private)
     if get_settings().redis_url is None:
         count()
         return

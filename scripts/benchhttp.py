@@ -3,6 +3,7 @@ with concurrent keep-alive clients. Imported by scripts/bench_* (not part of the
 
 import asyncio
 import json
+import os
 import random
 import re
 import signal
@@ -44,6 +45,12 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=30)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) that process `pid` has taken so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def post_request(
@@ -120,6 +127,7 @@ def wrk(
     threads: int = 1,
     many_clients: bool = False,
     form: bool = False,
+    lua: str = "",
 ) -> dict[str, Any]:
     """wrk, a load generator in C (Debian's package `wrk`: `scripts/system_packages bench`):
     `connections` keep-alive connections to `url` for `seconds`, each sending its next request
@@ -130,7 +138,9 @@ def wrk(
     address of its own (`X-Forwarded-For`, which the server must believe from 127.0.0.1), as
     villagers' phones do; from one address, a per-client limit keeps every request of the
     window in one list, which no real client makes it do. `form`: the bodies are sent as an
-    HTML form (application/x-www-form-urlencoded), as the H5 app's pages post them."""
+    HTML form (application/x-www-form-urlencoded), as the H5 app's pages post them. `lua`: the
+    caller's own Lua, run after this script's (it may define `request`, e.g. a new body for
+    every request)."""
     content_type = "application/x-www-form-urlencoded" if form else "application/json"
     encoded = [
         urlencode(body) if form else json.dumps(body, ensure_ascii=False) for body in bodies or []
@@ -166,13 +176,17 @@ def wrk(
         "    e.status + e.connect + e.read + e.write + e.timeout,",
         "    latency:percentile(50), latency:percentile(99)))",
         "end",
+        lua,
     ]
-    with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
-        lua.write("\n".join(script))
-        lua.flush()
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script_file:
+        script_file.write("\n".join(script))
+        script_file.flush()
         command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:.0f}s", "--timeout"]
         out = subprocess.run(
-            [*command, "10s", "-s", lua.name, url], check=True, capture_output=True, text=True
+            [*command, "10s", "-s", script_file.name, url],
+            check=True,
+            capture_output=True,
+            text=True,
         ).stdout
     found = re.search(r"^WRK (\d+) (\d+) (\d+) (\d+) (\d+)$", out, re.MULTILINE)
     if found is None:

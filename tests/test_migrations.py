@@ -2,8 +2,9 @@ import hmac
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import Engine, create_engine, inspect, text
 
 import app.models
 from app.db.base import Base
@@ -36,6 +37,18 @@ def test_downgrade_base_removes_every_table_and_upgrade_works_again(
     engine.dispose()
 
 
+def _with_a_village_at(url: str, revision: str) -> tuple[Config, Engine]:
+    """The database at `url` upgraded to `revision`, with one village (511923102205)."""
+    config = alembic_config(url)
+    command.upgrade(config, revision)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO region (code, name, level) VALUES ('511923102205', '村', 'village')")
+        )
+    return config, engine
+
+
 def test_hex_person_hashes_become_their_first_16_bytes_and_payouts_stay_found(
     fresh_database_url: str,
 ) -> None:
@@ -46,13 +59,8 @@ def test_hex_person_hashes_become_their_first_16_bytes_and_payouts_stay_found(
     pepper, number = b"pepper", "51192219500101123X"
     old_id = hmac.digest(pepper, number.encode(), "sha256").hex()
     old_name = hmac.digest(pepper, b"name:" + "张三".encode(), "sha256").hex()
-    config = alembic_config(fresh_database_url)
-    command.upgrade(config, "156ffd1ed1c7")
-    engine = create_engine(fresh_database_url)
+    config, engine = _with_a_village_at(fresh_database_url, "156ffd1ed1c7")
     with engine.begin() as conn:
-        conn.execute(
-            text("INSERT INTO region (code, name, level) VALUES ('511923102205', '村', 'village')")
-        )
         conn.execute(
             text(
                 "INSERT INTO person VALUES (:h, :n, '张*', '511923****123X', '511923102205',"
@@ -125,3 +133,45 @@ def test_the_policy_index_moves_into_the_shared_search_index(fresh_database_url:
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM policy_fts")).scalar() == 1
     engine.dispose()
+
+
+def test_votes_cast_before_the_counts_were_kept_still_count(fresh_database_url: str) -> None:
+    """An item awaiting confirmation keeps the votes of its round across the upgrade: the next
+    phones complete them, not start again."""
+    config, engine = _with_a_village_at(fresh_database_url, "012321b5a327")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO inquiry_meeting (id, kind, region_code, township_code, held_on,"
+                " place, answered_by, attendee_count, summary, state, created_at, updated_at)"
+                " VALUES (1, 'wenlian', '511923102205', '511923102', '2026-11-01', '院坝',"
+                " '镇纪委', 50, '', 'published', '2026-11-01 00:00:00', '2026-11-01 00:00:00')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO inquiry_item (id, number, year, seq, meeting_id, region_code,"
+                " township_code, published, question, category, answer_on_site,"
+                " responsible_unit, original_deadline, deadline, state, registered_on,"
+                " funds_recovered_cents, vote_round, reopened_count) VALUES (1, 'WL-2026-0001',"
+                " 2026, 1, 1, '511923102205', '511923102', true, '问题', 'dibao', '', '镇民政办',"
+                " '2026-12-01', '2026-12-01', 'awaiting_confirmation', '2026-11-01', 0, 2, 0)"
+            )
+        )
+        for n, (round_, resolved) in enumerate(
+            [(1, True), (1, True), (1, False), (2, True), (2, True), (2, False)]
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO inquiry_vote (item_id, vote_round, device_hash, resolved,"
+                    " voted_on) VALUES (1, :round, :hash, :resolved, '2026-12-02')"
+                ),
+                {"round": round_, "hash": f"{n:064x}", "resolved": resolved},
+            )
+    command.upgrade(config, "head")
+    with engine.connect() as conn:
+        counts = conn.execute(
+            text("SELECT votes_resolved, votes_unresolved FROM inquiry_item")
+        ).one()
+    engine.dispose()
+    assert tuple(counts) == (2, 1)  # the current round's only

@@ -429,7 +429,7 @@ def test_a_slow_redis_holds_only_the_limits_own_threads(monkeypatch: pytest.Monk
     waiting: list[int] = []
     most = 0
 
-    def slow_hit(rate: str, namespace: str, key: str) -> None:
+    def slow_hit(rate: str, namespace: str, key: str, *, private: bool = False) -> None:
         nonlocal most
         waiting.append(1)
         most = max(most, len(waiting))

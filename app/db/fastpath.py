@@ -1,8 +1,10 @@
-"""The fast path: statements run below SQLAlchemy's per-execution work, and the read lane.
+"""The fast path: statements run below SQLAlchemy's per-execution work, and the read and write
+lanes.
 
 When: only where SQLAlchemy's own work costs more than the database's, as a script under
 scripts/ measures (docs/performance.md): today the villager's lookup (FastSelect,
-read_transaction, in_read_lane) and the sync's bulk writes (BulkInsert on SQLite; copy_rows and
+read_transaction, in_read_lane), the 阳光问廉 vote (FastSelect for its UPDATE and INSERT …
+RETURNING, in_write_lane) and the sync's bulk writes (BulkInsert on SQLite; copy_rows and
 StagedInsert, by COPY, on PostgreSQL; one_of). Everything else takes a Session from
 app.db.engines.
 Rules: statements are SQLAlchemy Core, built once (filters as bound parameters) and compiled
@@ -46,10 +48,11 @@ _REQUIRED = object()
 
 
 class FastSelect:
-    """A Core SELECT compiled once per dialect and run on the driver's cursor, for the hottest
-    reads (the villager's lookup): SQLAlchemy's per-execution work (cache key, context, result
-    rows) costs more than a query that reads a few index entries
-    (see docs/performance.md#compiled-selects). Rows come back as plain tuples with the
+    """A Core SELECT (or a write with RETURNING) compiled once per dialect and run on the
+    driver's cursor, for the hottest statements (the villager's lookup, a vote): SQLAlchemy's
+    per-execution work (cache key, context, result rows) costs more than a query that reads a
+    few index entries (see docs/performance.md#compiled-selects). A write runs in the
+    transaction of the connection it is given. Rows come back as plain tuples with the
     driver's own types: SQLite gives dates as ISO text, which Pydantic reads as dates.
     Parameters are the statement's named `bindparam`s; values bound in the statement itself
     (`status == "paid"`) are kept. Placeholders are positional, so an expression repeated in
@@ -204,6 +207,27 @@ async def in_read_lane(work: Callable[[], _T]) -> _T:
 
 
 _READ_LANE: RunVar[CapacityLimiter] = RunVar("read_lane")
+
+# Threads of the write lane on PostgreSQL, where writes to different rows go on at once.
+WRITE_LANE_THREADS = 4
+
+
+async def in_write_lane(work: Callable[[], _T]) -> _T:
+    """Run `work`, a villager's short write (a vote: its whole transaction), on the write lane:
+    on SQLite one thread, since writes go one at a time anyway; on PostgreSQL a few
+    (WRITE_LANE_THREADS). Not FastAPI's pool: there every waiting writer held a thread and a
+    connection (SQLite's pool opened and closed one past its five for each), and 32 threads
+    contended for one GIL (see docs/performance.md#vote)."""
+    try:
+        lane = _WRITE_LANE.get()
+    except LookupError:
+        sqlite = get_engine().dialect.name == "sqlite"
+        lane = CapacityLimiter(1 if sqlite else WRITE_LANE_THREADS)
+        _WRITE_LANE.set(lane)
+    return await to_thread.run_sync(work, limiter=lane)
+
+
+_WRITE_LANE: RunVar[CapacityLimiter] = RunVar("write_lane")
 
 
 @contextmanager

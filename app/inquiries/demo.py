@@ -1,6 +1,8 @@
 """A realistic year of 阳光问廉 for `lianyun demo`: 8 meetings in the seeds' townships and 40
-items in every state, some overdue, one extended, one reopened. Made through the service (so
-every rule holds), then dated back to when each step would have happened. Loaded once."""
+items in every state, some overdue, one extended, one reopened; and a meeting of last year
+whose items are not all done (one overdue), for the stats' earlier_open and earlier_overdue.
+Made through the service (so every rule holds), then dated back to when each step would have
+happened. Loaded once."""
 
 import io
 from dataclasses import dataclass
@@ -37,6 +39,12 @@ class _Meeting:
     place: str
     answered_by: str
     attendees: int
+    last_year: bool = False  # held on 15 October of last year (days_ago unused)
+
+    def held_on(self, today: date) -> date:
+        if self.last_year:
+            return date(today.year - 1, 10, 15)
+        return today - timedelta(days=self.days_ago)
 
 
 @dataclass(frozen=True)
@@ -114,6 +122,16 @@ MEETINGS = (
         "三官寨村村委会院坝",
         "佛楼镇纪委、镇民政办、镇村建办、村党支部书记",
         109,
+    ),
+    _Meeting(
+        "西兴镇",
+        "黄柳村",
+        "wenlian",
+        0,
+        "黄柳村党群服务中心",
+        "西兴镇纪委、镇民政办、县水务局、村党支部书记",
+        117,
+        last_year=True,
     ),
 )
 
@@ -201,6 +219,7 @@ PLANS = (
     ("closed_reps", "awaiting", "rectifying", "rectifying", "registered"),
     ("awaiting", "rectifying", "registered", "rectifying", "registered"),
     ("registered", "registered", "rectifying", "registered", "registered"),
+    ("closed_reps", "rectifying", "extended", "awaiting", "closed_votes"),  # last year's
 )
 NOT_ACCEPTED = "这件事归县住房和城乡建设局管，镇上已转过去；您也可以打12345反映。"
 FUNDS = (320000, 0, 0, 185000, 0)  # 清退资金 in fen, where the work recovered some
@@ -251,13 +270,13 @@ def _backdate(item: InquiryItem, on: date) -> None:
 
 def _votes(session: Session, number: str, n: int, *, resolved: bool, settings: Settings) -> None:
     for phone in range(n):
+        service.count_vote(number, f"demo-{number}-{resolved}-{phone}", settings=settings)
         service.vote(
             session,
             number,
             data=VoteCreate(
                 device_token=f"demo-phone-{number}-{resolved}-{phone:04d}", resolved=resolved
             ),
-            client=f"demo-{number}-{resolved}-{phone}",
             settings=settings,
         )
 
@@ -353,7 +372,7 @@ def _meetings(session: Session, *, actor: Staff) -> list[_Held]:
         code = _place(session, meeting.township, meeting.village)
         if code is None:
             continue
-        held = today - timedelta(days=meeting.days_ago)
+        held = meeting.held_on(today)
         created = service.create_meeting(
             session,
             data=MeetingCreate(

@@ -1,7 +1,7 @@
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db.base import Base, utcnow
@@ -121,6 +121,10 @@ class InquiryItem(Base):
     not_accepted_reason: Mapped[str | None] = mapped_column(Text, default=None)
     # Votes count per round: a round ends when the votes close, return or reopen the item.
     vote_round: Mapped[int] = mapped_column(default=0)
+    # The current round's votes, counted by the statement that takes each vote (inquiry_vote
+    # keeps them one by one): see docs/performance.md#vote.
+    votes_resolved: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    votes_unresolved: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     reopened_count: Mapped[int] = mapped_column(default=0)
     # No time of the last change: a vote that closes or reopens an item would be dated by it.
 

@@ -2,9 +2,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
-from app import uploads
+from app import public_writes, uploads
 from app.config import SettingsDep
-from app.db.engines import SessionDep
+from app.db.engines import SessionDep, WriteTransactionDep
+from app.db.fastpath import in_write_lane
 from app.errors import Problem, ok_content, problems
 from app.http_cache import immutable
 from app.inquiries import pdf, service, stats
@@ -109,6 +110,16 @@ def read_inquiry(number: Number, session: SessionDep, settings: SettingsDep) -> 
     return service.get_item(session, number, settings=settings)
 
 
+async def counted_vote(
+    number: Number, data: VoteCreate, client: ClientAddress, settings: SettingsDep
+) -> VoteCreate:
+    """The vote's body, once the client's vote is counted (RateLimited, 429, past a limit),
+    before its transaction. A body that fails validation is answered 422 before it counts."""
+    for rate, name in service.vote_limits(number, settings=settings):
+        await public_writes.limit_off_loop(rate, name, client)
+    return data
+
+
 @router.post(
     "/inquiries/{number}/confirmations",
     summary="群众确认“已解决”或“没解决”：每台手机每轮只能投一次，匿名",
@@ -116,14 +127,17 @@ def read_inquiry(number: Number, session: SessionDep, settings: SettingsDep) -> 
     status_code=status.HTTP_201_CREATED,
     responses=problems(404, 409, 422, 429),
 )
-def create_inquiry_vote(
+async def create_inquiry_vote(
     number: Number,
-    data: VoteCreate,
-    client: ClientAddress,
-    session: SessionDep,
+    data: Annotated[VoteCreate, Depends(counted_vote)],
+    write_transaction: WriteTransactionDep,
     settings: SettingsDep,
 ) -> VoteReceipt:
-    return service.vote(session, number, data=data, client=client, settings=settings)
+    def vote() -> VoteReceipt:  # its transaction whole on the write lane: docs/performance.md#vote
+        with write_transaction() as session:
+            return service.vote(session, number, data=data, settings=settings)
+
+    return await in_write_lane(vote)
 
 
 @router.get(

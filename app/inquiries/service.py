@@ -29,13 +29,25 @@ from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, select, update
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    case,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session, selectinload, undefer
 
 from app import images, public_writes
 from app.audit import service as audit
 from app.config import Settings
-from app.db.base import dialect_insert
+from app.db.base import dialect_insert, insert_for
+from app.db.fastpath import FastSelect
 from app.errors import Forbidden
 from app.inquiries.errors import (
     AlreadyVoted,
@@ -172,14 +184,12 @@ def _meeting_brief(session: Session, meeting: InquiryMeeting) -> MeetingBrief:
     )
 
 
-def _votes(session: Session, item: InquiryItem, *, settings: Settings) -> Votes:
-    resolved, unresolved = session.execute(
-        select(
-            func.coalesce(func.sum(case((InquiryVote.resolved, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((InquiryVote.resolved, 0), else_=1)), 0),
-        ).where(InquiryVote.item_id == item.id, InquiryVote.vote_round == item.vote_round)
-    ).one()
-    return Votes(resolved=resolved, unresolved=unresolved, needed=settings.inquiry_confirmations)
+def _votes(item: InquiryItem, *, settings: Settings) -> Votes:
+    return Votes(
+        resolved=item.votes_resolved,
+        unresolved=item.votes_unresolved,
+        needed=settings.inquiry_confirmations,
+    )
 
 
 def _read(session: Session, item: InquiryItem, *, settings: Settings) -> dict[str, Any]:
@@ -191,7 +201,7 @@ def _read(session: Session, item: InquiryItem, *, settings: Settings) -> dict[st
         "original_deadline": item.original_deadline,
         "not_accepted_reason": item.not_accepted_reason,
         "meeting": _meeting_brief(session, item.meeting),
-        "votes": _votes(session, item, settings=settings),
+        "votes": _votes(item, settings=settings),
         "timeline": [EventRead.model_validate(e) for e in item.events],
     }
 
@@ -673,10 +683,16 @@ def extend_deadline(
     return get_item_admin(session, item.number, staff=actor, settings=settings)
 
 
+def _next_round(item: InquiryItem) -> None:
+    """A new round of votes: those of the last round no longer count."""
+    item.vote_round += 1
+    item.votes_resolved = item.votes_unresolved = 0
+
+
 def _close(item: InquiryItem, on: date) -> None:
     item.state = ItemState.closed
     item.closed_on = on
-    item.vote_round += 1
+    _next_round(item)
 
 
 def _reopen(item: InquiryItem) -> None:
@@ -684,7 +700,7 @@ def _reopen(item: InquiryItem) -> None:
     item.state = ItemState.rectifying
     item.closed_on = None
     item.reopened_count += 1
-    item.vote_round += 1
+    _next_round(item)
 
 
 def _confirming_meeting(
@@ -745,7 +761,7 @@ def change_state(
     """Staff move an item on (see _MOVES for who may do what). Closing is never theirs: 409."""
     item = _staff_item(session, number, staff=actor, roles=READERS)
     if data.state == ItemState.closed:
-        votes = _votes(session, item, settings=settings)
+        votes = _votes(item, settings=settings)
         raise ConfirmationRequired(
             f"销号要由群众确认：需要 {votes.needed} 部手机扫码说“已解决”，"
             "或在之后的会上记录群众代表的确认（…/confirmations）。"
@@ -766,7 +782,7 @@ def change_state(
     item.not_accepted_reason = data.reason if data.state == ItemState.not_accepted else None
     if data.state == ItemState.awaiting_confirmation:
         item.rectified_on = public_writes.today()
-        item.vote_round += 1  # votes from before the rectification do not count
+        _next_round(item)  # votes from before the rectification do not count
     _event(item, EventKind.state, data.reason or _STATE_TEXT[data.state])
     _audited(session, item, f"inquiry_item.{data.state}", actor, before)
     return get_item_admin(session, item.number, staff=actor, settings=settings)
@@ -783,32 +799,22 @@ _STATE_TEXT: dict[str, str] = {
 # --- villagers: votes ---------------------------------------------------------------------------
 
 
-def _insert_vote(
-    session: Session, item: InquiryItem, *, data: VoteCreate, settings: Settings
-) -> None:
-    """The phone's vote in the item's current round; AlreadyVoted if it has one there."""
-    digest = public_writes.device_hash(f"inquiry:{item.id}", data.device_token, settings=settings)
-    counted = session.execute(  # the unique key decides, even for one phone's votes at once
-        dialect_insert(session, InquiryVote)
-        .values(
-            item_id=item.id,
-            vote_round=item.vote_round,
-            device_hash=digest,
-            resolved=data.resolved,
-            comment=data.comment or None,
-            voted_on=public_writes.today(),
-        )
-        .on_conflict_do_nothing(index_elements=["item_id", "vote_round", "device_hash"])
-        .returning(InquiryVote.id)
-    ).scalar()
-    if counted is None:
-        raise AlreadyVoted("这台手机已经对这个问题投过票了，每台手机只能投一次。")
+_NOTED = "谢谢！您的意见已记下。"
+
+
+def _decisive(state: str, votes: Votes) -> bool:
+    """Whether the votes of the round close, return or reopen an item in `state`."""
+    return _closes(state, votes) or votes.unresolved >= votes.needed
+
+
+def _closes(state: str, votes: Votes) -> bool:
+    return state == ItemState.awaiting_confirmation and votes.resolved >= votes.needed
 
 
 def _apply_votes(item: InquiryItem, votes: Votes) -> str:
     """What the votes of the round do to the item: close it, send it back to rectification or
     reopen it, once there are enough of one kind. Returns the message for the voter."""
-    if item.state == ItemState.awaiting_confirmation and votes.resolved >= votes.needed:
+    if _closes(item.state, votes):
         _close(item, public_writes.today())
         _event(item, EventKind.votes, f"{votes.resolved}位群众扫码确认已解决，销号。")
         return "谢谢！已有足够的群众确认已解决，这个问题已销号。"
@@ -818,41 +824,143 @@ def _apply_votes(item: InquiryItem, votes: Votes) -> str:
             text = f"销号后有{votes.unresolved}位群众扫码说没解决，重新整改，纪委监委跟踪督办。"
         else:
             item.state = ItemState.rectifying
-            item.vote_round += 1
+            _next_round(item)
             text = f"{votes.unresolved}位群众扫码说没解决，退回重新整改。"
         _event(item, EventKind.votes, text)
         return "谢谢！已有足够的群众说没解决，这个问题已退回重新整改。"
-    return "谢谢！您的意见已记下。"
+    return _NOTED
 
 
-def vote(
-    session: Session, number: str, *, data: VoteCreate, client: str, settings: Settings
-) -> VoteReceipt:
-    """One "已解决 / 没解决" per phone per round. Enough "已解决" votes close an item awaiting
-    confirmation; enough "没解决" votes return it to rectification, or reopen a closed one."""
-    public_writes.limit(settings.inquiry_vote_limit_per_client, "inquiry-vote", client)
-    item = session.scalar(  # the item alone, locked: votes on one item are counted one by one
-        select(InquiryItem)
-        .where(InquiryItem.number == number.upper(), InquiryItem.published.is_(True))
-        .with_for_update()
-    )
-    if item is None:
-        raise InquiryNotFound(f"没有编号为 {number} 的问题，或它所在的会议还没有公开。")
-    # One address never makes up the villagers' number alone, even with fresh phone tokens.
+def vote_limits(number: str, *, settings: Settings) -> list[tuple[str, str]]:
+    """The per-client limits a vote on item `number` counts, as (rate, name): each client's
+    votes, and its votes on the item (one address never makes up the villagers' number for an
+    item alone, even with fresh phone tokens). Counted before the vote's transaction (on
+    SQLite, before the write lock)."""
     alone = max(settings.inquiry_confirmations - 1, 1)
-    public_writes.limit(f"{alone} per 7 day", f"inquiry-vote-item:{item.id}", client)
-    if item.state not in (ItemState.awaiting_confirmation, ItemState.closed):
-        raise VotingClosed(
-            f"这个问题{STATE_NAMES[item.state]}，整改完成、等待群众确认以后才能投票。"
+    return [
+        (settings.inquiry_vote_limit_per_client, "inquiry-vote"),
+        (f"{alone} per 7 day", f"inquiry-vote-item:{number.upper()}"),
+    ]
+
+
+def count_vote(number: str, client: str, *, settings: Settings) -> None:
+    """Count a vote's limits (`vote_limits`): RateLimited past either."""
+    for rate, name in vote_limits(number, settings=settings):
+        public_writes.limit(rate, name, client)
+
+
+_ZERO: ColumnElement[int] = literal_column("0")
+
+
+def _counted(votes: Any) -> Any:
+    """`votes` (a bound value: 1 for the vote, -1 to take it back) added to the count of its
+    kind on the item."""
+    resolved = bindparam("resolved", type_=Boolean)
+    return {
+        InquiryItem.votes_resolved: InquiryItem.votes_resolved
+        + case((resolved, votes), else_=_ZERO),
+        InquiryItem.votes_unresolved: InquiryItem.votes_unresolved
+        + case((resolved, _ZERO), else_=votes),
+    }
+
+
+# A vote is two statements on the driver (see docs/performance.md#vote): the item's count of
+# its kind goes up, which locks the item's row until the commit (votes on one item are counted
+# one by one) and returns what the vote needs; then the vote itself, under its unique key.
+_COUNT_VOTE = FastSelect(
+    update(InquiryItem)
+    .where(
+        InquiryItem.number == bindparam("number"),
+        InquiryItem.published.is_(True),
+        or_(
+            InquiryItem.state == ItemState.awaiting_confirmation.value,
+            InquiryItem.state == ItemState.closed.value,
+        ),
+    )
+    .values(_counted(literal_column("1")))
+    .returning(
+        InquiryItem.id,
+        InquiryItem.state,
+        InquiryItem.vote_round,
+        InquiryItem.votes_resolved,
+        InquiryItem.votes_unresolved,
+    )
+)
+_TAKE_BACK = FastSelect(
+    update(InquiryItem)
+    .where(InquiryItem.id == bindparam("item_id"))
+    .values(_counted(literal_column("-1")))
+    .returning(InquiryItem.id)
+)
+_INSERT_VOTE = {
+    dialect: FastSelect(
+        insert_for(dialect)(InquiryVote)
+        .values(
+            item_id=bindparam("item_id"),
+            vote_round=bindparam("vote_round"),
+            device_hash=bindparam("device_hash"),
+            resolved=bindparam("resolved"),
+            comment=bindparam("comment"),
+            voted_on=bindparam("voted_on"),
         )
-    _insert_vote(session, item, data=data, settings=settings)
-    votes = _votes(session, item, settings=settings)
-    message = _apply_votes(item, votes)
-    session.flush()
+        # the unique key decides, even for one phone's votes at once
+        .on_conflict_do_nothing(index_elements=["item_id", "vote_round", "device_hash"])
+        .returning(InquiryVote.id)
+    )
+    for dialect in ("sqlite", "postgresql")
+}
+
+
+def _not_votable(session: Session, number: str) -> InquiryNotFound | VotingClosed:
+    state = session.scalar(
+        select(InquiryItem.state).where(
+            InquiryItem.number == number.upper(), InquiryItem.published.is_(True)
+        )
+    )
+    if state is None:
+        return InquiryNotFound(f"没有编号为 {number} 的问题，或它所在的会议还没有公开。")
+    return VotingClosed(f"这个问题{STATE_NAMES[state]}，整改完成、等待群众确认以后才能投票。")
+
+
+def vote(session: Session, number: str, *, data: VoteCreate, settings: Settings) -> VoteReceipt:
+    """One "已解决 / 没解决" per phone per round (its limits counted first by `count_vote`).
+    Enough "已解决" votes close an item awaiting confirmation; enough "没解决" votes return it to
+    rectification, or reopen a closed one."""
+    session.flush()  # what the session holds goes first: these statements bypass it
+    connection = session.connection()
+    counted = _COUNT_VOTE.rows(connection, number=number.upper(), resolved=data.resolved)
+    if not counted:
+        raise _not_votable(session, number)
+    item_id, state, vote_round, resolved, unresolved = counted[0]
+    loaded = session.identity_map.get(session.identity_key(InquiryItem, item_id))
+    if loaded is not None:  # read again when next used: its counts have changed
+        session.expire(loaded)
+    digest = public_writes.device_hash(f"inquiry:{item_id}", data.device_token, settings=settings)
+    inserted = _INSERT_VOTE[connection.dialect.name].rows(
+        connection,
+        item_id=item_id,
+        vote_round=vote_round,
+        device_hash=digest,
+        resolved=data.resolved,
+        comment=data.comment or None,
+        voted_on=public_writes.today(),
+    )
+    if not inserted:
+        # the phone's vote of this round stands; this one is not counted (the page that shows
+        # the refusal goes on in this transaction)
+        _TAKE_BACK.rows(connection, item_id=item_id, resolved=data.resolved)
+        raise AlreadyVoted("这台手机已经对这个问题投过票了，每台手机只能投一次。")
+    votes = Votes(resolved=resolved, unresolved=unresolved, needed=settings.inquiry_confirmations)
+    message = _NOTED
+    if _decisive(state, votes):
+        item = session.get_one(InquiryItem, item_id)
+        message = _apply_votes(item, votes)
+        state = item.state
+        session.flush()
     return VoteReceipt(
-        number=item.number,
-        state=ItemState(item.state),
-        state_name=STATE_NAMES[item.state],
+        number=number.upper(),
+        state=ItemState(state),
+        state_name=STATE_NAMES[state],
         votes=votes,  # of the round this vote was cast in
         message=message,
     )

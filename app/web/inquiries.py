@@ -164,9 +164,8 @@ def vote_on_page(
             status, message = 422, "请点“已解决”或“没解决”。"
         else:
             vote = VoteCreate(device_token=phone.token, resolved=resolved)
-            message = service.vote(
-                session, number, data=vote, client=client, settings=settings
-            ).message
+            service.count_vote(number, client, settings=settings)
+            message = service.vote(session, number, data=vote, settings=settings).message
         item = service.get_item(session, number, settings=settings)
     except InquiryNotFound:
         return _not_found(reader, settings)
