@@ -7,11 +7,13 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.contacts import service as contacts_service
 from app.inquiries.models import ItemState
 from app.policies import service as policies_service
+from app.policies.models import Policy
 from app.staff.models import Role
 from app.subsidies import service
 from app.surveys.models import SurveyState
@@ -43,7 +45,8 @@ def village(session: Session) -> dict[str, str]:
     item = make_item(
         session, make_staff(session, role=Role.commission), state=ItemState.awaiting_confirmation
     )
-    return {"survey": str(survey.id), "inquiry": item.number}
+    policy = session.scalars(select(Policy.id).order_by(Policy.id).limit(1)).one()
+    return {"survey": str(survey.id), "inquiry": item.number, "policy": str(policy)}
 
 
 def pages(village: dict[str, str]) -> list[str]:
@@ -54,7 +57,7 @@ def pages(village: dict[str, str]) -> list[str]:
         "/lookup",
         "/policies",
         "/policies?q=低保",
-        "/policies/1",
+        f"/policies/{village['policy']}",
         f"/villages/{SANGUANZHAI}",
         MONTH,
         f"{MONTH}/objections?line=A-10",
