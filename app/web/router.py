@@ -21,7 +21,7 @@ from app.tips.deps import ATTACHMENTS
 from app.tips.errors import TipFormInvalid
 from app.tips.schemas import TipCreate
 from app.uploads import Upload, parse_body
-from app.web import inquiries, views
+from app.web import inquiries, publicity, views
 from app.web.pages import (
     TEXT_COOKIE,
     TEXT_COOKIE_SECONDS,
@@ -136,6 +136,59 @@ def read_policy(
     policy_id: str, session: SessionDep, reader: ReaderDep, settings: SettingsDep
 ) -> HTMLResponse:
     return views.policy(session, reader, policy_id, settings=settings)
+
+
+# --- 宣传教育 and 通报曝光 -----------------------------------------------------------------------
+
+
+@router.get("/articles")
+def list_articles(
+    session: SessionDep,
+    reader: ReaderDep,
+    settings: SettingsDep,
+    column: Text = None,
+    q: Text = None,
+    page: PageNumber = 1,
+) -> HTMLResponse:
+    return publicity.articles(session, reader, column=column, q=q, page=page, settings=settings)
+
+
+@router.get("/articles/{article_id}")
+def read_article(
+    article_id: str, session: SessionDep, reader: ReaderDep, settings: SettingsDep
+) -> HTMLResponse:
+    return publicity.article(session, reader, article_id, settings=settings)
+
+
+@router.get("/cases")
+def list_cases(
+    session: SessionDep,
+    reader: ReaderDep,
+    settings: SettingsDep,
+    township_code: Text = None,
+    village_code: Text = None,
+    year: Text = None,
+    q: Text = None,
+    page: PageNumber = 1,
+) -> HTMLResponse:
+    """Filters are read as plain text: one that names nothing is left out, never a JSON 422."""
+    return publicity.case_list(
+        session,
+        reader,
+        township_code=township_code or None,
+        village_code=village_code or None,
+        year=int(year) if year and year.isdigit() and len(year) == 4 else None,
+        q=q,
+        page=page,
+        settings=settings,
+    )
+
+
+@router.get("/cases/{case_id}")
+def read_case(
+    case_id: str, session: SessionDep, reader: ReaderDep, settings: SettingsDep
+) -> HTMLResponse:
+    return publicity.case(session, reader, case_id, settings=settings)
 
 
 # --- 晒账 -------------------------------------------------------------------------------------

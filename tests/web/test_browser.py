@@ -23,6 +23,7 @@ from tests.tips.files import png
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "artifacts" / "web"
 SANGUANZHAI = "511923103204"
+XIXING, HUANGLIU = "511923102000", "511923102205"  # the demo's cases are there
 # Every text of 16 px or more (an SVG's text as drawn, scaled with its viewBox).
 SMALL_TEXT = """() => {
   const small = [];
@@ -125,6 +126,9 @@ def test_every_page_fits_a_phone_360_px_wide(
     page = _phone(playwright, PHONES[phone])
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
+    article = httpx.get(f"{demo.base}/api/v1/articles").json()["items"][0]["id"]
+    cases = httpx.get(f"{demo.base}/api/v1/cases", params={"village_code": HUANGLIU}).json()
+    case = next(c["id"] for c in cases["items"] if "低保" in c["title"])  # with its 回访
     paths = {
         "home": "/",
         "township": "/?township=511923103000",
@@ -139,6 +143,15 @@ def test_every_page_fits_a_phone_360_px_wide(
         "survey": f"/surveys/{demo.survey_id}",
         "inquiries": "/inquiries",
         "inquiry": f"/inquiries/{demo.inquiry}",
+        "articles": "/articles",
+        "articles-column": "/articles?column=warning",
+        "articles-search": "/articles?q=低保",
+        "article": f"/articles/{article}",
+        "cases": "/cases",
+        "cases-township": f"/cases?township_code={XIXING}",
+        "village-cases": f"/cases?village_code={HUANGLIU}",
+        "cases-search": "/cases?q=低保",
+        "case": f"/cases/{case}",
     }
     for name, path in paths.items():
         response = page.goto(demo.base + path)
@@ -151,7 +164,7 @@ def test_every_page_fits_a_phone_360_px_wide(
     page.goto(f"{demo.base}/?village={SANGUANZHAI}")
     page.click("#text-size")  # 字大一点: every page larger, still no sideways scroll
     assert page.evaluate("document.documentElement.className") == "big"
-    for name in ("village", "lookup", "survey", "inquiry"):
+    for name in ("village", "lookup", "survey", "inquiry", "articles", "village-cases", "case"):
         page.goto(demo.base + paths[name])
         _check(page, demo.base, f"{phone}-big-{name}")
     page.context.browser.close()  # type: ignore[union-attr]
@@ -218,4 +231,11 @@ def test_a_villager_in_wechat_does_everything_by_tapping(
     page.click("#resolved")
     assert page.locator("#message").is_visible()
     _check(page, demo.base, "flow-6-inquiry-vote")
+
+    page.goto(f"{demo.base}/?village={HUANGLIU}")
+    page.click("#go-cases")  # 本村通报
+    assert "黄柳村" in page.inner_text("h2")
+    page.locator("#results a").first.click()
+    assert page.locator("#text").is_visible()
+    _check(page, demo.base, "flow-7-village-case")
     page.context.browser.close()  # type: ignore[union-attr]
