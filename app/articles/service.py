@@ -475,6 +475,9 @@ def update_article(
     for required in ("column", "title", "body_md"):  # these cannot be cleared
         if changes.get(required, "") is None:
             del changes[required]
+    for optional in ("summary", "author"):  # null clears these
+        if optional in changes and changes[optional] is None:
+            changes[optional] = ""
     content = {name: getattr(latest, name) for name in _CONTENT}
     merged = content | changes
     start, end = merged["publish_at"], merged["unpublish_at"]

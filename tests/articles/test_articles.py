@@ -216,3 +216,18 @@ def test_bad_fields_are_chinese_problems(client: TestClient, session: Session) -
         assert_problem(client.post(ADMIN, json=bad, headers=headers), 422, "validation_failed")
     assert_problem(client.post(ADMIN, json=NEW), 401, "authentication_required")
     assert_problem(client.get("/api/v1/articles", params={"column": "x"}), 422, "validation_failed")
+
+
+def test_an_edit_that_clears_the_summary_and_author_keeps_the_rest(
+    client: TestClient, session: Session
+) -> None:
+    """null clears an optional field (summary, author) and leaves a required one (column,
+    title, body) as it was; never a 500 (schemathesis found one)."""
+    staff = editor(session)
+    article_id = make_article(session, title="旧标题", actor=staff)
+    cleared = dict.fromkeys(("column", "summary", "author", "body_markdown"))
+    edit = {"title": "新标题", **cleared}
+    edited = client.patch(f"{ADMIN}/{article_id}", json=edit, headers=auth_headers(staff))
+    assert edited.status_code == 200, edited.text
+    latest = edited.json()["latest"]
+    assert (latest["title"], latest["summary"], latest["author"]) == ("新标题", "", "")
