@@ -34,6 +34,7 @@ ANONYMOUS_PATHS = re.compile(
     r"|/wl/[^/]+/votes"
     # the H5 app's pages of the same writes (app.web), forms included
     r"|/tips/.*|/villages/[^/]+/[^/]+/objections|/surveys/[^/]+|/inquiries/[^/]+/votes"
+    r"|/questions/(new|mine)"
 )
 CODE_DIGITS = 16
 # argon2id at OWASP's minimum profile (19 MiB, 2 passes): ~30 ms per code on one core.

@@ -54,15 +54,22 @@ def cpu_seconds(pid: int) -> float:
 
 
 def post_request(
-    url: str, body: Any, headers: dict[str, str] | None = None, *, method: str = "POST"
+    url: str,
+    body: Any,
+    headers: dict[str, str] | None = None,
+    *,
+    method: str = "POST",
+    form: bool = False,
 ) -> bytes:
-    """A JSON POST (or `method`) to `url`, encoded once, ready to be sent again and again."""
+    """A JSON POST (or `method`; `form`: an HTML form's) to `url`, encoded once, ready to be
+    sent again and again."""
     parsed = httpx.URL(url)
-    raw = json.dumps(body, ensure_ascii=False).encode()
+    raw = (urlencode(body) if form else json.dumps(body, ensure_ascii=False)).encode()
+    content_type = "application/x-www-form-urlencoded" if form else "application/json"
     extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
     head = (
         f"{method} {parsed.raw_path.decode()} HTTP/1.1\r\nHost: {parsed.host}\r\n{extra}"
-        f"Content-Type: application/json\r\nContent-Length: {len(raw)}\r\n\r\n"
+        f"Content-Type: {content_type}\r\nContent-Length: {len(raw)}\r\n\r\n"
     )
     return head.encode() + raw
 
@@ -113,6 +120,48 @@ async def load(
         "errors": errors,
         "statuses": dict(statuses),
         "rps": len(latencies) / elapsed,
+        "p50_ms": 1000 * latencies[len(latencies) // 2],
+        "p99_ms": 1000 * latencies[int(len(latencies) * 0.99)],
+    }
+
+
+async def paced(
+    base: str, requests: list[bytes], seconds: float, clients: int, rate: float
+) -> dict[str, Any]:
+    """`clients` keep-alive connections sending `rate` requests a second between them, as
+    people do (each at their own pace), where `load` sends as fast as answers come back: request
+    k of client i is due at (k * clients + i) / rate and is `requests[(k * clients + i) % len]`
+    (all different while there are enough: votes from new phones). Each latency runs from when
+    the request was due, so a request that waits for its client's previous answer counts that
+    wait too (no coordinated omission)."""
+    host, port = base.removeprefix("http://").split(":")
+    latencies: list[float] = []
+    statuses: Counter[str] = Counter()
+    start = time.perf_counter() + 0.5
+
+    async def client(i: int) -> None:
+        reader, writer = await asyncio.open_connection(host, int(port))
+        k = 0
+        while True:
+            due = start + (k * clients + i) / rate
+            if due > start + seconds:
+                break
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            writer.write(requests[(k * clients + i) % len(requests)])
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))  # type: ignore[union-attr]
+            await reader.readexactly(length)
+            latencies.append(time.perf_counter() - due)
+            statuses[head[9:12].decode()] += 1
+            k += 1
+        writer.close()
+
+    await asyncio.gather(*(client(i) for i in range(clients)))
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "statuses": dict(statuses),
+        "rps": len(latencies) / seconds,
         "p50_ms": 1000 * latencies[len(latencies) // 2],
         "p99_ms": 1000 * latencies[int(len(latencies) * 0.99)],
     }

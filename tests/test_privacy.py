@@ -160,6 +160,14 @@ def _question(walk: Walk) -> None:
     rating = {"code": code, "score": 5}
     assert walk.post("/api/v1/questions/rating", json=rating).status_code == 422  # not answered
     walk.secrets += [code, code.replace(" ", "")]
+    form = {"kind": "suggest", "title": "村里的路灯坏了", "body": QUESTION + "-web"}
+    asked = walk.post("/questions/new", data=form)
+    assert asked.status_code == 201 and not asked.cookies
+    web_code = re.search(r'id="receipt-code">([\d ]+)<', asked.text)
+    assert web_code is not None
+    mine = walk.post("/questions/mine", data={"code": web_code[1], "score": "5"})
+    assert mine.status_code == 422 and not mine.cookies  # not answered yet: no rating
+    walk.secrets += [web_code[1], web_code[1].replace(" ", "")]
 
 
 def _practice(walk: Walk) -> None:
@@ -221,6 +229,8 @@ STEPS: list[tuple[Callable[[Walk], None], set[tuple[str, str]]]] = [
             ("POST", "/api/v1/questions"),
             ("POST", "/api/v1/questions/status"),
             ("POST", "/api/v1/questions/rating"),
+            ("POST", "/questions/new"),
+            ("POST", "/questions/mine"),
         },
     ),
     (_practice, {("POST", "/api/v1/exam-practice/answers")}),

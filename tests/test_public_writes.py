@@ -58,6 +58,10 @@ def test_one_phone_hashes_differently_in_each_scope_and_never_in_clear() -> None
         ("/api/v1/inquiries/WL-2026-0001", False),
         ("/api/v1/tipsy", False),
         ("/api/v1/admin/tips", False),
+        ("/questions/new", True),
+        ("/questions/mine", True),
+        ("/questions", False),
+        ("/questions/12", False),
     ],
 )
 def test_the_routes_of_public_writes_are_anonymous(path: str, anonymous: bool) -> None:

@@ -103,21 +103,25 @@ def not_found(reader: Reader, settings: Settings, message: str, **kwargs: Any) -
     return render("not_found.html", reader, settings, status=404, message=message, **kwargs)
 
 
-def messages(error: ValidationError | RequestValidationError) -> list[str]:
+def messages(
+    error: ValidationError | RequestValidationError, labels: dict[str, str] = FIELD_LABELS
+) -> list[str]:
     """Each invalid field in Chinese: "身份证号：不能为空"."""
     out = []
     for each in error.errors():
         location = [str(part) for part in each.get("loc", ()) if part != "body"]
-        field = FIELD_LABELS.get(location[0], location[0]) if location else "表单"
+        field = labels.get(location[0], location[0]) if location else "表单"
         out.append(f"{field}：{validation_message(dict(each))}")
     return out
 
 
-def validated(model: type[M], fields: dict[str, Any]) -> tuple[M | None, list[str]]:
+def validated(
+    model: type[M], fields: dict[str, Any], labels: dict[str, str] = FIELD_LABELS
+) -> tuple[M | None, list[str]]:
     try:
         return model.model_validate(fields), []
     except ValidationError as error:
-        return None, messages(error)
+        return None, messages(error, labels)
 
 
 async def _form(request: Request) -> FormData:

@@ -13,6 +13,7 @@ from app.errors import LianyunError
 from app.pagination import PageParams
 from app.public_writes import today
 from app.regions import service as regions_service
+from app.tips.schemas import CATEGORY_NAMES
 from app.web.pages import Reader, not_found, render
 
 PAGE_SIZE = 20
@@ -81,11 +82,13 @@ def case_list(
     township_code: str | None,
     village_code: str | None,
     year: int | None,
+    category: str | None,
     q: str | None,
     page: int,
     settings: Settings,
 ) -> HTMLResponse:
-    """Filters that name no township, village or year of the lists are left out, as unchosen."""
+    """Filters that name no township, village, year or category of the lists are left out, as
+    unchosen."""
     tree = regions_service.region_tree(session)
     village_name = None
     if village_code is not None:
@@ -103,13 +106,15 @@ def case_list(
     years = list(range(this_year, this_year - YEARS, -1))
     if year not in years:
         year = None
+    if category not in CATEGORY_NAMES:
+        category = None
     query = _query(q)
     found = cases_service.list_published(
         session,
         township_code=township_code,
         village_code=village_code,
         year=year,
-        category=None,
+        category=category,
         q=query,
         page=PageParams(page=page, size=PAGE_SIZE),
     )
@@ -117,6 +122,7 @@ def case_list(
         "township_code": township_code,
         "village_code": village_code,
         "year": year,
+        "category": category,
         "q": query,
     }
     return render(
@@ -128,6 +134,7 @@ def case_list(
         village_name=village_name,
         years=years,
         year=year,
+        categories=CATEGORY_NAMES,
         q=query or "",
         found=found,
         filters={k: v for k, v in chosen.items() if v is not None},

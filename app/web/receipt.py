@@ -13,9 +13,11 @@ from app.errors import LianyunError
 from app.onboarding import fonts
 
 WIDTH, HEIGHT = 720, 440
+TIP_LOOK_UP = "首页 → 查回执"
 
 
-def png(code: str, *, title: str, submitted_on: date, settings: Settings) -> bytes:
+def png(code: str, *, title: str, submitted_on: date, look_up: str, settings: Settings) -> bytes:
+    """`look_up`: where the code is typed in, as the reader finds it ("首页 → 查回执")."""
     face = fonts.find_cjk_font(settings.poster_font)
     image = Image.new("L", (WIDTH, HEIGHT), 255)
     draw = ImageDraw.Draw(image)
@@ -33,7 +35,7 @@ def png(code: str, *, title: str, submitted_on: date, settings: Settings) -> byt
     )
     draw.text(
         (WIDTH // 2, 330),
-        "凭这个码查看办理情况：首页 → 查回执",
+        f"凭这个码查看办理情况：{look_up}",
         font=face.at(30),
         fill=40,
         anchor="mm",
@@ -50,11 +52,13 @@ def png(code: str, *, title: str, submitted_on: date, settings: Settings) -> byt
     return out.getvalue()
 
 
-def data_url(code: str, *, title: str, submitted_on: date, settings: Settings) -> str | None:
+def data_url(
+    code: str, *, title: str, submitted_on: date, look_up: str, settings: Settings
+) -> str | None:
     """The picture as a data: URL; None when the server has no Chinese font (the page still
     shows the code in large text)."""
     try:
-        body = png(code, title=title, submitted_on=submitted_on, settings=settings)
+        body = png(code, title=title, submitted_on=submitted_on, look_up=look_up, settings=settings)
     except LianyunError:
         return None
     return "data:image/png;base64," + base64.b64encode(body).decode()

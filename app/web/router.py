@@ -21,7 +21,7 @@ from app.tips.deps import ATTACHMENTS
 from app.tips.errors import TipFormInvalid
 from app.tips.schemas import TipCreate
 from app.uploads import Upload, parse_body
-from app.web import inquiries, publicity, views
+from app.web import inquiries, publicity, questions, views
 from app.web.pages import (
     TEXT_COOKIE,
     TEXT_COOKIE_SECONDS,
@@ -168,6 +168,7 @@ def list_cases(
     township_code: Text = None,
     village_code: Text = None,
     year: Text = None,
+    category: Text = None,
     q: Text = None,
     page: PageNumber = 1,
 ) -> HTMLResponse:
@@ -178,6 +179,7 @@ def list_cases(
         township_code=township_code or None,
         village_code=village_code or None,
         year=int(year) if year and year.isdigit() and len(year) == 4 else None,
+        category=category or None,
         q=q,
         page=page,
         settings=settings,
@@ -387,6 +389,78 @@ def vote_on_inquiry(
         client=client,
         settings=settings,
     )
+
+
+# --- 云端话廉 ---------------------------------------------------------------------------------
+
+
+@router.get("/questions")
+def list_questions(
+    session: SessionDep,
+    reader: ReaderDep,
+    settings: SettingsDep,
+    kind: Text = None,
+    village: Text = None,
+    q: Text = None,
+    page: PageNumber = 1,
+) -> HTMLResponse:
+    """Filters are read as plain text: one that names nothing is left out."""
+    return questions.board(
+        session, reader, kind=kind, village=village, q=q, page=page, settings=settings
+    )
+
+
+@router.get("/questions/new")
+def read_question_form(
+    session: SessionDep, reader: ReaderDep, settings: SettingsDep, village: Text = None
+) -> HTMLResponse:
+    return questions.ask_form(session, reader, village=village, settings=settings)
+
+
+def _ask_form(form: FormDep, client: ClientAddress, settings: SettingsDep) -> questions.AskForm:
+    """A plain function: the code's slow hash runs in the thread pool, before the session."""
+    fields = filled(form, *questions.QUESTION_FIELDS)
+    return questions.read_ask_form(fields, client=client, settings=settings)
+
+
+@router.post("/questions/new")
+def create_question(
+    asked: Annotated[questions.AskForm, Depends(_ask_form)],
+    session: SessionDep,
+    reader: ReaderDep,
+    settings: SettingsDep,
+) -> HTMLResponse:
+    return questions.ask(session, reader, asked, settings=settings)
+
+
+@router.get("/questions/mine")
+def read_my_question_form(
+    session: SessionDep, reader: ReaderDep, settings: SettingsDep
+) -> HTMLResponse:
+    return questions.mine(session, reader, None, settings=settings)
+
+
+def _code_form(form: FormDep, client: ClientAddress, settings: SettingsDep) -> questions.CodeForm:
+    """A plain function: the code's slow hash runs in the thread pool, before the session."""
+    fields = filled(form, "code", "score")
+    return questions.read_code_form(fields, client=client, settings=settings)
+
+
+@router.post("/questions/mine")
+def read_my_question(
+    typed: Annotated[questions.CodeForm, Depends(_code_form)],
+    session: SessionDep,
+    reader: ReaderDep,
+    settings: SettingsDep,
+) -> HTMLResponse:
+    return questions.mine(session, reader, typed, settings=settings)
+
+
+@router.get("/questions/{question_id}")
+def read_question(
+    question_id: str, session: SessionDep, reader: ReaderDep, settings: SettingsDep
+) -> HTMLResponse:
+    return questions.question(session, reader, question_id, settings=settings)
 
 
 @router.get("/wl/{number}")

@@ -5,6 +5,9 @@ cache, and load nothing from another host, like every page."""
 
 import re
 import secrets
+from collections.abc import Callable
+from datetime import date
+from typing import Any
 
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
@@ -33,7 +36,6 @@ from app.tips.schemas import (
     ReceiptMessageCreate,
     ReceiptQuery,
     TipCreate,
-    TipReceipt,
 )
 from app.uploads import Upload
 from app.web import chart, receipt
@@ -45,7 +47,7 @@ POLICY_PAGE_SIZE = 20
 NO_VILLAGE = "没有这个村（社区），请回首页重新选择。"
 
 
-def _village(session: Session, code: str | None) -> Region | None:
+def village_of(session: Session, code: str | None) -> Region | None:
     """The village of `code`, or None (not a code, not a village)."""
     if code is None or not VILLAGE_CODE.fullmatch(code):
         return None
@@ -53,6 +55,35 @@ def _village(session: Session, code: str | None) -> Region | None:
     if region is None or region.level != RegionLevel.village:
         return None
     return region
+
+
+def village_choice(session: Session, code: str | None) -> dict[str, Any]:
+    """A form's village: the one chosen (with its full name), else the tree to choose from."""
+    chosen = village_of(session, code)
+    return {
+        "village": chosen,
+        "village_name": regions_service.full_name(chosen) if chosen is not None else None,
+        "tree": None if chosen is not None else regions_service.region_tree(session),
+    }
+
+
+def form_again(
+    form_page: Callable[..., HTMLResponse],
+    *,
+    errors: list[str],
+    refusal: LianyunError | None,
+    **context: Any,
+) -> HTMLResponse:
+    """A form shown again with what was typed: the fields' errors (422), or the service's
+    refusal in the API's words, with its status and headers (a limit's Retry-After)."""
+    page = form_page(
+        errors=[refusal.detail] if refusal else errors,
+        status=refusal.status if refusal else 422,
+        **context,
+    )
+    if refusal is not None:
+        page.headers.update(refusal.headers)
+    return page
 
 
 # --- home -------------------------------------------------------------------------------------
@@ -68,7 +99,7 @@ def home(
 ) -> HTMLResponse:
     """Without a village: choose the township, then the village. With one: its home page."""
     if village is not None:
-        region = _village(session, village)
+        region = village_of(session, village)
         if region is None:
             return not_found(reader, settings, NO_VILLAGE)
         contacts = contacts_service.village_contacts(session, region.code)
@@ -200,7 +231,7 @@ def policy(session: Session, reader: Reader, policy_id: str, *, settings: Settin
 def village_months(
     session: Session, reader: Reader, code: str, *, settings: Settings
 ) -> HTMLResponse:
-    region = _village(session, code)
+    region = village_of(session, code)
     if region is None:
         return not_found(reader, settings, NO_VILLAGE)
     months = disclosures_service.list_periods(session, code)
@@ -222,7 +253,7 @@ def month_list(
     category: str | None,
     settings: Settings,
 ) -> HTMLResponse:
-    if _village(session, code) is None or not PERIOD.fullmatch(period):
+    if village_of(session, code) is None or not PERIOD.fullmatch(period):
         return not_found(reader, settings, NO_VILLAGE)
     if category is not None and not re.fullmatch(r"0[1-9]|1[01]", category):
         category = None
@@ -256,7 +287,7 @@ def objection_form(
 ) -> HTMLResponse:
     """ "这条不对" on one line of the month's list: the line, and a box for what is wrong."""
     line = None
-    if _village(session, code) is not None and PERIOD.fullmatch(period) and record_id:
+    if village_of(session, code) is not None and PERIOD.fullmatch(period) and record_id:
         try:
             month = disclosures_service.month_list(session, code, period=period, category=None)
         except LianyunError:
@@ -299,7 +330,7 @@ def create_objection(
 ) -> HTMLResponse:
     data, errors = validated(ObjectionCreate, fields)
     refusal: LianyunError | None = None
-    if data is not None and _village(session, code) is not None and PERIOD.fullmatch(period):
+    if data is not None and village_of(session, code) is not None and PERIOD.fullmatch(period):
         try:
             done = objections_service.object_to_line(
                 session, code, period=period, data=data, client=client, settings=settings
@@ -309,44 +340,53 @@ def create_objection(
         else:
             return receipt_page(
                 reader,
-                done,
+                code=done.receipt_code,
+                submitted_on=done.submitted_on,
                 title="异议回执码",
                 said="您对这一条的异议已经交给县纪委监委核实。",
                 back=f"/villages/{code}/{period}",
                 settings=settings,
             )
-    page = objection_form(
-        session,
-        reader,
-        code,
-        period,
+    return form_again(
+        objection_form,
+        errors=errors,
+        refusal=refusal,
+        session=session,
+        reader=reader,
+        code=code,
+        period=period,
         record_id=fields.get("record_id"),
         reason=fields.get("reason", ""),
-        errors=[refusal.detail] if refusal else errors,
-        status=refusal.status if refusal else 422,
         settings=settings,
     )
-    if refusal is not None:
-        page.headers.update(refusal.headers)
-    return page
 
 
 def receipt_page(
-    reader: Reader, done: TipReceipt, *, title: str, said: str, back: str, settings: Settings
+    reader: Reader,
+    *,
+    code: str,
+    submitted_on: date,
+    title: str,
+    said: str,
+    back: str,
+    look_up: str = receipt.TIP_LOOK_UP,
+    settings: Settings,
 ) -> HTMLResponse:
+    """The code shown once, large, and as a picture to keep; `look_up`: where to type it in."""
     return render(
         "receipt_code.html",
         reader,
         settings,
         status=201,
         anonymous=True,
-        code=done.receipt_code,
-        submitted_on=done.submitted_on,
+        code=code,
+        submitted_on=submitted_on,
         title=title,
         said=said,
         back=back,
+        look_up=look_up,
         image=receipt.data_url(
-            done.receipt_code, title=title, submitted_on=done.submitted_on, settings=settings
+            code, title=title, submitted_on=submitted_on, look_up=look_up, settings=settings
         ),
     )
 
@@ -365,7 +405,6 @@ def tip_form(
     settings: Settings,
 ) -> HTMLResponse:
     fields = fields or {}
-    chosen = _village(session, fields.get("village_code") or village)
     return render(
         "tip_new.html",
         reader,
@@ -373,9 +412,7 @@ def tip_form(
         status=status,
         anonymous=True,
         categories=CATEGORY_NAMES,
-        village=chosen,
-        village_name=regions_service.full_name(chosen) if chosen is not None else None,
-        tree=None if chosen is not None else regions_service.region_tree(session),
+        **village_choice(session, fields.get("village_code") or village),
         fields=fields,
         errors=errors or [],
     )
@@ -403,24 +440,23 @@ def create_tip(
         else:
             return receipt_page(
                 reader,
-                done,
+                code=done.receipt_code,
+                submitted_on=done.submitted_on,
                 title="举报回执码",
                 said="您的举报已经提交，县纪委监委会受理。",
                 back="/",
                 settings=settings,
             )
-    page = tip_form(
-        session,
-        reader,
+    return form_again(
+        tip_form,
+        errors=errors,
+        refusal=refusal,
+        session=session,
+        reader=reader,
         village=None,
         fields=fields,
-        errors=[refusal.detail] if refusal else errors,
-        status=refusal.status if refusal else 422,
         settings=settings,
     )
-    if refusal is not None:
-        page.headers.update(refusal.headers)
-    return page
 
 
 def tip_receipt(

@@ -2,7 +2,8 @@
 WeChat, an iPhone and a desktop browser, served by a real `lianyun serve` with `lianyun demo`'s
 data: every page renders without sideways scroll, no text under 16 px, every tap target at
 least 44 px high; then, by tapping as a villager would, from the poster's scan page: the lookup
-and its chart, the village's list and "这条不对", a tip with a photo, a survey, an inquiry vote.
+and its chart, the village's list and "这条不对", a tip with a photo, a survey, an inquiry vote,
+a question to the commission and its page by code.
 Screenshots go to var/artifacts/web/ (not committed)."""
 
 import os
@@ -129,6 +130,7 @@ def test_every_page_fits_a_phone_360_px_wide(
     article = httpx.get(f"{demo.base}/api/v1/articles").json()["items"][0]["id"]
     cases = httpx.get(f"{demo.base}/api/v1/cases", params={"village_code": HUANGLIU}).json()
     case = next(c["id"] for c in cases["items"] if "低保" in c["title"])  # with its 回访
+    question = httpx.get(f"{demo.base}/api/v1/questions").json()["items"][0]["id"]
     paths = {
         "home": "/",
         "township": "/?township=511923103000",
@@ -152,6 +154,11 @@ def test_every_page_fits_a_phone_360_px_wide(
         "village-cases": f"/cases?village_code={HUANGLIU}",
         "cases-search": "/cases?q=低保",
         "case": f"/cases/{case}",
+        "questions": "/questions",
+        "questions-search": "/questions?q=低保",
+        "question": f"/questions/{question}",
+        "question-new": "/questions/new",
+        "question-mine": "/questions/mine",
     }
     for name, path in paths.items():
         response = page.goto(demo.base + path)
@@ -164,7 +171,7 @@ def test_every_page_fits_a_phone_360_px_wide(
     page.goto(f"{demo.base}/?village={SANGUANZHAI}")
     page.click("#text-size")  # 字大一点: every page larger, still no sideways scroll
     assert page.evaluate("document.documentElement.className") == "big"
-    for name in ("village", "lookup", "survey", "inquiry", "articles", "village-cases", "case"):
+    for name in ("village", "lookup", "survey", "inquiry", "village-cases", "case", "question"):
         page.goto(demo.base + paths[name])
         _check(page, demo.base, f"{phone}-big-{name}")
     page.context.browser.close()  # type: ignore[union-attr]
@@ -238,4 +245,21 @@ def test_a_villager_in_wechat_does_everything_by_tapping(
     page.locator("#results a").first.click()
     assert page.locator("#text").is_visible()
     _check(page, demo.base, "flow-7-village-case")
+
+    page.goto(f"{demo.base}/?village={SANGUANZHAI}")
+    cookies = page.context.cookies()  # the inquiry page's phone cookie
+    page.click("#go-questions")  # 云端话廉
+    page.click("#ask")
+    page.fill("#title", "村里的路灯什么时候修")
+    page.fill("#body", "村口的三盏路灯坏了两个月了，晚上老人出门看不见路。")
+    page.click("#submit")
+    code = page.inner_text("#receipt-code")
+    assert re.fullmatch(r"\d{4} \d{4} \d{4} \d{4}", code)
+    _check(page, demo.base, "flow-8-question-code")
+    page.goto(f"{demo.base}/questions/mine")
+    page.fill("#code", code)
+    page.click("#submit")
+    assert "已收到，等待交办" in page.inner_text("#status")
+    _check(page, demo.base, "flow-9-my-question")
+    assert page.context.cookies() == cookies  # asking and the asker's page set none
     page.context.browser.close()  # type: ignore[union-attr]

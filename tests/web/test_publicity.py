@@ -82,8 +82,13 @@ def test_cases_filtered_by_township_village_and_year_and_searched(
     found = client.get("/cases", params={"q": "危房"}).text
     assert "共 1 个案例" in found and "<mark>危房</mark>" in found
 
+    funds = client.get("/cases?category=funds").text
+    assert "共 1 个案例" in funds and f'href="/cases/{elsewhere}"' in funds
+    assert '<option value="funds" selected>' in funds
+
     # filters that name nothing are left out, never a problem in JSON
-    for odd in ("village_code=abc", "township_code=999999999999", "year=19", "year=abcd"):
+    odd_filters = ("village_code=abc", "township_code=999999999999", "year=19", "category=x")
+    for odd in odd_filters:
         page = client.get(f"/cases?{odd}")
         assert page.status_code == 200 and "共 2 个案例" in page.text, odd
 
