@@ -1,4 +1,4 @@
-from app.errors import InvalidState, Unauthorized
+from app.errors import Forbidden, InvalidState, Unauthorized
 
 
 class InvalidCredentials(Unauthorized):
@@ -19,3 +19,8 @@ class RegionRoleMismatch(InvalidState):
 class StaffImportInvalid(InvalidState):
     code = "staff_import_invalid"
     title = "干部名单有误"
+
+
+class CurrentPasswordWrong(Forbidden):
+    code = "current_password_wrong"
+    title = "当前密码不对"

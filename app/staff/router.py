@@ -15,6 +15,7 @@ from app.staff.errors import StaffImportInvalid
 from app.staff.models import Role, Staff
 from app.staff.schemas import (
     CadreImportRead,
+    PasswordChange,
     RefreshRequest,
     SignInForm,
     StaffCreate,
@@ -79,6 +80,18 @@ def refresh_token(
 )
 def logout(body: RefreshRequest, session: SessionDep) -> None:
     service.logout(session, refresh_token=body.refresh_token)
+
+
+@auth_router.post(
+    "/password",
+    summary="修改自己的密码（工作人员和干部考试账号）；改好后所有登录失效，用新密码重新登录",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problems(401, 403, 422, 429),
+)
+def change_password(
+    body: PasswordChange, account: CurrentAccount, session: SessionDep, settings: SettingsDep
+) -> None:
+    service.change_password(session, account, data=body, settings=settings)
 
 
 @auth_router.get(

@@ -52,6 +52,13 @@ class SignInForm(BaseModel):
     scope: Text = Field(default="", max_length=200)
 
 
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: Text = Field(min_length=1, max_length=128, description="现在的密码")
+    new_password: Password = Field(description="新密码")
+
+
 class RefreshRequest(BaseModel):
     refresh_token: Text = Field(min_length=10, max_length=200)
 

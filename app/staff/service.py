@@ -5,7 +5,8 @@ Invariants:
 - A staff member's region fits the role: county roles hold the county, `township_officer` a
   township, `village_clerk` a village. A staff member sees only what lies inside their region.
 - Every write here goes through the audit log, with public fields only.
-- Disabling an account or resetting its password ends all its sessions.
+- Disabling an account or resetting its password ends all its sessions; so does its owner
+  changing it (a cadre's one-time password was seen by the officer who made the account).
 """
 
 from datetime import timedelta
@@ -31,9 +32,14 @@ from app.security import (
     token_digest,
     verify_password,
 )
-from app.staff.errors import InvalidCredentials, RegionRoleMismatch, TokenInvalid
+from app.staff.errors import (
+    CurrentPasswordWrong,
+    InvalidCredentials,
+    RegionRoleMismatch,
+    TokenInvalid,
+)
 from app.staff.models import RefreshToken, Role, Staff
-from app.staff.schemas import StaffCreate, StaffFilter, StaffUpdate, TokenPair
+from app.staff.schemas import PasswordChange, StaffCreate, StaffFilter, StaffUpdate, TokenPair
 
 # The levels of region each role may hold (the first is the default of a county role).
 _LEVELS_FOR_ROLE: dict[Role, tuple[RegionLevel, ...]] = {
@@ -155,6 +161,38 @@ def logout(session: Session, *, refresh_token: str) -> None:
         _revoke(session, RefreshToken.family == token.family)
 
 
+def change_password(
+    session: Session, staff: Staff, *, data: PasswordChange, settings: Settings
+) -> None:
+    """The owner's own new password: every session of the account ends, this one too, and
+    they sign in again with it. Attempts count against the account's sign-in limit before the
+    (slow) check, so a stolen access token cannot be used to guess the password."""
+    ratelimit.hit(
+        settings.login_limit_per_account, "password-change", staff.username, fail_closed=True
+    )
+    if not verify_password(staff.password_hash, data.current_password):
+        raise CurrentPasswordWrong("现在的密码不对，密码没有修改。")
+    if data.new_password == data.current_password:
+        raise InvalidState("新密码不能和现在的密码一样。")
+    _new_password(session, staff, data.new_password)
+    session.flush()
+    audit.record(
+        session,
+        actor=staff,
+        action="staff.password",
+        entity_type="staff",
+        entity_id=staff.id,
+        after={"password": "本人已修改"},
+    )
+
+
+def _new_password(session: Session, staff: Staff, password: str) -> None:
+    """Set the password and end every session of the account (tokens issued before now)."""
+    staff.password_hash = hash_password(password)
+    staff.tokens_valid_after = utcnow()
+    _revoke(session, RefreshToken.staff_id == staff.id)
+
+
 def _revoke(session: Session, condition: Any) -> None:
     session.execute(
         update(RefreshToken)
@@ -269,10 +307,8 @@ def update_staff(session: Session, staff_id: int, *, data: StaffUpdate, actor: S
         end_sessions = staff.is_active and not data.is_active
         staff.is_active = data.is_active
     if data.password is not None:
-        staff.password_hash = hash_password(data.password)
-        staff.tokens_valid_after = utcnow()
-        end_sessions = True
-    if end_sessions:
+        _new_password(session, staff, data.password)
+    elif end_sessions:
         _revoke(session, RefreshToken.staff_id == staff.id)
     session.flush()
     after = public_fields(staff)

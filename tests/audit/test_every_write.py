@@ -37,7 +37,7 @@ from app.sync import scheduler
 from app.tips.models import Tip
 from tests.articles.factories import CASE, make_article, make_case
 from tests.exams.factories import exam_data, load_bank, make_exam
-from tests.factories import FOLOU, SANGUANZHAI, auth_headers, make_staff
+from tests.factories import DEFAULT_PASSWORD, FOLOU, SANGUANZHAI, auth_headers, make_staff
 from tests.forum.factories import answer_data, make_question
 from tests.inquiries.factories import days, item_data, make_item, make_meeting, meeting_data
 from tests.onboarding.factories import link_settings
@@ -494,6 +494,15 @@ WRITES: dict[tuple[str, str], Write] = {
     ("POST", "/api/v1/exam-attempts/{attempt_id}/submit"): Write(
         Role.cadre,
         lambda c: (f"/api/v1/exam-attempts/{_attempt(c)}/submit", {}),
+        region_code=SANGUANZHAI,
+    ),
+    ("POST", "/api/v1/auth/password"): Write(
+        Role.cadre,
+        lambda c: (
+            "/api/v1/auth/password",
+            {"current_password": DEFAULT_PASSWORD, "new_password": "xin-mima-2026-shan"},
+        ),
+        changes_existing=False,
         region_code=SANGUANZHAI,
     ),
     ("POST", "/api/v1/admin/staff/import"): Write(
