@@ -87,7 +87,18 @@ class InquiryItem(Base):
     __table_args__ = (
         UniqueConstraint("year", "seq"),
         Index("ix_inquiry_item_region_state", "region_code", "state"),
-        Index("ix_inquiry_item_township_year", "township_code", "year"),
+        # covers every column the statistics count (app.inquiries.stats): read without the rows
+        Index(
+            "ix_inquiry_item_stats",
+            "township_code",
+            "year",
+            "published",
+            "state",
+            "deadline",
+            "original_deadline",
+            "rectified_on",
+            "funds_recovered_cents",
+        ),
         Index("ix_inquiry_item_state_deadline", "state", "deadline"),
     )
 

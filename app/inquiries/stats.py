@@ -5,7 +5,7 @@ later). The on-time rate is over the accepted items that are closed or past that
 shown only from five such items. Items raised in earlier years that are still open are counted
 beside the year's own, so that an old promise never drops out of the county's figures."""
 
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
 
@@ -36,7 +36,9 @@ class _Counts:
     earlier_overdue: int = 0
 
     def __add__(self, other: "_Counts") -> "_Counts":
-        return _Counts(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
+        # not dataclasses.astuple: it deep-copies, a fifth of the statistics' time
+        names = [each.name for each in fields(self)]
+        return _Counts(*(getattr(self, name) + getattr(other, name) for name in names))
 
 
 def _township_stats(code: str, name: str, counts: _Counts) -> TownshipStats:
