@@ -6,11 +6,11 @@ amounts in fen and in yuan, ages, standards, medians, dates.
 
 What each re-checks in an incremental scope (app.screening.scope: the (person, period) pairs a
 sync touched):
-- `duplicate`, `two_villages`, `age_mismatch`, `over_standard`, `cadre_relative`: every line
-  of the touched pairs (a rule that groups lines groups them by person and period, so a
-  touched pair holds every line of its groups);
-- `after_death`, `public_employee` (one finding a person and item, of every period): every
-  line of the touched persons;
+- `duplicate`, `two_villages`, `age_mismatch`, `over_standard`: every line of the touched
+  pairs (a rule that groups lines groups them by person and period, so a touched pair holds
+  every line of its groups);
+- `after_death`, `public_employee`, `cadre_relative` (one finding a person and item, of every
+  period): every line of the touched persons;
 - `village_jump`: every village's totals of the items touched, in the touched months and the
   months whose six months before hold a touched one (their medians moved).
 A touched pair includes the pairs of the touched lines' earlier versions (app.screening.scope).
@@ -605,7 +605,7 @@ def _ratio(total: int, median: int) -> str:
     return f"{total / median:.1f}" if median else "—"
 
 
-# --- after_death and public_employee: one finding a person and item ---------------------------
+# --- after_death, public_employee, cadre_relative: one finding a person and item --------------
 
 
 def _paid_of_persons(scope: Scope, *, id_hash: bool = False) -> Subquery:
@@ -697,36 +697,34 @@ def find_public_employees(session: Session, scope: Scope) -> list[Finding]:
 
 def find_cadre_relatives(session: Session, scope: Scope) -> list[Finding]:
     """On the cadre-relative roster (the cadre included: relation 本人) and paid anything: to
-    review, not an accusation. One finding a line, with every roster entry of its person."""
-    paid = _paid(scope, id_hash=True)
+    review, not an accusation. One finding of each person and item, with every such line and
+    every roster entry of the person (a relative of two cadres stands there twice)."""
+    paid = _paid_of_persons(scope, id_hash=True)
     roster = RosterEntry.__table__
-    rows = session.execute(
-        select(
-            paid, roster.c.relation, roster.c.post, roster.c.village_code.label("roster_village")
+    entries: dict[str, list[dict[str, str]]] = {}
+    for entry in session.execute(  # the whole roster: a few thousand entries
+        select(roster.c.id_hash, roster.c.relation, roster.c.post, roster.c.village_code).order_by(
+            roster.c.village_code, roster.c.post, roster.c.relation
         )
-        .join(roster, roster.c.id_hash == paid.c.id_hash)
-        .order_by(paid.c.record_id, roster.c.village_code, roster.c.post, roster.c.relation)
+    ):
+        entries.setdefault(entry.id_hash, []).append(
+            {"relation": entry.relation, "post": entry.post, "village_code": entry.village_code}
+        )
+    rows = session.execute(
+        select(paid)
+        .where(paid.c.id_hash.in_(select(roster.c.id_hash)))
+        .order_by(paid.c.person_id, paid.c.item_name, paid.c.period, paid.c.record_id)
     )
-    findings = []
-    for _, entries in _grouped(rows, lambda r: r.record_id):
-        row = entries[0]
-        roster_figures = [
-            {"relation": r.relation, "post": r.post, "village_code": r.roster_village}
-            for r in entries
-        ]
-        figures = {
-            "item_name": row.item_name,
-            "period": row.period,
-            **money("amount", row.amount_fen),
-            "roster": roster_figures,
-        }
-        findings.append(_line_finding(row, figures))
-    return findings
+    return _per_person_item(
+        rows, lambda lines: {"roster": entries[lines[0].id_hash]}, lambda _row: {}
+    )
 
 
 # Rules whose findings gather a person's lines of every period: an incremental run reads every
 # line of the touched persons for them, and checks the open flags of those persons.
-PERSON_RULES: frozenset[RuleCode] = frozenset({RuleCode.after_death, RuleCode.public_employee})
+PERSON_RULES: frozenset[RuleCode] = frozenset(
+    {RuleCode.after_death, RuleCode.public_employee, RuleCode.cadre_relative}
+)
 
 FINDERS: dict[RuleCode, Finder] = {
     RuleCode.duplicate: find_duplicates,

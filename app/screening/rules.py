@@ -89,9 +89,10 @@ RULES: dict[RuleCode, Rule] = {
         ),
         Rule(
             RuleCode.cadre_relative,
-            1,
+            2,  # 2: one flag a person and item, with all its months (1: one a line)
             "干部及近亲属领取",
-            "村（社区）干部本人或其近亲属领取补贴：需要复核，不是认定",
+            "村（社区）干部本人或其近亲属领取补贴：需要复核，不是认定；"
+            "每人每个项目一条疑点，列出全部发放",
         ),
         Rule(
             RuleCode.objection,

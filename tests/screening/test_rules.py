@@ -178,13 +178,19 @@ def test_cadre_relative_flags_anything_paid_to_the_roster_cadre_included(
     plant(session, "C-2", OLD)
     plant(session, "C-3", OLDER)  # not on the roster
     plant(session, "C-4", OLD, period="2026-09", status="reversed")
+    plant(session, "C-5", OLD, period="2026-08")  # the same item, another month
     screen(session)
 
-    flags = flagged(session, RuleCode.cadre_relative)
-    assert sorted(flags) == [("C-1",), ("C-2",)]
-    assert flags[("C-2",)].figures["roster"] == [
+    flags = flagged(session, RuleCode.cadre_relative)  # one a person and item, with its months
+    assert sorted(flags) == [("C-1",), ("C-2", "C-5")]
+    parent = flags[("C-2", "C-5")]
+    assert parent.figures["roster"] == [
         {"relation": "父母", "post": "村委会主任", "village_code": SANGUANZHAI}
     ]
+    assert_includes(
+        parent.figures,
+        {"first_period": "2026-08", "last_period": "2026-10", "line_count": 2},
+    )
     assert flags[("C-1",)].figures["roster"][0]["relation"] == "本人"
 
 
