@@ -59,7 +59,7 @@ from app.audit import service as audit
 from app.db.base import dialect_insert, utcnow
 from app.db.engines import transaction
 from app.pagination import Page, PageParams, paginate
-from app.policies import rendering
+from app.policies import rendering, versions
 from app.policies.models import VersionState
 from app.public_writes import today
 from app.regions import service as regions
@@ -296,29 +296,9 @@ def list_articles(
 ) -> Page[ArticleAdminBrief]:
     """Every article with its latest version, newest first; a township officer sees those of
     their township."""
-    latest = (
-        select(ArticleVersion.article_id, func.max(ArticleVersion.number).label("number"))
-        .group_by(ArticleVersion.article_id)
-        .subquery()
-    )
-    stmt = (
-        select(ArticleVersion)
-        .join(
-            latest,
-            and_(
-                latest.c.article_id == ArticleVersion.article_id,
-                latest.c.number == ArticleVersion.number,
-            ),
-        )
-        .join(Article, Article.id == ArticleVersion.article_id)
-        .options(
-            defer(ArticleVersion.body_md),
-            defer(ArticleVersion.body_html),
-            defer(ArticleVersion.body_text),
-            selectinload(ArticleVersion.article).selectinload(Article.published_version),
-        )
-        .order_by(Article.updated_at.desc(), Article.id.desc())
-    )
+    stmt = versions.latest_versions(
+        ArticleVersion, Article, ArticleVersion.article_id, ArticleVersion.article
+    ).order_by(Article.updated_at.desc(), Article.id.desc())
     if column is not None:
         stmt = stmt.where(ArticleVersion.column == column)
     township = _township_of(staff)

@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml  # type: ignore[import-untyped]
 from pydantic import ValidationError
-from sqlalchemy import Connection, Select, and_, func, select
+from sqlalchemy import Connection, Select, func, select
 from sqlalchemy.orm import Session, defer, selectinload
 
 from app import search
@@ -33,7 +33,7 @@ from app.db.base import utcnow
 from app.db.fastpath import FastSelect
 from app.errors import Conflict, InvalidState, NotFound
 from app.pagination import Page, PageParams, paginate
-from app.policies import rendering
+from app.policies import rendering, versions
 from app.policies.models import Policy, PolicyVersion, VersionState
 from app.policies.schemas import (
     ImportSummary,
@@ -337,29 +337,9 @@ def list_policies(
     session: Session, *, category: str | None, page: PageParams
 ) -> Page[PolicyAdminBrief]:
     """Every policy, published or not, with its latest version."""
-    latest = (
-        select(PolicyVersion.policy_id, func.max(PolicyVersion.number).label("number"))
-        .group_by(PolicyVersion.policy_id)
-        .subquery()
-    )
-    stmt = (
-        select(PolicyVersion)
-        .join(
-            latest,
-            and_(
-                latest.c.policy_id == PolicyVersion.policy_id,
-                latest.c.number == PolicyVersion.number,
-            ),
-        )
-        .join(Policy, Policy.id == PolicyVersion.policy_id)
-        .options(
-            defer(PolicyVersion.body_md),
-            defer(PolicyVersion.body_html),
-            defer(PolicyVersion.body_text),
-            selectinload(PolicyVersion.policy).selectinload(Policy.published_version),
-        )
-        .order_by(PolicyVersion.category_code, Policy.id)
-    )
+    stmt = versions.latest_versions(
+        PolicyVersion, Policy, PolicyVersion.policy_id, PolicyVersion.policy
+    ).order_by(PolicyVersion.category_code, Policy.id)
     if category is not None:
         stmt = stmt.where(PolicyVersion.category_code == category)
     rows, total = paginate(session, stmt, page)
