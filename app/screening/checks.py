@@ -90,15 +90,9 @@ def date_month_index(day: Any) -> ColumnElement[int]:
 
 def _paid(scope: Scope, *, birth_on: bool = False, id_hash: bool = False) -> Subquery:
     """The paid lines of the scope: all of them, or those of the touched (person, period)
-    pairs."""
-    lines = store.paid_lines(birth_on=birth_on, id_hash=id_hash)
-    if scope.kind is RunScope.incremental:
-        touched, line = scope.touched, lines.selected_columns
-        lines = lines.join(
-            touched,
-            and_(touched.c.person_id == line.person_id, touched.c.period == line.period),
-        )
-    return lines.subquery("paid")
+    pairs (read once for the run: app.screening.scope)."""
+    source = scope.lines if scope.kind is RunScope.incremental else None
+    return store.paid_lines(birth_on=birth_on, id_hash=id_hash, source=source).subquery("paid")
 
 
 def _line_figures(row: Any) -> dict[str, Any]:

@@ -25,8 +25,10 @@ from operator import attrgetter
 from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import (
+    Column,
     Connection,
     Integer,
+    MetaData,
     Select,
     Table,
     bindparam,
@@ -781,25 +783,43 @@ PAID_LINE_COLUMNS = (
 )
 
 
-def paid_lines(*, birth_on: bool = True, id_hash: bool = False) -> Select[Any]:
+def paid_lines(
+    *, birth_on: bool = True, id_hash: bool = False, source: Table | None = None
+) -> Select[Any]:
     """The paid lines (the latest version of each record, its status `paid`: a reversed line is
     not paid), with the columns of PAID_LINE_COLUMNS and, when asked, their person's `birth_on`
-    and `id_hash` (the keyed hash the screening lists are kept by)."""
-    lines = stored_lines(birth_on=birth_on, id_hash=id_hash)
+    and `id_hash` (the keyed hash the screening lists are kept by). `source`: a table of
+    `line_table`'s columns to read them from instead of every stored line."""
+    lines = stored_lines(birth_on=birth_on, id_hash=id_hash, source=source)
     return lines.where(lines.selected_columns.status == PAID)
 
 
-def stored_lines(*, birth_on: bool = False, id_hash: bool = False) -> Select[Any]:
+def stored_lines(
+    *, birth_on: bool = False, id_hash: bool = False, source: Table | None = None
+) -> Select[Any]:
     """The latest version of every line, paid or not: as `paid_lines`, with `status`. Without
     a person's column, the person table is left out of the statement."""
-    statement = select(*(_payout.c[name] for name in PAID_LINE_COLUMNS), _payout.c.status)
+    lines = _payout if source is None else source
+    statement = select(*(lines.c[name] for name in PAID_LINE_COLUMNS), lines.c.status)
     if birth_on or id_hash:
         person_columns = [_person.c.birth_on] if birth_on else []
         person_columns += [_person.c.id_hash] if id_hash else []
         statement = statement.add_columns(*person_columns).join_from(
-            _payout, _person, _person.c.id == _payout.c.person_id
+            lines, _person, _person.c.id == lines.c.person_id
         )
     return statement
+
+
+def line_table(name: str, metadata: MetaData) -> Table:
+    """A temporary table of the columns `stored_lines` answers, for a screening run to keep a
+    few lines in and read them again (app.screening.scope)."""
+    columns = [*PAID_LINE_COLUMNS, "status"]
+    return Table(
+        name,
+        metadata,
+        *(Column(n, _payout.c[n].type, primary_key=n == "record_id") for n in columns),
+        prefixes=["TEMPORARY"],
+    )
 
 
 def lines_synced_since(since: datetime) -> Select[Any]:
