@@ -84,6 +84,8 @@ def staff_write_routes(app: FastAPI) -> list[tuple[str, str]]:
 # 2 000 cadres × 50 answers an exam would bury the log. The attempt's start and submit are
 # audited (WRITES).
 NOT_AUDITED = {("PUT", "/api/v1/exam-attempts/{attempt_id}/answers/{slot}")}
+# The routes of one's own account, open to every account holder: staff of any role and cadres.
+OWN_ACCOUNT_ROUTES = {"/api/v1/auth/me", "/api/v1/auth/password"}
 
 
 @dataclass
