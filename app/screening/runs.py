@@ -38,7 +38,7 @@ from app.screening import checks, flagging, objections
 from app.screening.flagging import Finding
 from app.screening.models import Flag, ListKind, OwedRun, RunScope, ScreeningRun
 from app.screening.rules import RULES, Rule, RuleCode
-from app.screening.scope import FULL, Scope, incremental_scope
+from app.screening.scope import FULL, Scope, incremental_scope, is_worth_incremental
 from app.staff.models import Staff
 from app.sync import lease
 from app.sync.models import SyncRun
@@ -111,7 +111,8 @@ def carry_out(
     run = session.get_one(ScreeningRun, run_id)
     codes = [code for code in RULE_FINDERS if rules is None or code in rules]
     with _scope_of(session, run) as scope:
-        run.scope = scope.kind  # an incremental run with nothing to start from checks everything
+        # an incremental run with nothing to start from, or with most lines new, checks everything
+        run.scope = scope.kind
         # One rule after another, its findings kept before the next rule's are read: a full
         # run finds tens of thousands, which need not all be in memory at once.
         counts = {
@@ -127,7 +128,7 @@ def carry_out(
 @contextmanager
 def _scope_of(session: Session, run: ScreeningRun) -> Iterator[Scope]:
     since = _incremental_since(session, run) if run.scope == RunScope.incremental else None
-    if since is None:
+    if since is None or not is_worth_incremental(session, since):
         yield FULL
         return
     with incremental_scope(session, since) as scope:

@@ -90,6 +90,15 @@ class Scope:
 
 
 FULL = Scope(RunScope.full)
+# A sync that stored more lines than this (the first one, a county's history sent again) is
+# screened in full: its pairs would be most of the payouts, kept twice in temporary tables
+# (in memory on SQLite), to check what a full run reads once.
+INCREMENTAL_MOST_LINES = 200_000
+
+
+def is_worth_incremental(session: Session, since: datetime) -> bool:
+    """Whether the lines stored since `since` are few enough to screen by their pairs."""
+    return store.count_lines_synced_since(session, since) <= INCREMENTAL_MOST_LINES
 
 
 @contextmanager

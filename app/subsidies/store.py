@@ -822,6 +822,11 @@ def line_table(name: str, metadata: MetaData) -> Table:
     )
 
 
+def count_lines_synced_since(session: Session, since: datetime) -> int:
+    """How many lines' latest version was stored at `since` or later (by the synced_at index)."""
+    return session.scalar(select(func.count()).where(_payout.c.synced_at >= since)) or 0
+
+
 def lines_synced_since(since: datetime) -> Select[Any]:
     """The lines, paid or not, whose latest version was stored at `since` or later (a line sent
     again unchanged keeps its time): `record_id`, `person_id`, `period`, `village_code`,

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from app.screening import scope
 from app.screening.models import Flag, FlagState, RunScope
 from app.screening.rules import RuleCode
 from app.screening.runs import run_screening
@@ -189,6 +190,27 @@ def test_an_incremental_run_with_no_run_before_it_checks_everything(session: Ses
         "updated": 0,
         "withdrawn": 0,
     }
+
+
+def test_a_sync_that_stored_most_lines_is_screened_in_full(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(scope, "INCREMENTAL_MOST_LINES", 2)
+    night = datetime(2026, 11, 5, 2, 0, tzinfo=UTC)
+    plant(session, "F-1", OTHER)
+    plant(session, "F-2", OTHER)  # stored before: an incremental run would not look at them
+    plant(session, "G-1", OLD)
+    plant(session, "G-2", OLD)
+    plant(session, "G-3", OLD, period="2026-09")
+    set_synced_at(session, ["F-1", "F-2"], night - timedelta(days=1))
+    set_synced_at(session, ["G-1", "G-2", "G-3"], night + timedelta(minutes=3))
+
+    run = run_screening(
+        session, scope=RunScope.incremental, trigger="sync", sync_run_id=_sync_run(session, night)
+    )
+
+    assert run.scope == RunScope.full  # three lines stored, more than the two allowed
+    assert run.counts["duplicate"]["new"] == 2  # F-1 and F-2 checked too
 
 
 def _incremental_after(session: Session, tonight: list[str]) -> dict[str, dict[str, int]]:
