@@ -53,12 +53,18 @@ class Reader:
 
     big_text: bool
     here: str  # path and query of this page: where the switch comes back to
+    in_wechat: bool = False  # WeChat's browser: no download links (it blocks them)
 
 
 async def _reader(request: Request) -> Reader:
-    """Async: a plain function would cost each request a thread hop."""
+    """Async: a plain function would cost each request a thread hop. The user agent decides a
+    button and is kept nowhere."""
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return Reader(big_text=request.cookies.get(TEXT_COOKIE) == "big", here=here)
+    return Reader(
+        big_text=request.cookies.get(TEXT_COOKIE) == "big",
+        here=here,
+        in_wechat="micromessenger" in request.headers.get("user-agent", "").lower(),
+    )
 
 
 ReaderDep = Annotated[Reader, Depends(_reader)]
@@ -91,6 +97,7 @@ def render(
     body = templates.get_template(name).render(
         app_name=settings.app_name,
         big_text=reader.big_text,
+        in_wechat=reader.in_wechat,
         home_link="/",
         text_switch=switch,
         **context,

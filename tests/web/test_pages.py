@@ -19,6 +19,7 @@ from app.subsidies import service
 from app.surveys.models import SurveyState
 from tests.factories import FOLOU, SANGUANZHAI, make_staff
 from tests.inquiries.factories import make_item
+from tests.onboarding.factories import ANDROID_WECHAT, IPHONE_SAFARI
 from tests.subsidies.factories import ID_A, make_payout
 from tests.surveys.factories import make_survey
 from tests.web.factories import PNG, web_answers
@@ -140,6 +141,17 @@ def test_the_tip_page_sets_no_cookie_and_shows_the_code_once_as_text_and_picture
     assert "set-cookie" not in status.headers
     short = client.post("/tips/new", data={**tip, "content": "太短"})
     assert short.status_code == 422 and "举报内容：" in short.text and "太短" in short.text
+
+
+def test_the_picture_of_a_code_is_a_download_except_in_wechat_which_blocks_them(
+    client: TestClient, village: dict[str, str]
+) -> None:
+    tip = {"category": "dibao", "village_code": SANGUANZHAI, "content": "村干部把低保给了亲戚。"}
+    browser = client.post("/tips/new", data=tip, headers={"User-Agent": IPHONE_SAFARI})
+    assert 'download="huizhima.png"' in browser.text
+    wechat = client.post("/tips/new", data=tip, headers={"User-Agent": ANDROID_WECHAT})
+    assert wechat.status_code == 201 and 'id="receipt-image"' in wechat.text
+    assert "download=" not in wechat.text and "长按下面的图片" in wechat.text
 
 
 def test_an_objection_gives_a_receipt_code_and_no_cookie(
