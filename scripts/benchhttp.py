@@ -53,6 +53,11 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def client_address(n: int) -> str:
+    """The `n`th of 16 million made-up phone addresses (10.x.y.z), for `X-Forwarded-For`."""
+    return f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255 or 1}"
+
+
 def post_request(
     url: str,
     body: Any,
