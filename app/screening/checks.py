@@ -42,11 +42,11 @@ from sqlalchemy import (
     func,
     or_,
     select,
-    text,
 )
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from app.db.base import analyze_filled
 from app.schemas import yuan_amount
 from app.screening.flagging import Finding
 from app.screening.models import Deceased, ItemStandard, PublicEmployee, RosterEntry, RunScope
@@ -435,7 +435,7 @@ def _month_totals(session: Session, totals: Select[Any]) -> Iterator[Table]:
             ["village_code", "township_code", "item_name", "month", "total_fen"], totals
         )
     )
-    connection.execute(text(f"ANALYZE {_totals_table.name}"))  # a fresh table: its size
+    analyze_filled(connection, _totals_table)
     yield _totals_table
     _totals_table.drop(connection)
 
@@ -602,12 +602,18 @@ def _ratio(total: int, median: int) -> str:
 # --- after_death, public_employee, cadre_relative: one finding a person and item --------------
 
 
-def _paid_of_persons(scope: Scope, *, id_hash: bool = False) -> Subquery:
-    """The paid lines of the scope's persons, of every period: all of them, or every line of
-    the persons of the touched pairs (a finding of PERSON_RULES gathers a person's months)."""
-    lines = store.paid_lines(birth_on=False, id_hash=id_hash)
+def _paid_of_persons(scope: Scope, listed: Any) -> Subquery:
+    """The paid lines of the persons whose id_hash is among `listed` (a select of a reference
+    list's hashes), of every period, with `id_hash`: all of them, or in an incremental scope
+    those of the touched persons (a finding of PERSON_RULES gathers a person's months). The
+    listed persons are found first, by their hashes: a few of the touched ones."""
+    lines = store.paid_lines(birth_on=False, id_hash=True)
     if scope.kind is RunScope.incremental:
-        lines = lines.where(lines.selected_columns.person_id.in_(select(scope.touched.c.person_id)))
+        persons = store.persons_of_hashes(listed)
+        touched_listed = persons.where(
+            persons.selected_columns.person_id.in_(select(scope.touched.c.person_id))
+        )
+        lines = lines.where(lines.selected_columns.person_id.in_(touched_listed))
     return lines.subquery("paid")
 
 
@@ -650,8 +656,8 @@ def _per_person_item(
 def find_after_death(session: Session, scope: Scope) -> list[Finding]:
     """Paid for a period after the month of death on the deceased list (the month of death is
     still due): one finding of each person and item, with every such line."""
-    paid = _paid_of_persons(scope, id_hash=True)
     deceased = Deceased.__table__
+    paid = _paid_of_persons(scope, select(deceased.c.id_hash))
     months_after = month_index(paid.c.period) - date_month_index(deceased.c.died_on)
     rows = session.execute(
         select(paid, deceased.c.died_on, months_after.label("months_after"))
@@ -673,8 +679,8 @@ def find_public_employees(session: Session, scope: Scope) -> list[Finding]:
     """On the public employees' list (财政供养人员) and paid an item of the rule's categories
     (社会救助): one finding of each person and item, with every such line."""
     categories: list[str] = RULES[RuleCode.public_employee].parameters["categories"]
-    paid = _paid_of_persons(scope, id_hash=True)
     employees = PublicEmployee.__table__
+    paid = _paid_of_persons(scope, select(employees.c.id_hash))
     rows = session.execute(
         select(paid)
         .join(employees, employees.c.id_hash == paid.c.id_hash)
@@ -693,8 +699,8 @@ def find_cadre_relatives(session: Session, scope: Scope) -> list[Finding]:
     """On the cadre-relative roster (the cadre included: relation 本人) and paid anything: to
     review, not an accusation. One finding of each person and item, with every such line and
     every roster entry of the person (a relative of two cadres stands there twice)."""
-    paid = _paid_of_persons(scope, id_hash=True)
     roster = RosterEntry.__table__
+    paid = _paid_of_persons(scope, select(roster.c.id_hash))
     entries: dict[str, list[dict[str, str]]] = {}
     for entry in session.execute(  # the whole roster: a few thousand entries
         select(roster.c.id_hash, roster.c.relation, roster.c.post, roster.c.village_code).order_by(

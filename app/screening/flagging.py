@@ -51,8 +51,9 @@ CHUNK = 5000
 def record_findings(
     session: Session, rule: RuleCode, findings: Iterable[Finding], *, run_id: int | None
 ) -> Tally:
-    """Keep each finding as a flag of `rule`: new, unchanged, its figures updated (open or
-    confirmed), or opened again (dismissed and its figures changed; withdrawn, found again).
+    """Keep each finding as a flag of `rule`: new, unchanged (its row not written), its figures
+    updated (open or confirmed), or opened again (dismissed and its figures changed; withdrawn,
+    found again).
     Written in bulk statements (a full run finds tens of thousands): flags of the session that
     these change are expired, to be read again."""
     by_key = {finding_key(finding): finding for finding in findings}
@@ -63,7 +64,6 @@ def record_findings(
     new_rows: list[dict[str, Any]] = []
     updated_rows: list[dict[str, Any]] = []
     reopened_rows: list[dict[str, Any]] = []
-    seen: list[int] = []
     for key, finding in by_key.items():
         digest = figures_digest(finding.figures)
         flag = existing.get(key)
@@ -75,8 +75,7 @@ def record_findings(
             state == FlagState.dismissed and old_digest != digest
         )
         if old_digest == digest and not reopen:
-            seen.append(flag_id)
-            continue
+            continue  # found as it was: left untouched (a run rewrites no row it need not)
         change: dict[str, Any] = {
             "id": flag_id,
             "last_run_id": run_id,
@@ -98,15 +97,7 @@ def record_findings(
     for changed in (updated_rows, reopened_rows):  # each with the same columns
         for rows in _chunks(changed):
             session.execute(update(Flag), rows)
-    if run_id is not None:
-        for ids in _chunks(seen):
-            session.execute(
-                update(Flag)
-                .where(Flag.id.in_(ids))
-                .values(last_run_id=run_id)
-                .execution_options(synchronize_session=False)
-            )
-    if updated_rows or reopened_rows or seen:
+    if updated_rows or reopened_rows:
         _expire_flags(session)
     return Tally(len(new_rows), len(reopened_rows), len(updated_rows))
 

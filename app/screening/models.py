@@ -160,6 +160,9 @@ class Flag(Base):
     first_run_id: Mapped[int | None] = mapped_column(
         ForeignKey(ScreeningRun.id, ondelete="SET NULL"), default=None
     )
+    # The run that last changed the flag (raised, updated, reopened or withdrew it): a run
+    # that finds a flag as it was leaves its row alone. An open flag is found by every run
+    # that checks its lines, or it would be withdrawn.
     last_run_id: Mapped[int | None] = mapped_column(
         ForeignKey(ScreeningRun.id, ondelete="SET NULL"), default=None
     )

@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from app import collector
 from app.audit import service as audit
 from app.config import Settings
 from app.db.base import dialect_insert, utcnow
@@ -110,15 +111,17 @@ def carry_out(
     """The rules of the run recorded as `run_id`, their findings kept as flags, the run ended."""
     run = session.get_one(ScreeningRun, run_id)
     codes = [code for code in RULE_FINDERS if rules is None or code in rules]
-    with _scope_of(session, run) as scope:
+    counts = {}
+    with _scope_of(session, run) as scope, collector.paused() as collect:
         # an incremental run with nothing to start from, or with most lines new, checks everything
         run.scope = scope.kind
         # One rule after another, its findings kept before the next rule's are read: a full
         # run finds tens of thousands, which need not all be in memory at once.
-        counts = {
-            code: _keep(session, run.id, scope, code, list(RULE_FINDERS[code](session, scope)))
-            for code in codes
-        }
+        for code in codes:
+            findings = list(RULE_FINDERS[code](session, scope))
+            counts[code] = _keep(session, run.id, scope, code, findings)
+            del findings
+            collect()
     run.counts = {code.value: figures for code, figures in counts.items()}
     run.outcome, run.finished_at = "succeeded", utcnow()
     session.flush()

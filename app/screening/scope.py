@@ -24,17 +24,17 @@ from sqlalchemy import (
     select,
     text,
     true,
+    union_all,
 )
 from sqlalchemy.orm import Session
 
-from app.db.base import insert_for
+from app.db.base import analyze_filled, insert_for
 from app.screening.models import RunScope
 from app.subsidies import store
 
-_synced = Table(
-    "screening_synced",
+_changed = Table(
+    "screening_changed",
     MetaData(),
-    Column("record_id", String(64), primary_key=True),
     Column("person_id", Integer, nullable=False),
     Column("period", String(7), nullable=False),
     Column("item_name", String(64), nullable=False),
@@ -55,8 +55,10 @@ _touched_items = Table(
     prefixes=["TEMPORARY"],
 )
 _lines = store.line_table("screening_line", MetaData())
-_TABLES = (_synced, _touched, _touched_items, _lines)
+_TABLES = (_changed, _touched, _touched_items, _lines)
+_PAIR = ("person_id", "period")
 _ITEM = ("item_name", "period")
+_CHANGED = ("person_id", "period", "item_name")
 
 
 @dataclass(frozen=True)
@@ -114,28 +116,34 @@ def incremental_scope(session: Session, since: datetime) -> Iterator[Scope]:
     for table in _TABLES:
         table.drop(connection, checkfirst=True)
         table.create(connection)
-    # The lines stored since, in one scan of the payouts; their earlier versions by record_id.
-    lines = store.lines_synced_since(since).subquery()
+    # Where the lines stored since stand, and where their earlier versions stood.
+    synced = store.lines_synced_since(since).cte("synced")
+    earlier = store.earlier_versions(synced).subquery("earlier")
     connection.execute(
-        _synced.insert().from_select(
-            ["record_id", "person_id", "period", "item_name"],
-            select(lines.c.record_id, lines.c.person_id, lines.c.period, lines.c.item_name),
+        _changed.insert().from_select(
+            list(_CHANGED),
+            union_all(
+                select(*(synced.c[c] for c in _CHANGED)), select(*(earlier.c[c] for c in _CHANGED))
+            ),
         )
     )
-    connection.execute(text(f"ANALYZE {_synced.name}"))
-    earlier = store.earlier_versions(_synced).subquery("earlier")
-    # The touched pairs; the items' months whose totals the lines stored since changed: theirs
-    # and their earlier versions' (the other lines of the touched pairs changed no total).
-    for table, columns in ((_touched, ("person_id", "period")), (_touched_items, _ITEM)):
-        for source in (_synced, earlier):
-            # A pair met twice is skipped by the primary key: SELECT DISTINCT would sort them.
-            # (SQLite parses ON CONFLICT after INSERT … SELECT only after a WHERE.)
-            connection.execute(
-                insert_for(connection.dialect.name)(table)
-                .from_select(columns, select(*(source.c[c] for c in columns)).where(true()))
-                .on_conflict_do_nothing()
-            )
-        connection.execute(text(f"ANALYZE {table.name}"))  # its size: joins start from it
+    # The touched pairs, in the order the lines were stored, a pair met again skipped by the
+    # primary key: their lines are then read in about the order they lie in the payouts (in a
+    # DISTINCT's hash order they took twice as long). (SQLite parses ON CONFLICT after
+    # INSERT … SELECT only after a WHERE.)
+    connection.execute(
+        insert_for(connection.dialect.name)(_touched)
+        .from_select(_PAIR, select(_changed.c.person_id, _changed.c.period).where(true()))
+        .on_conflict_do_nothing()
+    )
+    analyze_filled(connection, _touched)  # its size: joins start from it
+    # The items' months whose totals the lines stored since changed (the other lines of the
+    # touched pairs changed no total).
+    connection.execute(
+        _touched_items.insert().from_select(
+            _ITEM, select(_changed.c.item_name, _changed.c.period).distinct()
+        )
+    )
     _keep_lines_of_touched(connection)
     yield Scope(RunScope.incremental, since)
     for table in _TABLES:
@@ -161,4 +169,4 @@ def _keep_lines_of_touched(connection: Connection) -> None:
     connection.execute(_lines.insert().from_select([c.name for c in _lines.c], of_touched))
     if postgresql:
         connection.execute(text("SELECT set_config('enable_hashjoin', 'on', true)"))
-    connection.execute(text(f"ANALYZE {_lines.name}"))
+    analyze_filled(connection, _lines)

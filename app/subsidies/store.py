@@ -817,7 +817,7 @@ def line_table(name: str, metadata: MetaData) -> Table:
     return Table(
         name,
         metadata,
-        *(Column(n, _payout.c[n].type, primary_key=n == "record_id") for n in columns),
+        *(Column(n, _payout.c[n].type) for n in columns),
         prefixes=["TEMPORARY"],
     )
 
@@ -856,3 +856,9 @@ def earlier_versions(records: Any) -> Select[Any]:
         .join(_history, _history.c.record_id == records.c.record_id)
         .join(_person, _person.c.id_hash == _history.c.person_hash)
     )
+
+
+def persons_of_hashes(id_hashes: Any) -> Select[Any]:
+    """The ids (`person_id`) of the persons whose keyed hash is among `id_hashes` (a select of
+    hashes: a screening list's), found by the hashes' index."""
+    return select(_person.c.id.label("person_id")).where(_person.c.id_hash.in_(id_hashes))

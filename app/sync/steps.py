@@ -11,10 +11,8 @@ A crash at any point loses nothing and doubles nothing: the cursor moves only in
 that stores the pages before it.
 """
 
-import contextlib
-import gc
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +20,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from app import collector
 from app.config import Settings
 from app.db.base import utcnow
 from app.db.engines import bulk_write_session_scope, session_scope
@@ -124,7 +123,7 @@ def store_pages(source: PageSource, run: Run, policy: CommitPolicy) -> None:
     checked); on any other error what is uncommitted is rolled back, and the cursor stays
     after the last page committed."""
     known_persons = subsidies_service.KnownPersons()
-    with source, bulk_write_session_scope()() as session, _gc_paused() as collect:
+    with source, bulk_write_session_scope()() as session, collector.paused() as collect:
         for page in _committing_on_feed_failure(source, session):
             store_page(session, run, page, known_persons)
             if policy.due(session, stored=page.fetched + 1, next_page_ready=source.ready):
@@ -198,21 +197,6 @@ def _committing_on_feed_failure(source: PageSource, session: Session) -> Iterato
     except FeedError:
         session.commit()
         raise
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[Callable[[], object]]:
-    """Automatic garbage collection off while pages are stored; call what it yields after each
-    commit. Storing allocates millions of short-lived objects (records, rows), and the
-    collections they set off cost a tenth of the time, although reference counting frees nearly
-    all of them; the young collection after a commit frees the rare cycle."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield lambda: gc.collect(1)
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def finish(run_id: int, outcome: str, error: str | None, *, attempts: int = 3) -> SyncRun:
