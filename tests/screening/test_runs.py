@@ -65,6 +65,26 @@ def test_a_re_run_never_repeats_a_flag_for_the_same_lines(session: Session) -> N
     assert session.scalar(select(func.count()).select_from(Flag)) == 2  # and two_villages'
 
 
+def test_a_re_run_leaves_a_flag_found_as_it_was_unwritten(session: Session) -> None:
+    """Its 更新时间 is when its figures last changed, not when a run last looked."""
+    plant(session, "D-1", OLD)
+    plant(session, "D-2", OLD)
+    first = run_screening(session, scope=RunScope.full, trigger="staff")
+    (flag,) = flags(session, RuleCode.duplicate)
+    assert flag.last_run_id == first.id
+    written = flag.updated_at
+
+    full(session)
+    session.refresh(flag)
+    assert (flag.updated_at, flag.last_run_id) == (written, first.id)
+
+    plant(session, "D-3", OLD)
+    third = run_screening(session, scope=RunScope.full, trigger="staff")
+    session.refresh(flag)
+    assert flag.updated_at > written
+    assert (flag.last_run_id, flag.figures["line_count"]) == (third.id, 3)
+
+
 def test_a_dismissed_flag_stays_closed_until_its_figures_change(session: Session) -> None:
     plant(session, "D-1", OLD)
     plant(session, "D-2", OLD)
