@@ -1,6 +1,7 @@
 """The declarative base and what every table and statement shares on SQLite and PostgreSQL."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -60,22 +61,26 @@ def insert_for(dialect_name: str) -> Callable[[Any], Any]:
     return sqlite_insert
 
 
-# PostgreSQL's statistics target for `analyze_filled` (its default, 100, samples 30 000 rows).
-_FILLED_STATISTICS_TARGET = "10"
+@contextmanager
+def postgres_setting(connection: Connection, name: str, value: str) -> Iterator[None]:
+    """`name` set to `value` for the statements of the block on PostgreSQL (for the
+    transaction, as SET LOCAL), then back to what it was; elsewhere nothing. Not restored when
+    the block fails: the transaction's rollback takes the setting away with the rest."""
+    if connection.dialect.name != "postgresql":
+        yield
+        return
+    was = connection.scalar(text("SELECT current_setting(:name)"), {"name": name})
+    set_local = text("SELECT set_config(:name, :value, true)")
+    connection.execute(set_local, {"name": name, "value": value})
+    yield
+    connection.execute(set_local, {"name": name, "value": was})
 
 
 def analyze_filled(connection: Connection, table: Table) -> None:
     """Statistics of a table the transaction just filled (a temporary table the next
     statements join from), so that the planner knows its size. On PostgreSQL from a small
-    sample: the size is what counts, and the default sample cost more than the statements it
-    plans (docs/performance.md#screening-runs)."""
-    if connection.dialect.name != "postgresql":
+    sample (a statistics target of 10, where the default of 100 samples 30 000 rows): the size
+    is what counts, and the default sample cost more than the statements it plans
+    (docs/performance.md#screening-runs)."""
+    with postgres_setting(connection, "default_statistics_target", "10"):
         connection.execute(text(f"ANALYZE {table.name}"))
-        return
-    target = "default_statistics_target"
-    was = connection.scalar(text(f"SELECT current_setting('{target}')"))
-    connection.execute(
-        text(f"SELECT set_config('{target}', :small, true)"), {"small": _FILLED_STATISTICS_TARGET}
-    )
-    connection.execute(text(f"ANALYZE {table.name}"))
-    connection.execute(text(f"SELECT set_config('{target}', :was, true)"), {"was": was})

@@ -22,13 +22,12 @@ from sqlalchemy import (
     Table,
     and_,
     select,
-    text,
     true,
     union_all,
 )
 from sqlalchemy.orm import Session
 
-from app.db.base import analyze_filled, insert_for
+from app.db.base import analyze_filled, insert_for, postgres_setting
 from app.screening.models import RunScope
 from app.subsidies import store
 
@@ -163,10 +162,6 @@ def _keep_lines_of_touched(connection: Connection) -> None:
     of_touched = stored.join(
         _touched, and_(_touched.c.person_id == line.person_id, _touched.c.period == line.period)
     )
-    postgresql = connection.dialect.name == "postgresql"
-    if postgresql:
-        connection.execute(text("SELECT set_config('enable_hashjoin', 'off', true)"))
-    connection.execute(_lines.insert().from_select([c.name for c in _lines.c], of_touched))
-    if postgresql:
-        connection.execute(text("SELECT set_config('enable_hashjoin', 'on', true)"))
+    with postgres_setting(connection, "enable_hashjoin", "off"):
+        connection.execute(_lines.insert().from_select([c.name for c in _lines.c], of_touched))
     analyze_filled(connection, _lines)
