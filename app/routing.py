@@ -7,15 +7,22 @@ deep); as a validation error it comes, like every other one, after the sign-in c
 without a valid token learns `401` first, whatever the body.
 
 `ReadLaneRoute` (app.db.fastpath), of the villager's lookup, is an ApiRoute on the read lane.
+
+`ApiRouter`, of every router the app includes: FastAPI tries the app's routers one after another
+and, in each, every route in turn; a router that can tell at once that none of its routes takes
+the path is passed over (docs/performance.md#route-guard).
 """
 
 import json
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, APIRouter
+from starlette._utils import get_route_path
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Match, Route
+from starlette.types import Scope
 
 # Stands for a body that could not be read. No schema accepts it: pydantic reads the fields of
 # a model from any object's attributes (FastAPI validates bodies with `from_attributes`), so an
@@ -48,3 +55,43 @@ class ApiRoute(APIRoute):
             return await handler(_LenientJsonRequest(request.scope, request.receive))
 
         return lenient_handler
+
+
+class ApiRouter(APIRouter):
+    """An APIRouter that passes over a path none of its routes can take.
+
+    A route's path matches only a path that starts with its text before the first parameter
+    (`/api/v1/regions/` of `/api/v1/regions/{code}`), or, without parameters, only that path
+    itself. Included without a prefix (app.main), the routes' paths are the paths served. A
+    route of another kind (a mount, a nested router) turns the guard off for its router."""
+
+    _guard: "_PathGuard | None" = None
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        guard = self._guard
+        if guard is None or guard.routes != len(self.routes):
+            guard = self._guard = _PathGuard.of(self.routes)
+        if not guard.may_take(get_route_path(scope)):
+            return Match.NONE, {}
+        return super().matches(scope)
+
+
+class _PathGuard:
+    def __init__(self, routes: int, exact: frozenset[str], prefixes: tuple[str, ...]) -> None:
+        self.routes = routes  # how many routes it was made from
+        self.exact = exact
+        self.prefixes = prefixes
+
+    @classmethod
+    def of(cls, routes: list[Any]) -> "_PathGuard":
+        exact: set[str] = set()
+        prefixes: set[str] = set()
+        for route in routes:
+            if not isinstance(route, (APIRoute, Route)):
+                return cls(len(routes), frozenset(), ("",))  # every path may match
+            literal = route.path.partition("{")[0]
+            (prefixes if literal != route.path else exact).add(literal)
+        return cls(len(routes), frozenset(exact), tuple(sorted(prefixes)))
+
+    def may_take(self, path: str) -> bool:
+        return path in self.exact or path.startswith(self.prefixes)

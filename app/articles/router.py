@@ -1,6 +1,6 @@
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import Depends, Query, Request, Response, status
 
 from app import uploads
 from app.articles import cases, service
@@ -26,7 +26,7 @@ from app.db.engines import SessionDep
 from app.errors import Problem, ok_content, problems
 from app.http_cache import NOT_MODIFIED, cached_route, immutable
 from app.pagination import Page, PageDep
-from app.routing import ApiRoute
+from app.routing import ApiRoute, ApiRouter
 from app.schemas import RowId, Text
 from app.staff.deps import require_role
 from app.staff.models import Role, Staff
@@ -37,9 +37,9 @@ TAG = "宣传教育"
 CASES_TAG = "通报曝光"
 # Public answers may be kept by a phone for ten minutes (publish_at / unpublish_at take effect
 # within that); a repeat with the ETag costs no body.
-router = APIRouter(prefix="/api/v1", route_class=cached_route(max_age=600), responses=NOT_MODIFIED)
-image_router = APIRouter(prefix="/api/v1", tags=[TAG], route_class=ApiRoute)
-admin_router = APIRouter(prefix="/api/v1/admin", route_class=ApiRoute)
+router = ApiRouter(prefix="/api/v1", route_class=cached_route(max_age=600), responses=NOT_MODIFIED)
+image_router = ApiRouter(prefix="/api/v1", tags=[TAG], route_class=ApiRoute)
+admin_router = ApiRouter(prefix="/api/v1/admin", route_class=ApiRoute)
 
 # editors write; a township officer proposes within their township (checked by the service)
 ArticleWriter = Annotated[

@@ -1,17 +1,17 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 
 from app.audit import service
 from app.audit.schemas import AuditEntryRead, AuditFilter
 from app.db.engines import SessionDep
 from app.errors import problems
 from app.pagination import Page, PageDep, page_of
-from app.routing import ApiRoute
+from app.routing import ApiRoute, ApiRouter
 from app.staff.deps import require_role
 from app.staff.models import Role, Staff
 
-router = APIRouter(prefix="/api/v1/admin/audit", tags=["审计日志"], route_class=ApiRoute)
+router = ApiRouter(prefix="/api/v1/admin/audit", tags=["审计日志"], route_class=ApiRoute)
 
 
 @router.get(

@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, status
+from fastapi import Depends, Path, status
 
 from app.contacts import service
 from app.contacts.schemas import (
@@ -13,14 +13,14 @@ from app.contacts.schemas import (
 from app.db.engines import SessionDep
 from app.errors import problems
 from app.pagination import Page, PageDep
-from app.routing import ApiRoute
+from app.routing import ApiRoute, ApiRouter
 from app.schemas import RowId
 from app.staff.deps import require_role
 from app.staff.models import Role, Staff
 
 TAG = "找谁监督"
-router = APIRouter(prefix="/api/v1/villages", tags=[TAG], route_class=ApiRoute)
-admin_router = APIRouter(prefix="/api/v1/admin/contacts", tags=[TAG], route_class=ApiRoute)
+router = ApiRouter(prefix="/api/v1/villages", tags=[TAG], route_class=ApiRoute)
+admin_router = ApiRouter(prefix="/api/v1/admin/contacts", tags=[TAG], route_class=ApiRoute)
 
 Keeper = Annotated[
     Staff,

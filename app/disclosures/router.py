@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import Depends, Path, Query, Response
 
 from app.config import SettingsDep
 from app.db.engines import SessionDep
@@ -8,20 +8,20 @@ from app.disclosures import notice, service
 from app.disclosures.schemas import DisclosureList, DisclosureMonths
 from app.errors import problems
 from app.http_cache import NOT_MODIFIED, cached_route
-from app.routing import ApiRoute
+from app.routing import ApiRoute, ApiRouter
 from app.staff.deps import require_role
 from app.staff.models import Role, Staff
 
 # A month's list changes only when a sync lands (nightly): villagers who look again, and any
 # cache between, get a 304 without the list.
-router = APIRouter(
+router = ApiRouter(
     prefix="/api/v1/villages",
     tags=["村务公示（晒账）"],
     route_class=cached_route(max_age=300),
     responses=NOT_MODIFIED,
 )
 
-admin_router = APIRouter(
+admin_router = ApiRouter(
     prefix="/api/v1/admin/villages", tags=["村务公示（晒账）"], route_class=ApiRoute
 )
 

@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response, status
+from fastapi import Depends, Path, Query, Response, status
 from starlette.concurrency import run_in_threadpool
 
 from app.config import SettingsDep
@@ -26,7 +26,7 @@ from app.exams.schemas import (
 )
 from app.pagination import Page, PageDep
 from app.ratelimit import ClientAddress
-from app.routing import ApiRoute
+from app.routing import ApiRoute, ApiRouter
 from app.schemas import RowId
 from app.staff import service as staff_service
 from app.staff.deps import CurrentExaminee, ExamineeToken, require_role
@@ -37,8 +37,8 @@ TAG = "云考堂"
 ADMIN_TAG = "云考堂管理"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-router = APIRouter(prefix="/api/v1", tags=[TAG], route_class=ApiRoute)
-admin_router = APIRouter(prefix="/api/v1/admin", tags=[ADMIN_TAG], route_class=ApiRoute)
+router = ApiRouter(prefix="/api/v1", tags=[TAG], route_class=ApiRoute)
+admin_router = ApiRouter(prefix="/api/v1/admin", tags=[ADMIN_TAG], route_class=ApiRoute)
 
 BankKeeper = Annotated[Staff, Depends(require_role(Role.county_admin, Role.commission))]
 Examiner = Annotated[

@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import Depends, Query, status
 
 from app.config import SettingsDep
 from app.db.engines import ReadSessionDep, SessionDep
@@ -24,7 +24,7 @@ from app.forum.schemas import (
     TipConversion,
 )
 from app.pagination import Page, PageDep
-from app.routing import ApiRoute
+from app.routing import ApiRoute, ApiRouter
 from app.schemas import RowId, Text
 from app.staff.deps import require_role
 from app.staff.models import Role, Staff
@@ -32,8 +32,8 @@ from app.staff.models import Role, Staff
 TAG = "云端话廉"
 ADMIN_TAG = "云端话廉办理"
 # No request id, address or agent is logged for the asker's paths (app.public_writes).
-router = APIRouter(prefix="/api/v1/questions", tags=[TAG], route_class=ApiRoute)
-admin_router = APIRouter(prefix="/api/v1/admin/questions", tags=[ADMIN_TAG], route_class=ApiRoute)
+router = ApiRouter(prefix="/api/v1/questions", tags=[TAG], route_class=ApiRoute)
+admin_router = ApiRouter(prefix="/api/v1/admin/questions", tags=[ADMIN_TAG], route_class=ApiRoute)
 Commission = Annotated[Staff, Depends(require_role(Role.commission))]
 
 

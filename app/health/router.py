@@ -1,13 +1,13 @@
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from app.db.engines import SessionDep
 from app.errors import ok_content, problems
 from app.health import service
 from app.health.schemas import Health, Readiness
 from app.observability import metrics_payload
-from app.routing import ApiRoute
+from app.routing import ApiRoute, ApiRouter
 
-router = APIRouter(tags=["运行状态"], route_class=ApiRoute)
+router = ApiRouter(tags=["运行状态"], route_class=ApiRoute)
 
 
 # `async`: on the event loop, where a plain `def` would cost two hops to a worker thread and

@@ -1,6 +1,6 @@
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi import Depends, Path, Query, Request, Response, status
 
 from app import public_writes, uploads
 from app.config import SettingsDep
@@ -30,15 +30,15 @@ from app.inquiries.schemas import (
 )
 from app.pagination import Page, PageDep
 from app.ratelimit import ClientAddress
-from app.routing import ApiRoute
+from app.routing import ApiRoute, ApiRouter
 from app.schemas import RowId
 from app.staff.deps import CurrentStaff
 from app.uploads import NoFields, Upload
 
 TAG = "阳光问廉"
 ADMIN_TAG = "阳光问廉管理"
-router = APIRouter(prefix="/api/v1", tags=[TAG], route_class=ApiRoute)
-admin_router = APIRouter(prefix="/api/v1/admin", tags=[ADMIN_TAG], route_class=ApiRoute)
+router = ApiRouter(prefix="/api/v1", tags=[TAG], route_class=ApiRoute)
+admin_router = ApiRouter(prefix="/api/v1/admin", tags=[ADMIN_TAG], route_class=ApiRoute)
 
 Number = Annotated[
     str,

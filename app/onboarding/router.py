@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
+from fastapi import Depends, Header, Path, Query, Request, Response, status
 from fastapi.responses import HTMLResponse
 from pydantic import AfterValidator, StringConstraints
 from sqlalchemy.orm import Session
@@ -12,14 +12,14 @@ from app.http_cache import NOT_MODIFIED, conditional
 from app.onboarding import pages, service
 from app.onboarding.schemas import PosterCreate, PosterRead, PosterStats, TownshipScans
 from app.pagination import Page, PageDep, page_of
-from app.routing import ApiRoute
+from app.routing import ApiRoute, ApiRouter
 from app.schemas import single_line
 from app.staff.deps import require_role
 from app.staff.models import Role, Staff
 
 TAG = "扫码安装"
-admin_router = APIRouter(prefix="/api/v1/admin/posters", tags=[TAG], route_class=ApiRoute)
-landing_router = APIRouter(tags=[TAG], route_class=ApiRoute)
+admin_router = ApiRouter(prefix="/api/v1/admin/posters", tags=[TAG], route_class=ApiRoute)
+landing_router = ApiRouter(tags=[TAG], route_class=ApiRoute)
 
 PosterMaker = Annotated[
     Staff,

@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import Depends, Query, status
 
 from app.db.engines import SessionDep
 from app.errors import problems
@@ -18,20 +18,20 @@ from app.policies.schemas import (
     PolicyUpdate,
     PolicyVersionRead,
 )
-from app.routing import ApiRoute
+from app.routing import ApiRoute, ApiRouter
 from app.schemas import RowId, Text
 from app.staff.deps import require_role
 from app.staff.models import Role, Staff
 
 TAG = "惠民政策"
 # Public answers may be kept by a phone for an hour; a repeat with the ETag costs no body.
-router = APIRouter(
+router = ApiRouter(
     prefix="/api/v1",
     tags=[TAG],
     route_class=cached_route(max_age=3600),
     responses=NOT_MODIFIED,
 )
-admin_router = APIRouter(prefix="/api/v1/admin/policies", tags=[TAG], route_class=ApiRoute)
+admin_router = ApiRouter(prefix="/api/v1/admin/policies", tags=[TAG], route_class=ApiRoute)
 
 Editor = Annotated[Staff, Depends(require_role(Role.editor, Role.county_admin))]
 CategoryQuery = Annotated[CategoryCode | None, Query(description="只看这一类（01–11）")]

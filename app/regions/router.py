@@ -1,15 +1,16 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import Path
 
 from app.db.engines import SessionDep
 from app.errors import problems
 from app.http_cache import cached_route
 from app.regions import service
 from app.regions.schemas import RegionRead, RegionTree
+from app.routing import ApiRouter
 
 # Reference data: a phone may keep it for an hour and revalidate with its ETag.
-router = APIRouter(prefix="/api/v1/regions", tags=["地区"], route_class=cached_route(3600))
+router = ApiRouter(prefix="/api/v1/regions", tags=["地区"], route_class=cached_route(3600))
 
 RegionCode = Annotated[
     str, Path(pattern=r"^\d{12}$", description="12 位统计用区划代码", examples=["511923103204"])

@@ -1,12 +1,12 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Depends, Response
 
 from app.config import SettingsDep
 from app.db.engines import SessionDep
 from app.errors import ok_content, problems
 from app.pagination import Page, PageDep
-from app.routing import ApiRoute
+from app.routing import ApiRoute, ApiRouter
 from app.schemas import RowId
 from app.screening import flags as service
 from app.screening.schemas_flags import FlagClose, FlagDetail, FlagFilter, FlagRead, RulePrecision
@@ -15,7 +15,7 @@ from app.staff.models import Role, Staff
 
 TAG = "疑点处理"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-router = APIRouter(prefix="/api/v1/admin/screening", tags=[TAG], route_class=ApiRoute)
+router = ApiRouter(prefix="/api/v1/admin/screening", tags=[TAG], route_class=ApiRoute)
 
 # A township officer reads the flags of their own township; only the commission and the county
 # administrators close them or open tips.

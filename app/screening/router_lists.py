@@ -2,13 +2,13 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request, status
+from fastapi import Depends, Path, Request, status
 from pydantic import BaseModel, ConfigDict
 
 from app.config import SettingsDep
 from app.db.engines import SessionDep
 from app.errors import problems
-from app.routing import ApiRoute
+from app.routing import ApiRoute, ApiRouter
 from app.schemas import Text
 from app.screening import lists, standards
 from app.screening.errors_lists import ListFileMissing
@@ -19,7 +19,7 @@ from app.staff.models import Role, Staff
 from app.uploads import Files, parse_body
 
 TAG = "疑点筛查"
-router = APIRouter(prefix="/api/v1/admin/screening", tags=[TAG], route_class=ApiRoute)
+router = ApiRouter(prefix="/api/v1/admin/screening", tags=[TAG], route_class=ApiRoute)
 
 Screener = Annotated[Staff, Depends(require_role(Role.commission, Role.county_admin))]
 ItemName = Annotated[

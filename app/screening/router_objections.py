@@ -1,18 +1,18 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Path, status
+from fastapi import Path, status
 
 from app.config import SettingsDep
 from app.db.engines import SessionDep
 from app.errors import problems
 from app.ratelimit import ClientAddress
-from app.routing import ApiRoute
+from app.routing import ApiRoute, ApiRouter
 from app.screening import objections as service
 from app.screening.schemas_objections import ObjectionCreate
 from app.tips.schemas import TipReceipt
 
 # No request id, address or agent is logged for this path (app.public_writes.ANONYMOUS_PATHS).
-router = APIRouter(prefix="/api/v1/villages", tags=["村务公示（晒账）"], route_class=ApiRoute)
+router = ApiRouter(prefix="/api/v1/villages", tags=["村务公示（晒账）"], route_class=ApiRoute)
 
 VillageCode = Annotated[str, Path(pattern=r"^\d{12}$", description="村（社区）的 12 位区划代码")]
 Period = Annotated[str, Path(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-10"])]

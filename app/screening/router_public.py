@@ -2,17 +2,18 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import Path
 
 from app.db.engines import SessionDep
 from app.disclosures.router import VillageCode
 from app.errors import problems
 from app.http_cache import NOT_MODIFIED, cached_route
+from app.routing import ApiRouter
 from app.screening import disclosure
 from app.screening.schemas_lists import CadreBenefits
 
 # Changes only when a sync lands or the roster is uploaded: cached as the village lists are.
-router = APIRouter(
+router = ApiRouter(
     prefix="/api/v1/villages",
     tags=["干部亲属享受惠民政策公示"],
     route_class=cached_route(max_age=300),

@@ -1,19 +1,19 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import Depends, status
 
 from app.config import SettingsDep
 from app.db.engines import SessionDep
 from app.errors import problems
 from app.pagination import Page, PageDep, page_of
-from app.routing import ApiRoute
+from app.routing import ApiRoute, ApiRouter
 from app.screening import runs
 from app.screening.models import RunScope, ScreeningRun
 from app.screening.schemas_runs import RuleRead, ScreeningRunCreate, ScreeningRunRead
 from app.staff.deps import require_role
 from app.staff.models import Role, Staff
 
-router = APIRouter(prefix="/api/v1/admin/screening", tags=["疑点筛查"], route_class=ApiRoute)
+router = ApiRouter(prefix="/api/v1/admin/screening", tags=["疑点筛查"], route_class=ApiRoute)
 ScreeningAdmin = Annotated[Staff, Depends(require_role(Role.commission, Role.county_admin))]
 
 

@@ -1,13 +1,13 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Query, Response, status
+from fastapi import Depends, Form, Query, Response, status
 
 from app.config import SettingsDep
 from app.db.engines import SessionDep
 from app.errors import problems
 from app.pagination import Page, PageDep, page_of
 from app.ratelimit import ClientAddress
-from app.routing import ApiRoute
+from app.routing import ApiRoute, ApiRouter
 from app.schemas import RowId
 from app.staff import imports, service
 from app.staff.deps import CurrentAccount, require_role
@@ -26,8 +26,8 @@ from app.staff.schemas import (
 )
 from app.uploads import Files, Upload, file_body, one_file
 
-auth_router = APIRouter(prefix="/api/v1/auth", tags=["登录"], route_class=ApiRoute)
-admin_router = APIRouter(prefix="/api/v1/admin/staff", tags=["工作人员管理"], route_class=ApiRoute)
+auth_router = ApiRouter(prefix="/api/v1/auth", tags=["登录"], route_class=ApiRoute)
+admin_router = ApiRouter(prefix="/api/v1/admin/staff", tags=["工作人员管理"], route_class=ApiRoute)
 
 CountyAdmin = Annotated[Staff, Depends(require_role(Role.county_admin))]
 StaffReader = Annotated[

@@ -1,15 +1,16 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 
 from app.config import SettingsDep
 from app.db.fastpath import ReadLaneRoute, ReadTransactionDep
 from app.errors import problems
 from app.ratelimit import ClientAddress
+from app.routing import ApiRouter
 from app.subsidies import service
 from app.subsidies.schemas import LookupRequest, LookupResponse
 
-router = APIRouter(prefix="/api/v1/subsidies", tags=["补贴查询"], route_class=ReadLaneRoute)
+router = ApiRouter(prefix="/api/v1/subsidies", tags=["补贴查询"], route_class=ReadLaneRoute)
 
 
 async def counted_lookup(

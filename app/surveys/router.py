@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import Depends, Query, Response, status
 
 from app.config import SettingsDep
 from app.db.engines import SessionDep
@@ -8,7 +8,7 @@ from app.errors import ok_content, problems
 from app.http_cache import NOT_MODIFIED, cached_route
 from app.pagination import Page, PageDep, page_of
 from app.ratelimit import ClientAddress
-from app.routing import ApiRoute
+from app.routing import ApiRoute, ApiRouter
 from app.schemas import QueryId, RowId
 from app.staff.deps import require_role
 from app.staff.models import Role, Staff
@@ -29,13 +29,13 @@ TAG = "民意测评"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Phones on weak networks revalidate with If-None-Match; a survey opened or closed shows within
 # five minutes.
-router = APIRouter(
+router = ApiRouter(
     prefix="/api/v1/surveys",
     tags=[TAG],
     route_class=cached_route(max_age=300),
     responses=NOT_MODIFIED,
 )
-admin_router = APIRouter(prefix="/api/v1/admin/surveys", tags=[TAG], route_class=ApiRoute)
+admin_router = ApiRouter(prefix="/api/v1/admin/surveys", tags=[TAG], route_class=ApiRoute)
 
 Surveyor = Annotated[
     Staff, Depends(require_role(Role.commission, Role.county_admin, Role.township_officer))

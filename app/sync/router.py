@@ -1,12 +1,12 @@
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Query, status
+from fastapi import BackgroundTasks, Depends, Query, status
 
 from app.config import SettingsDep
 from app.db.engines import SessionDep
 from app.errors import problems
 from app.pagination import Page, PageDep, page_of
-from app.routing import ApiRoute
+from app.routing import ApiRoute, ApiRouter
 from app.schemas import RowId, Text
 from app.staff.deps import require_role
 from app.staff.models import Role, Staff
@@ -19,7 +19,7 @@ from app.sync.schemas import (
     SyncStarted,
 )
 
-router = APIRouter(prefix="/api/v1/admin/sync", tags=["数据同步"], route_class=ApiRoute)
+router = ApiRouter(prefix="/api/v1/admin/sync", tags=["数据同步"], route_class=ApiRoute)
 SyncAdmin = Annotated[Staff, Depends(require_role(Role.county_admin, Role.commission))]
 
 

@@ -1,13 +1,13 @@
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import Depends, Response, status
 
 from app.config import SettingsDep
 from app.db.engines import ReadSessionDep, SessionDep
 from app.errors import Problem, problems
 from app.pagination import Page, PageDep
 from app.ratelimit import ClientAddress
-from app.routing import ApiRoute
+from app.routing import ApiRoute, ApiRouter
 from app.schemas import RowId
 from app.tips import service
 from app.tips.deps import Commission, ReceiptMessageSubmission, TipSubmission, body_schema
@@ -31,8 +31,8 @@ from app.tips.schemas import (
 TAG = "信访举报"
 ADMIN_TAG = "举报处理"
 # No request id, address or agent is logged for these paths (app.observability).
-router = APIRouter(prefix="/api/v1/tips", tags=[TAG], route_class=ApiRoute)
-admin_router = APIRouter(prefix="/api/v1/admin/tips", tags=[ADMIN_TAG], route_class=ApiRoute)
+router = ApiRouter(prefix="/api/v1/tips", tags=[TAG], route_class=ApiRoute)
+admin_router = ApiRouter(prefix="/api/v1/admin/tips", tags=[ADMIN_TAG], route_class=ApiRoute)
 TOO_LARGE: dict[int | str, dict[str, Any]] = {
     413: {"model": Problem, "description": "附件或请求太大"}
 }

@@ -5,7 +5,7 @@ read as plain text and a wrong one gets the Chinese 404 page, never a problem in
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Cookie, Depends, Query, Request, status
+from fastapi import Cookie, Depends, Query, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.formparsers import MultiPartException
@@ -15,6 +15,7 @@ from app.db.engines import SessionDep
 from app.db.fastpath import ReadLaneRoute, ReadTransactionDep
 from app.errors import LianyunError
 from app.ratelimit import ClientAddress
+from app.routing import ApiRouter
 from app.subsidies import service as subsidies_service
 from app.subsidies.schemas import LookupRequest
 from app.tips.deps import ATTACHMENTS
@@ -33,7 +34,7 @@ from app.web.pages import (
     validated,
 )
 
-router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+router = ApiRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
 PageNumber = Annotated[int, Query(ge=1, le=10_000)]
 Text = Annotated[str | None, Query(max_length=100)]
