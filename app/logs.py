@@ -10,7 +10,10 @@ import threading
 import time
 from collections import Counter
 from contextvars import ContextVar
+from datetime import UTC, datetime
 from typing import IO, Any
+
+from pythonjsonlogger.json import JsonEncoder, JsonFormatter
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 # Set while an anonymous request (a tip) is handled: no log line may be written then, from any
@@ -78,6 +81,36 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class JsonLineFormatter(JsonFormatter):
+    """python-json-logger's lines (level, logger, message, request id, the record's extra
+    fields, then the time), each put together without its general machinery: the renames
+    looked up field by field, the time encoded through the encoder's fallback, a new encoder a
+    line. Every request's access line passes here (docs/performance.md#access-line)."""
+
+    FIELDS = (("level", "levelname"), ("logger", "name"), ("message", "message"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._encoder = JsonEncoder(ensure_ascii=False)
+
+    def add_fields(
+        self, log_data: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]
+    ) -> None:
+        fields = record.__dict__
+        for name, attribute in self.FIELDS:
+            log_data[name] = fields.get(attribute)
+        log_data["request_id"] = fields.get("request_id")
+        log_data.update(message_dict)
+        skip = self._skip_fields
+        for key, value in fields.items():
+            if key not in skip and not (hasattr(key, "startswith") and key.startswith("_")):
+                log_data[key] = value
+        log_data["time"] = datetime.fromtimestamp(record.created, tz=UTC).isoformat()
+
+    def jsonify_log_record(self, log_data: dict[str, Any]) -> str:
+        return self._encoder.encode(log_data)
+
+
 def logging_config(level: str = "INFO", stream: IO[str] | None = None) -> dict[str, Any]:
     handler: dict[str, Any] = {
         "class": "logging.StreamHandler",
@@ -94,11 +127,8 @@ def logging_config(level: str = "INFO", stream: IO[str] | None = None) -> dict[s
         "filters": {"request_id": {"()": RequestIdFilter}},
         "formatters": {
             "json": {
-                "()": "pythonjsonlogger.json.JsonFormatter",
+                "()": JsonLineFormatter,
                 "fmt": "%(levelname)s %(name)s %(message)s %(request_id)s",
-                "rename_fields": {"levelname": "level", "name": "logger"},
-                "timestamp": "time",
-                "json_ensure_ascii": False,
             }
         },
         "handlers": {"default": handler},
@@ -119,3 +149,14 @@ def logging_config(level: str = "INFO", stream: IO[str] | None = None) -> dict[s
 
 def configure_logging(level: str = "INFO", stream: IO[str] | None = None) -> None:
     logging.config.dictConfig(logging_config(level, stream))
+    skip_unlogged_record_fields()
+
+
+def skip_unlogged_record_fields() -> None:
+    """No caller's file and line, thread, process or task name on a record: no line carries
+    them, and finding them cost every request's access line about a fifth of its time
+    (docs/performance.md#access-line). The knobs the logging module documents for this."""
+    logging._srcfile = None  # type: ignore[attr-defined]  # no walk up the stack for the caller
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False

@@ -3,6 +3,7 @@ hold a query string, a request body or an Authorization header."""
 
 import json
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -46,6 +47,9 @@ def test_served_logs_are_json_with_request_ids_and_no_secrets(server: tuple[str,
         ("/api/v1/auth/me", 401),
     }
     assert all(len(a["request_id"]) == 32 for a in access)
+    fields = ["level", "logger", "message", "request_id", "method", "route", "status"]
+    assert list(access[0]) == [*fields, "duration_ms", "time"]
+    assert datetime.fromisoformat(access[0]["time"]).utcoffset() == timedelta(0)
     assert regions.headers["x-request-id"] in {a["request_id"] for a in access}
 
 
