@@ -168,7 +168,8 @@ def test_every_page_fits_a_phone_360_px_wide(
         assert response is not None and response.status == 200, path
         _check(page, demo.base, f"{phone}-{name}")
     page.goto(f"{demo.base}/villages/{demo.village}")
-    page.locator("#months a").first.click()
+    with page.expect_navigation():  # evaluated before the month's page is in, `lang` is absent
+        page.locator("#months a").first.click()
     _check(page, demo.base, f"{phone}-month")
     assert all(url.startswith(demo.base) for url in requested)  # nothing from another host
     page.goto(f"{demo.base}/?village={SANGUANZHAI}")
