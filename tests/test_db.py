@@ -10,13 +10,15 @@ from pathlib import Path
 
 import anyio
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import bindparam, func, make_url, select, text
 from sqlalchemy.orm import Session
 
-from app.db.engines import bulk_write_session_scope, engine_for, session_scope
+from app.db.engines import SessionDep, bulk_write_session_scope, engine_for, session_scope
 from app.db.fastpath import FastSelect, in_read_lane
 from app.db.sqlite import writers_waiting
+from app.errors import Conflict, NotFound
 from app.main import create_app
 from app.regions.models import Region
 from app.security import hash_password, verify_password
@@ -188,3 +190,55 @@ def test_sqlite_never_makes_a_connection_wait_for_the_pool(tmp_path: Path) -> No
             assert one_more.execute(text("SELECT 1")).scalar_one() == 1
         assert len(held) == 40
     engine.dispose()
+
+
+def _renaming_app() -> FastAPI:
+    """The app with two routes of its own on `SessionDep`: a read, and a write that renames a
+    village, then fails as asked."""
+    app = create_app(configure_logs=False, schedule_jobs=False)
+
+    @app.get("/test/regions/{code}")
+    def read_name(code: str, session: SessionDep, suffix: str = "") -> str:
+        region = session.get(Region, code)
+        if region is None:
+            raise NotFound("没有这个地区")
+        if suffix:  # a GET that writes, as a poster's scan is counted
+            region.name += suffix
+        return region.name
+
+    @app.post("/test/regions/{code}")
+    def rename(code: str, name: str, session: SessionDep, fail: str = "") -> str:
+        region = session.get(Region, code)
+        assert region is not None
+        region.name = name
+        session.flush()
+        if fail == "kept":
+            error = Conflict("失败，但改名留下")
+            error.keep_writes = True
+            raise error
+        if fail == "refused":
+            raise Conflict("失败，改名撤销")
+        if fail == "crash":
+            raise RuntimeError("失败，改名撤销")
+        return name
+
+    return app
+
+
+def test_a_request_session_commits_a_write_and_rolls_back_a_failed_one(committed_db: str) -> None:
+    village = "511923103204"  # 三官寨村
+    with TestClient(_renaming_app(), raise_server_exceptions=False) as client:
+        assert client.get(f"/test/regions/{village}").json() == "三官寨村"
+        assert client.post(f"/test/regions/{village}?name=甲村").status_code == 200
+        assert client.get(f"/test/regions/{village}").json() == "甲村"
+        assert client.post(f"/test/regions/{village}?name=乙村&fail=refused").status_code == 409
+        assert client.post(f"/test/regions/{village}?name=丙村&fail=crash").status_code == 500
+        assert client.get(f"/test/regions/{village}").json() == "甲村"
+        assert client.post(f"/test/regions/{village}?name=丁村&fail=kept").status_code == 409
+        assert client.get(f"/test/regions/{village}").json() == "丁村"
+        assert client.get("/test/regions/000000000000").status_code == 404  # a failed read
+        assert client.get(f"/test/regions/{village}?suffix=一").json() == "丁村一"
+    with session_scope()() as session:
+        assert session.get(Region, village).name == "丁村一"  # type: ignore[union-attr]
+    # every request's connection went back to the pool: none is left checked out
+    assert engine_for(committed_db).pool.checkedout() == 0  # type: ignore[attr-defined]

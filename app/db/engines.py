@@ -2,13 +2,16 @@
 through `SessionDep` (or `ReadSessionDep`), other code through `session_scope`."""
 
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from functools import lru_cache
 from typing import Annotated
 
+import anyio.to_thread
+from anyio import CancelScope, CapacityLimiter
 from fastapi import Depends, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from app.config import get_settings
 from app.db.postgres import postgres_engine
@@ -72,11 +75,44 @@ def transaction(session: Session, *, nested: bool = False) -> Iterator[Session]:
     tx.commit()
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    with session_scope()() as session, transaction(session):
-        if request.method not in _READ_METHODS:
-            session.connection(execution_options={WRITE_INTENT: True})
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """The request's Session, in one transaction (`transaction`).
+
+    A read's transaction begins without a word to the database, so its Session is opened on
+    the event loop: a hop to a worker thread and back costs more
+    (docs/performance.md#session-hops). A write's is opened in a thread, since it first waits
+    for SQLite's write turn (WRITE_INTENT). Closing commits or rolls back, which may write (a
+    GET may record a scan or an audit line) and wait for the disk or the server: always in a
+    thread. As FastAPI does for a blocking dependency, the close runs whatever cancels the
+    request, on a thread of its own rather than one of the pool's, which may all be waiting
+    for the turn this one holds."""
+    writes = request.method not in _READ_METHODS
+    if writes:
+        session, opened = await run_in_threadpool(_open_session, writes)
+    else:
+        session, opened = _open_session(writes)
+    try:
         yield session
+    except BaseException as exc:
+        with CancelScope(shield=True):
+            await _in_own_thread(opened.__exit__, type(exc), exc, exc.__traceback__)
+        raise
+    with CancelScope(shield=True):
+        await _in_own_thread(opened.close)
+
+
+def _open_session(writes: bool) -> tuple[Session, ExitStack]:
+    """A Session in its transaction, and what closes both; for a write, its write turn taken."""
+    with ExitStack() as stack:
+        session = stack.enter_context(session_scope()())
+        stack.enter_context(transaction(session))
+        if writes:
+            session.connection(execution_options={WRITE_INTENT: True})
+        return session, stack.pop_all()
+
+
+async def _in_own_thread(work: Callable[..., object], *args: object) -> None:
+    await anyio.to_thread.run_sync(work, *args, limiter=CapacityLimiter(1))
 
 
 async def get_read_session() -> AsyncIterator[Session]:
