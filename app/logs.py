@@ -156,7 +156,7 @@ def skip_unlogged_record_fields() -> None:
     """No caller's file and line, thread, process or task name on a record: no line carries
     them, and finding them cost every request's access line about a fifth of its time
     (docs/performance.md#access-line). The knobs the logging module documents for this."""
-    logging._srcfile = None  # type: ignore[attr-defined]  # no walk up the stack for the caller
+    logging._srcfile = None  # no walk up the stack for the caller
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False

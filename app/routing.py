@@ -6,6 +6,10 @@ it before running any dependency (a 422, or a 400 for bytes that are not UTF-8 o
 deep); as a validation error it comes, like every other one, after the sign-in check: a caller
 without a valid token learns `401` first, whatever the body.
 
+A plain `def` handler of an ApiRoute runs in FastAPI's pool of threads as before, but FastAPI
+then validates its answer on the event loop: for a `def` handler it would hop to a thread and
+back a second time to do so (docs/performance.md#session-hops).
+
 `ReadLaneRoute` (app.db.fastpath), of the villager's lookup, is an ApiRoute on the read lane.
 
 `ApiRouter`, of every router the app includes: FastAPI tries the app's routers one after another
@@ -13,12 +17,15 @@ and, in each, every route in turn; a router that can tell at once that none of i
 the path is passed over (docs/performance.md#route-guard).
 """
 
+import functools
+import inspect
 import json
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi.routing import APIRoute, APIRouter
 from starlette._utils import get_route_path
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match, Route
@@ -48,6 +55,9 @@ class _LenientJsonRequest(Request):
 
 
 class ApiRoute(APIRoute):
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, _awaited_in_threadpool(endpoint), **kwargs)
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
@@ -55,6 +65,21 @@ class ApiRoute(APIRoute):
             return await handler(_LenientJsonRequest(request.scope, request.receive))
 
         return lenient_handler
+
+
+def _awaited_in_threadpool(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """A plain `def` handler as a coroutine that runs it in FastAPI's pool of threads."""
+    plain = inspect.isfunction(endpoint) and not (
+        inspect.iscoroutinefunction(endpoint) or inspect.isgeneratorfunction(endpoint)
+    )
+    if not plain:  # a coroutine already (the read lane's), a streaming generator, an object
+        return endpoint
+
+    @functools.wraps(endpoint)  # FastAPI reads the handler's parameters through __wrapped__
+    async def in_threadpool(**values: Any) -> Any:
+        return await run_in_threadpool(functools.partial(endpoint, **values))
+
+    return in_threadpool
 
 
 class ApiRouter(APIRouter):

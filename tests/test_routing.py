@@ -1,10 +1,14 @@
 """ApiRouter passes over a path none of its routes can take: every path still reaches the
-route that takes it, as it did through FastAPI's own routers."""
+route that takes it, as it did through FastAPI's own routers. An ApiRoute's plain `def`
+handler still runs off the event loop, its answer still checked against its schema."""
 
-from fastapi import FastAPI
+import threading
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
 
-from app.routing import ApiRouter
+from app.routing import ApiRoute, ApiRouter
 
 
 def _app() -> FastAPI:
@@ -70,3 +74,24 @@ def test_a_route_added_after_the_first_request_is_reached() -> None:
         return "late"
 
     assert client.get("/late").json() == "late"
+
+
+def test_a_plain_def_handler_runs_off_the_event_loop_and_its_answer_is_still_checked() -> None:
+    router = ApiRouter(route_class=ApiRoute)
+
+    async def loop_thread() -> int:  # an async dependency runs on the event loop
+        return threading.get_ident()
+
+    @router.get("/threads")
+    def threads(loop: Annotated[int, Depends(loop_thread)]) -> dict[str, bool]:
+        return {"off_the_loop": threading.get_ident() != loop}
+
+    @router.get("/wrong", response_model=dict[str, int])
+    def wrong() -> Any:
+        return {"count": "many"}
+
+    app = FastAPI()
+    app.include_router(router)
+    client = TestClient(app, raise_server_exceptions=False)
+    assert client.get("/threads").json() == {"off_the_loop": True}
+    assert client.get("/wrong").status_code == 500  # an answer that breaks its schema
