@@ -40,7 +40,11 @@ def base_name(url: str | None) -> str:
 def pytest_configure(config: pytest.Config) -> None:
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     for key in [k for k in os.environ if k.startswith("LIANYUN_")]:
-        if key not in {"LIANYUN_TEST_DATABASE_URL", "LIANYUN_TEST_REDIS_URL"}:
+        if key not in {
+            "LIANYUN_TEST_DATABASE_URL",
+            "LIANYUN_TEST_REDIS_URL",
+            "LIANYUN_SCREENSHOTS",
+        }:
             del os.environ[key]
     os.environ.update(TEST_ENV)
     os.environ["LIANYUN_DEV_SECRETS_FILE"] = str(_TMP / "dev-secrets.json")
