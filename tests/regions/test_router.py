@@ -12,6 +12,12 @@ def test_regions_list_townships_with_their_villages(client: TestClient) -> None:
     assert len(townships) >= 14
     assert "三官寨村" in {v["name"] for v in townships["佛楼镇"]["villages"]}
     assert sum(len(t["villages"]) for t in body["townships"]) >= 150
+    # a picker lists them in code order, as the statistics bureau does
+    codes = [t["code"] for t in body["townships"]]
+    assert codes == sorted(codes)
+    for township in body["townships"]:
+        villages = [v["code"] for v in township["villages"]]
+        assert villages == sorted(villages) and all(v[:9] == township["code"][:9] for v in villages)
 
 
 def test_region_detail_has_full_name_and_parent(client: TestClient) -> None:
