@@ -20,7 +20,7 @@ the path is passed over (docs/performance.md#route-guard).
 import functools
 import inspect
 import json
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from fastapi.routing import APIRoute, APIRouter
@@ -56,7 +56,7 @@ class _LenientJsonRequest(Request):
 
 class ApiRoute(APIRoute):
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
-        super().__init__(path, _awaited_in_threadpool(endpoint), **kwargs)
+        super().__init__(path, run_by(run_in_threadpool, endpoint), **kwargs)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -67,19 +67,23 @@ class ApiRoute(APIRoute):
         return lenient_handler
 
 
-def _awaited_in_threadpool(endpoint: Callable[..., Any]) -> Callable[..., Any]:
-    """A plain `def` handler as a coroutine that runs it in FastAPI's pool of threads."""
+def run_by(
+    runner: Callable[[Callable[[], Any]], Awaitable[Any]], endpoint: Callable[..., Any]
+) -> Callable[..., Any]:
+    """A plain `def` handler as a coroutine that has `runner` run it (FastAPI's pool of
+    threads; the read lane). Anything else is kept as it is: a coroutine already (a handler
+    wrapped before, whose route `include_router` copied), a streaming generator, an object."""
     plain = inspect.isfunction(endpoint) and not (
         inspect.iscoroutinefunction(endpoint) or inspect.isgeneratorfunction(endpoint)
     )
-    if not plain:  # a coroutine already (the read lane's), a streaming generator, an object
+    if not plain:
         return endpoint
 
     @functools.wraps(endpoint)  # FastAPI reads the handler's parameters through __wrapped__
-    async def in_threadpool(**values: Any) -> Any:
-        return await run_in_threadpool(functools.partial(endpoint, **values))
+    async def run_handler(**values: Any) -> Any:
+        return await runner(functools.partial(endpoint, **values))
 
-    return in_threadpool
+    return run_handler
 
 
 class ApiRouter(APIRouter):

@@ -9,6 +9,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import anyio
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -16,11 +17,12 @@ from sqlalchemy import bindparam, func, make_url, select, text
 from sqlalchemy.orm import Session
 
 from app.db.engines import SessionDep, bulk_write_session_scope, engine_for, session_scope
-from app.db.fastpath import FastSelect, in_read_lane
+from app.db.fastpath import FastSelect, ReadLaneRoute, in_read_lane
 from app.db.sqlite import writers_waiting
 from app.errors import Conflict, NotFound
 from app.main import create_app
 from app.regions.models import Region
+from app.routing import ApiRoute, ApiRouter
 from app.security import hash_password, verify_password
 from tests.factories import DEFAULT_PASSWORD, make_staff
 from tests.locks import another_writer, release_once_waiting, take_write_lock, writer_waiting
@@ -178,6 +180,39 @@ def test_the_read_lane_runs_one_read_at_a_time_in_the_order_they_came() -> None:
 
     assert anyio.run(main) == [0, 1, 4, 9, 16]
     assert events == [(step, n) for n in range(5) for step in ("start", "end")]
+
+
+def test_a_read_lane_route_runs_its_handler_on_the_lane_and_a_plain_route_in_the_pool() -> None:
+    """Four requests at once: the lookup's kind of route reads one at a time (the lane), an
+    ordinary route's `def` handlers overlap in FastAPI's pool. Both routes are copied by
+    `include_router`, as the app's are."""
+    running = {"now": 0, "most": 0}
+
+    def read() -> dict[str, int]:
+        running["now"] += 1
+        running["most"] = max(running["most"], running["now"])
+        time.sleep(0.02)
+        running["now"] -= 1
+        return {"ok": 1}
+
+    lane, pool = ApiRouter(route_class=ReadLaneRoute), ApiRouter(route_class=ApiRoute)
+    lane.get("/lane")(read)
+    pool.get("/pool")(read)
+    app = FastAPI()
+    app.include_router(lane)
+    app.include_router(pool)
+
+    async def most_at_once(path: str) -> int:
+        running["most"] = 0
+        transport = httpx.ASGITransport(app=app)
+        client = httpx.AsyncClient(transport=transport, base_url="http://test")
+        async with client, anyio.create_task_group() as group:
+            for _ in range(4):
+                group.start_soon(client.get, path)
+        return running["most"]
+
+    assert anyio.run(most_at_once, "/lane") == 1
+    assert anyio.run(most_at_once, "/pool") > 1
 
 
 def test_sqlite_never_makes_a_connection_wait_for_the_pool(tmp_path: Path) -> None:

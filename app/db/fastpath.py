@@ -14,7 +14,6 @@ Cost: no ORM objects, no result types, no SQLAlchemy events on these statements,
 must know each driver's types; and the read lane runs one read at a time, on SQLite on the
 event loop itself, so a slow read there holds up every request of the worker."""
 
-import functools
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -41,7 +40,7 @@ from sqlalchemy.orm import Session
 
 from app.db.base import insert_for
 from app.db.engines import get_engine
-from app.routing import ApiRoute
+from app.routing import ApiRoute, run_by
 
 _T = TypeVar("_T")
 _REQUIRED = object()
@@ -259,16 +258,4 @@ class ReadLaneRoute(ApiRoute):
     must not block the loop themselves (`app.ratelimit.hit_off_loop`)."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
-        super().__init__(path, _on_read_lane(endpoint), **kwargs)
-
-
-def _on_read_lane(endpoint: Callable[..., Any]) -> Callable[..., Any]:
-    if getattr(endpoint, "on_read_lane", False):  # a route copied from another
-        return endpoint
-
-    @functools.wraps(endpoint)  # FastAPI reads the handler's parameters through __wrapped__
-    async def on_read_lane(**values: Any) -> Any:
-        return await in_read_lane(functools.partial(endpoint, **values))
-
-    on_read_lane.on_read_lane = True  # type: ignore[attr-defined]
-    return on_read_lane
+        super().__init__(path, run_by(in_read_lane, endpoint), **kwargs)
