@@ -173,7 +173,7 @@ def test_the_full_screening_is_scheduled_weekly_or_as_configured(
         weekly = scheduler.get_job("screening-full").next_run_time.astimezone(COUNTY)
         assert scheduler.get_job("screening-owed") is not None
     finally:
-        scheduler.shutdown(wait=False)
+        scheduler.shutdown()  # waits for a started job: its log line must not outlive the test
     assert (weekly.weekday(), weekly.hour, weekly.minute) == (6, 4, 0)  # Sunday 04:00
 
     monkeypatch.setenv("LIANYUN_SCREENING_FULL_CRON", "15 5 * * mon")
@@ -182,7 +182,7 @@ def test_the_full_screening_is_scheduled_weekly_or_as_configured(
     try:
         monday = scheduler.get_job("screening-full").next_run_time.astimezone(COUNTY)
     finally:
-        scheduler.shutdown(wait=False)
+        scheduler.shutdown()  # waits for a started job: its log line must not outlive the test
     assert (monday.weekday(), monday.hour, monday.minute) == (0, 5, 15)
 
 

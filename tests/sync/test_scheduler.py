@@ -30,7 +30,7 @@ def test_the_nightly_job_runs_at_the_configured_time_in_the_county_zone(
         job_scheduler = start_scheduler(get_settings())
         job = job_scheduler.get_job("payout-sync")
         next_run = job.next_run_time.astimezone(ZoneInfo("Asia/Shanghai"))
-        job_scheduler.shutdown(wait=False)
+        job_scheduler.shutdown()  # waits for a started job: its log line must not outlive the test
     finally:
         get_settings.cache_clear()
     assert (next_run.hour, next_run.minute) == (2, 30)
@@ -44,7 +44,7 @@ def test_no_feed_no_sync_job_but_tips_are_still_purged() -> None:
         purge = job_scheduler.get_job("tips-purge")
         assert purge.next_run_time.astimezone(ZoneInfo("Asia/Shanghai")).hour == 3
     finally:
-        job_scheduler.shutdown(wait=False)
+        job_scheduler.shutdown()  # waits for a started job: its log line must not outlive the test
 
 
 def test_a_scheduled_run_yields_to_one_already_running(
