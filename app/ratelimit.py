@@ -234,6 +234,13 @@ class _RedisOutage:
 _outage = _RedisOutage()
 
 
+@lru_cache(maxsize=64)
+def _rate(rate: str) -> RateLimitItem:
+    """`limits`' parse of a rate from the settings ("10/minute"): a regular expression and
+    five checks, a fifth of what counting a hit costs, done once per rate."""
+    return parse(rate)
+
+
 def _private_key(key: str) -> str:
     """A keyed hash that changes every UTC day: the counter store never holds the address."""
     secret = get_settings().secret("secret_key").encode()
@@ -261,7 +268,7 @@ def hit(
     """Count one attempt under `namespace:key`; raise RateLimited once `rate` is exceeded: in
     Redis, or while Redis is away in this worker's memory (RateLimitUnavailable instead when
     `fail_closed`)."""
-    item, key = parse(rate), _private_key(key)
+    item, key = _rate(rate), _private_key(key)
     if get_settings().redis_url is not None:
         if _outage.claim_try():
             try:
@@ -311,7 +318,7 @@ async def hit_off_loop(rate: str, namespace: str, key: str, *, private: bool = F
 def clear(rate: str, namespace: str, key: str) -> None:
     """Forget the attempts counted under `namespace:key` (moving windows), wherever they were
     counted; a Redis that fails now keeps its count until the window expires."""
-    item, key = parse(rate), _private_key(key)
+    item, key = _rate(rate), _private_key(key)
     _memory.moving.clear(item, namespace, key)
     if get_settings().redis_url is not None and _outage.claim_try():
         try:
