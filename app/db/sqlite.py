@@ -41,7 +41,9 @@ PRAGMAS = (
     "PRAGMA foreign_keys=ON",
     "PRAGMA busy_timeout=10000",
     "PRAGMA synchronous=NORMAL",
-    "PRAGMA cache_size=-65536",  # 64 MiB: random-key index inserts stay in memory
+    # 16 MiB a connection: the pages a sync page writes to stay in memory; more only grew the
+    # sync's RSS with the database (docs/performance.md#page-cache)
+    "PRAGMA cache_size=-16384",
     "PRAGMA temp_store=MEMORY",
     "PRAGMA wal_autocheckpoint=20000",
 )
