@@ -69,11 +69,18 @@ def _decode_smaller(image: Image.Image, upright_width: int) -> None:
     less than 1.25 times `upright_width` pixels across once upright, so that the resampling
     after it stays as sharp: a phone's 12-megapixel photo made 1 080 px wide takes about a
     third of the time (docs/performance.md#photos-decoded-smaller)."""
-    sideways = image.getexif().get(ExifTags.Base.Orientation) in _SIDEWAYS
-    across = image.height if sideways else image.width
+    across, _ = _upright_size(image)
     scale = _DECODED_WIDER * upright_width / across
     if scale < 1:
         image.draft(None, (math.ceil(image.width * scale), math.ceil(image.height * scale)))
+
+
+def _upright_size(image: Image.Image) -> tuple[int, int]:
+    """Width and height of the picture as it is meant to be seen (a quarter turn swaps them),
+    as its file gives them: before any decoding at a smaller scale."""
+    width, height = image.size
+    sideways = image.getexif().get(ExifTags.Base.Orientation) in _SIDEWAYS
+    return (height, width) if sideways else (width, height)
 
 
 def reencode(data: bytes) -> bytes:
@@ -93,10 +100,13 @@ def reencode(data: bytes) -> bytes:
 def photo_for_phones(data: bytes, *, max_width: int) -> tuple[bytes, int, int]:
     """A photo as a JPEG at most `max_width` pixels wide, turned upright as the camera meant
     (its EXIF orientation applied, then dropped with the rest): bytes, width, height."""
-    with _open(data, upright_width=max_width) as image:
+    # `header` is opened once `image` was read: only its header, for the size before any
+    # decoding at a smaller scale (which rounds up)
+    with _open(data, upright_width=max_width) as image, Image.open(io.BytesIO(data)) as header:
+        width, height = _upright_size(header)
         upright = ImageOps.exif_transpose(image)
-        if upright.width > max_width:
-            height = round(upright.height * max_width / upright.width)
+        if width > max_width:
+            height = round(height * max_width / width)
             upright = upright.resize((max_width, max(height, 1)), Image.Resampling.LANCZOS)
         bare = _bare(upright, {"RGB", "L"}, "RGB")
     out = io.BytesIO()

@@ -67,3 +67,18 @@ def test_a_photo_narrower_than_a_phone_keeps_its_size() -> None:
     _, width, height = photo_for_phones(out.getvalue(), max_width=1080)
 
     assert (width, height) == (800, 600)
+
+
+@pytest.mark.parametrize(
+    ("stored", "orientation", "shown"),
+    [
+        ((3581, 2174), 1, (1080, 656)),  # 655.67: a decode at half size would say 655
+        ((1632, 3493), 6, (1080, 505)),  # 504.6, turned
+    ],
+)
+def test_a_photo_decoded_smaller_keeps_its_height_to_the_pixel(
+    stored: tuple[int, int], orientation: int, shown: tuple[int, int]
+) -> None:
+    _, width, height = photo_for_phones(_phone_photo(stored, orientation), max_width=1080)
+
+    assert (width, height) == shown

@@ -450,7 +450,8 @@ def replace_lines(
 ) -> None:
     """Newer versions of stored records (only those: see `versions_of`): the stored version
     goes into the history first, then the record overwrites it; the month totals lose the
-    stored version's paid amount and gain the new one's."""
+    stored version's paid amount and gain the new one's, taken from the records themselves (a
+    record not newer than the stored line would be skipped by the upsert but still counted)."""
     if not records:
         return
     record_ids = [r.record_id for r in records]
