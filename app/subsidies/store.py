@@ -509,15 +509,16 @@ _PERSON_ROW = attrgetter(*_PERSON_FIELDS)
 
 
 def _values(
-    insert: Any, table: Any, fields: tuple[str, ...], now_column: str, staged: Any = None
+    insert: Any, table: Any, fields: tuple[str, ...], now_column: str | None, staged: Any = None
 ) -> Any:
-    """An INSERT of `fields` with the database's time in `now_column`: of bound values (a row
-    of an executemany), or of every row of `staged` (a StagedInsert's table)."""
+    """An INSERT of `fields`, with the database's time in `now_column` if one is named: of bound
+    values (a row of an executemany), or of every row of `staged` (a StagedInsert's table)."""
+    now = {} if now_column is None else {now_column: func.current_timestamp()}
     if staged is None:
         values: dict[str, Any] = {f: bindparam(f) for f in fields}
-        return insert(table).values({**values, now_column: func.current_timestamp()})
+        return insert(table).values({**values, **now})
     return insert(table).from_select(
-        [*fields, now_column], select(*(staged.c[f] for f in fields), func.current_timestamp())
+        [*fields, *now], select(*(staged.c[f] for f in fields), *now.values())
     )
 
 
@@ -615,33 +616,25 @@ def _count_in_month_totals(session: Session, record_ids: list[str], sign: int) -
         .where(one_of(session, _payout.c.record_id, record_ids), _payout.c.status == PAID)
         .group_by(*key)
     )
-    upsert = dialect_insert(session, _totals).from_select(
-        [*_TOTAL_KEY, "total_fen", "line_count"], paid
-    )
     session.execute(
-        upsert.on_conflict_do_update(
-            index_elements=list(_TOTAL_KEY),
-            set_={
-                "total_fen": _totals.c.total_fen + upsert.excluded.total_fen,
-                "line_count": _totals.c.line_count + upsert.excluded.line_count,
-            },
-        )
+        _adding_to_totals(dialect_insert(session, _totals).from_select(_TOTALS_COLUMNS, paid))
+    )
+
+
+def _adding_to_totals(statement: Any) -> Any:
+    """`statement`, an INSERT into the month totals, adding to a total already kept."""
+    excluded = statement.excluded
+    return statement.on_conflict_do_update(
+        index_elements=list(_TOTAL_KEY),
+        set_={
+            "total_fen": _totals.c.total_fen + excluded.total_fen,
+            "line_count": _totals.c.line_count + excluded.line_count,
+        },
     )
 
 
 def _totals_add(insert: Any, staged: Any = None) -> Any:
-    columns = _TOTALS_COLUMNS
-    if staged is None:
-        statement = insert(_totals).values({c: bindparam(c) for c in columns})
-    else:
-        statement = insert(_totals).from_select(columns, select(*(staged.c[c] for c in columns)))
-    return statement.on_conflict_do_update(
-        index_elements=list(_TOTAL_KEY),
-        set_={
-            "total_fen": _totals.c.total_fen + statement.excluded.total_fen,
-            "line_count": _totals.c.line_count + statement.excluded.line_count,
-        },
-    )
+    return _adding_to_totals(_values(insert, _totals, _TOTALS_COLUMNS, None, staged))
 
 
 _TOTALS_ADD = BulkInsert(_totals_add, _TOTALS_COLUMNS)
