@@ -13,12 +13,14 @@ Invariants:
   published version of its policy.
 """
 
+import functools
 import hashlib
 import json
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import yaml  # type: ignore[import-untyped]
@@ -158,15 +160,28 @@ _ITEMS = FastSelect(
 )
 
 
-def policy_ids_by_item(connection: Connection) -> dict[str, int]:
+def policy_ids_by_item(connection: Connection) -> Mapping[str, int]:
     """Payout item name (as the 一卡通 feed spells it) → id of the published policy that covers
-    it; the lowest id when two do."""
-    return {
-        item: policy_id
-        for policy_id, items in _ITEMS.rows(connection)
-        # The driver's own type: JSON text from SQLite, a list from psycopg.
-        for item in (json.loads(items) if isinstance(items, str) else items)
-    }
+    it; the lowest id when two do. Read on every lookup; the items' JSON is parsed once for as
+    long as the published policies' rows stay the same (`_ids_by_item`)."""
+    return _ids_by_item(
+        tuple(
+            # The driver's own type: JSON text from SQLite, a list from psycopg.
+            (policy_id, items if isinstance(items, str) else tuple(items))
+            for policy_id, items in _ITEMS.rows(connection)
+        )
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _ids_by_item(rows: tuple[tuple[int, str | tuple[str, ...]], ...]) -> Mapping[str, int]:
+    return MappingProxyType(
+        {
+            item: policy_id
+            for policy_id, items in rows
+            for item in (json.loads(items) if isinstance(items, str) else items)
+        }
+    )
 
 
 # --- staff -------------------------------------------------------------------------------------

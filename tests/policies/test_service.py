@@ -143,6 +143,22 @@ def test_every_item_name_leads_to_its_published_policy(session: Session) -> None
     assert DIBAO not in service.policy_ids_by_item(session.connection())
 
 
+def test_a_republished_item_list_moves_the_links_at_once(session: Session) -> None:
+    policy_id, editor = _create(session)
+    service.submit_policy(session, policy_id, actor=editor)
+    service.publish_policy(session, policy_id, actor=editor)
+    assert service.policy_ids_by_item(session.connection())["学生资助金"] == policy_id
+
+    # The same policy, the same id, only its items changed: read again, not remembered.
+    service.update_policy(session, policy_id, data=PolicyUpdate(items=["助学金"]), actor=editor)
+    service.submit_policy(session, policy_id, actor=editor)
+    service.publish_policy(session, policy_id, actor=editor)
+
+    by_item = service.policy_ids_by_item(session.connection())
+    assert by_item.get("助学金") == policy_id
+    assert "学生资助金" not in by_item
+
+
 # --- editing ----------------------------------------------------------------------------------
 
 
