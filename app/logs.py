@@ -111,9 +111,58 @@ class JsonLineFormatter(JsonFormatter):
         return self._encoder.encode(log_data)
 
 
+class BatchedStreamHandler(logging.StreamHandler[IO[str]]):
+    """A StreamHandler that writes its lines in batches: a line waits at most `delay` seconds
+    (a timer thread writes what has gathered), a WARNING or worse is written at once with every
+    line before it, and what is left is written when logging shuts down or is configured
+    again. Every request writes an access line; one write a line (a system call, and a wake-up
+    of whatever reads the log) cost a request more than the line itself
+    (docs/performance.md#access-line)."""
+
+    MAX_LINES = 512  # written at once when so many have gathered
+
+    def __init__(self, stream: IO[str] | None = None, delay: float = 0.25) -> None:
+        super().__init__(stream)
+        self.delay = delay
+        self._lines: list[str] = []
+        self._timer: threading.Timer | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        # logging.Handler.handle holds self.lock around this call.
+        try:
+            self._lines.append(self.format(record) + self.terminator)
+        except Exception:
+            self.handleError(record)
+            return
+        if record.levelno >= logging.WARNING or len(self._lines) >= self.MAX_LINES:
+            self._write()
+        elif self._timer is None:
+            self._timer = threading.Timer(self.delay, self.flush)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def flush(self) -> None:
+        with self.lock:
+            self._write()
+
+    def _write(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()  # harmless from the timer's own thread
+            self._timer = None
+        if getattr(self.stream, "closed", False):  # a test's stream, gone with its test
+            self._lines.clear()
+            return
+        if self._lines:
+            lines = "".join(self._lines)
+            self._lines.clear()
+            self.stream.write(lines)
+        if hasattr(self.stream, "flush"):
+            self.stream.flush()
+
+
 def logging_config(level: str = "INFO", stream: IO[str] | None = None) -> dict[str, Any]:
     handler: dict[str, Any] = {
-        "class": "logging.StreamHandler",
+        "class": "app.logs.BatchedStreamHandler",
         "formatter": "json",
         "filters": ["request_id"],
     }

@@ -3,12 +3,15 @@
 import io
 import json
 import logging
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from datetime import date
 
 import pytest
 
-from app.logs import JsonLineFormatter, RequestIdFilter, logging_config
+from app.logs import BatchedStreamHandler, JsonLineFormatter, RequestIdFilter, logging_config
 
 
 @pytest.fixture
@@ -57,3 +60,63 @@ def test_a_line_outside_a_request_has_no_request_id(
     logger.warning("sync finished", extra={"records": 3})
     (line,) = _lines(stream)
     assert line["request_id"] is None and line["records"] == 3 and line["logger"] == "app.test_logs"
+
+
+class _CountedWrites(io.StringIO):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def write(self, text: str) -> int:
+        self.writes += 1
+        return super().write(text)
+
+
+def _batched(delay: float) -> tuple[logging.Logger, _CountedWrites, BatchedStreamHandler]:
+    stream = _CountedWrites()
+    handler = BatchedStreamHandler(stream, delay=delay)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger(f"app.test_logs.batched{delay}")
+    logger.addHandler(handler)
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    return logger, stream, handler
+
+
+def test_lines_wait_for_a_warning_which_brings_them_out_in_order() -> None:
+    logger, stream, handler = _batched(delay=60)
+    try:
+        logger.info("a")
+        logger.info("b")
+        assert stream.getvalue() == ""
+        logger.warning("c")
+        assert stream.getvalue() == "a\nb\nc\n" and stream.writes == 1
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+
+
+def test_lines_come_out_together_once_the_delay_is_over() -> None:
+    logger, stream, handler = _batched(delay=0.05)
+    try:
+        logger.info("a")
+        logger.info("b")
+        deadline = time.monotonic() + 10
+        while stream.getvalue() != "a\nb\n" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert stream.getvalue() == "a\nb\n" and stream.writes == 1
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+
+
+def test_the_last_lines_are_written_when_the_process_ends() -> None:
+    code = (
+        "import logging; from app.logs import configure_logging; configure_logging();"
+        "logging.getLogger('app.x').info('last words')"
+    )
+    ended = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    (line,) = [json.loads(text) for text in ended.stderr.splitlines()]
+    assert line["message"] == "last words" and line["logger"] == "app.x"
