@@ -11,7 +11,9 @@ Invariants:
 """
 
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection
@@ -268,6 +270,35 @@ def category_totals(sums: list[store.CategorySum]) -> list[CategoryTotal]:
     ]
 
 
+def paid_by_category(lines: list[store.LineRow]) -> list[store.CategorySum]:
+    """The paid lines (reversed ones left out) summed by category, in code order."""
+    sums = _paid_sums(lines, attrgetter("category_code"))
+    return [store.CategorySum(code, *sums[code]) for code in sorted(sums)]
+
+
+def paid_by_year(lines: list[store.LineRow]) -> list[YearTotal]:
+    """The paid lines (reversed ones left out) summed by year, newest first."""
+    sums = _paid_sums(lines, lambda line: int(line.period[:4]))
+    return [
+        YearTotal(year=year, total=total, count=count)
+        for year, (total, count) in sorted(sums.items(), reverse=True)
+    ]
+
+
+def _paid_sums(
+    lines: list[store.LineRow], key: Callable[[store.LineRow], Any]
+) -> dict[Any, tuple[int, int]]:
+    """Amount and number of the paid lines by `key`: summed from the lines the lookup has
+    read, not by two more statements (docs/performance.md#lookup-sums-from-its-lines)."""
+    sums: dict[Any, tuple[int, int]] = {}
+    for line in lines:
+        if line.status == store.PAID:
+            group = key(line)
+            total, count = sums.get(group, (0, 0))
+            sums[group] = (total + line.amount_fen, count + 1)
+    return sums
+
+
 async def count_lookup(client: str, *, settings: Settings) -> None:
     """Counts one lookup of `client` (the API's and the H5 page's alike): RateLimited (429) past
     `lookup_limit_per_client`."""
@@ -291,11 +322,7 @@ def lookup(connection: Connection, *, request: LookupRequest, settings: Settings
 
     year, category = request.year, request.category
     lines = store.lines_of_person(connection, person.id, year=year, category=category)
-    by_category = store.paid_by_category_of_person(
-        connection, person.id, year=year, category=category
-    )
-    by_year = store.paid_by_year_of_person(connection, person.id, year=year, category=category)
-    categories = category_totals(by_category)
+    categories = category_totals(paid_by_category(lines))
     policies = policies_service.policy_ids_by_item(connection)
     return LookupResponse(
         person=PersonRead(
@@ -307,9 +334,7 @@ def lookup(connection: Connection, *, request: LookupRequest, settings: Settings
         summary=Summary(
             total=sum(c.total for c in categories),
             by_category=categories,
-            by_year=[
-                YearTotal(year=y.year, total=y.total_fen, count=y.line_count) for y in by_year
-            ],
+            by_year=paid_by_year(lines),
         ),
         payouts=[
             PayoutRead(

@@ -7,8 +7,8 @@ what counts as a replay or a conflict) are the services'; the store says what is
 
 Two kinds of statements here exist for speed (app.db.fastpath says when to use each and what it
 costs):
-- the lookup's reads (`person_by_hash`, `lines_of_person`, `paid_by_category_of_person`,
-  `paid_by_year_of_person`) are `FastSelect`s, compiled once and run on the driver's cursor;
+- the lookup's reads (`person_by_hash`, `lines_of_person`) are `FastSelect`s, compiled once
+  and run on the driver's cursor;
 - the sync's bulk writes (`write_persons`, `insert_lines`, `replace_lines`, `insert_history`)
   take the checked records as they come and write plain tuples: on SQLite by the driver's
   executemany (`BulkInsert`), on PostgreSQL by COPY (`copy_rows`, `StagedInsert`); the month
@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from functools import cache, partial
 from operator import attrgetter
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Column,
@@ -91,12 +91,6 @@ class LineRow(NamedTuple):
 
 class CategorySum(NamedTuple):
     category_code: str
-    total_fen: int
-    line_count: int
-
-
-class YearSum(NamedTuple):
-    year: int
     total_fen: int
     line_count: int
 
@@ -210,68 +204,18 @@ def _lines_of_person(year: bool, category: bool) -> FastSelect:
     )
 
 
-@cache
-def _paid_by_category_of_person(year: bool, category: bool) -> FastSelect:
-    return FastSelect(
-        select(_payout.c.category_code, func.sum(_payout.c.amount_fen), func.count())
-        .where(*_of_person(year, category), _payout.c.status == PAID)
-        .group_by(_payout.c.category_code)
-        .order_by(_payout.c.category_code)
-    )
-
-
-@cache
-def _paid_by_year_of_person(year: bool, category: bool) -> FastSelect:
-    return FastSelect(
-        select(_year_of_period, func.sum(_payout.c.amount_fen), func.count())
-        .where(*_of_person(year, category), _payout.c.status == PAID)
-        .group_by(_year_of_period)
-        .order_by(_year_of_period.desc())
-    )
-
-
 def lines_of_person(
     connection: Connection, person_id: int, *, year: int | None, category: str | None
 ) -> list[LineRow]:
     """Newest first (by period, then payment date, then record id), reversed lines too."""
-    return _rows_of_person(_lines_of_person, _LINE_ROW, connection, person_id, year, category)
+    statement = _lines_of_person(year is not None, category is not None)
+    rows = statement.rows(connection, person=person_id, year=year, category=category)
+    return list(map(_LINE_ROW, rows))
 
 
-def paid_by_category_of_person(
-    connection: Connection, person_id: int, *, year: int | None, category: str | None
-) -> list[CategorySum]:
-    """Paid lines only (reversed ones left out), by category code."""
-    build = _paid_by_category_of_person
-    return _rows_of_person(build, _CATEGORY_SUM, connection, person_id, year, category)
-
-
-def paid_by_year_of_person(
-    connection: Connection, person_id: int, *, year: int | None, category: str | None
-) -> list[YearSum]:
-    """Paid lines only (reversed ones left out), newest year first."""
-    build = _paid_by_year_of_person
-    return _rows_of_person(build, _YEAR_SUM, connection, person_id, year, category)
-
-
-_Row = TypeVar("_Row")
 # A driver's row as a named tuple by tuple.__new__ itself: `_make` costs half as much again, a
 # few microseconds a lookup, to check a length that the statement fixes.
 _LINE_ROW: Callable[[Any], LineRow] = partial(tuple.__new__, LineRow)
-_CATEGORY_SUM: Callable[[Any], CategorySum] = partial(tuple.__new__, CategorySum)
-_YEAR_SUM: Callable[[Any], YearSum] = partial(tuple.__new__, YearSum)
-
-
-def _rows_of_person(
-    build: Callable[[bool, bool], FastSelect],
-    make: Callable[[Any], _Row],
-    connection: Connection,
-    person_id: int,
-    year: int | None,
-    category: str | None,
-) -> list[_Row]:
-    statement = build(year is not None, category is not None)
-    rows = statement.rows(connection, person=person_id, year=year, category=category)
-    return list(map(make, rows))
 
 
 # --- a village's month (晒账) ------------------------------------------------------------------
