@@ -6,6 +6,7 @@ the status and the duration; never a query string, a body, a header or a raw pat
 
 import logging
 import logging.config
+import sys
 import threading
 import time
 from collections import Counter
@@ -122,7 +123,7 @@ class BatchedStreamHandler(logging.StreamHandler[IO[str]]):
     MAX_LINES = 512  # written at once when so many have gathered
 
     def __init__(self, stream: IO[str] | None = None, delay: float = 0.25) -> None:
-        super().__init__(stream)
+        super().__init__(sys.stderr if stream is None else stream)
         self.delay = delay
         self._lines: list[str] = []
         self._timer: threading.Timer | None = None
@@ -142,8 +143,11 @@ class BatchedStreamHandler(logging.StreamHandler[IO[str]]):
             self._timer.start()
 
     def flush(self) -> None:
-        with self.lock:
+        self.acquire()
+        try:
             self._write()
+        finally:
+            self.release()
 
     def _write(self) -> None:
         if self._timer is not None:
