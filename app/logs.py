@@ -6,10 +6,12 @@ the status and the duration; never a query string, a body, a header or a raw pat
 
 import logging
 import logging.config
+import select
 import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import IO, Any
@@ -115,10 +117,15 @@ class JsonLineFormatter(JsonFormatter):
 class BatchedStreamHandler(logging.StreamHandler[IO[str]]):
     """A StreamHandler that writes its lines in batches: a line waits at most `delay` seconds
     (a timer thread writes what has gathered), a WARNING or worse is written at once with every
-    line before it, and what is left is written when logging shuts down or is configured
-    again. Every request writes an access line; one write a line (a system call, and a wake-up
-    of whatever reads the log) cost a request more than the line itself
-    (docs/performance.md#access-line)."""
+    line before it, and what is left is written when the handler is flushed or closed (as
+    logging does at exit and when it is configured again). Every request writes an access
+    line; one write a line (a system call, and a wake-up of whatever reads the log) cost a
+    request more than the line itself (docs/performance.md#log-lines-in-batches).
+
+    Workers may share one pipe (`lianyun serve --workers N`): a write of at most PIPE_BUF
+    bytes reaches it whole, so a batch goes out in writes of whole lines up to that size,
+    and no worker's line is cut by another's. A batch that cannot be written is reported as
+    logging reports a line it cannot write, and is lost as such a line would be."""
 
     MAX_LINES = 512  # written at once when so many have gathered
 
@@ -149,19 +156,39 @@ class BatchedStreamHandler(logging.StreamHandler[IO[str]]):
         finally:
             self.release()
 
+    def close(self) -> None:
+        self.flush()
+        super().close()
+
     def _write(self) -> None:
         if self._timer is not None:
             self._timer.cancel()  # harmless from the timer's own thread
             self._timer = None
+        lines, self._lines = self._lines, []
         if getattr(self.stream, "closed", False):  # a test's stream, gone with its test
-            self._lines.clear()
             return
-        if self._lines:
-            lines = "".join(self._lines)
-            self._lines.clear()
-            self.stream.write(lines)
-        if hasattr(self.stream, "flush"):
-            self.stream.flush()
+        try:
+            for chunk in _whole_lines_up_to(select.PIPE_BUF, lines):
+                self.stream.write(chunk)
+                self.stream.flush()
+        except Exception:
+            self.handleError(logging.makeLogRecord({"msg": "%d lines", "args": (len(lines),)}))
+
+
+def _whole_lines_up_to(size: int, lines: list[str]) -> Iterator[str]:
+    """`lines` joined into pieces of at most `size` bytes (UTF-8), each of whole lines; a line
+    longer than that is a piece of its own."""
+    piece: list[str] = []
+    taken = 0
+    for line in lines:
+        length = len(line.encode())
+        if piece and taken + length > size:
+            yield "".join(piece)
+            piece, taken = [], 0
+        piece.append(line)
+        taken += length
+    if piece:
+        yield "".join(piece)
 
 
 def logging_config(level: str = "INFO", stream: IO[str] | None = None) -> dict[str, Any]:

@@ -3,6 +3,8 @@
 import io
 import json
 import logging
+import os
+import re
 import subprocess
 import sys
 import time
@@ -120,3 +122,72 @@ def test_the_last_lines_are_written_when_the_process_ends() -> None:
     )
     (line,) = [json.loads(text) for text in ended.stderr.splitlines()]
     assert line["message"] == "last words" and line["logger"] == "app.x"
+
+
+def test_a_closed_handler_has_written_what_waited() -> None:
+    logger, stream, handler = _batched(delay=60)
+    logger.info("a")
+    logger.removeHandler(handler)
+    handler.close()
+    assert stream.getvalue() == "a\n"
+
+
+class _FailingOnce(_CountedWrites):
+    def write(self, text: str) -> int:
+        if not self.writes:
+            self.writes += 1
+            raise BrokenPipeError("the reader went away")
+        return super().write(text)
+
+
+def test_a_batch_that_cannot_be_written_never_fails_the_caller(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    stream = _FailingOnce()
+    handler = BatchedStreamHandler(stream, delay=60)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger("app.test_logs.failing")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        logger.warning("lost")  # reported as logging reports a line it cannot write
+        logger.warning("written")
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+    assert stream.getvalue() == "written\n"
+    assert "BrokenPipeError" in capsys.readouterr().err
+
+
+_WORKER = """
+import logging, sys
+from app.logs import BatchedStreamHandler
+handler = BatchedStreamHandler()
+handler.setFormatter(logging.Formatter("%(message)s"))
+logger = logging.getLogger("worker")
+logger.addHandler(handler)
+logger.setLevel(logging.INFO)
+for i in range(6000):
+    logger.info("{" + sys.argv[1] * 300 + " %d}", i)
+"""
+
+
+def test_workers_sharing_a_pipe_never_cut_each_others_lines() -> None:
+    """As `lianyun serve --workers 2` under a process manager: one pipe, a reader slower than
+    the writers, so that both workers' writes wait on it at once."""
+    read_end, write_end = os.pipe()
+    workers = [
+        subprocess.Popen([sys.executable, "-c", _WORKER, tag], stderr=write_end) for tag in "AB"
+    ]
+    os.close(write_end)
+    received = bytearray()
+    while chunk := os.read(read_end, 4096):
+        received += chunk
+        time.sleep(0.0005)
+    os.close(read_end)
+    for worker in workers:
+        assert worker.wait(timeout=60) == 0
+    lines = received.decode().splitlines()
+    whole = re.compile(r"\{(A{300}|B{300}) \d+\}")
+    assert len(lines) == 12000
+    assert [line[:40] for line in lines if not whole.fullmatch(line)] == []

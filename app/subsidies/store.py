@@ -168,8 +168,7 @@ def person_by_hash(connection: Connection, id_hash: bytes) -> PersonRow | None:
     return PersonRow(*found[0]) if found else None
 
 
-# Constants written out, not bound: PostgreSQL must see the GROUP BY's expression as the one
-# selected (see FastSelect).
+# The year of a line's period, for the lookup's year filter.
 _year_of_period = cast(
     func.substr(_payout.c.period, literal_column("1"), literal_column("4")), Integer
 )
