@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from app.config import ConfigError, get_settings
-from app.db.engines import session_scope
+from app.db.engines import is_sqlite, session_scope
 from app.db.migrations import upgrade_head
 from app.logs import configure_logging
 
@@ -432,7 +432,7 @@ def _serve(args: argparse.Namespace) -> int:
         # On SQLite asyncio's own loop: the lookups read on the loop itself, and uvloop then
         # left 1–2 % of them waiting 0.2–0.7 s; on PostgreSQL uvloop, which hands the reads to
         # their thread and back faster (docs/performance.md#event-loop)
-        loop="asyncio" if settings.database_url.startswith("sqlite") else "auto",
+        loop="asyncio" if is_sqlite(settings.database_url) else "auto",
         access_log=False,
         log_config=logging_config(settings.log_level),
         proxy_headers=settings.forwarded_allow_ips is not None,

@@ -21,9 +21,14 @@ from app.errors import LianyunError
 _READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
+def is_sqlite(url: str) -> bool:
+    """Whether a database URL is SQLite's (embedded); any other is PostgreSQL's."""
+    return url.startswith("sqlite")
+
+
 @lru_cache
 def engine_for(url: str) -> Engine:
-    if url.startswith("sqlite"):
+    if is_sqlite(url):
         return sqlite_engine(url)
     return postgres_engine(url)
 
