@@ -40,7 +40,7 @@ def writer_waiting(session: Session) -> bool:
 @contextmanager
 def another_writer(url: str, release: threading.Event, events: list[str]) -> Iterator[None]:
     """Another connection holds the write lock (as the sync does between two commits) until
-    `release` is set; the block runs meanwhile. `events` gets "released" when it lets go."""
+    `release` is set; the block runs meanwhile. `events` gets "released" as it lets go."""
     engine = engine_for(url)
     holding = threading.Event()
 
@@ -49,8 +49,10 @@ def another_writer(url: str, release: threading.Event, events: list[str]) -> Ite
             take_write_lock(connection)
             holding.set()
             release.wait(30)
-            connection.commit()
+            # Noted before the commit lets go: a request waiting for the lock can then be
+            # answered, and noted, before this thread runs again (a busy machine did so once).
             events.append("released")
+            connection.commit()
 
     writer = threading.Thread(target=write)
     writer.start()
