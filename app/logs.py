@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, KeysView
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import IO, Any
@@ -113,6 +113,17 @@ class JsonLineFormatter(JsonFormatter):
     def jsonify_log_record(self, log_data: dict[str, Any]) -> str:
         return self._encoder.encode(log_data)
 
+    def line(
+        self, record: tuple[str, str, str], request_id: str | None, extra: dict[str, Any]
+    ) -> str:
+        """What `format` makes of a record (level name, logger name, message) with `extra`,
+        written now, without an exception or a stack: the same JSON, put together directly."""
+        level, logger, message = record
+        log_data = {"level": level, "logger": logger, "message": message, "request_id": request_id}
+        log_data.update(extra)
+        log_data["time"] = datetime.now(UTC).isoformat()
+        return self.prefix + self.jsonify_log_record(log_data)
+
 
 class BatchedStreamHandler(logging.StreamHandler[IO[str]]):
     """A StreamHandler that writes its lines in batches: a line waits at most `delay` seconds
@@ -138,11 +149,23 @@ class BatchedStreamHandler(logging.StreamHandler[IO[str]]):
     def emit(self, record: logging.LogRecord) -> None:
         # logging.Handler.handle holds self.lock around this call.
         try:
-            self._lines.append(self.format(record) + self.terminator)
+            line = self.format(record)
         except Exception:
             self.handleError(record)
             return
-        if record.levelno >= logging.WARNING or len(self._lines) >= self.MAX_LINES:
+        self._add(line, record.levelno)
+
+    def write_line(self, line: str, level: int) -> None:
+        """A line this handler's formatter made (AccessLog), added as `emit` adds a record's."""
+        self.acquire()
+        try:
+            self._add(line, level)
+        finally:
+            self.release()
+
+    def _add(self, line: str, level: int) -> None:
+        self._lines.append(line + self.terminator)
+        if level >= logging.WARNING or len(self._lines) >= self.MAX_LINES:
             self._write()
         elif self._timer is None:
             self._timer = threading.Timer(self.delay, self.flush)
@@ -173,6 +196,57 @@ class BatchedStreamHandler(logging.StreamHandler[IO[str]]):
                 self.stream.flush()
         except Exception:
             self.handleError(logging.makeLogRecord({"msg": "%d lines", "args": (len(lines),)}))
+
+
+class AccessLog:
+    """The access line of a request (method, route template, status, duration): a record of
+    `logger` at INFO, as any line. Where the line reaches only the handler `configure_logging`
+    sets up (a BatchedStreamHandler with a JsonLineFormatter and the RequestIdFilter), the
+    same line is put together directly and handed to it, without the record, its filters and
+    the formatter's general machinery, which cost a `/healthz` about a quarter of its time
+    (docs/performance.md#access-line). Any other configuration (a test's captured log, another
+    formatter or filter) gets the record."""
+
+    def __init__(self, logger: logging.Logger) -> None:
+        self.logger = logger
+
+    def write(self, method: str, route: str, status: int, duration_ms: float) -> None:
+        if not self.logger.isEnabledFor(logging.INFO):
+            return
+        extra = {"method": method, "route": route, "status": status, "duration_ms": duration_ms}
+        handler = self._sole_handler(extra.keys())
+        if handler is None:
+            self.logger.info("request", extra=extra)
+        elif not anonymous_var.get():  # as RequestIdFilter drops it
+            formatter: Any = handler.formatter
+            record = ("INFO", self.logger.name, "request")
+            handler.write_line(formatter.line(record, request_id_var.get(), extra), logging.INFO)
+
+    def _sole_handler(self, fields: KeysView[str]) -> BatchedStreamHandler | None:
+        """The one handler a line of the logger reaches, when it is one the line can be handed
+        to as it is (set up as `configure_logging` sets it up, its formatter keeping `fields`);
+        None otherwise."""
+        found: list[logging.Handler] = []
+        logger: logging.Logger | None = self.logger
+        while logger is not None:
+            if logger.filters or logger.disabled:
+                return None
+            found += logger.handlers
+            logger = logger.parent if logger.propagate else None
+        if len(found) != 1:
+            return None
+        (handler,) = found
+        formatter = handler.formatter
+        if (
+            type(handler) is BatchedStreamHandler
+            and type(formatter) is JsonLineFormatter
+            and not formatter._skip_fields.intersection(fields)
+            and handler.level <= logging.INFO
+            and handler.filters
+            and all(type(f) is RequestIdFilter for f in handler.filters)
+        ):
+            return handler
+        return None
 
 
 def _whole_lines_up_to(size: int, lines: list[str]) -> Iterator[str]:

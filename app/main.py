@@ -6,10 +6,10 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.middleware.gzip import GZipMiddleware
 
 from app import __version__, public_writes
 from app.api import ROUTERS, TAGS
+from app.compression import GZipMiddleware
 from app.config import get_settings
 from app.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
 from app.logs import configure_logging

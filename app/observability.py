@@ -27,11 +27,11 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import INTERNAL_ERROR, PROBLEM_MEDIA_TYPE, problem_body
-from app.logs import anonymous_trouble, anonymous_var, request_id_var
+from app.logs import AccessLog, anonymous_trouble, anonymous_var, request_id_var
 
 error_logger = logging.getLogger("app.errors")
 
-access_logger = logging.getLogger("app.access")
+access_log = AccessLog(logging.getLogger("app.access"))
 disable_created_metrics()  # type: ignore[no-untyped-call]  # creation times would date requests
 
 REQUESTS = Counter(
@@ -229,15 +229,7 @@ class RequestContextMiddleware:
             if not anonymous:  # an anonymous request leaves no line and no sample behind
                 anonymous_trouble.write_closed_hours()
                 _route_metrics.observe(method, route, status, elapsed)
-                access_logger.info(
-                    "request",
-                    extra={
-                        "method": method,
-                        "route": route,
-                        "status": status,
-                        "duration_ms": round(elapsed * 1000, 2),
-                    },
-                )
+                access_log.write(method, route, status, round(elapsed * 1000, 2))
             request_id_var.reset(token)
             anonymous_var.reset(anonymous_token)
 

@@ -10,22 +10,47 @@ A plain `def` handler of an ApiRoute runs in FastAPI's pool of threads as before
 then validates its answer on the event loop: for a `def` handler it would hop to a thread and
 back a second time to do so (docs/performance.md#session-hops).
 
-`ReadLaneRoute` (app.db.fastpath), of the villager's lookup, is an ApiRoute on the read lane.
+`DirectRoute`, of the villager's lookup and `GET /healthz`: an ApiRoute that handles its requests
+itself, FastAPI's way, for the one kind of route it takes (a JSON body, dependencies, a response
+model), where FastAPI's general handler costs more than the lookup's own work
+(docs/performance.md#direct-route). `ReadLaneRoute` (app.db.fastpath), of the lookup and its H5
+form, runs a plain `def` handler on the read lane.
 
 `ApiRouter`, of every router the app includes: FastAPI tries the app's routers one after another
 and, in each, every route in turn; a router that can tell at once that none of its routes takes
 the path is passed over (docs/performance.md#route-guard).
 """
 
+import email.message
 import functools
 import inspect
 import json
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from typing import Any, cast
 
-from fastapi.routing import APIRoute, APIRouter
+from fastapi import params
+from fastapi._body_limit import get_body_limit_error
+from fastapi._compat import Undefined
+from fastapi.datastructures import DefaultPlaceholder
+from fastapi.dependencies.models import (
+    Dependant,
+    _is_async_gen_callable,
+    _is_coroutine_callable,
+    _is_gen_callable,
+)
+from fastapi.dependencies.utils import get_dependant, request_body_to_args
+from fastapi.exceptions import EndpointContext, RequestValidationError
+from fastapi.routing import (
+    APIRoute,
+    APIRouter,
+    _effective_route_context_var,
+    _extract_endpoint_context,
+    serialize_response,
+)
+from fastapi.utils import is_body_allowed_for_status_code
 from starlette._utils import get_route_path
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match, Route
@@ -65,6 +90,190 @@ class ApiRoute(APIRoute):
             return await handler(_LenientJsonRequest(request.scope, request.receive))
 
         return lenient_handler
+
+
+class DirectRoute(ApiRoute):
+    """An ApiRoute that handles its requests itself, as FastAPI's own handler does for a route
+    of this kind: a JSON body (or none), dependencies that take only the body, the `Request`
+    or other such dependencies (the app's overrides too; each solved once a request), an async
+    handler (a plain `def` one is wrapped as on every ApiRoute), its answer validated and
+    serialized by FastAPI's `serialize_response`. FastAPI's general handler and dependency
+    solver cost the lookup more than its own work (docs/performance.md#direct-route). A route
+    with anything else (query, path or header parameters, `yield` dependencies, security
+    scopes, a response class or streams) is refused when its handler is built (for a router
+    included in the app, FastAPI builds it at the router's first request, with what the
+    inclusion adds), and an override of that kind when it is called. tests/test_routing.py holds
+    its answers to FastAPI's."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        # Under an included router FastAPI builds the handler from the route as included (its
+        # prefix, its dependencies, the app's dependency overrides), as APIRoute does.
+        context = _effective_route_context_var.get()
+        route: Any = context if context is not None and context.original_route is self else self
+        _refuse_unless_direct(route)
+        dependant, provider = route.dependant, route.dependency_overrides_provider
+        embed, response_field = route._embed_body_fields, route.response_field
+        status_code, by_alias = route.status_code or 200, route.response_model_by_alias
+        strict = route.strict_content_type
+        strict = strict.value if isinstance(strict, DefaultPlaceholder) else strict
+        has_body = route.body_field is not None
+
+        async def direct_handler(request: Request) -> Response:
+            body = await _json_body(request, strict=strict) if has_body else Undefined
+            overrides = getattr(provider, "dependency_overrides", None) or {}
+            solved = _Solved(request, body, overrides, embed)
+            values = await solved.values_for(dependant)
+            if solved.errors:
+                raise RequestValidationError(
+                    solved.errors,
+                    body=None if body is Undefined else body,
+                    endpoint_ctx=_endpoint_context(dependant, request),
+                )
+            answer = await dependant.call(**values)
+            if isinstance(answer, Response):
+                return answer
+            content = await serialize_response(
+                field=response_field,
+                response_content=answer,
+                by_alias=by_alias,
+                endpoint_ctx=_endpoint_context(dependant, request),
+                dump_json=True,
+            )
+            response = Response(content, status_code=status_code, media_type="application/json")
+            if not is_body_allowed_for_status_code(status_code):
+                response.body = b""
+            return response
+
+        return direct_handler
+
+
+def _endpoint_context(dependant: Dependant, request: Request) -> EndpointContext:
+    """Where the handler is and which request it was, for an error's message, as FastAPI
+    gives it (its own cache of the handler's file and line)."""
+    context = EndpointContext(**_extract_endpoint_context(dependant.call))
+    if dependant.path:
+        root = request.scope.get("root_path", "").rstrip("/")
+        context["path"] = f"{request.method} {root}{dependant.path}"
+    return context
+
+
+class _Solved:
+    """One request's dependencies, solved as FastAPI's `solve_dependencies` solves them for a
+    route DirectRoute takes: each one's own dependencies first (a dependency whose body fails
+    validation is not called), then its body and its `Request`; a sync one in the thread pool;
+    each (by its call, overridden or not) called once a request unless `use_cache=False`."""
+
+    def __init__(self, request: Request, body: Any, overrides: dict[Any, Any], embed: bool) -> None:
+        self.request, self.body, self.overrides, self.embed = request, body, overrides, embed
+        self.errors: list[Any] = []
+        self._cache: dict[Any, Any] = {}
+
+    async def values_for(self, dependant: Dependant) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for sub in dependant.dependencies:
+            call: Callable[..., Any] = self.overrides.get(sub.call) or cast(Any, sub.call)
+            used = sub
+            if call is not sub.call:  # as FastAPI does it, on each request with an override
+                used = get_dependant(path=sub.path or "", call=call, name=sub.name)
+                _refuse_unless_plain(used, f"override of {sub.name}")
+            errors = len(self.errors)
+            arguments = await self.values_for(used)
+            if len(self.errors) > errors:
+                continue
+            if sub.use_cache and sub.call in self._cache:
+                solved = self._cache[sub.call]
+            elif _is_coroutine_callable(call):
+                solved = await call(**arguments)
+            else:
+                solved = await run_in_threadpool(call, **arguments)
+            self._cache.setdefault(sub.call, solved)
+            if sub.name is not None:
+                values[sub.name] = solved
+        if dependant.body_params:
+            body_values, body_errors = await request_body_to_args(
+                dependant.body_params, self.body, self.embed
+            )
+            values.update(body_values)
+            self.errors.extend(body_errors)
+        if dependant.request_param_name:
+            values[dependant.request_param_name] = self.request
+        return values
+
+
+def _refuse_unless_direct(route: Any) -> None:
+    """TypeError for a route DirectRoute does not handle as FastAPI would."""
+    unsupported = {
+        "a response class of its own": not isinstance(route.response_class, DefaultPlaceholder),
+        "no response model": route.response_field is None,
+        "response_model_include/exclude/exclude_*": route.response_model_include is not None
+        or route.response_model_exclude is not None
+        or route.response_model_exclude_unset
+        or route.response_model_exclude_defaults
+        or route.response_model_exclude_none,
+        "a stream": route.stream_item_field is not None or route.is_json_stream,
+        "a handler that is not a coroutine": not inspect.iscoroutinefunction(route.dependant.call),
+        "a form body": route.body_field is not None
+        and isinstance(route.body_field.field_info, params.Form),
+    }
+    refused = [what for what, found in unsupported.items() if found]
+    if refused:
+        raise TypeError(f"DirectRoute {route.path}: {', '.join(refused)}")
+    _refuse_unless_plain(route.dependant, route.path)
+
+
+def _refuse_unless_plain(dependant: Dependant, where: str) -> None:
+    """TypeError unless `dependant` and its dependencies take only bodies, the `Request` and
+    such dependencies, none of them a generator, with neither security scopes nor limits on
+    concurrency."""
+    if (
+        dependant.path_params
+        or dependant.query_params
+        or dependant.header_params
+        or dependant.cookie_params
+        or dependant.response_param_name
+        or dependant.background_tasks_param_name
+        or dependant.websocket_param_name
+        or dependant.http_connection_param_name
+        or dependant.security_scopes_param_name
+        or dependant.own_oauth_scopes
+        or dependant.concurrency is not None
+        or _is_gen_callable(dependant.call)
+        or _is_async_gen_callable(dependant.call)
+    ):
+        raise TypeError(f"DirectRoute {where}: {dependant.name or dependant.call} is not plain")
+    for sub in dependant.dependencies:
+        _refuse_unless_plain(sub, where)
+
+
+async def _json_body(request: Request, *, strict: bool) -> Any:
+    """The body as FastAPI reads it for a JSON body: its JSON value for a JSON media type (or
+    none, unless `strict`), else its bytes, Undefined when empty; MALFORMED_JSON (an ordinary
+    validation error) for broken JSON, as on every ApiRoute."""
+    try:
+        raw = await request.body()
+    except HTTPException:
+        raise
+    except Exception as exc:
+        if error := get_body_limit_error(exc):
+            raise error from exc
+        raise HTTPException(status_code=400, detail="There was an error parsing the body") from exc
+    if not raw:
+        return Undefined
+    content_type = request.headers.get("content-type")
+    if not content_type:  # none, or empty
+        return raw if strict else json_or_malformed(raw)
+    return json_or_malformed(raw) if _is_json_type(content_type) else raw
+
+
+@functools.lru_cache(maxsize=64)
+def _is_json_type(content_type: str) -> bool:
+    """Whether FastAPI reads a body of this Content-Type as JSON (email's parsing of it)."""
+    message = email.message.Message()
+    message["content-type"] = content_type
+    subtype = message.get_content_subtype()
+    return message.get_content_maintype() == "application" and (
+        subtype == "json" or subtype.endswith("+json")
+    )
 
 
 def run_by(

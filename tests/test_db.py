@@ -17,7 +17,13 @@ from sqlalchemy import bindparam, func, make_url, select, text
 from sqlalchemy.orm import Session
 
 from app.db.engines import SessionDep, bulk_write_session_scope, engine_for, session_scope
-from app.db.fastpath import FastSelect, ReadLaneRoute, in_read_lane
+from app.db.fastpath import (
+    FastSelect,
+    OwnConnection,
+    ReadLaneRoute,
+    in_read_lane,
+    own_read_transaction,
+)
 from app.db.sqlite import writers_waiting
 from app.errors import Conflict, NotFound
 from app.main import create_app
@@ -224,6 +230,54 @@ def test_sqlite_never_makes_a_connection_wait_for_the_pool(tmp_path: Path) -> No
         with engine.connect() as one_more:
             assert one_more.execute(text("SELECT 1")).scalar_one() == 1
         assert len(held) == 40
+    engine.dispose()
+
+
+def test_the_sqlite_read_lane_reads_one_moment_each_time_on_its_own_connection(
+    tmp_path: Path,
+) -> None:
+    # The lookup's reads on SQLite: a person and their lines come from one moment of the data
+    # (a sync committing in between is seen whole or not at all), the next lookup sees that
+    # commit, and a lookup that fails (or a rollback that failed) leaves the connection ready
+    # for the next.
+    engine = engine_for(f"sqlite:///{tmp_path / 'lane.db'}")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE line (amount INTEGER)")
+        connection.exec_driver_sql("INSERT INTO line VALUES (100)")
+
+    def total(own: OwnConnection) -> int:
+        return int(own.connection.execute("SELECT sum(amount) FROM line").fetchone()[0])
+
+    with own_read_transaction(engine) as own:
+        assert total(own) == 100
+        with engine.begin() as writer:  # the sync commits while the lookup reads
+            writer.exec_driver_sql("INSERT INTO line VALUES (50)")
+        assert total(own) == 100
+    with pytest.raises(ZeroDivisionError), own_read_transaction(engine) as again:
+        assert again.connection is own.connection  # the thread's own, kept
+        assert total(again) == 150
+        _ = 1 / 0
+    with own_read_transaction(engine) as after_failure:
+        assert total(after_failure) == 150
+    assert not own.connection.in_transaction
+    own.connection.execute("BEGIN")  # as if a rollback had failed: the next lookup still reads
+    with own_read_transaction(engine) as healed:
+        assert total(healed) == 150
+
+    other: list[OwnConnection] = []
+
+    def read_elsewhere() -> None:
+        with own_read_transaction(engine) as there:
+            other.append(there)
+
+    thread = threading.Thread(target=read_elsewhere)
+    thread.start()
+    thread.join()
+    assert other and other[0].connection is not own.connection  # a connection a thread
+    engine.dispose()  # as when the database file is replaced: the next lookup connects anew
+    with own_read_transaction(engine) as after_dispose:
+        assert after_dispose.connection is not own.connection
+        assert total(after_dispose) == 150
     engine.dispose()
 
 

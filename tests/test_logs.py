@@ -9,11 +9,19 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 
-from app.logs import BatchedStreamHandler, JsonLineFormatter, RequestIdFilter, logging_config
+from app.logs import (
+    AccessLog,
+    BatchedStreamHandler,
+    JsonLineFormatter,
+    RequestIdFilter,
+    anonymous_var,
+    logging_config,
+    request_id_var,
+)
 
 
 @pytest.fixture
@@ -62,6 +70,111 @@ def test_a_line_outside_a_request_has_no_request_id(
     logger.warning("sync finished", extra={"records": 3})
     (line,) = _lines(stream)
     assert line["request_id"] is None and line["records"] == 3 and line["logger"] == "app.test_logs"
+
+
+@pytest.fixture
+def access_log(
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[tuple[AccessLog, io.StringIO, BatchedStreamHandler]]:
+    """An access log whose lines reach one handler set up as `configure_logging` sets it up."""
+    stream = io.StringIO()
+    handler = BatchedStreamHandler(stream, delay=60)
+    handler.setFormatter(JsonLineFormatter(logging_config()["formatters"]["json"]["fmt"]))
+    handler.addFilter(RequestIdFilter())
+    logger = logging.getLogger("app.test_logs.access")
+    monkeypatch.setattr(logger, "propagate", False)
+    logger.setLevel(logging.INFO)
+    yield AccessLog(logger), stream, handler
+    logger.setLevel(logging.NOTSET)
+    handler.close()
+
+
+def _only(
+    handler: logging.Handler, logger: logging.Logger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`handler` the logger's only one, as in a served app: pytest adds its own, as a test
+    begins, to every logger that does not propagate."""
+    monkeypatch.setattr(logger, "handlers", [handler])
+
+
+def test_the_access_line_handed_over_whole_is_the_line_a_record_makes(
+    access_log: tuple[AccessLog, io.StringIO, BatchedStreamHandler],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    log, stream, handler = access_log
+    _only(handler, log.logger, monkeypatch)
+    token = request_id_var.set("r2")
+    try:
+        log.logger.info(
+            "request",
+            extra={"method": "GET", "route": "/api/v1/村", "status": 200, "duration_ms": 0.25},
+        )
+        formatted = JsonLineFormatter.format
+        monkeypatch.setattr(JsonLineFormatter, "format", lambda *a: pytest.fail("a record"))
+        log.write("GET", "/api/v1/村", 200, 0.25)
+        monkeypatch.setattr(JsonLineFormatter, "format", formatted)
+    finally:
+        request_id_var.reset(token)
+    handler.flush()
+    by_record, handed_over = _lines(stream)
+    assert list(handed_over) == list(by_record)  # the same fields in the same order
+    assert {**handed_over, "time": None} == {**by_record, "time": None}
+    assert handed_over["request_id"] == "r2" and handed_over["route"] == "/api/v1/村"
+    assert time.time() - _epoch(str(handed_over["time"])) < 60
+
+
+def _epoch(iso: str) -> float:
+    return datetime.fromisoformat(iso).timestamp()
+
+
+def test_the_access_line_keeps_every_rule_of_the_logging_setup(
+    access_log: tuple[AccessLog, io.StringIO, BatchedStreamHandler],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    log, stream, handler = access_log
+    _only(handler, log.logger, monkeypatch)
+    token = anonymous_var.set(True)  # a tip: no line at all
+    log.write("POST", "/api/v1/tips", 201, 1.0)
+    anonymous_var.reset(token)
+    log.logger.setLevel(logging.WARNING)  # access lines turned off
+    log.write("GET", "/healthz", 200, 0.1)
+    log.logger.setLevel(logging.INFO)
+    captured: list[logging.LogRecord] = []
+    capture = logging.Handler()
+    capture.emit = captured.append  # type: ignore[assignment,method-assign]
+    log.logger.addHandler(capture)  # another handler (a test's captured log): records again
+    try:
+        log.write("GET", "/healthz", 200, 0.1)
+    finally:
+        log.logger.removeHandler(capture)
+    handler.flush()
+    (line,) = _lines(stream)
+    assert line["route"] == "/healthz" and line["status"] == 200
+    assert [(r.getMessage(), r.__dict__["route"]) for r in captured] == [("request", "/healthz")]
+
+
+@pytest.mark.parametrize("setup", ["no filter", "the route a format field"])
+def test_a_handler_set_up_otherwise_gets_the_line_a_record_makes(
+    access_log: tuple[AccessLog, io.StringIO, BatchedStreamHandler],
+    monkeypatch: pytest.MonkeyPatch,
+    setup: str,
+) -> None:
+    log, stream, handler = access_log
+    _only(handler, log.logger, monkeypatch)
+    if setup == "no filter":  # no request id added: the record's line has none
+        handler.filters.clear()
+    else:  # a field the format names is not among the record's extra fields
+        handler.setFormatter(JsonLineFormatter("%(levelname)s %(route)s"))
+    token = request_id_var.set("r3")
+    try:
+        log.write("GET", "/healthz", 200, 0.1)
+        extra = {"method": "GET", "route": "/healthz", "status": 200, "duration_ms": 0.1}
+        log.logger.info("request", extra=extra)
+    finally:
+        request_id_var.reset(token)
+    handler.flush()
+    written, by_record = _lines(stream)
+    assert {**written, "time": None} == {**by_record, "time": None}
 
 
 class _CountedWrites(io.StringIO):

@@ -2,11 +2,10 @@
 lanes.
 
 When: only where SQLAlchemy's own work costs more than the database's, as a script under
-scripts/ measures (docs/performance.md): today the villager's lookup (FastSelect,
-read_transaction, in_read_lane), the 阳光问廉 vote (FastSelect for its UPDATE and INSERT …
-RETURNING, in_write_lane) and the sync's bulk writes (BulkInsert on SQLite; copy_rows and
-StagedInsert, by COPY, on PostgreSQL; one_of). Everything else takes a Session from
-app.db.engines.
+scripts/ measures (docs/performance.md): the villager's lookup (FastSelect, read_transaction,
+in_read_lane), the 阳光问廉 vote (FastSelect, in_write_lane) and the sync's bulk writes
+(BulkInsert on SQLite; copy_rows and StagedInsert, by COPY, on PostgreSQL; one_of). All else
+takes a Session from app.db.engines.
 Rules: statements are SQLAlchemy Core, built once (filters as bound parameters) and compiled
 once per dialect; rows are plain tuples with the driver's types (SQLite gives dates as ISO
 text); work on the read lane is one short read that never writes.
@@ -15,27 +14,30 @@ must know each driver's types; and the read lane runs one read at a time, on SQL
 event loop itself, so a slow read there holds up every request of the worker."""
 
 import json
+import sqlite3
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from typing import Annotated, Any, TypeVar, cast
+from typing import Annotated, Any, NamedTuple, Protocol, TypeVar, cast
+from weakref import WeakKeyDictionary
 
 from anyio import CapacityLimiter, to_thread
 from anyio.lowlevel import RunVar
 from fastapi import Depends
 from sqlalchemy import (
     Column,
-    Connection,
     MetaData,
     String,
     Table,
     any_,
     bindparam,
+    event,
     func,
     literal_column,
     select,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import Session
 
 from app.db.base import insert_for
@@ -46,17 +48,22 @@ _T = TypeVar("_T")
 _REQUIRED = object()
 
 
+class ReadConnection(Protocol):
+    """What a FastSelect runs on: a SQLAlchemy `Connection`, or an `OwnConnection`."""
+
+    @property
+    def dialect(self) -> Dialect: ...
+
+    @property
+    def connection(self) -> Any: ...  # the driver's, or the pool's proxy of it: `.cursor()`
+
+
 class FastSelect:
-    """A Core SELECT (or a write with RETURNING) compiled once per dialect and run on the
-    driver's cursor, for the hottest statements (the villager's lookup, a vote): SQLAlchemy's
-    per-execution work (cache key, context, result rows) costs more than a query that reads a
-    few index entries (see docs/performance.md#compiled-selects). A write runs in the
-    transaction of the connection it is given. Rows come back as plain tuples with the
-    driver's own types: SQLite gives dates as ISO text, which Pydantic reads as dates.
-    Parameters are the statement's named `bindparam`s; values bound in the statement itself
-    (`status == "paid"`) are kept. Placeholders are positional, so an expression repeated in
-    GROUP BY must hold no bound value (PostgreSQL would see two different expressions): write
-    its constants with `literal_column`."""
+    """A Core SELECT (or a write with RETURNING) compiled once per dialect, run on the driver's
+    cursor in the connection's transaction: SQLAlchemy's per-execution work costs more than a
+    read of a few index entries (docs/performance.md#compiled-selects). Rows are tuples of the
+    driver's types (SQLite: dates as ISO text); parameters are the statement's `bindparam`s.
+    Placeholders are positional: an expression repeated in GROUP BY binds no value."""
 
     def __init__(self, statement: Any) -> None:
         self.statement = statement
@@ -70,13 +77,13 @@ class FastSelect:
             self._compiled[dialect.name] = (compiled.string, slots)
         return self._compiled[dialect.name]
 
-    def rows(self, connection: Connection, **params: Any) -> Sequence[Any]:
+    def rows(self, connection: ReadConnection, **params: Any) -> Sequence[Any]:
         sql, slots = self._for(connection.dialect)
         values = tuple(params[name] if fixed is _REQUIRED else fixed for name, fixed in slots)
         cursor = connection.connection.cursor()
         try:
             cursor.execute(sql, values)
-            return cursor.fetchall()
+            return cast(Sequence[Any], cursor.fetchall())
         finally:
             cursor.close()
 
@@ -124,11 +131,10 @@ def transaction_time(session: Session) -> Any:
 
 
 class StagedInsert:
-    """PostgreSQL only: many rows merged into a table by one statement. The rows (tuples in
-    `columns` order) go by COPY into a temporary table with those columns of `table` (made in
-    the transaction, dropped at its commit), and `build(insert, staged)`, given the dialect's
-    `insert` and that table, makes the INSERT … SELECT … ON CONFLICT that takes them from it.
-    For rows some of which may be stored already, where COPY alone cannot say what to do."""
+    """PostgreSQL only: many rows, some perhaps stored already, merged into a table by one
+    statement. The rows (tuples in `columns` order) go by COPY into a temporary table with those
+    columns of `table` (dropped at commit), and `build(insert, staged)`, given the dialect's
+    `insert` and that table, makes the INSERT … SELECT … ON CONFLICT that takes them from it."""
 
     def __init__(
         self, table: Table, columns: Sequence[str], build: Callable[[Any, Table], Any]
@@ -187,14 +193,11 @@ def one_of(session: Session, column: Any, values: list[str]) -> Any:
 
 async def in_read_lane(work: Callable[[], _T]) -> _T:
     """Run `work`, a short blocking read (the villager's lookup), on the read lane: one read at
-    a time per event loop, first come, first served.
-
-    On SQLite the lane is the event loop's own thread: a read there is a short piece of work in
-    this process that waits for no other (in WAL mode readers do not wait for writers, and the
-    pool never makes a checkout wait, see app.db.sqlite.sqlite_engine), and handing it to a
-    thread costs more than the read. On PostgreSQL a read waits for the server, so the lane is
-    a thread of its own, and the loop keeps reading the next requests meanwhile: one thread,
-    not FastAPI's pool, whose threads contend for one GIL. See docs/performance.md#read-lane."""
+    a time per event loop, first come, first served. On SQLite the lane is the loop's own thread:
+    the read waits for no other (WAL readers do not wait for writers) and a thread hop costs more
+    than the read. On PostgreSQL a read waits for the server, so the lane is one thread of its
+    own (not FastAPI's pool, whose threads contend for one GIL) while the loop goes on
+    (docs/performance.md#read-lane)."""
     if get_engine().dialect.name == "sqlite":
         return work()
     try:
@@ -207,16 +210,14 @@ async def in_read_lane(work: Callable[[], _T]) -> _T:
 
 _READ_LANE: RunVar[CapacityLimiter] = RunVar("read_lane")
 
-# Threads of the write lane on PostgreSQL, where writes to different rows go on at once.
-WRITE_LANE_THREADS = 4
+WRITE_LANE_THREADS = 4  # on PostgreSQL, where writes to different rows go on at once
 
 
 async def in_write_lane(work: Callable[[], _T]) -> _T:
     """Run `work`, a villager's short write (a vote: its whole transaction), on the write lane:
-    on SQLite one thread, since writes go one at a time anyway; on PostgreSQL a few
-    (WRITE_LANE_THREADS). Not FastAPI's pool: there every waiting writer held a thread and a
-    connection (SQLite's pool opened and closed one past its five for each), and 32 threads
-    contended for one GIL (see docs/performance.md#vote)."""
+    on SQLite one thread (writes go one at a time anyway), on PostgreSQL WRITE_LANE_THREADS.
+    Not FastAPI's pool, where every waiting writer held a thread and a connection and 32
+    threads contended for one GIL (docs/performance.md#vote)."""
     try:
         lane = _WRITE_LANE.get()
     except LookupError:
@@ -230,21 +231,59 @@ _WRITE_LANE: RunVar[CapacityLimiter] = RunVar("write_lane")
 
 
 @contextmanager
-def read_transaction() -> Iterator[Connection]:
-    """A read transaction on a Core connection, for the villager's lookup: cheaper to open and
-    close than a Session's (see docs/performance.md#core-read-transaction)."""
-    with get_engine().connect() as connection, connection.begin():
-        yield connection
+def read_transaction() -> Iterator[ReadConnection]:
+    """A read transaction for the villager's lookup, entered on the read lane: on SQLite on the
+    lane's own connection (`own_read_transaction`), on PostgreSQL on a Core connection of the
+    pool, cheaper than a Session (docs/performance.md#core-read-transaction)."""
+    engine = get_engine()
+    if engine.dialect.name == "sqlite":
+        with own_read_transaction(engine) as own:
+            yield own
+    else:
+        with engine.connect() as connection, connection.begin():
+            yield connection
 
 
-ReadTransaction = Callable[[], AbstractContextManager[Connection]]
+class OwnConnection(NamedTuple):
+    """A thread's own driver connection and its dialect: a ReadConnection."""
+
+    dialect: Dialect
+    connection: sqlite3.Connection
+
+
+_OWN: WeakKeyDictionary[Engine, threading.local] = WeakKeyDictionary()
+
+
+@contextmanager
+def own_read_transaction(engine: Engine) -> Iterator[OwnConnection]:
+    """SQLite: a read transaction on this thread's own connection, taken from the pool (its
+    pragmas) and detached from it, kept until the engine is disposed; BEGIN and ROLLBACK on the
+    driver. For the read lane, where a checkout and a Core transaction cost a lookup about 50
+    µs in a request (docs/performance.md#own-read-connection)."""
+    if (threads := _OWN.get(engine)) is None:
+        threads = _OWN[engine] = threading.local()
+        event.listen(engine, "engine_disposed", lambda disposed: _OWN.pop(disposed, None))
+    own: OwnConnection | None = getattr(threads, "own", None)
+    if own is None:
+        pooled = engine.raw_connection()
+        driver = cast(sqlite3.Connection, pooled.driver_connection)
+        pooled.detach()
+        own = threads.own = OwnConnection(engine.dialect, driver)
+    if own.connection.in_transaction:  # a rollback that failed: not left open for good
+        own.connection.rollback()
+    own.connection.execute("BEGIN")
+    try:
+        yield own
+    finally:
+        own.connection.rollback()  # it only read: ending it either way is the same
+
+
+ReadTransaction = Callable[[], AbstractContextManager[ReadConnection]]
 
 
 async def get_read_transaction() -> ReadTransaction:
-    """`read_transaction` itself, to be entered on the read lane. On PostgreSQL a connection is
-    then taken from the pool, and pinged, off the event loop, where waiting for a free one would
-    stall every request, including those that would give one back. On SQLite the lane is the
-    loop, and the pool never makes it wait."""
+    """`read_transaction` itself, to be entered on the read lane: on PostgreSQL a connection is
+    then taken from the pool, and pinged, off the event loop (where a wait would stall it)."""
     return read_transaction
 
 

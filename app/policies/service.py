@@ -25,14 +25,14 @@ from typing import Any
 
 import yaml  # type: ignore[import-untyped]
 from pydantic import ValidationError
-from sqlalchemy import Connection, Select, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, defer, selectinload
 
 from app import search
 from app.audit import service as audit
 from app.audit.service import Actor
 from app.db.base import utcnow
-from app.db.fastpath import FastSelect
+from app.db.fastpath import FastSelect, ReadConnection
 from app.errors import Conflict, InvalidState, NotFound
 from app.pagination import Page, PageParams, paginate
 from app.policies import rendering, versions
@@ -160,7 +160,7 @@ _ITEMS = FastSelect(
 )
 
 
-def policy_ids_by_item(connection: Connection) -> Mapping[str, int]:
+def policy_ids_by_item(connection: ReadConnection) -> Mapping[str, int]:
     """Payout item name (as the 一卡通 feed spells it) → id of the published policy that covers
     it; the lowest id when two do. Read on every lookup; the items' JSON is parsed once for as
     long as the published policies' rows stay the same (`_ids_by_item`)."""

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from app import ratelimit
 from app.config import Settings
+from app.db.fastpath import ReadConnection
 from app.errors import InvalidState, NotFound
 from app.policies import service as policies_service
 from app.subsidies import identity, store
@@ -31,10 +31,7 @@ from app.subsidies.schemas import (
     LookupRequest,
     LookupResponse,
     PayoutIn,
-    PayoutRead,
-    PersonRead,
     StoreCounts,
-    Summary,
     YearTotal,
 )
 
@@ -305,7 +302,9 @@ async def count_lookup(client: str, *, settings: Settings) -> None:
     await ratelimit.hit_off_loop(settings.lookup_limit_per_client, "subsidy-lookup", client)
 
 
-def lookup(connection: Connection, *, request: LookupRequest, settings: Settings) -> LookupResponse:
+def lookup(
+    connection: ReadConnection, *, request: LookupRequest, settings: Settings
+) -> LookupResponse:
     """The caller has counted the lookup against the client's rate limit
     (app.subsidies.router.counted_lookup)."""
     try:
@@ -324,32 +323,35 @@ def lookup(connection: Connection, *, request: LookupRequest, settings: Settings
     lines = store.lines_of_person(connection, person.id, year=year, category=category)
     categories = category_totals(paid_by_category(lines))
     policies = policies_service.policy_ids_by_item(connection)
-    return LookupResponse(
-        person=PersonRead(
-            name_masked=person.name_masked,
-            id_number_masked=person.id_masked,
-            village=person.village or person.village_code,
-            village_code=person.village_code,
-        ),
-        summary=Summary(
-            total=sum(c.total for c in categories),
-            by_category=categories,
-            by_year=paid_by_year(lines),
-        ),
-        payouts=[
-            PayoutRead(
-                record_id=line.record_id,
-                category_code=line.category_code,
-                category_name=category_name(line.category_code),
-                item_name=line.item_name,
-                amount=line.amount_fen,
-                period=line.period,
-                paid_at=line.paid_on,
-                status=line.status,
-                department=line.department,
-                frequency=frequency_label(line.item_name),
-                policy_id=policies.get(line.item_name),
-            )
-            for line in lines
-        ],
+    # one validation of the whole answer, not one per part: docs/performance.md#direct-route
+    return LookupResponse.model_validate(
+        {
+            "person": {
+                "name_masked": person.name_masked,
+                "id_number_masked": person.id_masked,
+                "village": person.village or person.village_code,
+                "village_code": person.village_code,
+            },
+            "summary": {
+                "total": sum(c.total for c in categories),
+                "by_category": categories,
+                "by_year": paid_by_year(lines),
+            },
+            "payouts": [
+                {
+                    "record_id": line.record_id,
+                    "category_code": line.category_code,
+                    "category_name": category_name(line.category_code),
+                    "item_name": line.item_name,
+                    "amount": line.amount_fen,
+                    "period": line.period,
+                    "paid_at": line.paid_on,
+                    "status": line.status,
+                    "department": line.department,
+                    "frequency": frequency_label(line.item_name),
+                    "policy_id": policies.get(line.item_name),
+                }
+                for line in lines
+            ],
+        }
     )

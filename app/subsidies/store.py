@@ -26,7 +26,6 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Column,
-    Connection,
     Integer,
     MetaData,
     Select,
@@ -45,6 +44,7 @@ from app.db.base import dialect_insert
 from app.db.fastpath import (
     BulkInsert,
     FastSelect,
+    ReadConnection,
     StagedInsert,
     copy_rows,
     one_of,
@@ -163,7 +163,7 @@ _PERSON_BY_HASH = FastSelect(
 )
 
 
-def person_by_hash(connection: Connection, id_hash: bytes) -> PersonRow | None:
+def person_by_hash(connection: ReadConnection, id_hash: bytes) -> PersonRow | None:
     found = _PERSON_BY_HASH.rows(connection, h=id_hash)
     return PersonRow(*found[0]) if found else None
 
@@ -204,7 +204,7 @@ def _lines_of_person(year: bool, category: bool) -> FastSelect:
 
 
 def lines_of_person(
-    connection: Connection, person_id: int, *, year: int | None, category: str | None
+    connection: ReadConnection, person_id: int, *, year: int | None, category: str | None
 ) -> list[LineRow]:
     """Newest first (by period, then payment date, then record id), reversed lines too."""
     statement = _lines_of_person(year is not None, category is not None)

@@ -58,7 +58,9 @@ def test_numbers_are_kept_on_their_level_once_and_every_change_is_audited(
     assert changed.status_code == 200 and changed.json()["phone"] == "0827-5560000"
     assert client.delete(f"{ADMIN}/{contact_id}", headers=headers).status_code == 204
     actions = session.scalars(
-        select(AuditEntry.action).where(AuditEntry.entity_type == "supervision_contact")
+        select(AuditEntry.action)
+        .where(AuditEntry.entity_type == "supervision_contact")
+        .order_by(AuditEntry.id)  # PostgreSQL gives rows in no set order without it
     ).all()
     assert actions == ["contact.create", "contact.update", "contact.delete"]
 

@@ -1,3 +1,5 @@
+from functools import partial
+
 import anyio
 import pytest
 from sqlalchemy import select
@@ -7,7 +9,6 @@ from app.config import get_settings
 from app.errors import RateLimited
 from app.subsidies import service
 from app.subsidies.models import Payout, PayoutVersion, Person
-from app.subsidies.router import counted_lookup
 from app.subsidies.schemas import LookupRequest, LookupResponse, PayoutIn
 from tests.factories import HUANGLIU
 from tests.subsidies.factories import ID_A, ID_B, ID_C, make_payout
@@ -119,8 +120,8 @@ def test_lookups_are_counted_per_client_and_refusals_say_why(session: Session) -
 
     def look(client: str, id_number: str = ID_A, name: str = "张秀英") -> LookupResponse:
         body = LookupRequest(id_number=id_number, name=name)
-        request = anyio.run(counted_lookup, body, client, settings)  # counted as the route does
-        return service.lookup(connection, request=request, settings=settings)
+        anyio.run(partial(service.count_lookup, client, settings=settings))  # as the route does
+        return service.lookup(connection, request=body, settings=settings)
 
     with pytest.raises(service.IdNumberInvalid) as invalid:
         look("10.0.0.9", id_number=ID_A[:-1] + "1")

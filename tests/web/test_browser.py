@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Page, Playwright
+from playwright.sync_api import Page, Playwright, expect
 
 from tests.onboarding.factories import ANDROID_WECHAT, DESKTOP, IPHONE_SAFARI
 from tests.onboarding.test_browser import CHROMIUM, FLAGS, WIDTH, playwright  # noqa: F401
@@ -177,7 +177,8 @@ def test_every_page_fits_a_phone_360_px_wide(
     _check(page, demo.base, f"{phone}-month")
     assert all(url.startswith(demo.base) for url in requested)  # nothing from another host
     page.goto(f"{demo.base}/?village={SANGUANZHAI}")
-    page.click("#text-size")  # 字大一点: every page larger, still no sideways scroll
+    with page.expect_navigation():  # the switch is a link that comes back: wait until it has
+        page.click("#text-size")  # 字大一点: every page larger, still no sideways scroll
     assert page.evaluate("document.documentElement.className") == "big"
     for name in ("village", "lookup", "survey", "inquiry", "village-cases", "case", "question"):
         page.goto(demo.base + paths[name])
@@ -244,14 +245,14 @@ def test_a_villager_in_wechat_does_everything_by_tapping(
     page.goto(f"{demo.base}/inquiries")
     page.click(f'a[href="/inquiries/{demo.inquiry}"]')
     page.click("#resolved")
-    assert page.locator("#message").is_visible()
+    expect(page.locator("#message")).to_be_visible()  # waits for the answer's page to show
     _check(page, demo.base, "flow-6-inquiry-vote")
 
     page.goto(f"{demo.base}/?village={HUANGLIU}")
     page.click("#go-cases")  # 本村通报
     assert "黄柳村" in page.inner_text("h2")
     page.locator("#results a").first.click()
-    assert page.locator("#text").is_visible()
+    expect(page.locator("#text")).to_be_visible()  # the click returns once the URL changes
     _check(page, demo.base, "flow-7-village-case")
 
     page.goto(f"{demo.base}/?village={SANGUANZHAI}")
