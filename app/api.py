@@ -76,6 +76,9 @@ ROUTERS: tuple[APIRouter, ...] = (
     articles_admin_router,
 )
 
+# Tried before all of them (app.routing.serve_first): the villagers' lookup and the probes'.
+SERVED_FIRST = (("POST", "/api/v1/subsidies/lookup"), ("GET", "/healthz"))
+
 TAGS = [
     {"name": "运行状态", "description": "存活、就绪与指标"},
     {"name": "地区", "description": "县、乡镇（街道）、村（社区）及其统计用区划代码"},

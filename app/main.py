@@ -8,12 +8,13 @@ from typing import Any
 from fastapi import FastAPI
 
 from app import __version__, public_writes
-from app.api import ROUTERS, TAGS
+from app.api import ROUTERS, SERVED_FIRST, TAGS
 from app.compression import GZipMiddleware
 from app.config import get_settings
 from app.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
 from app.logs import configure_logging
 from app.observability import RequestContextMiddleware
+from app.routing import serve_first
 from app.scheduler import start_scheduler
 
 DESCRIPTION = """廉韵（Lianyun）：县级惠民惠农资金公开与监督平台的后端。
@@ -64,6 +65,7 @@ def create_app(*, configure_logs: bool = True, schedule_jobs: bool = True) -> Fa
     # (docs/performance.md#routers-on-the-app).
     for router in ROUTERS:
         app.include_router(router)
+    serve_first(app, SERVED_FIRST)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(
         RequestContextMiddleware,

@@ -1,9 +1,11 @@
 """ApiRouter passes over a path none of its routes can take: every path still reaches the
 route that takes it, as it did through FastAPI's own routers. An ApiRoute's plain `def`
 handler still runs off the event loop, its answer still checked against its schema. A
-DirectRoute answers as FastAPI's own handling of the same route does."""
+DirectRoute answers as FastAPI's own handling of the same route does; so does a route's copy
+served first."""
 
 import threading
+import warnings
 from collections.abc import Iterator
 from typing import Annotated, Any
 
@@ -14,7 +16,7 @@ from fastapi.responses import PlainTextResponse
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, Field
 
-from app.routing import ApiRoute, ApiRouter, DirectRoute
+from app.routing import ApiRoute, ApiRouter, DirectRoute, serve_first
 
 
 def _app() -> FastAPI:
@@ -240,6 +242,40 @@ def test_a_direct_route_takes_the_apps_overrides_sync_or_async() -> None:
     app.dependency_overrides[_setting] = with_cleanup  # a `yield` override: not handled
     with pytest.raises(TypeError, match="not plain"):
         client.post("/direct/ask", json={"name": "徐平"})
+
+
+def test_a_route_served_first_answers_as_the_route_it_copies_and_takes_the_overrides() -> None:
+    def twins_served_first(calls: list[str]) -> FastAPI:
+        app = _twins(calls)
+        serve_first(app, [("POST", "/direct/ask"), ("POST", "/slow/made")])
+        return app
+
+    for path in ("/direct/ask", "/slow/made"):
+        for request_kwargs in _REQUESTS:
+            first_calls: list[str] = []
+            included_calls: list[str] = []
+            first = TestClient(twins_served_first(first_calls)).post(path, **request_kwargs)
+            included = TestClient(_twins(included_calls)).post(path, **request_kwargs)
+            assert (first.status_code, first.content) == (included.status_code, included.content)
+            assert first_calls == included_calls
+    served_first = twins_served_first([])
+    with warnings.catch_warnings():  # the copies are out of the schema: no operation twice
+        warnings.simplefilter("error")
+        assert served_first.openapi() == _twins([]).openapi()
+    assert TestClient(served_first).get("/direct/ask").status_code == 405
+
+    routes: list[Any] = []
+
+    async def handled_by(request: Request) -> str:
+        routes.append(request.scope["route"])
+        return "喂"
+
+    served_first.dependency_overrides[_setting] = handled_by
+    answer = TestClient(served_first).post("/direct/ask", json={"name": "徐平"})
+    assert answer.json()["greeting"] == "喂，徐平"
+    assert routes == [served_first.router.routes[0]]  # the copy took it, before every router
+    with pytest.raises(LookupError):
+        serve_first(served_first, [("GET", "/direct/ask")])
 
 
 def test_a_route_direct_handling_would_change_is_refused_when_made() -> None:
