@@ -89,20 +89,22 @@ def access_log(
     handler.close()
 
 
-def _only(
-    handler: logging.Handler, logger: logging.Logger, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """`handler` the logger's only one, as in a served app: pytest adds its own, as a test
-    begins, to every logger that does not propagate."""
-    monkeypatch.setattr(logger, "handlers", [handler])
+def _sole(
+    access_log: tuple[AccessLog, io.StringIO, BatchedStreamHandler],
+    monkeypatch: pytest.MonkeyPatch,
+) -> tuple[AccessLog, io.StringIO, BatchedStreamHandler]:
+    """`access_log` with its handler the logger's only one, as in a served app: pytest adds its
+    own, as a test begins, to every logger that does not propagate."""
+    log, _, handler = access_log
+    monkeypatch.setattr(log.logger, "handlers", [handler])
+    return access_log
 
 
 def test_the_access_line_handed_over_whole_is_the_line_a_record_makes(
     access_log: tuple[AccessLog, io.StringIO, BatchedStreamHandler],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    log, stream, handler = access_log
-    _only(handler, log.logger, monkeypatch)
+    log, stream, handler = _sole(access_log, monkeypatch)
     token = request_id_var.set("r2")
     try:
         log.logger.info(
@@ -131,8 +133,7 @@ def test_the_access_line_keeps_every_rule_of_the_logging_setup(
     access_log: tuple[AccessLog, io.StringIO, BatchedStreamHandler],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    log, stream, handler = access_log
-    _only(handler, log.logger, monkeypatch)
+    log, stream, handler = _sole(access_log, monkeypatch)
     token = anonymous_var.set(True)  # a tip: no line at all
     log.write("POST", "/api/v1/tips", 201, 1.0)
     anonymous_var.reset(token)
@@ -159,8 +160,7 @@ def test_a_handler_set_up_otherwise_gets_the_line_a_record_makes(
     monkeypatch: pytest.MonkeyPatch,
     setup: str,
 ) -> None:
-    log, stream, handler = access_log
-    _only(handler, log.logger, monkeypatch)
+    log, stream, handler = _sole(access_log, monkeypatch)
     if setup == "no filter":  # no request id added: the record's line has none
         handler.filters.clear()
     else:  # a field the format names is not among the record's extra fields
