@@ -7,6 +7,7 @@ import threading
 import time
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import anyio
 import httpx
@@ -23,6 +24,7 @@ from app.db.fastpath import (
     ReadLaneRoute,
     in_read_lane,
     own_read_transaction,
+    read_transaction,
 )
 from app.db.sqlite import writers_waiting
 from app.errors import Conflict, NotFound
@@ -231,6 +233,33 @@ def test_sqlite_never_makes_a_connection_wait_for_the_pool(tmp_path: Path) -> No
             assert one_more.execute(text("SELECT 1")).scalar_one() == 1
         assert len(held) == 40
     engine.dispose()
+
+
+def test_the_lookups_reads_are_one_moment_on_sqlite_and_each_statement_its_own_on_postgresql(
+    committed_db: str,
+) -> None:
+    # A sync commits between two of the lookup's statements. On SQLite they read in one
+    # transaction and the second does not see it; on PostgreSQL each reads what was committed
+    # when it began, in autocommit (no BEGIN and COMMIT round trips: within a transaction
+    # PostgreSQL's READ COMMITTED would show the same), and the pool gets the connection back
+    # as it was, no transaction open.
+    name_of = FastSelect(select(Region.name).where(Region.code == bindparam("code")))
+    county = "511923000000"
+    with read_transaction() as reads:
+        before = name_of.rows(reads, code=county)[0][0]
+        with session_scope().begin() as session:
+            session.execute(text("UPDATE region SET name = '新名' WHERE code = :c"), {"c": county})
+        after = name_of.rows(reads, code=county)[0][0]
+        postgresql = reads.dialect.name == "postgresql"
+        driver: Any = reads.connection.driver_connection if postgresql else None
+        autocommit = postgresql and driver.autocommit
+    if make_url(committed_db).get_backend_name() == "sqlite":
+        assert after == before
+    else:
+        assert after == "新名"
+        assert autocommit
+        assert not driver.autocommit  # given back to the pool as it was, no transaction open
+        assert driver.info.transaction_status.name == "IDLE"
 
 
 def test_the_sqlite_read_lane_reads_one_moment_each_time_on_its_own_connection(

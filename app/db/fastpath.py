@@ -232,15 +232,19 @@ _WRITE_LANE: RunVar[CapacityLimiter] = RunVar("write_lane")
 
 @contextmanager
 def read_transaction() -> Iterator[ReadConnection]:
-    """A read transaction for the villager's lookup, entered on the read lane: on SQLite on the
-    lane's own connection (`own_read_transaction`), on PostgreSQL on a Core connection of the
-    pool, cheaper than a Session (docs/performance.md#core-read-transaction)."""
+    """The villager's lookup's reads, entered on the read lane. On SQLite one read transaction
+    on the lane's own connection (`own_read_transaction`): its statements read one moment of
+    the data. On PostgreSQL a Core connection of the pool (cheaper than a Session,
+    docs/performance.md#core-read-transaction) in autocommit: each statement reads what was
+    committed when it began, without the BEGIN and COMMIT that were two of a lookup's six round
+    trips to the server (docs/performance.md#postgresql-reads-without-begin)."""
     engine = get_engine()
     if engine.dialect.name == "sqlite":
         with own_read_transaction(engine) as own:
             yield own
     else:
-        with engine.connect() as connection, connection.begin():
+        with engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT")
             yield connection
 
 
