@@ -10,6 +10,20 @@ from sqlalchemy.engine import make_url
 from app.subsidies.identity import keyed_hash
 
 PEPPER = "bench-pepper-" + "x" * 40
+
+
+def fresh_postgres_database(url: str) -> None:
+    """The PostgreSQL database of `url` dropped (if there) and made again, empty."""
+    from sqlalchemy import create_engine, text
+
+    name = make_url(url).database
+    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+
+
 # The statements the app's lookup runs, as it compiles them for SQLite (`?` placeholders).
 PLAIN_SQL_PERSON = (
     "SELECT person.name_hash, person.name_masked, person.id_masked, person.village_code, "
