@@ -333,10 +333,17 @@ def serve_first(app: FastAPI, routes: Sequence[tuple[str, str]]) -> None:
 
 
 def _routes_of_included_routers(app: FastAPI) -> Iterator[BaseRoute]:
+    """The routes of the routers the app includes as they are (as app.main includes them). A
+    router included with a prefix, dependencies or a body limit of the inclusion's own is
+    refused (TypeError): a copy made from its routes would lose them."""
     for entry in app.router.routes:
         router = getattr(entry, "original_router", None)  # FastAPI's wrapper of an included one
-        if router is not None:
-            yield from router.routes
+        if router is None:
+            continue
+        context = entry.include_context  # type: ignore[attr-defined]
+        if context.prefix or context.dependencies or context.max_body_size is not None:
+            raise TypeError(f"serve_first: a router included with settings of its own ({entry})")
+        yield from router.routes
 
 
 class ApiRouter(APIRouter):

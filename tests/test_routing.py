@@ -274,8 +274,19 @@ def test_a_route_served_first_answers_as_the_route_it_copies_and_takes_the_overr
     answer = TestClient(served_first).post("/direct/ask", json={"name": "徐平"})
     assert answer.json()["greeting"] == "喂，徐平"
     assert routes == [served_first.router.routes[0]]  # the copy took it, before every router
+    assert [type(route) for route in served_first.router.routes[:2]] == [DirectRoute, ApiRoute]
     with pytest.raises(LookupError):
         serve_first(served_first, [("GET", "/direct/ask")])
+    router = ApiRouter()
+
+    @router.get("/plain", response_model=_Answer)
+    async def plain() -> _Answer:
+        return _Answer(greeting="", counted=0)
+
+    guarded = FastAPI()
+    guarded.include_router(router, dependencies=[Depends(_setting)])
+    with pytest.raises(TypeError):  # a copy would lose the inclusion's own dependency
+        serve_first(guarded, [("GET", "/plain")])
 
 
 def test_a_route_direct_handling_would_change_is_refused_when_made() -> None:
