@@ -1,11 +1,25 @@
 """The declarative base and what every table and statement shares on SQLite and PostgreSQL."""
 
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import Connection, DateTime, MetaData, Table, text
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    MetaData,
+    String,
+    Table,
+    any_,
+    bindparam,
+    func,
+    literal_column,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
@@ -59,6 +73,17 @@ def insert_for(dialect_name: str) -> Callable[[Any], Any]:
     if dialect_name == "postgresql":
         return pg_insert
     return sqlite_insert
+
+
+def one_of(session: Session, column: Any, values: list[str]) -> Any:
+    """`column IN (values)` bound as one parameter: an array on PostgreSQL, a JSON array read by
+    json_each on SQLite. Rendering thousands of separate parameters costs more than the query."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam("values", values, type_=ARRAY(String)))
+    items: Any = select(literal_column("value")).select_from(
+        func.json_each(bindparam("values", json.dumps(values)))
+    )
+    return column.in_(items.scalar_subquery())
 
 
 @contextmanager

@@ -4,7 +4,7 @@ lanes.
 When: only where SQLAlchemy's own work costs more than the database's, as a script under
 scripts/ measures (docs/performance.md): the villager's lookup (FastSelect, read_transaction,
 in_read_lane), the 阳光问廉 vote (FastSelect, in_write_lane) and the sync's bulk writes
-(BulkInsert on SQLite; copy_rows and StagedInsert, by COPY, on PostgreSQL; one_of). All else
+(BulkInsert on SQLite; copy_rows and StagedInsert, by COPY, on PostgreSQL). All else
 takes a Session from app.db.engines.
 Rules: statements are SQLAlchemy Core, built once (filters as bound parameters) and compiled
 once per dialect; rows are plain tuples with the driver's types (SQLite gives dates as ISO
@@ -13,7 +13,6 @@ Cost: no ORM objects, no result types, no SQLAlchemy events on these statements,
 must know each driver's types; and the read lane runs one read at a time, on SQLite on the
 event loop itself, so a slow read there holds up every request of the worker."""
 
-import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -24,19 +23,7 @@ from weakref import WeakKeyDictionary
 from anyio import CapacityLimiter, to_thread
 from anyio.lowlevel import RunVar
 from fastapi import Depends
-from sqlalchemy import (
-    Column,
-    MetaData,
-    String,
-    Table,
-    any_,
-    bindparam,
-    event,
-    func,
-    literal_column,
-    select,
-)
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Column, MetaData, Table, event
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import Session
 
@@ -178,17 +165,6 @@ def _copy(session: Session, sql: str, rows: Iterable[Sequence[Any]]) -> None:
 def _positional(dialect: Dialect) -> Dialect:
     """The dialect itself, or one like it that renders positional placeholders (%s)."""
     return dialect if dialect.positional else cast(Any, type(dialect))(paramstyle="format")
-
-
-def one_of(session: Session, column: Any, values: list[str]) -> Any:
-    """`column IN (values)` bound as one parameter: an array on PostgreSQL, a JSON array read by
-    json_each on SQLite. Rendering thousands of separate parameters costs more than the query."""
-    if session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam("values", values, type_=ARRAY(String)))
-    items: Any = select(literal_column("value")).select_from(
-        func.json_each(bindparam("values", json.dumps(values)))
-    )
-    return column.in_(items.scalar_subquery())
 
 
 async def in_read_lane(work: Callable[[], _T]) -> _T:

@@ -40,14 +40,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from app.db.base import dialect_insert
+from app.db.base import dialect_insert, one_of
 from app.db.fastpath import (
     BulkInsert,
     FastSelect,
     ReadConnection,
     StagedInsert,
     copy_rows,
-    one_of,
     transaction_time,
 )
 from app.regions import service as regions_service
