@@ -125,6 +125,40 @@ def test_the_access_line_handed_over_whole_is_the_line_a_record_makes(
     assert time.time() - _epoch(str(handed_over["time"])) < 60
 
 
+@pytest.mark.parametrize(
+    ("request_id", "route", "status", "duration_ms"),
+    [
+        ("r4", "/healthz", 200, 0.25),
+        (None, "/api/v1/村/{code}", 404, 12345.67),
+        ("r5", 'a "quoted" \\ route\t\x01\u2028😀', 503, 1e-05),
+        ("r6", "/", 200, 0.0),
+    ],
+)
+def test_the_access_line_handed_over_is_the_text_a_record_makes(
+    access_log: tuple[AccessLog, io.StringIO, BatchedStreamHandler],
+    monkeypatch: pytest.MonkeyPatch,
+    request_id: str | None,
+    route: str,
+    status: int,
+    duration_ms: float,
+) -> None:
+    """Byte for byte, but for the time: escapes, null, numbers as the encoder writes them."""
+    log, stream, handler = _sole(access_log, monkeypatch)
+    token = request_id_var.set(request_id)
+    try:
+        extra = {"method": "POST", "route": route, "status": status, "duration_ms": duration_ms}
+        log.logger.info("request", extra=extra)
+        log.write("POST", route, status, duration_ms)
+    finally:
+        request_id_var.reset(token)
+    handler.flush()
+    lines = stream.getvalue().split("\n")  # not splitlines(): U+2028 is kept as it is
+    by_record, handed_over = (re.sub(r'"time": "[^"]+"', '"time": …', line) for line in lines[:2])
+    assert lines[2:] == [""]
+    assert handed_over == by_record
+    assert json.loads(lines[1])["route"] == route
+
+
 def _epoch(iso: str) -> float:
     return datetime.fromisoformat(iso).timestamp()
 
