@@ -7,6 +7,7 @@ the status and the duration; never a query string, a body, a header or a raw pat
 import json
 import logging
 import logging.config
+import math
 import select
 import sys
 import threading
@@ -232,7 +233,7 @@ class AccessLog:
             return
         extra = {"method": method, "route": route, "status": status, "duration_ms": duration_ms}
         handler = self._sole_handler(extra.keys())
-        if handler is None:
+        if handler is None or not _plain_access_values(status, duration_ms):
             self.logger.info("request", extra=extra)
         elif not anonymous_var.get():  # as RequestIdFilter drops it
             formatter: Any = handler.formatter
@@ -266,6 +267,12 @@ class AccessLog:
         ):
             return handler
         return None
+
+
+def _plain_access_values(status: int, duration_ms: float) -> bool:
+    """Whether `JsonLineFormatter.access_line` writes these as the encoder would: an int that is
+    not a bool, a finite float (the encoder writes 1 and 5, not true and 5.0, and NaN)."""
+    return type(status) is int and type(duration_ms) is float and math.isfinite(duration_ms)
 
 
 def _whole_lines_up_to(size: int, lines: list[str]) -> Iterator[str]:

@@ -132,6 +132,7 @@ def test_the_access_line_handed_over_whole_is_the_line_a_record_makes(
         (None, "/api/v1/村/{code}", 404, 12345.67),
         ("r5", 'a "quoted" \\ route\t\x01\u2028😀', 503, 1e-05),
         ("r6", "/", 200, 0.0),
+        ("r7", "/", 200, 1e16),
     ],
 )
 def test_the_access_line_handed_over_is_the_text_a_record_makes(
@@ -148,7 +149,10 @@ def test_the_access_line_handed_over_is_the_text_a_record_makes(
     try:
         extra = {"method": "POST", "route": route, "status": status, "duration_ms": duration_ms}
         log.logger.info("request", extra=extra)
+        formatted = JsonLineFormatter.format
+        monkeypatch.setattr(JsonLineFormatter, "format", lambda *a: pytest.fail("a record"))
         log.write("POST", route, status, duration_ms)
+        monkeypatch.setattr(JsonLineFormatter, "format", formatted)
     finally:
         request_id_var.reset(token)
     handler.flush()
@@ -157,6 +161,22 @@ def test_the_access_line_handed_over_is_the_text_a_record_makes(
     assert lines[2:] == [""]
     assert handed_over == by_record
     assert json.loads(lines[1])["route"] == route
+
+
+@pytest.mark.parametrize(("status", "duration_ms"), [(True, 0.5), (200, 5), (200, float("nan"))])
+def test_values_the_direct_line_would_write_otherwise_get_the_record(
+    access_log: tuple[AccessLog, io.StringIO, BatchedStreamHandler],
+    monkeypatch: pytest.MonkeyPatch,
+    status: int,
+    duration_ms: float,
+) -> None:
+    log, stream, handler = _sole(access_log, monkeypatch)
+    extra = {"method": "GET", "route": "/", "status": status, "duration_ms": duration_ms}
+    log.logger.info("request", extra=extra)
+    log.write("GET", "/", status, duration_ms)
+    handler.flush()
+    lines = [re.sub(r'"time": "[^"]+"', "", line) for line in stream.getvalue().splitlines()]
+    assert len(lines) == 2 and lines[0] == lines[1]
 
 
 def _epoch(iso: str) -> float:
