@@ -164,13 +164,12 @@ def policy_ids_by_item(connection: ReadConnection) -> Mapping[str, int]:
     """Payout item name (as the 一卡通 feed spells it) → id of the published policy that covers
     it; the lowest id when two do. Read on every lookup; the items' JSON is parsed once for as
     long as the published policies' rows stay the same (`_ids_by_item`)."""
-    return _ids_by_item(
-        tuple(
-            # The driver's own type: JSON text from SQLite, a list from psycopg.
-            (policy_id, items if isinstance(items, str) else tuple(items))
-            for policy_id, items in _ITEMS.rows(connection)
-        )
-    )
+    rows = _ITEMS.rows(connection)
+    # The driver's own type: JSON text from SQLite (the rows are the cache's key as they are),
+    # a list from psycopg (made a tuple, to be hashed).
+    if rows and not isinstance(rows[0][1], str):
+        rows = [(policy_id, tuple(items)) for policy_id, items in rows]
+    return _ids_by_item(tuple(rows))
 
 
 @functools.lru_cache(maxsize=8)
