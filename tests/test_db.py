@@ -17,13 +17,21 @@ from fastapi.testclient import TestClient
 from sqlalchemy import bindparam, func, make_url, select, text
 from sqlalchemy.orm import Session
 
-from app.db.engines import SessionDep, bulk_write_session_scope, engine_for, session_scope
+from app.db.engines import (
+    SessionDep,
+    bulk_write_session_scope,
+    engine_for,
+    get_engine,
+    session_scope,
+)
 from app.db.fastpath import (
+    READ_LANE_THREADS,
     FastSelect,
     OwnConnection,
     ReadLaneRoute,
     in_read_lane,
     own_read_transaction,
+    read_lane_size,
     read_transaction,
 )
 from app.db.sqlite import writers_waiting
@@ -165,12 +173,17 @@ def test_fast_select_returns_what_sqlalchemy_returns(session: Session) -> None:
         fast.rows(connection)
 
 
-def test_the_read_lane_runs_one_read_at_a_time_in_the_order_they_came() -> None:
+def test_the_read_lane_starts_reads_in_the_order_they_came_its_size_at_a_time() -> None:
+    """One at a time on SQLite (the event loop), READ_LANE_THREADS on PostgreSQL."""
     events: list[tuple[str, int]] = []
+    running = {"now": 0, "most": 0}
 
     def read(n: int) -> int:
         events.append(("start", n))
-        time.sleep(0.01)
+        running["now"] += 1
+        running["most"] = max(running["most"], running["now"])
+        time.sleep(0.02)
+        running["now"] -= 1
         events.append(("end", n))
         return n * n
 
@@ -186,14 +199,18 @@ def test_the_read_lane_runs_one_read_at_a_time_in_the_order_they_came() -> None:
                 await anyio.sleep(0.001)  # they arrive in this order
         return results
 
-    assert anyio.run(main) == [0, 1, 4, 9, 16]
-    assert events == [(step, n) for n in range(5) for step in ("start", "end")]
+    assert sorted(anyio.run(main)) == [0, 1, 4, 9, 16]
+    assert [n for step, n in events if step == "start"] == [0, 1, 2, 3, 4]
+    sqlite = get_engine().dialect.name == "sqlite"
+    assert running["most"] == read_lane_size() == (1 if sqlite else READ_LANE_THREADS) > 0
+    if sqlite:  # on the loop itself: each read ends before the next begins
+        assert events == [(step, n) for n in range(5) for step in ("start", "end")]
 
 
 def test_a_read_lane_route_runs_its_handler_on_the_lane_and_a_plain_route_in_the_pool() -> None:
-    """Four requests at once: the lookup's kind of route reads one at a time (the lane), an
-    ordinary route's `def` handlers overlap in FastAPI's pool. Both routes are copied by
-    `include_router`, as the app's are."""
+    """Four requests at once: the lookup's kind of route reads the lane's size at a time (one on
+    SQLite, two on PostgreSQL), an ordinary route's `def` handlers overlap in FastAPI's pool.
+    Both routes are copied by `include_router`, as the app's are."""
     running = {"now": 0, "most": 0}
 
     def read() -> dict[str, int]:
@@ -219,8 +236,8 @@ def test_a_read_lane_route_runs_its_handler_on_the_lane_and_a_plain_route_in_the
                 group.start_soon(client.get, path)
         return running["most"]
 
-    assert anyio.run(most_at_once, "/lane") == 1
-    assert anyio.run(most_at_once, "/pool") > 1
+    assert anyio.run(most_at_once, "/lane") == read_lane_size()
+    assert anyio.run(most_at_once, "/pool") > read_lane_size()
 
 
 def test_sqlite_never_makes_a_connection_wait_for_the_pool(tmp_path: Path) -> None:

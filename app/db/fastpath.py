@@ -10,8 +10,8 @@ Rules: statements are SQLAlchemy Core, built once (filters as bound parameters) 
 once per dialect; rows are plain tuples with the driver's types (SQLite gives dates as ISO
 text); work on the read lane is one short read that never writes.
 Cost: no ORM objects, no result types, no SQLAlchemy events on these statements, so the code
-must know each driver's types; and the read lane runs one read at a time, on SQLite on the
-event loop itself, so a slow read there holds up every request of the worker."""
+must know each driver's types; and the read lane runs one read at a time on SQLite, on the
+event loop itself (a slow read there holds up every request of the worker), two on PostgreSQL."""
 
 import sqlite3
 import threading
@@ -167,21 +167,31 @@ def _positional(dialect: Dialect) -> Dialect:
     return dialect if dialect.positional else cast(Any, type(dialect))(paramstyle="format")
 
 
+# On PostgreSQL, where a lookup waits for the server four times, a second thread reads while the
+# first waits (docs/performance.md#read-lane).
+READ_LANE_THREADS = 2
+
+
 async def in_read_lane(work: Callable[[], _T]) -> _T:
-    """Run `work`, a short blocking read (the villager's lookup), on the read lane: one read at
-    a time per event loop, first come, first served. On SQLite the lane is the loop's own thread:
-    the read waits for no other (WAL readers do not wait for writers) and a thread hop costs more
-    than the read. On PostgreSQL a read waits for the server, so the lane is one thread of its
-    own (not FastAPI's pool, whose threads contend for one GIL) while the loop goes on
-    (docs/performance.md#read-lane)."""
+    """Run `work`, a short blocking read (the villager's lookup), on the read lane: first come,
+    first served, `read_lane_size()` at a time per event loop. On SQLite the lane is the loop's
+    own thread: the read waits for no other (WAL readers do not wait for writers) and a thread
+    hop costs more than the read. On PostgreSQL a read waits for the server, so the lane is
+    READ_LANE_THREADS threads of its own (not FastAPI's pool, whose threads contend for one
+    GIL) while the loop goes on (docs/performance.md#read-lane)."""
     if get_engine().dialect.name == "sqlite":
         return work()
     try:
         lane = _READ_LANE.get()
     except LookupError:
-        lane = CapacityLimiter(1)
+        lane = CapacityLimiter(READ_LANE_THREADS)
         _READ_LANE.set(lane)
     return await to_thread.run_sync(work, limiter=lane)
+
+
+def read_lane_size() -> int:
+    """How many reads the read lane runs at once: one on SQLite, READ_LANE_THREADS elsewhere."""
+    return 1 if get_engine().dialect.name == "sqlite" else READ_LANE_THREADS
 
 
 _READ_LANE: RunVar[CapacityLimiter] = RunVar("read_lane")
@@ -272,7 +282,7 @@ ReadTransactionDep = Annotated[ReadTransaction, Depends(get_read_transaction)]
 
 class ReadLaneRoute(ApiRoute):
     """A route whose plain `def` handler, a short blocking read, runs on the read lane
-    (`in_read_lane`: on SQLite the event loop itself, on PostgreSQL one thread of its
+    (`in_read_lane`: on SQLite the event loop itself, on PostgreSQL two threads of its
     own), not on FastAPI's pool of threads. Its dependencies run first, as on every route, and
     must not block the loop themselves (`app.ratelimit.hit_off_loop`)."""
 
