@@ -6,6 +6,7 @@ import math
 import threading
 import time
 from contextlib import ExitStack
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -173,17 +174,20 @@ def test_fast_select_returns_what_sqlalchemy_returns(session: Session) -> None:
         fast.rows(connection)
 
 
-def test_the_read_lane_starts_reads_in_the_order_they_came_its_size_at_a_time() -> None:
-    """One at a time on SQLite (the event loop), READ_LANE_THREADS on PostgreSQL."""
+def test_the_read_lane_lets_reads_in_in_the_order_they_came_its_size_at_a_time() -> None:
+    """On SQLite one at a time, on the loop itself; on PostgreSQL READ_LANE_THREADS at once."""
+    if get_engine().dialect.name == "sqlite":
+        _reads_one_at_a_time_in_order_on_the_loop()
+    else:
+        _reads_two_at_once_in_order_through_gates()
+
+
+def _reads_one_at_a_time_in_order_on_the_loop() -> None:
     events: list[tuple[str, int]] = []
-    running = {"now": 0, "most": 0}
 
     def read(n: int) -> int:
         events.append(("start", n))
-        running["now"] += 1
-        running["most"] = max(running["most"], running["now"])
-        time.sleep(0.02)
-        running["now"] -= 1
+        time.sleep(0.01)
         events.append(("end", n))
         return n * n
 
@@ -199,12 +203,49 @@ def test_the_read_lane_starts_reads_in_the_order_they_came_its_size_at_a_time() 
                 await anyio.sleep(0.001)  # they arrive in this order
         return results
 
-    assert sorted(anyio.run(main)) == [0, 1, 4, 9, 16]
-    assert [n for step, n in events if step == "start"] == [0, 1, 2, 3, 4]
-    sqlite = get_engine().dialect.name == "sqlite"
-    assert running["most"] == read_lane_size() == (1 if sqlite else READ_LANE_THREADS) > 0
-    if sqlite:  # on the loop itself: each read ends before the next begins
-        assert events == [(step, n) for n in range(5) for step in ("start", "end")]
+    assert anyio.run(main) == [0, 1, 4, 9, 16]
+    assert events == [(step, n) for n in range(5) for step in ("start", "end")]
+    assert read_lane_size() == 1
+
+
+def _reads_two_at_once_in_order_through_gates() -> None:
+    """Each read waits at its own gate: the lane lets in the first READ_LANE_THREADS to come,
+    no more while they read, and the next to come each time one of them ends."""
+    started: list[int] = []
+    lock = threading.Lock()
+    gates = [threading.Event() for _ in range(5)]
+
+    def read(n: int) -> int:
+        with lock:
+            started.append(n)
+        if not gates[n].wait(timeout=10):
+            raise TimeoutError(n)
+        return n
+
+    async def until_started(count: int) -> None:
+        with anyio.fail_after(10):
+            while len(started) < count:
+                await anyio.sleep(0.001)
+
+    async def main() -> list[list[int]]:
+        seen = []
+        async with anyio.create_task_group() as group:
+            for n in range(5):
+                group.start_soon(in_read_lane, partial(read, n))
+                await anyio.sleep(0.001)  # they arrive in this order
+            await until_started(READ_LANE_THREADS)
+            await anyio.sleep(0.05)  # time enough for a third, were it let in
+            seen.append(sorted(started))
+            for n in range(5):
+                gates[n].set()
+                await until_started(min(5, READ_LANE_THREADS + n + 1))
+            seen.append(started[READ_LANE_THREADS:])
+        return seen
+
+    first, then = anyio.run(main)
+    assert READ_LANE_THREADS == read_lane_size() > 1
+    assert first == list(range(READ_LANE_THREADS))
+    assert then == list(range(READ_LANE_THREADS, 5))
 
 
 def test_a_read_lane_route_runs_its_handler_on_the_lane_and_a_plain_route_in_the_pool() -> None:
@@ -212,12 +253,15 @@ def test_a_read_lane_route_runs_its_handler_on_the_lane_and_a_plain_route_in_the
     SQLite, two on PostgreSQL), an ordinary route's `def` handlers overlap in FastAPI's pool.
     Both routes are copied by `include_router`, as the app's are."""
     running = {"now": 0, "most": 0}
+    lock = threading.Lock()
 
     def read() -> dict[str, int]:
-        running["now"] += 1
-        running["most"] = max(running["most"], running["now"])
+        with lock:
+            running["now"] += 1
+            running["most"] = max(running["most"], running["now"])
         time.sleep(0.02)
-        running["now"] -= 1
+        with lock:
+            running["now"] -= 1
         return {"ok": 1}
 
     lane, pool = ApiRouter(route_class=ReadLaneRoute), ApiRouter(route_class=ApiRoute)

@@ -177,8 +177,9 @@ async def in_read_lane(work: Callable[[], _T]) -> _T:
     first served, `read_lane_size()` at a time per event loop. On SQLite the lane is the loop's
     own thread: the read waits for no other (WAL readers do not wait for writers) and a thread
     hop costs more than the read. On PostgreSQL a read waits for the server, so the lane is
-    READ_LANE_THREADS threads of its own (not FastAPI's pool, whose threads contend for one
-    GIL) while the loop goes on (docs/performance.md#read-lane)."""
+    anyio's worker threads under a limit of its own, READ_LANE_THREADS reads at once (not
+    FastAPI's limit of 40, whose threads contend for one GIL), while the loop goes on
+    (docs/performance.md#read-lane)."""
     if get_engine().dialect.name == "sqlite":
         return work()
     try:
@@ -282,9 +283,9 @@ ReadTransactionDep = Annotated[ReadTransaction, Depends(get_read_transaction)]
 
 class ReadLaneRoute(ApiRoute):
     """A route whose plain `def` handler, a short blocking read, runs on the read lane
-    (`in_read_lane`: on SQLite the event loop itself, on PostgreSQL two threads of its
-    own), not on FastAPI's pool of threads. Its dependencies run first, as on every route, and
-    must not block the loop themselves (`app.ratelimit.hit_off_loop`)."""
+    (`in_read_lane`: on SQLite the event loop itself, on PostgreSQL worker threads, two reads
+    at once), not under FastAPI's limit of 40 threads. Its dependencies run first, as on every
+    route, and must not block the loop themselves (`app.ratelimit.hit_off_loop`)."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         super().__init__(path, run_by(in_read_lane, endpoint), **kwargs)
