@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, KeysView
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import IO, Any
@@ -231,9 +231,9 @@ class AccessLog:
     def write(self, method: str, route: str, status: int, duration_ms: float) -> None:
         if not self.logger.isEnabledFor(logging.INFO):
             return
-        extra = {"method": method, "route": route, "status": status, "duration_ms": duration_ms}
-        handler = self._sole_handler(extra.keys())
+        handler = self._sole_handler()
         if handler is None or not _plain_access_values(status, duration_ms):
+            extra = {"method": method, "route": route, "status": status, "duration_ms": duration_ms}
             self.logger.info("request", extra=extra)
         elif not anonymous_var.get():  # as RequestIdFilter drops it
             formatter: Any = handler.formatter
@@ -242,10 +242,10 @@ class AccessLog:
             )
             handler.write_line(line, logging.INFO)
 
-    def _sole_handler(self, fields: KeysView[str]) -> BatchedStreamHandler | None:
+    def _sole_handler(self) -> BatchedStreamHandler | None:
         """The one handler a line of the logger reaches, when it is one the line can be handed
-        to as it is (set up as `configure_logging` sets it up, its formatter keeping `fields`);
-        None otherwise."""
+        to as it is (set up as `configure_logging` sets it up, its formatter keeping the access
+        line's fields); None otherwise."""
         found: list[logging.Handler] = []
         logger: logging.Logger | None = self.logger
         while logger is not None:
@@ -260,13 +260,16 @@ class AccessLog:
         if (
             type(handler) is BatchedStreamHandler
             and type(formatter) is JsonLineFormatter
-            and not formatter._skip_fields.intersection(fields)
+            and not formatter._skip_fields.intersection(_ACCESS_FIELDS)
             and handler.level <= logging.INFO
             and handler.filters
             and all(type(f) is RequestIdFilter for f in handler.filters)
         ):
             return handler
         return None
+
+
+_ACCESS_FIELDS = ("method", "route", "status", "duration_ms")  # the extra fields of a record
 
 
 def _plain_access_values(status: int, duration_ms: float) -> bool:
