@@ -125,6 +125,14 @@ def _check(page: Page, base: str, name: str) -> None:
             page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
+def _said(page: Page) -> str:
+    """What the page said after a form was sent; a refusal fails with its own words."""
+    said = page.locator("#said, p.error").first
+    said.wait_for()
+    assert said.get_attribute("id") == "said", f"{page.url}: {page.inner_text('main')}"
+    return said.inner_text()
+
+
 @pytest.mark.parametrize("phone", PHONES)
 def test_every_page_fits_a_phone_360_px_wide(
     playwright: Playwright,  # noqa: F811
@@ -232,14 +240,17 @@ def test_a_villager_in_wechat_does_everything_by_tapping(
     assert page.context.cookies() == []  # the tip and objection pages set none
 
     page.goto(f"{demo.base}/?village={SANGUANZHAI}")
-    page.locator("a.survey").first.click()
-    for fieldset in page.locator("#survey fieldset").all():
+    with page.expect_navigation():  # `all()` below does not wait: the whole form must be in
+        page.locator("a.survey").first.click()
+    fieldsets = page.locator("#survey fieldset").all()
+    assert len(fieldsets) == len(survey_data()["questions"])
+    for fieldset in fieldsets:
         for group in fieldset.locator(".stars").all() or [fieldset]:
             choice = group.locator("label.choice").first
             if choice.count():
                 choice.click()
     page.click("#submit")
-    assert "感谢您参加测评" in page.inner_text("#said")
+    assert "感谢您参加测评" in _said(page)
     _check(page, demo.base, "flow-5-survey-done")
 
     page.goto(f"{demo.base}/inquiries")
