@@ -35,7 +35,7 @@ from app.db.fastpath import (
     read_lane_size,
     read_transaction,
 )
-from app.db.sqlite import writers_waiting
+from app.db.sqlite import SORTS_ON_DISK, writers_waiting
 from app.errors import Conflict, NotFound
 from app.main import create_app
 from app.regions.models import Region
@@ -421,3 +421,30 @@ def test_a_request_session_commits_a_write_and_rolls_back_a_failed_one(committed
         assert session.get(Region, village).name == "丁村一"  # type: ignore[union-attr]
     # every request's connection went back to the pool: none is left checked out
     assert engine_for(committed_db).pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+def test_a_sorting_transaction_keeps_its_temporary_tables_in_a_file_and_then_memory_again(
+    tmp_path: Path,
+) -> None:
+    # A screening run's (SORTS_ON_DISK): in memory, what it grouped and sorted grew the process
+    # with the payouts. Every other transaction keeps them in memory, where they cost less.
+    engine = engine_for(f"sqlite:///{tmp_path / 'sorts.db'}")
+    sorting = engine.execution_options(**{SORTS_ON_DISK: True})
+    memory, in_a_file = 2, 1  # SQLite's numbers for temp_store
+
+    def temp_store(connection: Any) -> tuple[int, int]:
+        driver = connection.connection.driver_connection
+        return connection.execute(text("PRAGMA temp_store")).scalar_one(), id(driver)
+
+    with engine.begin() as connection:
+        before, driver = temp_store(connection)
+    with sorting.begin() as connection:
+        during, sorting_driver = temp_store(connection)
+        connection.execute(text("CREATE TEMPORARY TABLE pairs (person_id INTEGER PRIMARY KEY)"))
+        connection.execute(text("INSERT INTO pairs VALUES (1), (2)"))
+        assert connection.execute(text("SELECT count(*) FROM pairs")).scalar_one() == 2
+    with engine.begin() as connection:
+        after, after_driver = temp_store(connection)
+    assert (before, during, after) == (memory, in_a_file, memory)
+    assert driver == sorting_driver == after_driver  # one connection, set back at check-in
+    engine.dispose()

@@ -15,7 +15,13 @@ from starlette.concurrency import run_in_threadpool
 
 from app.config import get_settings
 from app.db.postgres import postgres_engine
-from app.db.sqlite import GIVES_WAY, REFERENCES_CHECKED, WRITE_INTENT, sqlite_engine
+from app.db.sqlite import (
+    GIVES_WAY,
+    REFERENCES_CHECKED,
+    SORTS_ON_DISK,
+    WRITE_INTENT,
+    sqlite_engine,
+)
 from app.errors import LianyunError
 
 _READ_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -52,6 +58,18 @@ def bulk_write_session_scope() -> sessionmaker[Session]:
     lets waiting writers go first (GIVES_WAY) and checks its rows' references itself (see
     REFERENCES_CHECKED)."""
     return _sessionmaker_for(_bulk_writing(get_engine()))
+
+
+def sorting_session_scope() -> sessionmaker[Session]:
+    """Like `session_scope`, for a transaction that sorts and groups whole tables (a screening
+    run): on SQLite its temporary tables go to a file, so that the process does not grow with
+    the payouts (see SORTS_ON_DISK)."""
+    return _sessionmaker_for(_sorting(get_engine()))
+
+
+@lru_cache
+def _sorting(engine: Engine) -> Engine:
+    return engine.execution_options(**{SORTS_ON_DISK: True})
 
 
 @lru_cache

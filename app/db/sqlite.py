@@ -35,7 +35,14 @@ GIVES_WAY = "lianyun_gives_way"
 # app.db.postgres). Every other connection still enforces them, so no row the sync refers to
 # can go away.
 REFERENCES_CHECKED = "lianyun_references_checked"
+# An execution option: this transaction sorts and groups whole tables (a screening run). On
+# SQLite its temporary tables and B-trees then go to a temporary file, paged through a small
+# cache, instead of the process's memory, where they grew with the payouts (47 MB at 1 000 000
+# lines: docs/performance.md#sorts-on-disk); set back at check-in. PostgreSQL's work_mem bounds
+# them already.
+SORTS_ON_DISK = "lianyun_sorts_on_disk"
 
+TEMP_STORE = "PRAGMA temp_store=MEMORY"  # but in transactions with SORTS_ON_DISK
 PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA foreign_keys=ON",
@@ -44,7 +51,7 @@ PRAGMAS = (
     # 16 MiB a connection: the pages a sync page writes to stay in memory; more only grew the
     # sync's RSS with the database (docs/performance.md#page-cache)
     "PRAGMA cache_size=-16384",
-    "PRAGMA temp_store=MEMORY",
+    TEMP_STORE,
     "PRAGMA wal_autocheckpoint=20000",
 )
 
@@ -204,6 +211,11 @@ def sqlite_engine(url: str) -> Engine:
             # Only outside a transaction does this take effect; turned on again at check-in.
             driver.execute("PRAGMA foreign_keys=OFF")
             connection.connection.info[REFERENCES_CHECKED] = True
+        if options.get(SORTS_ON_DISK):
+            # Outside a transaction: a change within one fails once the connection has temporary
+            # tables (and drops them: a screening run makes its own).
+            driver.execute("PRAGMA temp_store=FILE")
+            connection.connection.info[SORTS_ON_DISK] = True
         if not options.get(WRITE_INTENT):
             driver.execute("BEGIN")
         elif turn is None:
@@ -221,5 +233,7 @@ def sqlite_engine(url: str) -> Engine:
     def _on_checkin(dbapi_connection: Any, record: Any) -> None:
         if record.info.pop(REFERENCES_CHECKED, False):
             dbapi_connection.execute("PRAGMA foreign_keys=ON")
+        if record.info.pop(SORTS_ON_DISK, False):
+            dbapi_connection.execute(TEMP_STORE)
 
     return engine

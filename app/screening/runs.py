@@ -33,7 +33,7 @@ from app import collector
 from app.audit import service as audit
 from app.config import Settings
 from app.db.base import dialect_insert, utcnow
-from app.db.engines import session_scope
+from app.db.engines import session_scope, sorting_session_scope
 from app.pagination import PageParams, paginate
 from app.screening import checks, flagging, objections
 from app.screening.flagging import Finding
@@ -263,7 +263,7 @@ def _recorded_run(
         )
         return None
     try:
-        with session_scope().begin() as session:
+        with sorting_session_scope().begin() as session:
             run = carry_out(session, run_id, rules=rules)
             if settles:
                 _settle(session, settles)

@@ -5,9 +5,11 @@ import logging
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.config import get_settings
 from app.db.engines import engine_for, session_scope
+from app.db.sqlite import SORTS_ON_DISK
 from app.screening import runs
 from app.screening.models import Flag, ScreeningRun
 from app.screening.rules import RuleCode
@@ -73,4 +75,23 @@ def test_a_screening_failure_leaves_the_sync_succeeded(
     assert "screening failed" in logged
     for secret in (ID_A, ID_B, "张秀英"):
         assert secret not in logged
+    engine_for(committed_db).dispose()
+
+
+def test_the_syncs_screening_sorts_whole_tables_on_disk(
+    committed_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A run groups and sorts every paid line: on SQLite in memory its temporary tables grew
+    # the sync's process with the payouts (tests/test_db.py holds what the option does there).
+    options: list[object] = []
+
+    def finder(session: Session, _scope: object) -> list[object]:
+        options.append(session.connection().get_execution_options().get(SORTS_ON_DISK))
+        return []
+
+    monkeypatch.setitem(runs.RULE_FINDERS, RuleCode.duplicate, finder)
+    with serving(TinyFeed([record(1), record(2)])) as url:
+        sync = service.run_sync(get_settings(), trigger="cli", client=client_for(url))
+    assert sync.outcome == "succeeded" and _screening_runs()[0].outcome == "succeeded"
+    assert options == [True]
     engine_for(committed_db).dispose()
