@@ -447,4 +447,10 @@ def test_a_sorting_transaction_keeps_its_temporary_tables_in_a_file_and_then_mem
         after, after_driver = temp_store(connection)
     assert (before, during, after) == (memory, in_a_file, memory)
     assert driver == sorting_driver == after_driver  # one connection, set back at check-in
+    # A connection lost in such a transaction is closed and goes back to the pool: there is
+    # nothing to set back (the check-in once failed on it, and the pool kept it checked out).
+    lost = sorting.connect()
+    lost.begin()
+    lost.invalidate()
+    assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
     engine.dispose()

@@ -231,9 +231,13 @@ def sqlite_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "checkin")
     def _on_checkin(dbapi_connection: Any, record: Any) -> None:
-        if record.info.pop(REFERENCES_CHECKED, False):
+        references_checked = record.info.pop(REFERENCES_CHECKED, False)
+        sorts_on_disk = record.info.pop(SORTS_ON_DISK, False)
+        if dbapi_connection is None:  # invalidated and closed: nothing of it is kept
+            return
+        if references_checked:
             dbapi_connection.execute("PRAGMA foreign_keys=ON")
-        if record.info.pop(SORTS_ON_DISK, False):
+        if sorts_on_disk:
             dbapi_connection.execute(TEMP_STORE)
 
     return engine

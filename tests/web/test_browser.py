@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Page, Playwright, expect
+from playwright.sync_api import Locator, Page, Playwright, expect
 
 from tests.onboarding.factories import ANDROID_WECHAT, DESKTOP, IPHONE_SAFARI
 from tests.onboarding.test_browser import CHROMIUM, FLAGS, WIDTH, playwright  # noqa: F401
@@ -125,6 +125,14 @@ def _check(page: Page, base: str, name: str) -> None:
             page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
+def _open(page: Page, target: str | Locator) -> None:
+    """Taps a link or a button that opens a page, and waits until that page has loaded: a tap
+    returns once the page starts to come, and what does not wait (`all()`, `count()`, an
+    image's size) would read it half there on a slow network."""
+    with page.expect_navigation():
+        (page.locator(target) if isinstance(target, str) else target).click()
+
+
 def _said(page: Page) -> str:
     """What the page said after a form was sent; a refusal fails with its own words."""
     said = page.locator("#said, p.error").first
@@ -201,26 +209,26 @@ def test_a_villager_in_wechat_does_everything_by_tapping(
 ) -> None:
     page = _phone(playwright, ANDROID_WECHAT)
     page.goto(demo.poster_url)  # the URL of the printed poster's QR code
-    page.click("#use-now")
+    _open(page, "#use-now")
     assert "三官寨村" in page.inner_text("#village")
     _check(page, demo.base, "flow-1-village-home")
 
-    page.click("#go-lookup")
+    _open(page, "#go-lookup")
     page.fill("#id_number", demo.id_number)
     page.fill("#name", demo.name)
-    page.click("#submit")
+    _open(page, "#submit")
     assert "的补贴" in page.inner_text("#person")
     assert demo.id_number not in page.content() and demo.id_number not in page.url
     assert page.locator("#by-category svg rect").count() >= 1
     _check(page, demo.base, "flow-2-lookup-answer")
 
     page.goto(f"{demo.base}/?village={demo.village}")  # the villager's own village
-    page.click("#go-list")
+    _open(page, "#go-list")
     line = page.locator("#lines li").first.inner_text()
-    page.locator("#lines .object").first.click()
+    _open(page, page.locator("#lines .object").first)
     assert line.split()[0] in page.inner_text("#line")
     page.fill("#reason", "这个人早就搬到县城了")
-    page.click("#submit")
+    _open(page, "#submit")
     code = page.inner_text("#receipt-code")
     assert re.fullmatch(r"\d{4} \d{4} \d{4} \d{4}", code)
     image = page.locator("#receipt-image")
@@ -234,14 +242,13 @@ def test_a_villager_in_wechat_does_everything_by_tapping(
     photo = tmp_path / "photo.png"
     photo.write_bytes(png())
     page.set_input_files("#attachments", str(photo))
-    page.click("#submit")
+    _open(page, "#submit")
     assert re.fullmatch(r"\d{4} \d{4} \d{4} \d{4}", page.inner_text("#receipt-code"))
     _check(page, demo.base, "flow-4-tip-receipt")
     assert page.context.cookies() == []  # the tip and objection pages set none
 
     page.goto(f"{demo.base}/?village={SANGUANZHAI}")
-    with page.expect_navigation():  # `all()` below does not wait: the whole form must be in
-        page.locator("a.survey").first.click()
+    _open(page, page.locator("a.survey").first)
     fieldsets = page.locator("#survey fieldset").all()
     assert len(fieldsets) == len(survey_data()["questions"])
     for fieldset in fieldsets:
@@ -249,36 +256,36 @@ def test_a_villager_in_wechat_does_everything_by_tapping(
             choice = group.locator("label.choice").first
             if choice.count():
                 choice.click()
-    page.click("#submit")
+    _open(page, "#submit")
     assert "感谢您参加测评" in _said(page)
     _check(page, demo.base, "flow-5-survey-done")
 
     page.goto(f"{demo.base}/inquiries")
-    page.click(f'a[href="/inquiries/{demo.inquiry}"]')
-    page.click("#resolved")
+    _open(page, f'a[href="/inquiries/{demo.inquiry}"]')
+    _open(page, "#resolved")
     expect(page.locator("#message")).to_be_visible()  # waits for the answer's page to show
     _check(page, demo.base, "flow-6-inquiry-vote")
 
     page.goto(f"{demo.base}/?village={HUANGLIU}")
-    page.click("#go-cases")  # 本村通报
+    _open(page, "#go-cases")  # 本村通报
     assert "黄柳村" in page.inner_text("h2")
-    page.locator("#results a").first.click()
+    _open(page, page.locator("#results a").first)
     expect(page.locator("#text")).to_be_visible()  # the click returns once the URL changes
     _check(page, demo.base, "flow-7-village-case")
 
     page.goto(f"{demo.base}/?village={SANGUANZHAI}")
     cookies = page.context.cookies()  # the inquiry page's phone cookie
-    page.click("#go-questions")  # 云端话廉
-    page.click("#ask")
+    _open(page, "#go-questions")  # 云端话廉
+    _open(page, "#ask")
     page.fill("#title", "村里的路灯什么时候修")
     page.fill("#body", "村口的三盏路灯坏了两个月了，晚上老人出门看不见路。")
-    page.click("#submit")
+    _open(page, "#submit")
     code = page.inner_text("#receipt-code")
     assert re.fullmatch(r"\d{4} \d{4} \d{4} \d{4}", code)
     _check(page, demo.base, "flow-8-question-code")
     page.goto(f"{demo.base}/questions/mine")
     page.fill("#code", code)
-    page.click("#submit")
+    _open(page, "#submit")
     assert "已收到，等待交办" in page.inner_text("#status")
     _check(page, demo.base, "flow-9-my-question")
     assert page.context.cookies() == cookies  # asking and the asker's page set none
