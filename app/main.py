@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from app import __version__, public_writes
+from app import __version__, public_writes, security
 from app.api import ROUTERS, SERVED_FIRST, TAGS
 from app.compression import GZipMiddleware
 from app.config import get_settings
@@ -32,6 +32,7 @@ DESCRIPTION = """廉韵（Lianyun）：县级惠民惠农资金公开与监督�
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     scheduler = start_scheduler(get_settings()) if app.state.schedule_jobs else None
+    security.dummy_hash()  # the first sign-in with an unknown username costs what any other does
     # What startup built (routes, schemas, table metadata) lives as long as the process. Kept
     # out of the collector's sight, it is no longer scanned by every full collection, which
     # stalled all requests in flight (see docs/performance.md#startup-objects-frozen). Once per

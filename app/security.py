@@ -4,6 +4,7 @@ import hashlib
 import secrets
 import uuid
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -29,8 +30,15 @@ CLOCK_SKEW_SECONDS = 60
 MAX_STAFF_ID = 2**31 - 1
 
 _hasher = PasswordHasher()  # argon2id with the library's RFC 9106 low-memory profile
-# Verified against when the username is unknown, so that both paths cost the same.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@lru_cache(maxsize=1)
+def dummy_hash() -> str:
+    """A hash of a random password, verified against when the username is unknown, so that both
+    paths cost the same. Made when first asked for, and the web app asks at startup: made at
+    import, it cost every process 64 MiB of peak memory and 0.1 s, the sync's included
+    (docs/performance.md#dummy-hash-made-at-startup)."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 def hash_password(password: str) -> str:
@@ -39,7 +47,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash or dummy_hash(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 
