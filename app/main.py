@@ -31,8 +31,8 @@ DESCRIPTION = """廉韵（Lianyun）：县级惠民惠农资金公开与监督�
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    scheduler = start_scheduler(get_settings()) if app.state.schedule_jobs else None
     security.dummy_hash()  # the first sign-in with an unknown username costs what any other does
+    scheduler = start_scheduler(get_settings()) if app.state.schedule_jobs else None
     # What startup built (routes, schemas, table metadata) lives as long as the process. Kept
     # out of the collector's sight, it is no longer scanned by every full collection, which
     # stalled all requests in flight (see docs/performance.md#startup-objects-frozen). Once per

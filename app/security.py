@@ -36,7 +36,7 @@ _hasher = PasswordHasher()  # argon2id with the library's RFC 9106 low-memory pr
 def dummy_hash() -> str:
     """A hash of a random password, verified against when the username is unknown, so that both
     paths cost the same. Made when first asked for, and the web app asks at startup: made at
-    import, it cost every process 64 MiB of peak memory and 0.1 s, the sync's included
+    import, it cost every process 64 MiB of peak memory and about 0.15 s, the sync's included
     (docs/performance.md#dummy-hash-made-at-startup)."""
     return _hasher.hash(secrets.token_urlsafe(16))
 

@@ -1,7 +1,5 @@
 import base64
 import json
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime
 
@@ -13,7 +11,6 @@ from jose import jwt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app import security
 from app.audit.models import AuditEntry
 from app.config import get_settings
 from app.staff.models import Role
@@ -592,27 +589,3 @@ def test_a_region_that_does_not_fit_is_explained(client: TestClient, session: Se
         client.get("/api/v1/admin/staff/999999", headers=headers), 404, "not_found"
     )
     assert missing["detail"] == "没有这个工作人员"
-
-
-def test_the_unknown_username_hash_is_made_by_the_web_apps_startup_not_by_an_import(
-    app: FastAPI,
-) -> None:
-    # An unknown username is checked against it, at the cost of a known one's password; an
-    # argon2 hash takes 64 MiB: made at import, every process paid it, the nightly sync's too.
-    imported = subprocess.run(
-        [sys.executable, "-c", IMPORT_AS_THE_SYNC],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert imported.stdout.split() == ["0"]
-    security.dummy_hash.cache_clear()
-    with TestClient(app):
-        assert security.dummy_hash.cache_info().currsize == 1
-
-
-# What `lianyun sync` imports before its first page; prints how many dummy hashes were made.
-IMPORT_AS_THE_SYNC = (
-    "import app.cli, app.sync.service, app.screening.runs, app.security as s; "
-    "print(s.dummy_hash.cache_info().currsize)"
-)
