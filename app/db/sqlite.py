@@ -42,10 +42,11 @@ REFERENCES_CHECKED = "lianyun_references_checked"
 # them already.
 SORTS_ON_DISK = "lianyun_sorts_on_disk"
 
+FOREIGN_KEYS = "PRAGMA foreign_keys=ON"  # but in transactions with REFERENCES_CHECKED
 TEMP_STORE = "PRAGMA temp_store=MEMORY"  # but in transactions with SORTS_ON_DISK
 PRAGMAS = (
     "PRAGMA journal_mode=WAL",
-    "PRAGMA foreign_keys=ON",
+    FOREIGN_KEYS,
     "PRAGMA busy_timeout=10000",
     "PRAGMA synchronous=NORMAL",
     # 16 MiB a connection: the pages a sync page writes to stay in memory; more only grew the
@@ -173,6 +174,16 @@ def _queue_writers(engine: Engine) -> threading.Lock:
     return queue
 
 
+# The execution options that change a pragma for their transaction: the pragma run before its
+# BEGIN, and the one that sets it back at check-in. Both outside a transaction: foreign_keys
+# takes effect only there, and a change of temp_store within one fails once the connection has
+# temporary tables (it drops them: a screening run makes its own).
+_OPTION_PRAGMAS = {
+    REFERENCES_CHECKED: ("PRAGMA foreign_keys=OFF", FOREIGN_KEYS),
+    SORTS_ON_DISK: ("PRAGMA temp_store=FILE", TEMP_STORE),
+}
+
+
 def sqlite_engine(url: str) -> Engine:
     """An engine for a SQLite URL, with its pragmas, the execution options above and the
     writers' turns. The pool never makes a checkout wait (no limit on overflow): reads run on
@@ -207,15 +218,10 @@ def sqlite_engine(url: str) -> Engine:
         # On the driver itself: SQLAlchemy's execution path costs more than the BEGIN, on every
         # transaction.
         driver: Any = connection.connection.driver_connection
-        if options.get(REFERENCES_CHECKED):
-            # Only outside a transaction does this take effect; turned on again at check-in.
-            driver.execute("PRAGMA foreign_keys=OFF")
-            connection.connection.info[REFERENCES_CHECKED] = True
-        if options.get(SORTS_ON_DISK):
-            # Outside a transaction: a change within one fails once the connection has temporary
-            # tables (and drops them: a screening run makes its own).
-            driver.execute("PRAGMA temp_store=FILE")
-            connection.connection.info[SORTS_ON_DISK] = True
+        for option, (pragma, _set_back) in _OPTION_PRAGMAS.items():
+            if options.get(option):
+                driver.execute(pragma)
+                connection.connection.info[option] = True
         if not options.get(WRITE_INTENT):
             driver.execute("BEGIN")
         elif turn is None:
@@ -231,13 +237,10 @@ def sqlite_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "checkin")
     def _on_checkin(dbapi_connection: Any, record: Any) -> None:
-        references_checked = record.info.pop(REFERENCES_CHECKED, False)
-        sorts_on_disk = record.info.pop(SORTS_ON_DISK, False)
+        options = [option for option in _OPTION_PRAGMAS if record.info.pop(option, False)]
         if dbapi_connection is None:  # invalidated and closed: nothing of it is kept
             return
-        if references_checked:
-            dbapi_connection.execute("PRAGMA foreign_keys=ON")
-        if sorts_on_disk:
-            dbapi_connection.execute(TEMP_STORE)
+        for option in options:
+            dbapi_connection.execute(_OPTION_PRAGMAS[option][1])
 
     return engine

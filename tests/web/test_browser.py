@@ -263,14 +263,14 @@ def test_a_villager_in_wechat_does_everything_by_tapping(
     page.goto(f"{demo.base}/inquiries")
     _open(page, f'a[href="/inquiries/{demo.inquiry}"]')
     _open(page, "#resolved")
-    expect(page.locator("#message")).to_be_visible()  # waits for the answer's page to show
+    expect(page.locator("#message")).to_be_visible()  # the vote's answer
     _check(page, demo.base, "flow-6-inquiry-vote")
 
     page.goto(f"{demo.base}/?village={HUANGLIU}")
     _open(page, "#go-cases")  # 本村通报
     assert "黄柳村" in page.inner_text("h2")
     _open(page, page.locator("#results a").first)
-    expect(page.locator("#text")).to_be_visible()  # the click returns once the URL changes
+    expect(page.locator("#text")).to_be_visible()  # the case itself, not the list
     _check(page, demo.base, "flow-7-village-case")
 
     page.goto(f"{demo.base}/?village={SANGUANZHAI}")
