@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from app.db.engines import (
     SessionDep,
-    bulk_write_session_scope,
+    bulk_write_session,
     engine_for,
     get_engine,
     session_scope,
@@ -87,7 +87,7 @@ def test_a_write_request_goes_in_at_the_syncs_next_commit_not_at_its_end(
     answered = threading.Event()
 
     def sync() -> None:
-        with bulk_write_session_scope()() as session:
+        with bulk_write_session() as session:
             for i in range(200):
                 take_write_lock(session.connection(), locked)
                 time.sleep(0.05)  # storing pages, holding the write lock
@@ -136,7 +136,7 @@ def test_writes_go_on_when_the_writers_turn_file_cannot_be_made(committed_db: st
             data={"username": "clerk-without-turns", "password": DEFAULT_PASSWORD},
         )
     assert response.status_code == 200, response.text
-    with bulk_write_session_scope()() as session:
+    with bulk_write_session() as session:
         assert not writers_waiting(session)
         session.execute(text("UPDATE region SET name = name WHERE code = '511923000000'"))
         session.commit()

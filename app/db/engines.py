@@ -53,11 +53,19 @@ def session_scope() -> sessionmaker[Session]:
     return _sessionmaker_for(get_engine())
 
 
-def bulk_write_session_scope() -> sessionmaker[Session]:
-    """Like `session_scope`, for the sync: it writes in every transaction (see WRITE_INTENT),
-    lets waiting writers go first (GIVES_WAY) and checks its rows' references itself (see
-    REFERENCES_CHECKED)."""
-    return _sessionmaker_for(_bulk_writing(get_engine()))
+@contextmanager
+def bulk_write_session() -> Iterator[Session]:
+    """A Session for the sync: it writes in every transaction (see WRITE_INTENT), lets waiting
+    writers go first (GIVES_WAY) and checks its rows' references itself (see
+    REFERENCES_CHECKED). All its transactions go on one connection, held until the block
+    ends: from the pool, a commit's next transaction could get another connection (the lease's
+    heartbeat hands one back between them), which then filled a page cache and prepared
+    statements of its own (docs/performance.md#one-connection-for-the-sync)."""
+    with (
+        _bulk_writing(get_engine()).connect() as connection,
+        Session(bind=connection, expire_on_commit=False) as session,
+    ):
+        yield session
 
 
 def sorting_session_scope() -> sessionmaker[Session]:

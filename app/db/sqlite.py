@@ -198,6 +198,10 @@ def sqlite_engine(url: str) -> Engine:
         connect_args={"check_same_thread": False, "timeout": 10},
         pool_size=5,
         max_overflow=-1,
+        # The connection handed back last is handed out first: its page cache is the warm one,
+        # and the others', left alone, are not filled too (the screening after a sync reads on
+        # the sync's connection: docs/performance.md#one-connection-for-the-sync).
+        pool_use_lifo=True,
     )
     turn = _writers_turn(engine.url.database)
     queue = _queue_writers(engine)

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from app import collector
 from app.config import Settings
 from app.db.base import utcnow
-from app.db.engines import bulk_write_session_scope, session_scope
+from app.db.engines import bulk_write_session, session_scope
 from app.db.sqlite import writers_waiting
 from app.regions.models import Region, RegionLevel
 from app.subsidies import service as subsidies_service
@@ -123,7 +123,7 @@ def store_pages(source: PageSource, run: Run, policy: CommitPolicy) -> None:
     checked); on any other error what is uncommitted is rolled back, and the cursor stays
     after the last page committed."""
     known_persons = subsidies_service.KnownPersons()
-    with source, bulk_write_session_scope()() as session, collector.paused() as collect:
+    with source, bulk_write_session() as session, collector.paused() as collect:
         for page in _committing_on_feed_failure(source, session):
             store_page(session, run, page, known_persons)
             if policy.due(session, stored=page.fetched + 1, next_page_ready=source.ready):
