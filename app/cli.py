@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from app.config import ConfigError, get_settings
-from app.db.engines import is_sqlite, session_scope
+from app.db.engines import is_sqlite, session_scope, sorting_session_scope
 from app.db.migrations import upgrade_head
 from app.logs import configure_logging
 
@@ -346,7 +346,7 @@ def _demo_screening(config: "MockFeedConfig") -> None:
 
     settings = get_settings()
     files = reference_lists(FeedGenerator(config)).files()
-    with session_scope().begin() as session:
+    with sorting_session_scope().begin() as session:
         member = staff_service.find_by_username(session, DEMO_COMMISSION)
         periods = store.village_periods(session, DEMO_POSTER_VILLAGE)
         if member is None or not periods:

@@ -1,10 +1,10 @@
 """Engines, sessions and transactions. Only this package opens transactions: a request gets one
 through `SessionDep` (or `ReadSessionDep`), other code through `session_scope`."""
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Any
 
 import anyio.to_thread
 from anyio import CancelScope, CapacityLimiter
@@ -12,6 +12,7 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
 
 from app.config import get_settings
 from app.db.postgres import postgres_engine
@@ -23,6 +24,7 @@ from app.db.sqlite import (
     sqlite_engine,
 )
 from app.errors import LianyunError
+from app.routing import ApiRoute
 
 _READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -118,10 +120,11 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     request, on a thread of its own rather than one of the pool's, which may all be waiting
     for the turn this one holds."""
     writes = request.method not in _READ_METHODS
+    sessions = sorting_session_scope if request.scope.get(_SORTS) else session_scope
     if writes:
-        session, opened = await run_in_threadpool(_open_session, writes)
+        session, opened = await run_in_threadpool(_open_session, writes, sessions)
     else:
-        session, opened = _open_session(writes)
+        session, opened = _open_session(writes, sessions)
     try:
         yield session
     except BaseException as exc:
@@ -132,14 +135,36 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         await _in_own_thread(opened.close)
 
 
-def _open_session(writes: bool) -> tuple[Session, ExitStack]:
+def _open_session(
+    writes: bool, sessions: Callable[[], sessionmaker[Session]]
+) -> tuple[Session, ExitStack]:
     """A Session in its transaction, and what closes both; for a write, its write turn taken."""
     with ExitStack() as stack:
-        session = stack.enter_context(session_scope()())
+        session = stack.enter_context(sessions()())
         stack.enter_context(transaction(session))
         if writes:
             session.connection(execution_options={WRITE_INTENT: True})
         return session, stack.pop_all()
+
+
+_SORTS = "lianyun.sorts_whole_tables"
+
+
+class SortingRoute(ApiRoute):
+    """A route whose request sorts and groups whole tables in its transaction (a staff
+    member's screening run; a list uploaded or a standard set, which screen again): its
+    request's Session (`SessionDep`, one for the request and its dependencies, as on any
+    route) comes from `sorting_session_scope`, so that on SQLite the API worker does not grow
+    with the payouts (see SORTS_ON_DISK)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def sorting_handler(request: Request) -> Response:
+            request.scope[_SORTS] = True
+            return await handler(request)
+
+        return sorting_handler
 
 
 async def _in_own_thread(work: Callable[..., object], *args: object) -> None:

@@ -6,7 +6,7 @@ from fastapi import Depends, Path, Request, status
 from pydantic import BaseModel, ConfigDict
 
 from app.config import SettingsDep
-from app.db.engines import SessionDep
+from app.db.engines import SessionDep, SortingRoute
 from app.errors import problems
 from app.routing import ApiRoute, ApiRouter
 from app.schemas import Text
@@ -79,8 +79,17 @@ def list_lists(session: SessionDep, staff: Screener) -> list[ListRead]:
     return lists.list_lists(session)
 
 
-@router.post(
+def upload_list(
+    staff: Screener, kind: ListKind, data: ListFile, session: SessionDep, settings: SettingsDep
+) -> ListUploadRead:
+    # `staff` first: the caller is known before the body is read.
+    return lists.upload_list(session, kind, data=data, actor=staff, settings=settings)
+
+
+router.add_api_route(
     "/lists/{kind}",
+    upload_list,
+    methods=["POST"],
     summary="上传名单 CSV，整份替换旧名单（身份证号到达即转为密钥哈希，不保存、不记录）",
     description=(
         "表头：deceased 为 `id_number,died_on`；public_employees 为 `id_number`；"
@@ -92,12 +101,8 @@ def list_lists(session: SessionDep, staff: Screener) -> list[ListRead]:
     response_model=ListUploadRead,
     responses=problems(401, 403, 422),
     openapi_extra=_UPLOAD_BODY,
+    route_class_override=SortingRoute,
 )
-def upload_list(
-    staff: Screener, kind: ListKind, data: ListFile, session: SessionDep, settings: SettingsDep
-) -> ListUploadRead:
-    # `staff` first: the caller is known before the body is read.
-    return lists.upload_list(session, kind, data=data, actor=staff, settings=settings)
 
 
 @router.get(
@@ -110,12 +115,6 @@ def list_standards(session: SessionDep, staff: Screener) -> list[StandardRead]:
     return standards.list_standards(session)
 
 
-@router.put(
-    "/standards/{item_name}",
-    summary="设定一个项目的单笔最高标准（元或分）及其出处",
-    response_model=StandardRead,
-    responses=problems(401, 403, 422),
-)
 def update_standard(
     item_name: ItemName,
     data: StandardUpdate,
@@ -128,15 +127,31 @@ def update_standard(
     )
 
 
-@router.delete(
+router.add_api_route(
     "/standards/{item_name}",
-    summary="删除一个项目的单笔最高标准（该项目不再按超标准筛查）",
-    status_code=status.HTTP_204_NO_CONTENT,
-    responses=problems(401, 403, 404, 422),
+    update_standard,
+    methods=["PUT"],
+    summary="设定一个项目的单笔最高标准（元或分）及其出处",
+    response_model=StandardRead,
+    responses=problems(401, 403, 422),
+    route_class_override=SortingRoute,
 )
+
+
 def delete_standard(
     item_name: ItemName, session: SessionDep, staff: Screener, settings: SettingsDep
 ) -> None:
     standards.delete_standard(
         session, item_name, actor=staff, lease_seconds=settings.sync_lease_seconds
     )
+
+
+router.add_api_route(
+    "/standards/{item_name}",
+    delete_standard,
+    methods=["DELETE"],
+    summary="删除一个项目的单笔最高标准（该项目不再按超标准筛查）",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problems(401, 403, 404, 422),
+    route_class_override=SortingRoute,
+)

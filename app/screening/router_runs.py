@@ -3,7 +3,7 @@ from typing import Annotated
 from fastapi import Depends, status
 
 from app.config import SettingsDep
-from app.db.engines import SessionDep
+from app.db.engines import SessionDep, SortingRoute
 from app.errors import problems
 from app.pagination import Page, PageDep, page_of
 from app.routing import ApiRoute, ApiRouter
@@ -17,13 +17,6 @@ router = ApiRouter(prefix="/api/v1/admin/screening", tags=["疑点筛查"], rout
 ScreeningAdmin = Annotated[Staff, Depends(require_role(Role.commission, Role.county_admin))]
 
 
-@router.post(
-    "/runs",
-    summary="立即筛查一次（在同步租约下进行；同步进行中时返回 409）",
-    response_model=ScreeningRunRead,
-    status_code=status.HTTP_201_CREATED,
-    responses=problems(401, 403, 409, 422),
-)
 def create_screening_run(
     body: ScreeningRunCreate, staff: ScreeningAdmin, session: SessionDep, settings: SettingsDep
 ) -> ScreeningRun:
@@ -33,6 +26,18 @@ def create_screening_run(
         actor=staff,
         lease_seconds=settings.sync_lease_seconds,
     )
+
+
+router.add_api_route(
+    "/runs",
+    create_screening_run,
+    methods=["POST"],
+    summary="立即筛查一次（在同步租约下进行；同步进行中时返回 409）",
+    response_model=ScreeningRunRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(401, 403, 409, 422),
+    route_class_override=SortingRoute,
+)
 
 
 @router.get(
