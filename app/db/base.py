@@ -86,6 +86,28 @@ def one_of(session: Session, column: Any, values: list[str]) -> Any:
     return column.in_(items.scalar_subquery())
 
 
+IN_LIST_MOST = 512
+
+
+def in_conditions(session: Session, column: Any, values: list[Any]) -> Iterator[Any]:
+    """`column IN (values)` as conditions of a few statement shapes only, for values that
+    `one_of` cannot put in JSON (bytes): on PostgreSQL one condition, an array bound as one
+    parameter; on SQLite lists of a few lengths (powers of two, at most IN_LIST_MOST), the last
+    padded with its own first value, which IN does not mind. A list of every length was a
+    statement of its own, each kept prepared by the driver: 24 MB of them on the sync's
+    connection by the end of 1 000 000 records (docs/performance.md#in-lists-of-a-few-lengths).
+    Nothing for no values."""
+    if not values:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        yield column == any_(bindparam("values", values, type_=ARRAY(column.type)))
+        return
+    for start in range(0, len(values), IN_LIST_MOST):
+        chunk = values[start : start + IN_LIST_MOST]
+        length = 1 << (len(chunk) - 1).bit_length()
+        yield column.in_(chunk + [chunk[0]] * (length - len(chunk)))
+
+
 @contextmanager
 def postgres_setting(connection: Connection, name: str, value: str) -> Iterator[None]:
     """`name` set to `value` for the statements of the block on PostgreSQL (for the

@@ -40,7 +40,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from app.db.base import dialect_insert, one_of
+from app.db.base import dialect_insert, in_conditions, one_of
 from app.db.fastpath import (
     BulkInsert,
     FastSelect,
@@ -339,12 +339,15 @@ def contents_of_versions(
 
 def persons_by_hash(session: Session, id_hashes: Iterable[bytes]) -> dict[bytes, StoredPerson]:
     """The stored persons among these hashes."""
-    rows = session.execute(
-        select(_person.c.id_hash, _person.c.id, _person.c.name_hash, _person.c.village_code).where(
-            _person.c.id_hash.in_(list(id_hashes))
+    found = {}
+    for among in in_conditions(session, _person.c.id_hash, list(id_hashes)):
+        rows = session.execute(
+            select(
+                _person.c.id_hash, _person.c.id, _person.c.name_hash, _person.c.village_code
+            ).where(among)
         )
-    )
-    return {id_hash: StoredPerson(*rest) for id_hash, *rest in rows}
+        found.update({id_hash: StoredPerson(*rest) for id_hash, *rest in rows})
+    return found
 
 
 def next_person_id(session: Session) -> int:
