@@ -59,12 +59,19 @@ def session_scope() -> sessionmaker[Session]:
 def bulk_write_session() -> Iterator[Session]:
     """A Session for the sync: it writes in every transaction (see WRITE_INTENT), lets waiting
     writers go first (GIVES_WAY) and checks its rows' references itself (see
-    REFERENCES_CHECKED). All its transactions go on one connection, held until the block
-    ends: from the pool, a commit's next transaction could get another connection (the lease's
-    heartbeat hands one back between them), which then filled a page cache and prepared
-    statements of its own (docs/performance.md#one-connection-for-the-sync)."""
+    REFERENCES_CHECKED). On SQLite all its transactions go on one connection, held until the
+    block ends: from the pool, a transaction could get another connection (the lease's
+    heartbeat takes one between two of them), which then filled a page cache and prepared
+    statements of its own (docs/performance.md#one-connection-for-the-sync). On PostgreSQL
+    each transaction takes one from the pool, which checks it first (`pool_pre_ping`), so a
+    connection the server dropped between two of them is replaced, not the run failed."""
+    engine = _bulk_writing(get_engine())
+    if engine.dialect.name != "sqlite":
+        with _sessionmaker_for(engine)() as session:
+            yield session
+        return
     with (
-        _bulk_writing(get_engine()).connect() as connection,
+        engine.connect() as connection,
         Session(bind=connection, expire_on_commit=False) as session,
     ):
         yield session

@@ -199,8 +199,9 @@ def sqlite_engine(url: str) -> Engine:
         pool_size=5,
         max_overflow=-1,
         # The connection handed back last is handed out first: its page cache is the warm one,
-        # and the others', left alone, are not filled too (the screening after a sync reads on
-        # the sync's connection: docs/performance.md#one-connection-for-the-sync).
+        # and the others', left alone, are not filled too (the screening after a sync mostly
+        # reads on the connection the sync handed back: docs/performance.md#one-connection-
+        # for-the-sync).
         pool_use_lifo=True,
     )
     turn = _writers_turn(engine.url.database)

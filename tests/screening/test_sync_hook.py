@@ -19,6 +19,7 @@ from app.screening.rules import RuleCode
 from app.staff.models import Role
 from app.sync import service
 from tests.factories import DEFAULT_PASSWORD, make_staff
+from tests.screening.lists_data import deceased_csv, id_number
 from tests.subsidies.factories import ID_A, ID_B
 from tests.sync.feed_server import TinyFeed, serving
 from tests.sync.test_service import client_for, record
@@ -84,21 +85,22 @@ def test_a_screening_failure_leaves_the_sync_succeeded(
 
 
 def _noting_sorts(options: list[object]) -> Callable[[Session, object], list[object]]:
-    """A rule finder that notes whether its transaction sorts on disk, and finds nothing."""
+    """A rule finder that notes whether its transaction sorts on disk (the option, and on
+    SQLite the pragma: 1 is a file; PostgreSQL has no such setting), and finds nothing."""
 
     def finder(session: Session, _scope: object) -> list[object]:
         connection = session.connection()
-        options.append(connection.get_execution_options().get(SORTS_ON_DISK))
-        if connection.dialect.name == "sqlite":  # 1: in a file (PostgreSQL has no such setting)
-            options.append(connection.exec_driver_sql("PRAGMA temp_store").scalar_one())
+        pragma = None
+        if connection.dialect.name == "sqlite":
+            pragma = connection.exec_driver_sql("PRAGMA temp_store").scalar_one()
+        options.append((connection.get_execution_options().get(SORTS_ON_DISK), pragma))
         return []
 
     return finder
 
 
-def _sorted_on_disk() -> list[object]:
-    on_sqlite = get_settings().database_url.startswith("sqlite")
-    return [True, 1] if on_sqlite else [True]
+def _sorted_on_disk() -> tuple[bool, int | None]:
+    return (True, 1 if get_settings().database_url.startswith("sqlite") else None)
 
 
 def test_the_syncs_screening_sorts_whole_tables_on_disk(
@@ -111,35 +113,40 @@ def test_the_syncs_screening_sorts_whole_tables_on_disk(
     with serving(TinyFeed([record(1), record(2)])) as url:
         sync = service.run_sync(get_settings(), trigger="cli", client=client_for(url))
     assert sync.outcome == "succeeded" and _screening_runs()[0].outcome == "succeeded"
-    assert options == _sorted_on_disk()
+    assert options == [_sorted_on_disk()]
     engine_for(committed_db).dispose()
+
+
+STANDARD = "/api/v1/admin/screening/standards/城乡居民基础养老金"
 
 
 def test_a_staff_members_screening_sorts_whole_tables_on_disk(
     committed_db: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The runs a request makes, in the request's transaction: a staff member's run, and the
-    run again of the rule that reads a standard just set. Before, they sorted in the API
-    worker's memory (about 47 MB more for a full run of 1 000 000 lines)."""
+    runs again of the rules that read a list just uploaded or a standard just set or deleted.
+    Before, they sorted in the API worker's memory (about 47 MB more for a full run of
+    1 000 000 lines)."""
     with session_scope().begin() as session:
         make_staff(session, role=Role.commission, username="screener")
     options: list[object] = []
-    monkeypatch.setitem(runs.RULE_FINDERS, RuleCode.duplicate, _noting_sorts(options))
+    for rule in (RuleCode.duplicate, RuleCode.after_death, RuleCode.over_standard):
+        monkeypatch.setitem(runs.RULE_FINDERS, rule, _noting_sorts(options))
+    deceased = ("died.csv", deceased_csv([(id_number(1), "2026-01-05")]), "text/csv")
     with TestClient(create_app(configure_logs=False, schedule_jobs=False)) as client:
         token = client.post(
             "/api/v1/auth/token", data={"username": "screener", "password": DEFAULT_PASSWORD}
         ).json()["access_token"]
         headers = {"Authorization": f"Bearer {token}"}
-        run = client.post("/api/v1/admin/screening/runs", json={"scope": "full"}, headers=headers)
-        assert run.status_code == 201, run.text
-        assert options == _sorted_on_disk()
-        options.clear()
-        monkeypatch.setitem(runs.RULE_FINDERS, RuleCode.over_standard, _noting_sorts(options))
-        standard = client.put(
-            "/api/v1/admin/screening/standards/城乡居民基础养老金",
-            json={"max_fen": 20300},
-            headers=headers,
-        )
-        assert standard.status_code == 200, standard.text
-        assert options == _sorted_on_disk()
+        for method, path, body in (
+            ("POST", "/api/v1/admin/screening/runs", {"json": {"scope": "full"}}),
+            ("POST", "/api/v1/admin/screening/lists/deceased", {"files": {"file": deceased}}),
+            ("PUT", STANDARD, {"json": {"max_fen": 20300}}),
+            ("DELETE", STANDARD, {}),
+        ):
+            options.clear()
+            response = client.request(method, path, headers=headers, **body)  # type: ignore[arg-type]
+            assert response.status_code < 300, (path, response.text)
+            # each rule the request ran, in a transaction sorting on disk
+            assert options and set(options) == {_sorted_on_disk()}, path
     engine_for(committed_db).dispose()
