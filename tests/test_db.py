@@ -430,22 +430,26 @@ def test_a_sorting_transaction_keeps_its_temporary_tables_in_a_file_and_then_mem
     # with the payouts. Every other transaction keeps them in memory, where they cost less.
     engine = engine_for(f"sqlite:///{tmp_path / 'sorts.db'}")
     sorting = engine.execution_options(**{SORTS_ON_DISK: True})
-    memory, in_a_file = 2, 1  # SQLite's numbers for temp_store
+    # temp_store (2: memory, 1: a file) and the page cache (in KiB), which also bounds what the
+    # sorter keeps in memory
+    usual, on_disk = (2, -16384), (1, -4096)
 
-    def temp_store(connection: Any) -> tuple[int, int]:
+    def pragmas(connection: Any) -> tuple[tuple[int, int], int]:
         driver = connection.connection.driver_connection
-        return connection.execute(text("PRAGMA temp_store")).scalar_one(), id(driver)
+        store = connection.execute(text("PRAGMA temp_store")).scalar_one()
+        cache = connection.execute(text("PRAGMA cache_size")).scalar_one()
+        return (store, cache), id(driver)
 
     with engine.begin() as connection:
-        before, driver = temp_store(connection)
+        before, driver = pragmas(connection)
     with sorting.begin() as connection:
-        during, sorting_driver = temp_store(connection)
+        during, sorting_driver = pragmas(connection)
         connection.execute(text("CREATE TEMPORARY TABLE pairs (person_id INTEGER PRIMARY KEY)"))
         connection.execute(text("INSERT INTO pairs VALUES (1), (2)"))
         assert connection.execute(text("SELECT count(*) FROM pairs")).scalar_one() == 2
     with engine.begin() as connection:
-        after, after_driver = temp_store(connection)
-    assert (before, during, after) == (memory, in_a_file, memory)
+        after, after_driver = pragmas(connection)
+    assert (before, during, after) == (usual, on_disk, usual)
     assert driver == sorting_driver == after_driver  # one connection, set back at check-in
     # A connection lost in such a transaction is closed and goes back to the pool: there is
     # nothing to set back (the check-in once failed on it, and the pool kept it checked out).

@@ -38,12 +38,15 @@ REFERENCES_CHECKED = "lianyun_references_checked"
 # An execution option: this transaction sorts and groups whole tables (a screening run). On
 # SQLite its temporary tables and B-trees then go to a temporary file, paged through a small
 # cache, instead of the process's memory, where they grew with the payouts (47 MB at 1 000 000
-# lines: docs/performance.md#sorts-on-disk); set back at check-in. PostgreSQL's work_mem bounds
-# them already.
+# lines: docs/performance.md#sorts-on-disk), and its page cache, which also bounds what the
+# sorter keeps in memory, is 4 MiB (13-14 MB less at its peak, as fast:
+# docs/performance.md#a-smaller-cache-for-sorts); both set back at check-in. PostgreSQL's
+# work_mem bounds them already.
 SORTS_ON_DISK = "lianyun_sorts_on_disk"
 
 FOREIGN_KEYS = "PRAGMA foreign_keys=ON"  # but in transactions with REFERENCES_CHECKED
 TEMP_STORE = "PRAGMA temp_store=MEMORY"  # but in transactions with SORTS_ON_DISK
+CACHE_SIZE = "PRAGMA cache_size=-16384"  # the same
 PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     FOREIGN_KEYS,
@@ -51,7 +54,7 @@ PRAGMAS = (
     "PRAGMA synchronous=NORMAL",
     # 16 MiB a connection: the pages a sync page writes to stay in memory; more only grew the
     # sync's RSS with the database (docs/performance.md#page-cache)
-    "PRAGMA cache_size=-16384",
+    CACHE_SIZE,
     TEMP_STORE,
     "PRAGMA wal_autocheckpoint=20000",
 )
@@ -174,13 +177,16 @@ def _queue_writers(engine: Engine) -> threading.Lock:
     return queue
 
 
-# The execution options that change a pragma for their transaction: the pragma run before its
-# BEGIN, and the one that sets it back at check-in. Both outside a transaction: foreign_keys
+# The execution options that change pragmas for their transaction: the pragmas run before its
+# BEGIN, and those that set them back at check-in. All outside a transaction: foreign_keys
 # takes effect only there, and a change of temp_store within one fails once the connection has
 # temporary tables (it drops them: a screening run makes its own).
 _OPTION_PRAGMAS = {
-    REFERENCES_CHECKED: ("PRAGMA foreign_keys=OFF", FOREIGN_KEYS),
-    SORTS_ON_DISK: ("PRAGMA temp_store=FILE", TEMP_STORE),
+    REFERENCES_CHECKED: (("PRAGMA foreign_keys=OFF",), (FOREIGN_KEYS,)),
+    SORTS_ON_DISK: (
+        ("PRAGMA temp_store=FILE", "PRAGMA cache_size=-4096"),
+        (TEMP_STORE, CACHE_SIZE),
+    ),
 }
 
 
@@ -223,9 +229,10 @@ def sqlite_engine(url: str) -> Engine:
         # On the driver itself: SQLAlchemy's execution path costs more than the BEGIN, on every
         # transaction.
         driver: Any = connection.connection.driver_connection
-        for option, (pragma, _set_back) in _OPTION_PRAGMAS.items():
+        for option, (pragmas, _set_back) in _OPTION_PRAGMAS.items():
             if options.get(option):
-                driver.execute(pragma)
+                for pragma in pragmas:
+                    driver.execute(pragma)
                 connection.connection.info[option] = True
         if not options.get(WRITE_INTENT):
             driver.execute("BEGIN")
@@ -246,6 +253,7 @@ def sqlite_engine(url: str) -> Engine:
         if dbapi_connection is None:  # invalidated and closed: nothing of it is kept
             return
         for option in options:
-            dbapi_connection.execute(_OPTION_PRAGMAS[option][1])
+            for pragma in _OPTION_PRAGMAS[option][1]:
+                dbapi_connection.execute(pragma)
 
     return engine
