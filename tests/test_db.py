@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import bindparam, func, make_url, select, text
 from sqlalchemy.orm import Session
 
+from app.db.base import in_conditions, one_of
 from app.db.engines import (
     SessionDep,
     bulk_write_session,
@@ -458,3 +459,26 @@ def test_a_sorting_transaction_keeps_its_temporary_tables_in_a_file_and_then_mem
     lost.invalidate()
     assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
     engine.dispose()
+
+
+def test_two_lists_bound_as_one_parameter_each_in_one_statement_keep_their_own_values(
+    session: Session,
+) -> None:
+    # one_of and in_conditions bind a whole list as one parameter: two in one statement once
+    # shared a name, and one list silently stood for both.
+    villages = [
+        code
+        for (code,) in session.execute(select(Region.code).order_by(Region.code).limit(3)).all()
+    ]
+    first, second = (
+        one_of(session, Region.code, villages[:2]),
+        one_of(session, Region.code, villages[1:]),
+    )
+    both = session.scalars(select(Region.code).where(first, second)).all()
+    assert both == [villages[1]]
+    (by_first,) = in_conditions(session, Region.code, villages[:1])
+    (by_third,) = in_conditions(session, Region.code, villages[2:])
+    assert session.scalars(select(Region.code).where(by_first | by_third)).all() == [
+        villages[0],
+        villages[2],
+    ]

@@ -79,9 +79,9 @@ def one_of(session: Session, column: Any, values: list[str]) -> Any:
     """`column IN (values)` bound as one parameter: an array on PostgreSQL, a JSON array read by
     json_each on SQLite. Rendering thousands of separate parameters costs more than the query."""
     if session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam("values", values, type_=ARRAY(String)))
+        return column == any_(bindparam("values", values, type_=ARRAY(String), unique=True))
     items: Any = select(literal_column("value")).select_from(
-        func.json_each(bindparam("values", json.dumps(values)))
+        func.json_each(bindparam("values", json.dumps(values), unique=True))
     )
     return column.in_(items.scalar_subquery())
 
@@ -100,7 +100,7 @@ def in_conditions(session: Session, column: Any, values: list[Any]) -> Iterator[
     if not values:
         return
     if session.get_bind().dialect.name == "postgresql":
-        yield column == any_(bindparam("values", values, type_=ARRAY(column.type)))
+        yield column == any_(bindparam("values", values, type_=ARRAY(column.type), unique=True))
         return
     for start in range(0, len(values), IN_LIST_MOST):
         chunk = values[start : start + IN_LIST_MOST]

@@ -204,10 +204,10 @@ def sqlite_engine(url: str) -> Engine:
         connect_args={"check_same_thread": False, "timeout": 10},
         pool_size=5,
         max_overflow=-1,
-        # The connection handed back last is handed out first: its page cache is the warm one,
-        # and the others', left alone, are not filled too (the screening after a sync mostly
-        # reads on the connection the sync handed back: docs/performance.md#one-connection-
-        # for-the-sync).
+        # The connection handed back last is handed out first: the others, left alone, do not
+        # fill a page cache and prepared statements too (the screening after a sync mostly
+        # reads on the connection the sync handed back, with a smaller cache of its own:
+        # docs/performance.md#one-connection-for-the-sync).
         pool_use_lifo=True,
     )
     turn = _writers_turn(engine.url.database)
@@ -231,9 +231,10 @@ def sqlite_engine(url: str) -> Engine:
         driver: Any = connection.connection.driver_connection
         for option, (pragmas, _set_back) in _OPTION_PRAGMAS.items():
             if options.get(option):
+                # noted first: set back at check-in even when one of them fails
+                connection.connection.info[option] = True
                 for pragma in pragmas:
                     driver.execute(pragma)
-                connection.connection.info[option] = True
         if not options.get(WRITE_INTENT):
             driver.execute("BEGIN")
         elif turn is None:

@@ -356,7 +356,8 @@ def test_on_postgresql_a_connection_dropped_between_two_commits_is_replaced(
         if not dropped:
             dropped.append(noted[-1].info.backend_pid)
             with create_engine(committed_db, poolclass=NullPool).connect() as other:
-                other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": dropped[0]})
+                # waits until it has ended (5 s at most), so that the pool's check sees it gone
+                other.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": dropped[0]})
 
     monkeypatch.setattr(steps.CommitPolicy, "committed", committed_then_dropped)
     on_begin = _noting_the_syncs_connections(engine, noted)
