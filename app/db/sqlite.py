@@ -206,7 +206,7 @@ def sqlite_engine(url: str) -> Engine:
         max_overflow=-1,
         # The connection handed back last is handed out first: the others, left alone, do not
         # fill a page cache and prepared statements too (the screening after a sync mostly
-        # reads on the connection the sync handed back, with a smaller cache of its own:
+        # reads on the connection the sync handed back, with a smaller cache of its own; see
         # docs/performance.md#one-connection-for-the-sync).
         pool_use_lifo=True,
     )
