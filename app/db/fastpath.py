@@ -180,7 +180,7 @@ async def in_read_lane(work: Callable[[], _T]) -> _T:
     anyio's worker threads under a limit of its own, READ_LANE_THREADS reads at once (not
     FastAPI's limit of 40, whose threads contend for one GIL), while the loop goes on
     (docs/performance.md#read-lane)."""
-    if get_engine().dialect.name == "sqlite":
+    if _lane_is_the_loop():
         return work()
     try:
         lane = _READ_LANE.get()
@@ -192,7 +192,12 @@ async def in_read_lane(work: Callable[[], _T]) -> _T:
 
 def read_lane_size() -> int:
     """How many reads the read lane runs at once: one on SQLite, READ_LANE_THREADS elsewhere."""
-    return 1 if get_engine().dialect.name == "sqlite" else READ_LANE_THREADS
+    return 1 if _lane_is_the_loop() else READ_LANE_THREADS
+
+
+def _lane_is_the_loop() -> bool:
+    """On SQLite the read lane is the event loop's own thread."""
+    return get_engine().dialect.name == "sqlite"
 
 
 _READ_LANE: RunVar[CapacityLimiter] = RunVar("read_lane")
