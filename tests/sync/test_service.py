@@ -1,5 +1,5 @@
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import date
 from typing import Any
@@ -278,96 +278,64 @@ def test_a_feed_that_fails_mid_run_keeps_the_pages_stored_before(committed_db: s
     engine_for(committed_db).dispose()
 
 
-def _sync_in_groups(url: str) -> Any:
-    return service.run_sync(
-        get_settings(),
-        trigger="cli",
-        client=client_for(url),
-        page_size=7,
-        commit_records=1,
-        pages=FeedPages,
-    )
+def test_a_run_goes_on_between_its_commits_as_connections_come_and_go(
+    committed_db: str, feed: tuple[TinyFeed, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between two of the run's transactions the lease's heartbeat may take a connection, and
+    on PostgreSQL the server may drop the run's (a restart, a failover, an idle timeout).
+    Before, each transaction took one from the pool: once the heartbeat had taken the run's,
+    a SQLite run went on two connections in turn, each filling a page cache and prepared
+    statements of its own (about 20 MB more at 1 000 000 records), so on SQLite the run keeps
+    one. Holding one on PostgreSQL failed the run when the server dropped it, so there each
+    transaction takes one that the pool checks first."""
+    _, url = feed
+    engine = get_engine()
+    on_sqlite = engine.dialect.name == "sqlite"
+    noted: list[Any] = []  # the driver connection of each of the run's transactions
+    taken: list[Any] = []
+    dropped: list[int] = []
+    real_committed = steps.CommitPolicy.committed
 
-
-def _noting_the_syncs_connections(engine: Any, noted: list[Any]) -> Callable[[Any], None]:
-    def on_begin(connection: Any) -> None:
+    def note(connection: Any) -> None:
         if connection.get_execution_options().get(GIVES_WAY):  # the sync's transactions
             noted.append(connection.connection.driver_connection)
 
-    event.listen(engine, "begin", on_begin)
-    return on_begin
-
-
-def test_on_sqlite_a_run_keeps_its_connection_while_the_heartbeat_takes_one(
-    committed_db: str, feed: tuple[TinyFeed, str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Before, each of the run's transactions took a connection from the pool; once the lease's
-    heartbeat had taken the run's between two of them, the run went on two connections in
-    turn, each filling a page cache and prepared statements of its own (about 20 MB more at
-    1 000 000 records). Here a connection is taken after each of the run's commits and held
-    until its next transaction begins, as the heartbeat's may be. (PostgreSQL: the next
-    test.)"""
-    engine = get_engine()
-    if engine.dialect.name != "sqlite":
-        pytest.skip("on PostgreSQL each transaction takes a connection the pool checks first")
-    _, url = feed
-    noted: list[Any] = []
-    taken: list[Any] = []
-    real_committed = steps.CommitPolicy.committed
-
-    def committed_then_taken(policy: steps.CommitPolicy) -> None:
+    def between_commits(policy: steps.CommitPolicy) -> None:
         real_committed(policy)
-        taken.append(engine.connect())
+        if not on_sqlite and not dropped:  # the server ends the run's connection, once
+            dropped.append(noted[-1].info.backend_pid)
+            with create_engine(committed_db, poolclass=NullPool).connect() as other:
+                # waits until it has ended (5 s at most), so that the pool's check sees it gone
+                other.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": dropped[0]})
+        else:  # taken as the heartbeat may, until the run's next transaction begins
+            taken.append(engine.connect())
 
     def hand_back(_connection: Any) -> None:
         while taken:
             taken.pop().close()
 
-    monkeypatch.setattr(steps.CommitPolicy, "committed", committed_then_taken)
-    on_begin = _noting_the_syncs_connections(engine, noted)
+    monkeypatch.setattr(steps.CommitPolicy, "committed", between_commits)
+    event.listen(engine, "begin", note)
     event.listen(engine, "begin", hand_back)
     try:
-        run = _sync_in_groups(url)
+        run = service.run_sync(
+            get_settings(),
+            trigger="cli",
+            client=client_for(url),
+            page_size=7,
+            commit_records=1,
+            pages=FeedPages,
+        )
     finally:
         event.remove(engine, "begin", hand_back)
-        event.remove(engine, "begin", on_begin)
+        event.remove(engine, "begin", note)
         hand_back(None)
     assert run.outcome == "succeeded", run.error
     assert count(Payout) == 20 and len(noted) >= 4
-    assert len({id(driver) for driver in noted}) == 1
-
-
-def test_on_postgresql_a_connection_dropped_between_two_commits_is_replaced(
-    committed_db: str, feed: tuple[TinyFeed, str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A server restarted, a failover, an idle timeout between two of the run's transactions:
-    the next one takes a connection the pool has checked, and the run goes on. (Holding one
-    connection for the run, as on SQLite, failed the run.)"""
-    engine = get_engine()
-    if engine.dialect.name != "postgresql":
-        pytest.skip("SQLite's connections are in the process: none drops")
-    _, url = feed
-    noted: list[Any] = []
-    dropped: list[int] = []
-    real_committed = steps.CommitPolicy.committed
-
-    def committed_then_dropped(policy: steps.CommitPolicy) -> None:
-        real_committed(policy)
-        if not dropped:
-            dropped.append(noted[-1].info.backend_pid)
-            with create_engine(committed_db, poolclass=NullPool).connect() as other:
-                # waits until it has ended (5 s at most), so that the pool's check sees it gone
-                other.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": dropped[0]})
-
-    monkeypatch.setattr(steps.CommitPolicy, "committed", committed_then_dropped)
-    on_begin = _noting_the_syncs_connections(engine, noted)
-    try:
-        run = _sync_in_groups(url)
-    finally:
-        event.remove(engine, "begin", on_begin)
-    assert run.outcome == "succeeded", run.error
-    assert dropped and count(Payout) == 20
-    assert {driver.info.backend_pid for driver in noted[1:]} - set(dropped)
+    if on_sqlite:
+        assert len({id(driver) for driver in noted}) == 1
+    else:  # the transactions after the drop went on a new connection
+        assert {driver.info.backend_pid for driver in noted[1:]} - set(dropped)
 
 
 def test_a_database_error_ends_the_run_as_failed_with_what_it_stored(
