@@ -93,7 +93,7 @@ class Scope:
 FULL = Scope(RunScope.full)
 # A sync that stored more lines than this (the first one, a county's history sent again) is
 # screened in full: its pairs would be most of the payouts, kept twice in temporary tables
-# (on SQLite in a file, or in memory in a request's run), to check what a full run reads once.
+# (on SQLite in a file), to check what a full run reads once.
 INCREMENTAL_MOST_LINES = 200_000
 
 
